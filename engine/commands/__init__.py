@@ -1,0 +1,1 @@
+"""One module per CLI stage; each exposes a typer command function (``data`` exposes a sub-app)."""
