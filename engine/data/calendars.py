@@ -8,6 +8,8 @@ midnight dates without time zone (exchange local date).
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from functools import lru_cache
 from typing import Iterable
 
@@ -25,7 +27,17 @@ _EXCHANGE = {"A": "XSHG", "HK": "XHKG"}
 def _calendar(name: str):
     import exchange_calendars as xcals  # lazy: importing it costs ~0.5 s
 
-    return xcals.get_calendar(name)
+    with _quiet():
+        return xcals.get_calendar(name)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence exchange_calendars' own pandas deprecation warnings (not actionable for our users)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"exchange_calendars(\..*)?")
+        warnings.filterwarnings("ignore", message=r".*(weekday is deprecated|Series\.values returning).*")
+        yield
 
 
 def calendar_for_codes(codes: Iterable[str]) -> str:
@@ -45,7 +57,8 @@ def _exchange_sessions(name: str, start: pd.Timestamp, end: pd.Timestamp,
     parts = []
     lo, hi = max(start, first), min(end, last)
     if lo <= hi:
-        parts.append(pd.DatetimeIndex(cal.sessions_in_range(lo, hi)))
+        with _quiet():
+            parts.append(pd.DatetimeIndex(cal.sessions_in_range(lo, hi)))
     # Outside the calendar's known range: use the days on which the data has bars.
     outside = data_sessions[((data_sessions < first) | (data_sessions > last))
                             & (data_sessions >= start) & (data_sessions <= end)]
