@@ -64,15 +64,31 @@ def _calendar_of(code: str) -> str:
     return "XHKG" if parse_symbol(code).market.value == "HK" else "XSHG"
 
 
-def _has_sessions(code: str, start: dt.date, end: dt.date) -> bool:
-    """False only when the exchange calendar knows the whole range and it holds no session (holidays, weekend)."""
+def _trim_to_sessions(code: str, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
+    """``[start, end]`` shrunk to its first and last exchange session; None when it holds no session (weekend,
+    holidays). Ranges reaching outside the calendar's known years are kept as they are past its edge."""
     from engine.data.calendars import _calendar, sessions
 
     cal_name = _calendar_of(code)
     cal = _calendar(cal_name)
-    if pd.Timestamp(end) > pd.Timestamp(cal.last_session) or pd.Timestamp(start) < pd.Timestamp(cal.first_session):
-        return True
-    return len(sessions(cal_name, start, end)) > 0
+    cal_first, cal_last = pd.Timestamp(cal.first_session).date(), pd.Timestamp(cal.last_session).date()
+    if start < cal_first:
+        return start, end
+    sess = sessions(cal_name, start, min(end, cal_last))
+    if end > cal_last:
+        return (sess[0].date() if len(sess) else start), end
+    if not len(sess):
+        return None
+    return sess[0].date(), sess[-1].date()
+
+
+def _session_gaps(cache: PriceCache, code: str, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    out = []
+    for a, b in cache.missing(code, start, end):
+        trimmed = _trim_to_sessions(code, a, b)
+        if trimmed is not None:
+            out.append(trimmed)
+    return out
 
 
 def answered_range(code: str, start: dt.date, end: dt.date, bars: pd.DataFrame) -> tuple[dt.date, dt.date] | None:
@@ -122,7 +138,7 @@ def ensure_cached(cache: PriceCache, codes: Iterable[str], start, end, *, chain:
                 report.missing.append(MissingRange(code, start_d, end_d, f"cache file corrupt: {exc.reason}"))
                 continue
             cache.quarantine(code)
-        gaps = [g for g in cache.missing(code, start_d, end_d) if _has_sessions(code, *g)]
+        gaps = _session_gaps(cache, code, start_d, end_d)
         if offline:
             reason = "not cached" if cached is None else "outside the cached range"
             report.missing.extend(MissingRange(code, a, b, reason) for a, b in gaps)
@@ -155,6 +171,6 @@ def ensure_cached(cache: PriceCache, codes: Iterable[str], start, end, *, chain:
             report.sources[code] = provider
             cached = cache.read(code)
             if got is not None:
-                for ma, mb in [g for g in cache.missing(code, a, b) if _has_sessions(code, *g)]:
+                for ma, mb in _session_gaps(cache, code, a, b):
                     report.missing.append(MissingRange(code, ma, mb, f"{provider} has no bars there"))
     return report

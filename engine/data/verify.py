@@ -81,7 +81,7 @@ def find_suspects(code: str, bars: pd.DataFrame, *, include_half_days: bool = Fa
     flat = (o == h) & (h == l) & (l == c)
     zero = vol == 0
     half_days = set(early_closes(cal_name, dates[0], dates[-1]))
-    for i in np.flatnonzero(zero & np.isin(dates, list(half_days))):
+    for i in np.flatnonzero(zero & dates.isin(list(half_days))):
         if include_half_days:
             out.append(Suspect(code, dates[i], "half_day",
                                f"zero volume on a half-day session (close {c[i]:g}); yfinance reports 0 there"))

@@ -164,10 +164,10 @@ def test_offline_lists_exactly_what_is_missing(tmp_path):
     c.write("300474.SZ", bars(["2024-03-04", "2024-03-05"], [10.0, 10.5]),
             covered=[(D(2024, 3, 4), D(2024, 3, 5))], source="local")
     report = ensure_cached(c, ["300474.SZ", "600519.SH"], "2024-03-02", "2024-03-08", offline=True)
-    # 03-02/03-03 is a weekend: no session, so not missing; 03-06..03-08 are sessions
+    # 03-02/03-03 is a weekend: no session, so not missing; ranges are trimmed to their first/last session
     assert [str(m) for m in report.missing] == [
         "300474.SZ 2024-03-06..2024-03-08 (outside the cached range)",
-        "600519.SH 2024-03-02..2024-03-08 (not cached)",
+        "600519.SH 2024-03-04..2024-03-08 (not cached)",
     ]
     assert report.fetched == {}
 

@@ -34,7 +34,7 @@ def test_load_panel_aligns_like_pandas_reference(tmp_path):
                                    "2024-04-05"])
     assert list(pd.DatetimeIndex(panel.sessions)) == list(ref_sessions)
     ref = pd.concat({"300474.SZ": a.set_index("date")["close"], "00700.HK": h.set_index("date")["close"],
-                     "HSI": hsi.set_index("date")["close"]}, axis=1).reindex(ref_sessions)
+                     "HSI": hsi.set_index("date")["close"]}, axis=1, sort=True).reindex(ref_sessions)
     np.testing.assert_array_equal(panel.close, ref.to_numpy())
     vol_ref = a.set_index("date")["volume"].reindex(ref_sessions).to_numpy()
     np.testing.assert_array_equal(panel.volume[:, 0], vol_ref)
