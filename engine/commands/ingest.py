@@ -98,5 +98,9 @@ def ingest(
         write_signals(result.signals, output)
         if not quiet:
             console.print(f"wrote {output}")
+    for f in result.unreadable:
+        for m in f.messages:
+            if m.level == "error":
+                console.print(f"[red]error:[/red] {m.text}", soft_wrap=True)
     if result.unreadable:
         raise typer.Exit(1)

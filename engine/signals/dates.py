@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import warnings
 
 __all__ = [
     "parse_date",
@@ -119,7 +120,9 @@ def find_price_date(text: str, near: int | None = None, window: int = 600) -> dt
 def _calendar(market: str):
     try:
         import exchange_calendars as xcals
-        return xcals.get_calendar("XHKG" if market == "HK" else "XSHG")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return xcals.get_calendar("XHKG" if market == "HK" else "XSHG")
     except Exception:  # calendar package missing or broken: weekday fallback
         return None
 
@@ -138,7 +141,9 @@ def session_on_or_after(day: dt.date, market: str = "A") -> dt.date:
         import pandas as pd
         ts = pd.Timestamp(day)
         if cal.first_session <= ts <= cal.last_session:
-            return cal.date_to_session(ts, direction="next").date()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return cal.date_to_session(ts, direction="next").date()
     return day if day.weekday() < 5 else _next_weekday(day)
 
 

@@ -1,8 +1,9 @@
 """Signal history: one signal per (broker, stock, report date), and actions derived from the broker's previous rating.
 
 1. :func:`dedupe_signals` — rows with the same ``(broker, code, report_date)`` (``name`` when the code is empty) from
-   several files or sources become one: a ``rating`` row beats a ``mention``; among equals the first (input order)
-   wins, and its empty fields are filled from the others (e.g. a price only one copy printed).
+   several files or sources become one: a ``rating`` row beats a ``mention``, then the copy with more filled scale
+   and price fields (a copy judged by a known scale beats one without), then input order; the kept row's empty
+   price / name / analyst fields are filled from the other copies.
 2. :func:`derive_actions` — for ``kind == "rating"`` rows whose report does not state the action, compare with the
    same broker's previous rating of the same stock (strictly earlier ``report_date``):
    higher ``rating_level`` → ``upgrade``, lower → ``downgrade``, same → ``reiterate``; when levels are unknown the
@@ -30,8 +31,11 @@ def dedupe_signals(signals: pd.DataFrame) -> pd.DataFrame:
         return df
     key_stock = df["code"].where(df["code"] != "", "name:" + df["name"])
     key = df["broker"] + "|" + key_stock + "|" + df["report_date"].astype(str)
-    df = df.assign(_key=key.values, _rank=(df["kind"] != "rating").astype(int).values, _order=range(len(df)))
-    df = df.sort_values(["_key", "_rank", "_order"], kind="stable")
+    info = (df[["rating_level", "band_low", "band_high", "target_price", "price_at_report"]].notna().sum(axis=1)
+            + (df["horizon_months"] != "").astype(int))
+    df = df.assign(_key=key.values, _rank=(df["kind"] != "rating").astype(int).values, _info=-info.values,
+                   _order=range(len(df)))
+    df = df.sort_values(["_key", "_rank", "_info", "_order"], kind="stable")
     rows = []
     for _, group in df.groupby("_key", sort=False):
         first = group.iloc[0].copy()
