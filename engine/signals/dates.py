@@ -7,16 +7,14 @@ Conventions: all dates are exchange-local calendar dates (``datetime.date``).
   with ``——``, ``-``, ``1.`` or holding ``《…》`` or ``-2024/02/25``) are ignored.
 - Quoted-price date: ``股价为 2025 年 5 月 6 日收盘价``, ``数据更新至 2026 年 6 月 2 日`` (near 现价), or a table
   header cell ``2024/2/23 股价(元)``.
-- Next session: :func:`next_session` uses ``exchange_calendars`` (XSHG for A-shares, XHKG for HK) and falls back to
-  the next weekday outside the calendar's range (XSHG data stops at 2026-12-31).
+- Next session: :func:`next_session` uses :mod:`engine.data.calendars` (XSHG for A-shares, XHKG for HK) and falls
+  back to the next weekday outside the calendar's range (XSHG data stops at 2026-12-31).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
-import warnings
 
 __all__ = [
     "parse_date",
@@ -116,17 +114,6 @@ def find_price_date(text: str, near: int | None = None, window: int = 600) -> dt
     return None
 
 
-@functools.lru_cache(maxsize=4)
-def _calendar(market: str):
-    try:
-        import exchange_calendars as xcals
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return xcals.get_calendar("XHKG" if market == "HK" else "XSHG")
-    except Exception:  # calendar package missing or broken: weekday fallback
-        return None
-
-
 def _next_weekday(day: dt.date) -> dt.date:
     day = day + dt.timedelta(days=1)
     while day.weekday() >= 5:
@@ -135,15 +122,15 @@ def _next_weekday(day: dt.date) -> dt.date:
 
 
 def session_on_or_after(day: dt.date, market: str = "A") -> dt.date:
-    """``day`` if it is a session, else the next session (weekday fallback outside the calendar's range)."""
-    cal = _calendar(market)
-    if cal is not None:
-        import pandas as pd
-        ts = pd.Timestamp(day)
-        if cal.first_session <= ts <= cal.last_session:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return cal.date_to_session(ts, direction="next").date()
+    """``day`` if it is a session, else the next one: :func:`engine.data.calendars.sessions` (XSHG / XHKG), with a
+    weekday fallback outside the calendar's range (past 2026-12-31 for XSHG) or when no calendar is available."""
+    try:
+        from engine.data.calendars import sessions
+        found = sessions("XHKG" if market == "HK" else "XSHG", day, day + dt.timedelta(days=20))
+    except Exception:  # calendar package missing or out of range: weekday fallback
+        found = []
+    if len(found):
+        return found[0].date()
     return day if day.weekday() < 5 else _next_weekday(day)
 
 

@@ -74,3 +74,13 @@ def test_sector_lists_and_disclaimer_are_not_mentions(make_text):
     rep = _extract(text)
     names = {r["name"] for r in rep.rows}
     assert not {"算力", "传媒", "游戏", "光模块", "相应的更新或修改"} & names
+
+
+def test_next_session_uses_calendar_and_falls_back_to_weekdays():
+    import datetime as dt
+
+    from engine.signals.dates import next_session
+    assert next_session(dt.date(2025, 5, 6)) == dt.date(2025, 5, 7)
+    assert next_session(dt.date(2024, 9, 30)) == dt.date(2024, 10, 8)      # National Day holiday on XSHG
+    assert next_session(dt.date(2024, 12, 24), "HK") == dt.date(2024, 12, 27)   # Christmas + Boxing Day on XHKG
+    assert next_session(dt.date(2027, 3, 5)) == dt.date(2027, 3, 8)        # past XSHG's data: next weekday
