@@ -13,7 +13,9 @@ Conventions: all dates are exchange-local calendar dates (``datetime.date``).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 import re
 
 __all__ = [
@@ -121,16 +123,23 @@ def _next_weekday(day: dt.date) -> dt.date:
     return day
 
 
+@functools.lru_cache(maxsize=2)
+def _session_days(market: str) -> tuple[dt.date, ...]:
+    """All sessions the calendar knows (loaded once per market); empty when no calendar is available."""
+    try:
+        from engine.data.calendars import sessions
+        days = sessions("XHKG" if market == "HK" else "XSHG", "1990-01-01", "2100-12-31")
+    except Exception:  # calendar package missing or broken: weekday fallback
+        return ()
+    return tuple(d.date() for d in days)
+
+
 def session_on_or_after(day: dt.date, market: str = "A") -> dt.date:
     """``day`` if it is a session, else the next one: :func:`engine.data.calendars.sessions` (XSHG / XHKG), with a
     weekday fallback outside the calendar's range (past 2026-12-31 for XSHG) or when no calendar is available."""
-    try:
-        from engine.data.calendars import sessions
-        found = sessions("XHKG" if market == "HK" else "XSHG", day, day + dt.timedelta(days=20))
-    except Exception:  # calendar package missing or out of range: weekday fallback
-        found = []
-    if len(found):
-        return found[0].date()
+    days = _session_days("HK" if market == "HK" else "A")
+    if days and days[0] <= day <= days[-1]:
+        return days[bisect.bisect_left(days, day)]
     return day if day.weekday() < 5 else _next_weekday(day)
 
 
