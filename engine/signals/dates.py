@@ -32,6 +32,8 @@ _CJK_DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 _NUM_DATE = r"(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})"
 _DATE_RE = re.compile(rf"{_CJK_DATE}|{_NUM_DATE}")
 _LABEL = r"(?:日期|发布日期|报告日期|发布时间|报告发布日期|Date|DATE)\s*[:：]?\s*"
+_DATE_LINE_RE = re.compile(rf"(?:{_LABEL})?(?:{_CJK_DATE}|{_NUM_DATE})")
+_LIST_ITEM_RE = re.compile(r"^\d+[.、)]")
 _RELATED_RE = re.compile(r"相关研究|相关报告|相关阅读|往期回顾|历史报告|近期报告")
 
 
@@ -76,9 +78,9 @@ def find_publication_date(lines: list[str], head_lines: int = 80) -> dt.date | N
         if _RELATED_RE.search(line) and len(line) < 20:
             in_related = True
             continue
-        if line.startswith(("——", "--", "-", "•", "《")) or re.match(r"^\d+[.、)]", line) or "《" in line:
+        if line.startswith(("——", "--", "-", "•", "《")) or _LIST_ITEM_RE.match(line) or "《" in line:
             continue
-        m = re.fullmatch(rf"(?:{_LABEL})?(?:{_CJK_DATE}|{_NUM_DATE})", line)
+        m = _DATE_LINE_RE.fullmatch(line)
         if m:
             if in_related and not re.match(_LABEL, line):
                 continue

@@ -84,3 +84,25 @@ def test_next_session_uses_calendar_and_falls_back_to_weekdays():
     assert next_session(dt.date(2024, 9, 30)) == dt.date(2024, 10, 8)      # National Day holiday on XSHG
     assert next_session(dt.date(2024, 12, 24), "HK") == dt.date(2024, 12, 27)   # Christmas + Boxing Day on XHKG
     assert next_session(dt.date(2027, 3, 5)) == dt.date(2027, 3, 8)        # past XSHG's data: next weekday
+
+
+def test_risk_grades_are_not_ratings(make_text):
+    text = make_text().replace("推荐\n\n维持评级", "风险等级：中高风险\n\nR4\n\n推荐\n\n维持评级")
+    text = text.replace("投资建议：", "科创板股票风险等级为R4，中高风险。投资建议：")
+    rep = _extract(text)
+    assert rep.industry_rating == "推荐"
+    assert {r["rating"] for r in rep.rows} == {"推荐", "谨慎推荐", ""}
+
+
+def test_a_share_company_report_with_current_price(make_text):
+    head = ("公司深度研究\n\n北方华创（002371）\n\n2024年06月03日\n\n谨慎推荐\n\n首次评级\n\n当前价格：\n\n300.50元\n\n"
+            "目标价格： 360.00 元\n\n分析师 王五\n\n")
+    scale = make_text()[make_text().index("\n评级说明"):]
+    rep = _extract(head + "公司订单饱满。（注：股价为 2024 年 5 月 31 日收盘价）\n\n民生证券股份有限公司\n" + scale)
+    assert rep.report_type == "company" and str(rep.report_date) == "2024-06-03"
+    assert len(rep.rows) == 1
+    row = rep.rows[0]
+    assert (row["code"], row["name"], row["rating"], row["rating_level"], row["action"]) == \
+        ("002371.SZ", "北方华创", "谨慎推荐", 1.0, "initiate")
+    assert (row["price_at_report"], row["target_price"], row["currency"]) == (300.50, 360.00, "CNY")
+    assert str(row["price_date"]) == "2024-05-31" and (row["band_low"], row["band_high"]) == (0.05, 0.15)
