@@ -95,7 +95,7 @@ def find_publication_date(lines: list[str], head_lines: int = 80) -> dt.date | N
 _PRICE_DATE_PATTERNS = [
     re.compile(rf"股价(?:为|系|取)\s*(?:{_CJK_DATE}|{_NUM_DATE})\s*(?:的)?\s*收盘价"),
     re.compile(rf"(?:{_CJK_DATE}|{_NUM_DATE})\s*(?:的)?\s*收盘价"),
-    re.compile(rf"收盘价\s*[（(]\s*(?:截至|截止)?\s*(?:{_CJK_DATE}|{_NUM_DATE})"),
+    re.compile(rf"收盘价\s*[（(]?\s*(?:截至|截止|为|日期)?\s*[:：]?\s*(?:{_CJK_DATE}|{_NUM_DATE})"),
     re.compile(rf"(?:{_CJK_DATE}|{_NUM_DATE})\s*股价"),
 ]
 _NEAR_PRICE_PATTERN = re.compile(rf"(?:数据更新至|数据截至|数据截止|截至|截止|更新至)\s*(?:{_CJK_DATE}|{_NUM_DATE})")

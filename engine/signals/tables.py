@@ -64,6 +64,7 @@ class StockRow:
     target: float | None
     rating: str | None
     line_no: int
+    action: str = ""
 
 
 @dataclass
@@ -123,6 +124,17 @@ def _rating_cell(cell: str) -> str | None:
     if base in RATING_WORDS:
         return base
     return None
+
+
+_CELL_ACTION_RE = re.compile(r"[（(]\s*(首次|首次覆盖|维持|上调|调高|下调|调低)\s*[)）]")
+_CELL_ACTIONS = {"首次": "initiate", "首次覆盖": "initiate", "维持": "reiterate", "上调": "upgrade", "调高": "upgrade",
+                 "下调": "downgrade", "调低": "downgrade"}
+
+
+def _cell_action(cell: str | None) -> str:
+    """``initiate`` / ``reiterate`` / ``upgrade`` / ``downgrade`` from a rating cell such as ``买入(维持)``."""
+    m = _CELL_ACTION_RE.search(cell or "")
+    return _CELL_ACTIONS[m.group(1)] if m else ""
 
 
 def find_stock_tables(lines: list[str], price_date: dt.date | None = None) -> list[StockTable]:
@@ -194,19 +206,22 @@ def find_stock_tables(lines: list[str], price_date: dt.date | None = None) -> li
             target_cell = at("target")
             target = _number(target_cell) if target_cell is not None else None
             rating: str | None = None
+            action = ""
             if has_rating:
                 cell = at("rating")
                 rating = _rating_cell(cell) if cell is not None else None
                 if rating is None:
-                    rating = _rating_cell(nonempty[-1])
+                    cell = nonempty[-1]
+                    rating = _rating_cell(cell)
                 if rating is None:
                     rating = ""
+                action = _cell_action(cell) if rating else ""
             table.rows.append(StockRow(code=code, name=name, price=price, target=target, rating=rating,
-                                       line_no=j + 1))
+                                       line_no=j + 1, action=action))
             j += 1
         if table.price_date is None:
             tail = "\n".join(lines[j: j + 6])
-            m = re.search(r"股价.{0,6}?(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2})", tail)
+            m = re.search(r"(?:股价|收盘价|价格).{0,6}?(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2})", tail)
             table.price_date = parse_date(m.group(1)) if m else price_date
         tables.append(table)
         i = j

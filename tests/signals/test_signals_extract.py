@@ -106,3 +106,22 @@ def test_a_share_company_report_with_current_price(make_text):
         ("002371.SZ", "北方华创", "谨慎推荐", 1.0, "initiate")
     assert (row["price_at_report"], row["target_price"], row["currency"]) == (300.50, 360.00, "CNY")
     assert str(row["price_date"]) == "2024-05-31" and (row["band_low"], row["band_high"]) == (0.05, 0.15)
+
+
+def test_table_with_target_column_and_action_in_rating_cell():
+    text = ("电子行业周报\n\n2025年03月07日\n\n增持（维持）\n\n表2：重点公司投资评级\n\n"
+            "股票代码\t股票名称\t投资评级\t收盘价(元)\t目标价(元)\tEPS\t\tPE\n"
+            "\t\t\t\t\t2025E\t2026E\t2025E\n"
+            "300308.SZ\t中际旭创\t买入(维持)\t120.50\t150.00\t4.1\t5.2\t29\n"
+            "01810.HK\t小米集团\t增持(首次)\t45.10\t-\t1.2\t1.6\t37\n\n"
+            "资料来源：Wind（注：收盘价截至2025年3月6日）\n\n上海证券研究所\n")
+    rep = _extract(text)
+    rows = {r["code"]: r for r in rep.rows}
+    assert set(rows) == {"300308.SZ", "01810.HK"}
+    zj = rows["300308.SZ"]
+    assert (zj["rating"], zj["action"], zj["price_at_report"], zj["target_price"]) == ("买入", "reiterate", 120.5, 150.0)
+    xm = rows["01810.HK"]
+    assert (xm["rating"], xm["action"], xm["currency"], xm["benchmark"]) == ("增持", "initiate", "HKD", "HSI")
+    assert math.isnan(xm["target_price"]) and xm["band_low"] == 0.05     # 上海证券 registry: 增持 5..20 %
+    assert str(zj["price_date"]) == "2025-03-06" and rep.report_type == "weekly"
+    assert any("no 评级说明" in m.text for m in rep.messages)
