@@ -58,3 +58,14 @@ def test_seed_pdf_equals_text(shared, tmp_path, seed):
     (tmp_path / f"{seed}.pdf").write_bytes(text_to_pdf(src.read_text(encoding="utf-8")))
     signals = _same_signals(src, tmp_path / f"{seed}.pdf")
     assert len(signals) == {"000": 1, "003": 1, "004": 10}[seed]
+
+
+@pytest.mark.parametrize("seed", ["002", "004"])
+def test_pdf_with_space_separated_tables_equals_text(shared, tmp_path, seed):
+    """Real PDFs usually come out of pypdf with spaces, not tabs, between table cells: same signals."""
+    src = shared / "seeds" / SEEDS[seed]
+    text = src.read_text(encoding="utf-8")
+    (tmp_path / f"{seed}.pdf").write_bytes(text_to_pdf(text.replace("\t", " ")))
+    signals = _same_signals(src, tmp_path / f"{seed}.pdf")
+    assert int((signals["kind"] == "rating").sum()) == {"002": 7, "004": 0}[seed]
+    assert signals["price_at_report"].notna().sum() == {"002": 8, "004": 9}[seed]
