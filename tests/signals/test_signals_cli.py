@@ -43,3 +43,13 @@ def test_cli_names_option_and_bad_output(tmp_path, make_text):
 def test_cli_help_teaches():
     result = runner.invoke(app, ["ingest", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0 and "ratingbt ingest ../shared/seeds -o signals.csv" in result.output
+
+
+def test_cli_invalid_ratings_dir_names_file(tmp_path, make_text):
+    (tmp_path / "ratings").mkdir()
+    (tmp_path / "ratings" / "bad.yaml").write_text("broker: X\nstock:\n  bands: {买入: [20, null]}\n", encoding="utf-8")
+    report = tmp_path / "r.txt"
+    report.write_text(make_text(), encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(report), "--ratings-dir", str(tmp_path / "ratings")],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "bad.yaml" in result.output and "percent" in result.output

@@ -125,3 +125,13 @@ def test_table_with_target_column_and_action_in_rating_cell():
     assert math.isnan(xm["target_price"]) and xm["band_low"] == 0.05     # 上海证券 registry: 增持 5..20 %
     assert str(zj["price_date"]) == "2025-03-06" and rep.report_type == "weekly"
     assert any("no 评级说明" in m.text for m in rep.messages)
+
+
+def test_classify_report():
+    from engine.signals.extract import classify_report
+    assert classify_report("", "计算机行业周报", False, True, "推荐") == "weekly"
+    assert classify_report("", "——先进科技主题周报 20241223-20241229", False, False, "增持") == "weekly"
+    assert classify_report("", "2025年度投资策略：科技领航", False, False, "") == "strategy"
+    assert classify_report("", "首次覆盖报告\n璧仞科技 (6082. HK)", True, False, "") == "company"
+    assert classify_report("", "算力需求持续提升", False, True, "推荐") == "industry"
+    assert classify_report("", "随笔", False, False, "") == ""
