@@ -1,0 +1,131 @@
+"""Broker rating scales for the *realised band*: which rating of the broker's own scale an excess return fell into.
+
+A scale is a list of :class:`Band` ``(rating, low, high)``: excess-return bounds as fractions (0.15 = 15 %), NaN for
+an open end, listed from the most bullish rating down. The lookup is pluggable: :func:`realised_rating` takes the bands
+themselves, and :func:`run_scoring <engine.score.run_scoring>` takes a ``scale_lookup(broker, market) -> bands | None``
+callable. The default lookup (:func:`default_scale_lookup`) tries, in order:
+
+1. the scales of the ingest stage (``engine.signals.scales``, when that module provides ``scale_bands(broker, market)``);
+2. the seed brokers' stock-rating scales written out below (from their reports' 评级说明, see ``REFERENCE.md`` §1);
+3. the scale implied by the signals table itself (distinct ``rating, band_low, band_high`` of that broker's rated rows).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Callable, NamedTuple, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Band", "ScaleLookup", "SEED_SCALES", "realised_rating", "realised_ratings", "scale_from_signals",
+           "default_scale_lookup", "normalize_broker"]
+
+NAN = float("nan")
+
+
+class Band(NamedTuple):
+    """One rating of a scale: excess return vs the benchmark in ``[low, high]`` (fractions; NaN = open end)."""
+
+    rating: str
+    low: float
+    high: float
+
+
+#: ``scale_lookup(broker, market)`` → the broker's bands for that market (``"A"`` / ``"HK"``), or ``None`` if unknown.
+ScaleLookup = Callable[[str, str], "Sequence[Band] | None"]
+
+#: Stock-rating scales of the seed brokers (excess return vs CSI 300 for A-shares, vs HSI for 平安证券(香港)).
+SEED_SCALES: dict[str, list[Band]] = {
+    "民生证券": [Band("推荐", 0.15, NAN), Band("谨慎推荐", 0.05, 0.15), Band("中性", -0.05, 0.05),
+             Band("回避", NAN, -0.05)],
+    "上海证券": [Band("买入", 0.20, NAN), Band("增持", 0.05, 0.20), Band("中性", -0.05, 0.05),
+             Band("减持", NAN, -0.05)],
+    "平安证券(香港)": [Band("强烈推荐", 0.20, NAN), Band("推荐", 0.10, 0.20), Band("中性", -0.10, 0.10),
+                  Band("回避", NAN, -0.10)],
+    "华龙证券": [Band("买入", 0.10, NAN), Band("增持", 0.05, 0.10), Band("中性", -0.05, 0.05),
+             Band("减持", -0.10, -0.05), Band("卖出", NAN, -0.10)],
+}
+
+
+def normalize_broker(name: str) -> str:
+    """Broker name key: trimmed, full-width brackets to ASCII, inner spaces removed (``平安证券（香港）`` → ``平安证券(香港)``)."""
+    return re.sub(r"\s+", "", str(name)).replace("（", "(").replace("）", ")")
+
+
+def realised_rating(excess: float, scale_bands: Sequence[Band] | Sequence[tuple[str, float, float]]) -> str:
+    """The first rating (scale order, most bullish first) whose ``[low, high]`` contains ``excess``; ``""`` if none.
+
+    ``excess`` is a fraction. NaN bounds are open ends; NaN ``excess`` or an empty scale give ``""``. Bounds are
+    inclusive, so a value exactly on a boundary goes to the more bullish rating listed first (15 % → 推荐 at 民生证券).
+    """
+    if excess is None or (isinstance(excess, float) and math.isnan(excess)):
+        return ""
+    for rating, low, high in scale_bands:
+        if low is not None and not math.isnan(low) and excess < low:
+            continue
+        if high is not None and not math.isnan(high) and excess > high:
+            continue
+        return str(rating)
+    return ""
+
+
+def realised_ratings(excess: np.ndarray, brokers: np.ndarray, markets: np.ndarray,
+                     lookup: ScaleLookup) -> np.ndarray:
+    """Vectorised :func:`realised_rating` per row (object array of strings; ``""`` when the scale is unknown)."""
+    out = np.full(len(excess), "", dtype=object)
+    cache: dict[tuple[str, str], Sequence[Band] | None] = {}
+    for i, (value, broker, market) in enumerate(zip(excess, brokers, markets)):
+        key = (str(broker), str(market))
+        if key not in cache:
+            cache[key] = lookup(*key)
+        bands = cache[key]
+        if bands:
+            out[i] = realised_rating(float(value), bands)
+    return out
+
+
+def scale_from_signals(signals: pd.DataFrame) -> dict[str, list[Band]]:
+    """Scales implied by a signals table: per broker, the distinct ``(rating, band_low, band_high)`` of rated rows.
+
+    Ordered by ``rating_level`` (most bullish first), then by ``band_low``. Only ratings that occur in the table are
+    known this way, so the realised band may be ``""`` for an excess outside all of them.
+    """
+    rated = signals[(signals["kind"] == "rating") & (signals["band_low"].notna() | signals["band_high"].notna())]
+    out: dict[str, list[Band]] = {}
+    for broker, grp in rated.groupby(rated["broker"].map(normalize_broker), sort=False):
+        dedup = grp.drop_duplicates(["rating", "band_low", "band_high"])
+        order = dedup.assign(_lvl=dedup["rating_level"].fillna(-99), _low=dedup["band_low"].fillna(-np.inf))
+        order = order.sort_values(["_lvl", "_low"], ascending=[False, False])
+        out[str(broker)] = [Band(r.rating, float(r.band_low), float(r.band_high)) for r in order.itertuples()]
+    return out
+
+
+def _ingest_lookup() -> ScaleLookup | None:
+    """``engine.signals.scales.scale_bands`` when the ingest stage provides it (else ``None``)."""
+    try:
+        from engine.signals import scales as ingest_scales  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    fn = getattr(ingest_scales, "scale_bands", None)
+    return fn if callable(fn) else None
+
+
+def default_scale_lookup(signals: pd.DataFrame | None = None) -> ScaleLookup:
+    """The default chain: ingest scales → :data:`SEED_SCALES` → scales implied by ``signals`` (see module docstring)."""
+    inferred = scale_from_signals(signals) if signals is not None and len(signals) else {}
+    ingest = _ingest_lookup()
+
+    def lookup(broker: str, market: str) -> Sequence[Band] | None:
+        if ingest is not None:
+            try:
+                bands = ingest(broker, market)
+            except (KeyError, ValueError):
+                bands = None
+            if bands:
+                return [Band(*b) for b in bands]
+        key = normalize_broker(broker)
+        return SEED_SCALES.get(key) or inferred.get(key)
+
+    return lookup
