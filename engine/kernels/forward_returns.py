@@ -27,7 +27,7 @@ from numba import njit, prange
 
 from engine.enums import ExcessMode, WindowStatus
 
-__all__ = ["last_bar_index_nb", "forward_returns_nb", "excess_paths_nb"]
+__all__ = ["last_bar_index_nb", "forward_returns_nb", "excess_paths_nb", "group_path_sums_nb"]
 
 
 @njit(cache=True, parallel=True)
@@ -267,4 +267,33 @@ def excess_paths_nb(
             if np.isfinite(y):
                 pb = y
             out[s, t - b] = _excess_nb(ps / s0 - 1.0, pb / b0 - 1.0, mode)
+    return out
+
+
+@njit(cache=True)
+def group_path_sums_nb(paths: np.ndarray, group_codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group and offset: count of finite values, their sum and their sum of squares (one pass over ``paths``).
+
+    Shapes:
+        ``paths`` (N, K) float64 (e.g. from :func:`excess_paths_nb`); ``group_codes`` (N,) int64 in ``0..n_groups-1``
+        (-1 = row belongs to no group) → (3, n_groups, K) float64: ``[0]`` counts, ``[1]`` sums, ``[2]`` sums of squares.
+    NaN:
+        NaN entries are skipped (not counted).
+    Units:
+        Those of ``paths`` (fractions); counts are numbers of signals.
+    Pandas reference:
+        ``pd.DataFrame(paths).groupby(group_codes).agg(["count", "sum"])`` and ``(paths ** 2)`` summed likewise.
+    """
+    n, k = paths.shape
+    out = np.zeros((3, n_groups, k))
+    for s in range(n):
+        g = group_codes[s]
+        if g < 0:
+            continue
+        for t in range(k):
+            v = paths[s, t]
+            if np.isfinite(v):
+                out[0, g, t] += 1.0
+                out[1, g, t] += v
+                out[2, g, t] += v * v
     return out

@@ -2,7 +2,9 @@
 
 1. One path per signal (horizon legs are irrelevant here): :func:`engine.kernels.forward_returns.excess_paths_nb`
    gives the carried-forward cumulative excess at ``base + k`` sessions, NaN past the data (or past ``as_of``).
-2. Paths are aggregated per group in chunks of ``chunk`` signals (memory stays ``chunk × offsets`` floats).
+2. Paths are aggregated per group in chunks of ``chunk`` signals (memory stays ``chunk × offsets`` floats): counts,
+   sums and sums of squares per group and offset come from one pass of
+   :func:`engine.kernels.forward_returns.group_path_sums_nb`.
 3. Groups: ``rating_level`` (rated rows, e.g. ``2``, ``1``, ``0``, ``-1``), ``action`` (rated rows; empty →
    ``(unknown)``) and ``kind`` (``rating`` vs ``mention``, so mentions are their own group).
 4. Confidence band: ``mean ± 1.96 · sd / sqrt(n)`` over the signals that still have data at that offset (normal
@@ -16,7 +18,7 @@ import pandas as pd
 
 from engine.data.panel import Panel
 from engine.enums import EXCESS_MODE_NAMES
-from engine.kernels.forward_returns import excess_paths_nb, last_bar_index_nb
+from engine.kernels.forward_returns import excess_paths_nb, group_path_sums_nb, last_bar_index_nb
 from engine.score.stats import Z_95
 
 __all__ = ["event_study", "EVENT_STUDY_COLUMNS"]
@@ -28,9 +30,17 @@ def _level_label(level: float) -> str:
     return f"{int(level):+d}" if float(level).is_integer() else f"{level:+g}"
 
 
+def _level_labels(level: np.ndarray, rated: np.ndarray) -> np.ndarray:
+    """``"+2"``, ``"-1"`` … for rated rows, ``""`` otherwise (computed once per distinct level)."""
+    out = np.full(len(level), "", dtype=object)
+    for value in np.unique(level[rated]):
+        out[rated & (level == value)] = _level_label(float(value))
+    return out
+
+
 def event_study(windows: pd.DataFrame, asset_col: np.ndarray, bench_col: np.ndarray, base_idx: np.ndarray,
                 panel: Panel, n_offsets: int = 251, excess_mode: str = "absolute",
-                chunk: int = 100_000) -> pd.DataFrame:
+                chunk: int = 50_000) -> pd.DataFrame:
     """Long table :data:`EVENT_STUDY_COLUMNS` (``offset`` in sessions, excess as fractions).
 
     ``windows`` holds one row per signal with ``kind``, ``rating_level`` and ``action``; ``asset_col``/``bench_col``/
@@ -41,7 +51,7 @@ def event_study(windows: pd.DataFrame, asset_col: np.ndarray, bench_col: np.ndar
     action = windows["action"].astype(str).replace("", "(unknown)").to_numpy()
     rated = (kind == "rating") & np.isfinite(level)
     groupings: list[tuple[str, np.ndarray, np.ndarray]] = [
-        ("rating_level", rated, np.array([_level_label(v) if r else "" for v, r in zip(level, rated)], dtype=object)),
+        ("rating_level", rated, _level_labels(level, rated)),
         ("action", rated, action),
         ("kind", np.isin(kind, ("rating", "mention")), kind),
     ]
@@ -56,17 +66,19 @@ def event_study(windows: pd.DataFrame, asset_col: np.ndarray, bench_col: np.ndar
             continue
         paths = excess_paths_nb(close, last_bar, asset_col[sel], bench_col[sel], base_idx[sel], n_offsets,
                                 EXCESS_MODE_NAMES[excess_mode])
-        finite = np.isfinite(paths)
-        values = np.where(finite, paths, 0.0)
         for group_by, member, labels in groupings:
             mem = member[sel]
-            for label in np.unique(labels[sel][mem]):
-                rows = mem & (labels[sel] == label)
+            if not mem.any():
+                continue
+            codes, uniques = pd.factorize(labels[sel][mem])
+            group_codes = np.full(len(sel), -1, dtype=np.int64)
+            group_codes[mem] = codes
+            totals = group_path_sums_nb(paths, group_codes, len(uniques))
+            for g, label in enumerate(uniques):
                 acc = sums.setdefault((group_by, str(label)), [np.zeros(n_offsets), np.zeros(n_offsets),
                                                                np.zeros(n_offsets)])
-                acc[0] += finite[rows].sum(axis=0)
-                acc[1] += values[rows].sum(axis=0)
-                acc[2] += (values[rows] ** 2).sum(axis=0)
+                for part in range(3):
+                    acc[part] += totals[part, g]
     frames = []
     for (group_by, label), (count, total, total_sq) in sums.items():
         with np.errstate(invalid="ignore", divide="ignore"):

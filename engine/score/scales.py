@@ -75,14 +75,25 @@ def realised_ratings(excess: np.ndarray, brokers: np.ndarray, markets: np.ndarra
                      lookup: ScaleLookup) -> np.ndarray:
     """Vectorised :func:`realised_rating` per row (object array of strings; ``""`` when the scale is unknown)."""
     out = np.full(len(excess), "", dtype=object)
-    cache: dict[tuple[str, str], Sequence[Band] | None] = {}
-    for i, (value, broker, market) in enumerate(zip(excess, brokers, markets)):
-        key = (str(broker), str(market))
-        if key not in cache:
-            cache[key] = lookup(*key)
-        bands = cache[key]
-        if bands:
-            out[i] = realised_rating(float(value), bands)
+    excess = np.asarray(excess, dtype=float)
+    keys = pd.MultiIndex.from_arrays([np.asarray(brokers, dtype=object).astype(str),
+                                      np.asarray(markets, dtype=object).astype(str)])
+    codes, uniques = pd.factorize(keys)
+    for g, key in enumerate(uniques):
+        bands = lookup(*key)
+        if not bands:
+            continue
+        rows = np.flatnonzero(codes == g)
+        x = excess[rows]
+        todo = np.isfinite(x)
+        for rating, low, high in bands:
+            ok = todo.copy()
+            if low is not None and not math.isnan(low):
+                ok &= x >= low
+            if high is not None and not math.isnan(high):
+                ok &= x <= high
+            out[rows[ok]] = str(rating)
+            todo &= ~ok
     return out
 
 
@@ -93,8 +104,11 @@ def scale_from_signals(signals: pd.DataFrame) -> dict[str, list[Band]]:
     known this way, so the realised band may be ``""`` for an excess outside all of them.
     """
     rated = signals[(signals["kind"] == "rating") & (signals["band_low"].notna() | signals["band_high"].notna())]
+    rated = rated[["broker", "rating", "rating_level", "band_low", "band_high"]].drop_duplicates()
     out: dict[str, list[Band]] = {}
-    for broker, grp in rated.groupby(rated["broker"].map(normalize_broker), sort=False):
+    names = rated["broker"].astype(str)
+    keys = names.map({b: normalize_broker(b) for b in pd.unique(names)})
+    for broker, grp in rated.groupby(keys, sort=False):
         dedup = grp.drop_duplicates(["rating", "band_low", "band_high"])
         order = dedup.assign(_lvl=dedup["rating_level"].fillna(-99), _low=dedup["band_low"].fillna(-np.inf))
         order = order.sort_values(["_lvl", "_low"], ascending=[False, False])

@@ -41,61 +41,96 @@ def scored_legs(scores: pd.DataFrame, range_leg: str = "long") -> pd.DataFrame:
     return scores[scores["horizon_leg"].isin(("single", range_leg))]
 
 
-def _group_keys(rows: pd.DataFrame, group_by: str) -> pd.DataFrame:
-    """``rows`` with a ``group`` column for ``group_by`` (exploded for analysts)."""
+def _labels(rows: pd.DataFrame, group_by: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(positions, labels)``: row positions of ``rows`` and their group label (analysts: one entry each)."""
+    n = len(rows)
+    text = {c: rows[c].astype(str).to_numpy(dtype=object) for c in ("broker", "rating", "action", "market", "kind")}
+
+    def unknown(values: np.ndarray) -> np.ndarray:
+        return np.where(values == "", "(unknown)", values).astype(object)
+
     if group_by == "all":
-        return rows.assign(group="all")
+        return np.arange(n), np.full(n, "all", dtype=object)
     if group_by == "broker":
-        return rows.assign(group=rows["broker"].replace("", "(unknown)"))
+        return np.arange(n), unknown(text["broker"])
     if group_by == "rating":
-        label = np.where(rows["kind"] == "mention", rows["broker"] + " · (mention)",
-                         rows["broker"] + " · " + rows["rating"].replace("", "(unrated)"))
-        return rows.assign(group=label)
-    if group_by == "action":
-        return rows.assign(group=rows["action"].replace("", "(unknown)"))
-    if group_by == "market":
-        return rows.assign(group=rows["market"].replace("", "(unknown)"))
+        rating = np.where(text["rating"] == "", "(unrated)", text["rating"])
+        label = np.where(text["kind"] == "mention", text["broker"] + " · (mention)", text["broker"] + " · " + rating)
+        return np.arange(n), label.astype(object)
+    if group_by in ("action", "market"):
+        return np.arange(n), unknown(text[group_by])
     if group_by == "analyst":
-        names = rows["analysts"].fillna("").map(
-            lambda s: [a.strip() for a in _ANALYST_SPLIT.split(s) if a.strip()] or ["(unknown)"])
-        return rows.assign(group=names).explode("group")
+        positions, labels = [], []
+        cache: dict[str, list[str]] = {}
+        for i, names in enumerate(rows["analysts"].fillna("").astype(str).to_numpy(dtype=object)):
+            if names not in cache:
+                cache[names] = [a.strip() for a in _ANALYST_SPLIT.split(names) if a.strip()] or ["(unknown)"]
+            for name in cache[names]:
+                positions.append(i)
+                labels.append(name)
+        return np.asarray(positions, dtype=np.int64), np.asarray(labels, dtype=object)
     raise ValueError(f"group_by={group_by!r}; allowed: {', '.join(GROUPINGS)}")
 
 
-def _summary(grp: pd.DataFrame) -> dict[str, float]:
-    complete = grp[grp["complete"].astype(bool)]
-    incomplete = grp[grp["status"] == "incomplete"]
-    hit = complete["hit"].dropna().astype(bool)
+def _as_float(col: pd.Series) -> np.ndarray:
+    """Nullable boolean/number column → float array with NaN for NA."""
+    return col.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    status = rows["status"].astype(str).to_numpy(dtype=object)
+    return {
+        "complete": rows["complete"].to_numpy(dtype=bool),
+        "incomplete": status == "incomplete",
+        "no_price": status == STATUS_NO_PRICE_DATA,
+        "unscored": ~np.isin(status, ("complete", "incomplete", STATUS_NO_PRICE_DATA)),
+        "hit": _as_float(rows["hit"]),
+        "direction": _as_float(rows["direction_hit"]),
+        "touch": _as_float(rows["touch_hit"]),
+        "excess": rows["excess_return"].to_numpy(dtype=float),
+        "days": rows["days_to_touch"].to_numpy(dtype=float, na_value=np.nan),
+        "level": rows["rating_level"].to_numpy(dtype=float),
+        "is_rating": (rows["kind"].astype(str) == "rating").to_numpy(),
+    }
+
+
+def _mean(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if len(x) else np.nan
+
+
+def _summary(a: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, float]:
+    complete = idx[a["complete"][idx]]
+    hit = a["hit"][complete]
+    hit = hit[np.isfinite(hit)]
     n_hits = int(hit.sum())
     low, high = wilson_interval(n_hits, len(hit))
-    direction = complete["direction_hit"].dropna().astype(bool)
-    touch = complete["touch_hit"].dropna().astype(bool)
-    excess = complete["excess_return"].to_numpy(dtype=float)
+    excess = a["excess"][complete]
     excess = excess[np.isfinite(excess)]
-    levels = grp.loc[grp["kind"] == "rating", "rating_level"].to_numpy(dtype=float)
+    levels = a["level"][idx[a["is_rating"][idx]]]
     levels = levels[np.isfinite(levels)]
-    days = complete.loc[complete["touch_hit"].fillna(False).astype(bool), "days_to_touch"].to_numpy(dtype=float)
+    touched = complete[a["touch"][complete] == 1.0]
+    days = a["days"][touched]
+    days = days[np.isfinite(days)]
     return {
-        "n_signals": len(grp),
+        "n_signals": len(idx),
         "n_complete": len(complete),
-        "n_incomplete": len(incomplete),
-        "n_no_price": int((grp["status"] == STATUS_NO_PRICE_DATA).sum()),
-        "n_unscored": int((~grp["status"].isin(("complete", "incomplete", STATUS_NO_PRICE_DATA))).sum()),
+        "n_incomplete": int(a["incomplete"][idx].sum()),
+        "n_no_price": int(a["no_price"][idx].sum()),
+        "n_unscored": int(a["unscored"][idx].sum()),
         "n_hit_eligible": len(hit),
         "n_hits": n_hits,
         "hit_rate": n_hits / len(hit) if len(hit) else np.nan,
         "hit_rate_low": low,
         "hit_rate_high": high,
-        "direction_hit_rate": float(direction.mean()) if len(direction) else np.nan,
-        "touch_hit_rate": float(touch.mean()) if len(touch) else np.nan,
+        "direction_hit_rate": _mean(a["direction"][complete]),
+        "touch_hit_rate": _mean(a["touch"][complete]),
         "median_days_to_touch": float(np.median(days)) if len(days) else np.nan,
         "mean_excess": float(excess.mean()) if len(excess) else np.nan,
         "median_excess": float(np.median(excess)) if len(excess) else np.nan,
         "excess_t_stat": t_stat(excess),
-        "mean_excess_incomplete": float(np.nanmean(incomplete["excess_return"])) if
-        np.isfinite(incomplete["excess_return"].to_numpy(dtype=float)).any() else np.nan,
-        "ic_spearman": spearman(complete["rating_level"].to_numpy(dtype=float),
-                                complete["excess_return"].to_numpy(dtype=float)),
+        "mean_excess_incomplete": _mean(a["excess"][idx[a["incomplete"][idx]]]),
+        "ic_spearman": spearman(a["level"][complete], a["excess"][complete]),
         "share_bullish": float((levels > 0).mean()) if len(levels) else np.nan,
     }
 
@@ -110,14 +145,27 @@ def scorecard(scores: pd.DataFrame, by: tuple[str, ...] = GROUPINGS, range_leg: 
     rows = scored_legs(scores, range_leg)
     rows = rows[rows["kind"].isin(("rating", "mention"))]
     records: list[dict[str, object]] = []
+    arrays = _arrays(rows)
+    kinds = rows["kind"].astype(str).to_numpy(dtype=object)
     for group_by in by:
-        keyed = _group_keys(rows, group_by)
-        for (group, kind), grp in keyed.groupby(["group", "kind"], sort=True):
+        positions, labels = _labels(rows, group_by)
+        if len(positions) == 0:
+            continue
+        label_codes, label_uniques = pd.factorize(labels)
+        kind_codes, kind_uniques = pd.factorize(kinds[positions])
+        combined = label_codes * len(kind_uniques) + kind_codes
+        order = np.argsort(combined, kind="stable")
+        cuts = np.flatnonzero(np.diff(combined[order])) + 1
+        groups = []
+        for at in np.split(order, cuts):
+            key = combined[at[0]]
+            groups.append((str(label_uniques[key // len(kind_uniques)]), str(kind_uniques[key % len(kind_uniques)]),
+                           at))
+        for group, kind, at in sorted(groups, key=lambda item: (item[0], item[1])):
             rec: dict[str, object] = {"group_by": group_by, "group": group, "kind": kind}
-            rec.update(_summary(grp))
+            rec.update(_summary(arrays, positions[at]))
             if kind == "mention":
-                for col in ("n_hit_eligible", "n_hits"):
-                    rec[col] = 0
+                rec.update(n_hit_eligible=0, n_hits=0)
                 for col in ("hit_rate", "hit_rate_low", "hit_rate_high", "direction_hit_rate", "touch_hit_rate",
                             "median_days_to_touch", "ic_spearman", "share_bullish"):
                     rec[col] = np.nan

@@ -48,17 +48,15 @@ def t_stat(values: np.ndarray) -> float:
 def rank_average(values: np.ndarray) -> np.ndarray:
     """Ranks 1..n with ties given their average rank (``scipy.stats.rankdata(method="average")``)."""
     x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n == 0:
+        return np.empty(0)
     order = np.argsort(x, kind="mergesort")
     sorted_x = x[order]
-    ranks = np.empty(len(x), dtype=float)
-    start = 0
-    n = len(x)
-    while start < n:
-        stop = start + 1
-        while stop < n and sorted_x[stop] == sorted_x[start]:
-            stop += 1
-        ranks[order[start:stop]] = 0.5 * (start + stop - 1) + 1.0
-        start = stop
+    starts = np.flatnonzero(np.r_[True, sorted_x[1:] != sorted_x[:-1]])
+    stops = np.r_[starts[1:], n]
+    ranks = np.empty(n, dtype=float)
+    ranks[order] = np.repeat(0.5 * (starts + stops - 1) + 1.0, stops - starts)
     return ranks
 
 

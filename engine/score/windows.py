@@ -92,24 +92,35 @@ def expand_horizons(signals: pd.DataFrame, config: ScoreConfig) -> pd.DataFrame:
     Adds ``signal_row`` (row in ``signals``), ``horizon_scored_months`` (int), ``horizon_leg`` and ``note``.
     A bad horizon does not stop the run: that row gets the default horizon and a ``note`` naming the problem.
     """
-    rows_idx, months, legs, notes = [], [], [], []
-    for i, (sid, text) in enumerate(zip(signals["signal_id"], signals["horizon_months"])):
+    texts = signals["horizon_months"].astype(str).to_numpy(dtype=object)
+    ids = signals["signal_id"].astype(str).to_numpy(dtype=object)
+    codes, uniques = pd.factorize(texts) if len(texts) else (np.empty(0, np.int64), [])
+    lo_u, hi_u, note_u = [], [], []
+    for text in uniques:
         note = ""
         try:
             parsed = parse_horizon(text)
         except ValueError as exc:
-            parsed, note = None, f"signal {sid}: {exc}; used {config.default_horizon_months} months"
+            parsed, note = None, f"{exc}; used {config.default_horizon_months} months"
         if parsed is None:
             parsed = (config.default_horizon_months,) * 2
             note = note or f"no horizon given; used {config.default_horizon_months} months"
-        lo, hi = parsed
-        if lo == hi:
-            rows_idx.append(i), months.append(hi), legs.append("single"), notes.append(note)
-        else:
-            rows_idx += [i, i]
-            months += [lo, hi]
-            legs += ["short", "long"]
-            notes += [note, note]
+        lo_u.append(parsed[0]), hi_u.append(parsed[1]), note_u.append(note)
+    lo = np.asarray(lo_u, dtype=np.int64)[codes]
+    hi = np.asarray(hi_u, dtype=np.int64)[codes]
+    note = np.asarray(note_u, dtype=object)[codes] if len(texts) else np.array([], dtype=object)
+    is_range = lo != hi
+    reps = np.where(is_range, 2, 1)
+    rows_idx = np.repeat(np.arange(len(texts), dtype=np.int64), reps)
+    first = np.r_[True, rows_idx[1:] != rows_idx[:-1]] if len(rows_idx) else np.zeros(0, dtype=bool)
+    rng = is_range[rows_idx]
+    months = np.where(rng & first, lo[rows_idx], hi[rows_idx])
+    legs = np.where(rng, np.where(first, "short", "long"), "single").astype(object)
+    notes = note[rows_idx]
+    bad = np.flatnonzero([bool(n) and not n.startswith("no horizon") for n in notes])
+    notes = notes.copy()
+    for i in bad:
+        notes[i] = f"signal {ids[rows_idx[i]]}: {notes[i]}"
     out = signals.iloc[rows_idx].reset_index(drop=True)
     out.insert(0, "signal_row", np.asarray(rows_idx, dtype=np.int64))
     out["horizon_scored_months"] = np.asarray(months, dtype=np.int64)
@@ -152,14 +163,17 @@ def prepare_windows(windows: pd.DataFrame, panel: Panel, as_of: object | None = 
     """
     sessions = panel.sessions
     n_sessions = len(sessions)
-    col_of = {str(c): j for j, c in enumerate(panel.codes)}
+    code_index = pd.Index(panel.codes.astype(str))
     has_price = np.isfinite(panel.close).any(axis=0)
-    codes = windows["code"].astype(str).to_numpy()
-    asset_col = np.array([col_of.get(c, -1) for c in codes], dtype=np.int64)
-    asset_col[asset_col >= 0] = np.where(has_price[asset_col[asset_col >= 0]], asset_col[asset_col >= 0], -1)
-    benchmark = np.array([_benchmark_code(c, b) for c, b in zip(codes, windows["benchmark"].astype(str))], dtype=object)
-    bench_col = np.array([col_of.get(b, -1) for b in benchmark], dtype=np.int64)
-
+    codes = windows["code"].astype(str).to_numpy(dtype=object)
+    asset_col = code_index.get_indexer(codes).astype(np.int64)
+    found = asset_col >= 0
+    asset_col[found] = np.where(has_price[asset_col[found]], asset_col[found], -1)
+    given = windows["benchmark"].astype(str).to_numpy(dtype=object)
+    pair_codes, pair_uniques = pd.factorize(codes + "|" + given) if len(codes) else (np.empty(0, np.int64), [])
+    resolved = np.array([_benchmark_code(*pair.split("|", 1)) for pair in pair_uniques], dtype=object)
+    benchmark = resolved[pair_codes] if len(codes) else np.array([], dtype=object)
+    bench_col = code_index.get_indexer(benchmark).astype(np.int64) if len(benchmark) else np.array([], np.int64)
     report = pd.to_datetime(windows["report_date"]).to_numpy(dtype="datetime64[ns]")
     base_idx = np.searchsorted(sessions, report, side="right").astype(np.int64) - 1
     base_idx[np.isnat(report)] = -1
@@ -257,8 +271,9 @@ def score_windows(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = Sco
         out[name] = full[name]
 
     lookup = scale_lookup or default_scale_lookup(signals)
-    markets = np.array([_market_of(c, m) for c, m in zip(out["code"].astype(str), out["market"].astype(str))])
-    out["realised_rating"] = realised_ratings(full["excess_return"], out["broker"].to_numpy(), markets, lookup)
+    markets = _markets(out["code"].astype(str).to_numpy(dtype=object), out["market"].astype(str).to_numpy(dtype=object))
+    out["realised_rating"] = realised_ratings(full["excess_return"], out["broker"].astype(str).to_numpy(dtype=object),
+                                              markets, lookup)
 
     excess = full["excess_return"]
     level = out["rating_level"].to_numpy(dtype=float)
@@ -285,7 +300,8 @@ def score_windows(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = Sco
     return out
 
 
-def _market_of(code: str, market: str) -> str:
-    if market in ("A", "HK"):
-        return market
-    return "HK" if code.endswith(".HK") or code == "HSI" else "A"
+def _markets(codes: np.ndarray, markets: np.ndarray) -> np.ndarray:
+    """Market per row: the signal's ``market`` when ``A``/``HK``, else from the code (``.HK`` / ``HSI`` → HK)."""
+    is_hk = np.char.endswith(codes.astype(str), ".HK") | (codes.astype(str) == "HSI")
+    derived = np.where(is_hk, "HK", "A")
+    return np.where(np.isin(markets, ("A", "HK")), markets, derived).astype(object)
