@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from engine.paths import runs_dir, shared_dir
+from engine.paths import runs_dir
 from engine.score import ScoreConfig, ScoreResult, run_scoring
 from engine.score.prices import panel_for_signals
 from engine.signals.schema import coerce_signals
@@ -39,7 +39,7 @@ def _num(value: float, digits: int = 2) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
-def print_scorecard(result: ScoreResult, console: Console | None = None) -> None:
+def print_scorecard(result: ScoreResult, console: Console | None = None, max_rows: int = 40) -> None:
     """Print the per-broker scorecard, then the incomplete windows and the stocks without price data."""
     console = console or Console()
     card = result.broker_scorecard()
@@ -62,26 +62,33 @@ def print_scorecard(result: ScoreResult, console: Console | None = None) -> None
                       _num(row.ic_spearman), _pct(row.share_bullish, 0))
     console.print(table)
     scores = result.scores
+    counts = scores["status"].value_counts()
+    console.print("windows by status: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
     pending = scores[scores["status"] != "complete"]
     if len(pending):
+        # ratings before mentions, incomplete (scored so far) before unscored
+        order = pending.assign(_k=(pending["kind"] != "rating").astype(int),
+                               _s=(pending["status"] != "incomplete").astype(int)).sort_values(["_k", "_s"], kind="stable")
         detail = Table(title="Not (yet) complete")
-        for col in ("signal", "broker", "code", "rating", "horizon", "status", "scored to", "excess so far"):
+        for col in ("signal", "broker", "code", "kind", "rating", "horizon", "status", "scored to", "excess so far"):
             detail.add_column(col, no_wrap=True)
-        for row in pending.itertuples():
+        for row in order.head(max_rows).itertuples():
             end = "" if pd.isna(row.end_date) else pd.Timestamp(row.end_date).strftime("%Y-%m-%d")
-            detail.add_row(str(row.signal_id), str(row.broker), str(row.code), str(row.rating),
+            detail.add_row(str(row.signal_id), str(row.broker), str(row.code), str(row.kind), str(row.rating),
                            f"{row.horizon_scored_months}m", str(row.status), end, _pct(row.excess_return))
         console.print(detail)
+        if len(order) > max_rows:
+            console.print(f"… and {len(order) - max_rows} more (see scores.csv)")
 
 
 def score(
     signals: Path = typer.Option(..., "--signals", "-s", help="Signals table (.csv or .parquet) from `ratingbt ingest`."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Score with prices up to this date only (YYYY-MM-DD)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output directory (default: runs/score)."),
-    prices: Optional[Path] = typer.Option(None, "--prices", help="Directory of per-symbol CSVs (SZ300474.csv, "
-                                          "SH000300.csv, HKHSI.csv ...) instead of the price cache."),
-    offline: bool = typer.Option(True, "--offline/--online", help="Use only cached/local prices (default) or allow "
-                                 "the data layer to download missing ones."),
+    prices: Optional[Path] = typer.Option(None, "--prices", help="Read per-symbol CSVs from this directory "
+                                          "(SZ300474.csv, SH000300.csv, HKHSI.csv ...) instead of the price cache."),
+    offline: bool = typer.Option(True, "--offline/--online", help="Use only the price cache (default) or let the data "
+                                 "layer download missing ranges (akshare/yfinance)."),
     excess_mode: str = typer.Option("absolute", "--excess-mode", help="absolute: r − b (brokers' definition); "
                                     "relative: (1+r)/(1+b) − 1."),
     range_leg: str = typer.Option("long", "--range-leg", help="Which end of a '6-12' month range the scorecard uses "
@@ -113,24 +120,18 @@ def score(
         except ValueError as exc:
             raise typer.BadParameter(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from exc
     prices_dir = prices
-    if prices_dir is None:
-        try:
-            import engine.data.load  # noqa: F401  (the data layer, when present)
-        except ImportError:
-            fallback = shared_dir() / "data" / "prices"
-            if not fallback.is_dir():
-                console.print("[red]no --prices directory given and no price cache layer available[/red]")
-                raise typer.Exit(2)
-            console.print(f"[dim]using prices from {fallback}[/dim]")
-            prices_dir = fallback
     with console.status("loading prices and scoring…"):
         try:
             panel = panel_for_signals(table, prices_dir, offline=offline, as_of=as_of_ts)
-        except (FileNotFoundError, RuntimeError, ValueError) as exc:
+        except (FileNotFoundError, LookupError, ValueError) as exc:
             console.print(f"[red]cannot load prices: {exc}[/red]")
             raise typer.Exit(2) from exc
         result = run_scoring(table, panel, as_of=as_of_ts, config=config)
     out_dir = out or runs_dir() / "score"
     paths = result.write(out_dir)
     print_scorecard(result, console)
+    no_price = result.scores["status"].eq("no price data")
+    if no_price.all() and len(no_price):
+        console.print("[yellow]no stock had price data: import prices first (ratingbt data import "
+                      "../shared/data/prices) or pass --prices DIR[/yellow]")
     console.print("wrote " + ", ".join(str(p) for p in paths))

@@ -1,7 +1,7 @@
 """Prices for scoring: the panel of the signals' stocks and their benchmarks.
 
-:func:`panel_for_signals` uses the data layer's ``engine.data.load.load_panel`` when it exists and no ``prices_dir`` is
-given; otherwise it reads a directory of per-symbol CSV files named like ``../shared/data/prices`` (``SZ300474.csv``,
+:func:`panel_for_signals` uses the data layer's :func:`engine.data.load.load_panel` (the price cache; offline by
+default) unless a ``prices_dir`` is given; then it reads a directory of per-symbol CSV files named like ``../shared/data/prices`` (``SZ300474.csv``,
 ``SH000300.csv``, ``HKHSI.csv``, ``HK00700.csv``; columns ``date, close`` at least, optional ``open, high, low,
 raw_close, volume`` with volume in shares). Codes without a file are simply absent from the panel; the scoring stage
 reports them as ``no price data``.
@@ -67,18 +67,15 @@ def panel_for_signals(signals: pd.DataFrame, prices_dir: str | Path | None = Non
                       as_of: object | None = None) -> Panel:
     """The panel the signals need: from ``prices_dir`` when given, else through the data layer's ``load_panel``.
 
-    ``as_of`` bounds the requested range (nothing after it is loaded). Raises ``RuntimeError`` when neither a prices
-    directory is given nor the data layer is available.
+    ``as_of`` bounds the requested range (nothing after it is loaded). Through the cache, missing symbols are not an
+    error: they come back as all-NaN columns and are scored ``no price data``.
     """
     codes = codes_for_signals(signals)
     if prices_dir is not None:
         return panel_from_price_dir(codes, prices_dir)
-    try:
-        from engine.data.load import load_panel  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise RuntimeError("no --prices directory given and the data layer (engine.data.load) is not available") \
-            from exc
+    from engine.data.load import load_panel
+
     dates = pd.to_datetime(signals["report_date"]).dropna()
-    start = (dates.min() - pd.Timedelta(days=31)) if len(dates) else None
-    end = pd.Timestamp(as_of) if as_of is not None else None
-    return load_panel(codes, start, end, offline=offline)
+    start = (dates.min() - pd.Timedelta(days=31)).normalize() if len(dates) else None
+    end = pd.Timestamp(as_of).normalize() if as_of is not None else None
+    return load_panel(codes, start, end, offline=offline, on_missing="ignore")

@@ -5,21 +5,23 @@ an open end, listed from the most bullish rating down. The lookup is pluggable: 
 themselves, and :func:`run_scoring <engine.score.run_scoring>` takes a ``scale_lookup(broker, market) -> bands | None``
 callable. The default lookup (:func:`default_scale_lookup`) tries, in order:
 
-1. the scales of the ingest stage (``engine.signals.scales``, when that module provides ``scale_bands(broker, market)``);
-2. the seed brokers' stock-rating scales written out below (from their reports' 评级说明, see ``REFERENCE.md`` §1);
-3. the scale implied by the signals table itself (distinct ``rating, band_low, band_high`` of that broker's rated rows).
+1. the broker's *stock* scale in the registry of the ingest stage (``configs/ratings/*.yaml`` read by
+   :func:`engine.signals.scales.load_registry`; broker aliases resolved there);
+2. the scale implied by the signals table itself (distinct ``rating, band_low, band_high`` of that broker's rated rows),
+   for brokers missing from the registry.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Band", "ScaleLookup", "SEED_SCALES", "realised_rating", "realised_ratings", "scale_from_signals",
+__all__ = ["Band", "ScaleLookup", "registry_scale_lookup", "realised_rating", "realised_ratings", "scale_from_signals",
            "default_scale_lookup", "normalize_broker"]
 
 NAN = float("nan")
@@ -35,19 +37,6 @@ class Band(NamedTuple):
 
 #: ``scale_lookup(broker, market)`` → the broker's bands for that market (``"A"`` / ``"HK"``), or ``None`` if unknown.
 ScaleLookup = Callable[[str, str], "Sequence[Band] | None"]
-
-#: Stock-rating scales of the seed brokers (excess return vs CSI 300 for A-shares, vs HSI for 平安证券(香港)).
-SEED_SCALES: dict[str, list[Band]] = {
-    "民生证券": [Band("推荐", 0.15, NAN), Band("谨慎推荐", 0.05, 0.15), Band("中性", -0.05, 0.05),
-             Band("回避", NAN, -0.05)],
-    "上海证券": [Band("买入", 0.20, NAN), Band("增持", 0.05, 0.20), Band("中性", -0.05, 0.05),
-             Band("减持", NAN, -0.05)],
-    "平安证券(香港)": [Band("强烈推荐", 0.20, NAN), Band("推荐", 0.10, 0.20), Band("中性", -0.10, 0.10),
-                  Band("回避", NAN, -0.10)],
-    "华龙证券": [Band("买入", 0.10, NAN), Band("增持", 0.05, 0.10), Band("中性", -0.05, 0.05),
-             Band("减持", -0.10, -0.05), Band("卖出", NAN, -0.10)],
-}
-
 
 def normalize_broker(name: str) -> str:
     """Broker name key: trimmed, full-width brackets to ASCII, inner spaces removed (``平安证券（香港）`` → ``平安证券(香港)``)."""
@@ -116,30 +105,29 @@ def scale_from_signals(signals: pd.DataFrame) -> dict[str, list[Band]]:
     return out
 
 
-def _ingest_lookup() -> ScaleLookup | None:
-    """``engine.signals.scales.scale_bands`` when the ingest stage provides it (else ``None``)."""
-    try:
-        from engine.signals import scales as ingest_scales  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    fn = getattr(ingest_scales, "scale_bands", None)
-    return fn if callable(fn) else None
+def registry_scale_lookup(directory: str | Path | None = None) -> ScaleLookup:
+    """Lookup over the ingest stage's scale registry (``configs/ratings``; ``directory`` overrides it)."""
+    from engine.signals.scales import load_registry
 
-
-def default_scale_lookup(signals: pd.DataFrame | None = None) -> ScaleLookup:
-    """The default chain: ingest scales → :data:`SEED_SCALES` → scales implied by ``signals`` (see module docstring)."""
-    inferred = scale_from_signals(signals) if signals is not None and len(signals) else {}
-    ingest = _ingest_lookup()
+    registry = load_registry(directory)
 
     def lookup(broker: str, market: str) -> Sequence[Band] | None:
-        if ingest is not None:
-            try:
-                bands = ingest(broker, market)
-            except (KeyError, ValueError):
-                bands = None
-            if bands:
-                return [Band(*b) for b in bands]
-        key = normalize_broker(broker)
-        return SEED_SCALES.get(key) or inferred.get(key)
+        scale = registry.get(broker)
+        if scale is None or scale.stock is None or not scale.stock.bands:
+            return None
+        return [Band(b.rating, NAN if b.low is None else float(b.low), NAN if b.high is None else float(b.high))
+                for b in scale.stock.bands]
+
+    return lookup
+
+
+def default_scale_lookup(signals: pd.DataFrame | None = None,
+                         registry_dir: str | Path | None = None) -> ScaleLookup:
+    """The default chain: registry stock scale → scale implied by ``signals`` (see module docstring)."""
+    inferred = scale_from_signals(signals) if signals is not None and len(signals) else {}
+    registry = registry_scale_lookup(registry_dir)
+
+    def lookup(broker: str, market: str) -> Sequence[Band] | None:
+        return registry(broker, market) or inferred.get(normalize_broker(broker))
 
     return lookup

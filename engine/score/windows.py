@@ -16,7 +16,8 @@ Conventions (all configurable through :class:`ScoreConfig`):
   the window is scored *so far* up to the last session both have, and marked ``complete = False``.
 - **as_of**: sessions after ``as_of`` are cut from the panel; signals published after it get status
   ``published after as-of`` (kept, not scored).
-- a stock absent from the panel or without any price gets status ``no price data`` (kept, never dropped).
+- a stock absent from the panel or without any price gets status ``no price data`` (kept, never dropped); a row
+  without a security code (a name the ingest step could not resolve) gets ``no security code``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = ["ScoreConfig", "parse_horizon", "expand_horizons", "cut_panel", "prep
            "STATUS_AFTER_AS_OF", "SCORE_COLUMNS"]
 
 STATUS_AFTER_AS_OF = "published after as-of"
+STATUS_NO_CODE = "no security code"  # a mention by name only whose code could not be resolved
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,7 @@ def score_windows(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = Sco
 
     status = np.array([WINDOW_STATUS_NAMES[c] for c in full["window_status"]], dtype=object)
     status[arrays["asset_col"] < 0] = STATUS_NO_PRICE_DATA
+    status[windows["code"].astype(str).str.strip().to_numpy() == ""] = STATUS_NO_CODE
     status[arrays["after_as_of"]] = STATUS_AFTER_AS_OF
     scored = np.isin(status, (WINDOW_STATUS_NAMES[WindowStatus.Complete], WINDOW_STATUS_NAMES[WindowStatus.Incomplete]))
 

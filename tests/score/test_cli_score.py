@@ -16,7 +16,8 @@ runner = CliRunner()
 def _write_prices(root, dates, closes):
     root.mkdir()
     for stem, values in closes.items():
-        pd.DataFrame({"date": dates, "close": values, "volume": 1000.0}).to_csv(root / f"{stem}.csv", index=False)
+        pd.DataFrame({"date": dates, "open": values, "high": values, "low": values, "close": values,
+                      "volume": 1000.0}).to_csv(root / f"{stem}.csv", index=False)
 
 
 def test_score_cli_writes_tables_and_prints_scorecard(tmp_path):
@@ -67,3 +68,42 @@ def test_score_cli_as_of_and_errors(tmp_path):
     assert result.exit_code != 0 and "missing columns" in result.output
     result = runner.invoke(app, ["score", "-s", str(path), "--prices", str(prices), "--excess-mode", "log"])
     assert result.exit_code != 0 and "excess_mode" in result.output
+
+
+def test_score_cli_reads_the_price_cache(tmp_path):
+    """Without --prices the panel comes from the data layer's cache (filled here with `ratingbt data import`)."""
+    dates = pd.bdate_range("2024-01-01", periods=30).strftime("%Y-%m-%d").tolist()
+    prices = tmp_path / "prices"
+    _write_prices(prices, dates, {"SH000300": np.linspace(100, 110, 30), "SZ300001": np.linspace(10, 14, 30)})
+    assert runner.invoke(app, ["data", "import", str(prices)]).exit_code == 0
+    path = tmp_path / "signals.csv"
+    # 2024-01-02: the cache's panel follows the XSHG calendar, where 2024-01-01 (New Year) is no session
+    make_signals([dict(broker="民生证券", code="300001.SZ", report_date=dates[1], horizon_months="1", rating="推荐",
+                       rating_level=2, band_low=0.15)]).to_csv(path, index=False)
+    result = runner.invoke(app, ["score", "-s", str(path), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    row = pd.read_csv(tmp_path / "o" / "scores.csv").iloc[0]
+    i, b = dates.index("2024-02-02"), 1
+    stock, bench = np.linspace(10, 14, 30), np.linspace(100, 110, 30)
+    want = (stock[i] / stock[b] - 1) - (bench[i] / bench[b] - 1)
+    assert row["status"] == "complete" and row["excess_return"] == pytest.approx(want, abs=1e-12)
+    # realised band from the registry's 民生证券 scale (configs/ratings): 33 % − 3.7 % ≈ 29 % → 推荐
+    assert row["realised_rating"] == "推荐"
+
+
+def test_seeds_end_to_end(shared, tmp_path):
+    """The five seed reports: ingest → score from the cache; 002 incomplete, 06082.HK 'no price data'."""
+    signals = tmp_path / "signals.csv"
+    assert runner.invoke(app, ["ingest", str(shared / "seeds"), "-o", str(signals), "-q"]).exit_code == 0
+    assert runner.invoke(app, ["data", "import", str(shared / "data" / "prices")]).exit_code == 0
+    result = runner.invoke(app, ["score", "-s", str(signals), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    for broker in ("民生证券", "上海证券", "平安证券(香港)", "华龙证券"):
+        assert broker in result.output
+    scores = pd.read_csv(tmp_path / "o" / "scores.csv", dtype={"code": str})
+    smic = scores[(scores["code"] == "688981.SH") & (scores["kind"] == "rating")].iloc[0]
+    assert smic["status"] == "incomplete" and smic["end_date"] == "2026-02-27"
+    assert smic["excess_return"] == pytest.approx(0.04130654870445838, abs=1e-12)
+    biren = scores[scores["code"] == "06082.HK"].iloc[0]
+    assert biren["status"] == "no price data"
+    assert "no price data" in result.output and "incomplete" in result.output
