@@ -5,7 +5,7 @@
    of 3), checks it against the pandas reference of ``tests/kernels/test_forward_returns.py`` on a subsample and times
    that reference on the same subsample to give the ratio (per-signal rates; the reference is O(signals)).
 2. market: 100,000 random signals on the real market file ``../shared/data/market/ashare_daily_2024_2025.parquet``
-   (5,154 stocks, qfq closes, pivoted here) plus CSI 300 from ``../shared/data/prices/SH000300.csv``; times the kernel
+   (5,154 stocks, qfq closes, loaded with ``engine.data.load.panel_from_long``) plus CSI 300 from ``../shared/data/prices/SH000300.csv``; times the kernel
    and the whole :func:`engine.score.run_scoring` (scores, scorecard, event study).
 
 Each part runs in its own process so its peak RSS (``ru_maxrss``) is its own. Prints one line per figure.
@@ -100,27 +100,27 @@ def market(n_signals: int = 100_000) -> dict:
     from engine.score import run_scoring
     from engine.signals.schema import SIGNAL_COLUMNS
 
+    from engine.data.load import panel_from_long
+
     root = shared_dir() / "data"
     t0 = time.perf_counter()
-    long = pd.read_parquet(root / "market" / "ashare_daily_2024_2025.parquet", columns=["code", "date", "close"])
-    wide = long.pivot(index="date", columns="code", values="close").sort_index()
+    stocks = panel_from_long(root / "market" / "ashare_daily_2024_2025.parquet")  # the data layer's loader
+    sessions = pd.DatetimeIndex(stocks.sessions)
     csi = pd.read_csv(root / "prices" / "SH000300.csv", parse_dates=["date"]).set_index("date")["close"]
-    wide["000300.SH"] = csi.reindex(wide.index)
-    suffix = {"6": ".SH", "0": ".SZ", "3": ".SZ", "4": ".BJ", "8": ".BJ", "9": ".BJ"}
-    codes = np.array([c if c.endswith(".SH") and c == "000300.SH" else c + suffix.get(c[0], ".SZ")
-                      for c in wide.columns], dtype=object)
-    close = np.asfortranarray(wide.to_numpy(dtype=float))
+    close = np.asfortranarray(np.column_stack([stocks.close, csi.reindex(sessions).to_numpy(dtype=float)]))
+    codes = np.append(stocks.codes, "000300.SH").astype(object)
     nan = np.full(close.shape, np.nan)
-    panel = Panel(sessions=wide.index.to_numpy(dtype="datetime64[ns]"), codes=codes, open=nan, high=nan, low=nan,
-                  close=close, raw_close=nan, volume=nan, tradable=np.isfinite(close),
-                  markets=np.full(len(codes), "A", dtype=object), boards=np.full(len(codes), "main", dtype=object))
+    panel = Panel(sessions=stocks.sessions, codes=codes, open=nan, high=nan, low=nan, close=close, raw_close=nan,
+                  volume=nan, tradable=np.isfinite(close), markets=np.full(len(codes), "A", dtype=object),
+                  boards=np.append(stocks.boards, "index").astype(object))
+    del stocks
     load_s = time.perf_counter() - t0
 
     rng = np.random.default_rng(1)
     stocks = codes[:-1]
     levels = rng.choice([2, 1, 0, -1], n_signals, p=[0.55, 0.35, 0.08, 0.02])
     scale = {2: ("买入", 0.15, np.nan), 1: ("增持", 0.05, 0.15), 0: ("中性", -0.05, 0.05), -1: ("减持", np.nan, -0.05)}
-    dates = wide.index[rng.integers(0, len(wide.index), n_signals)]
+    dates = sessions[rng.integers(0, len(sessions), n_signals)]
     signals = pd.DataFrame({
         "signal_id": np.arange(n_signals).astype(str), "source": "bench", "broker": rng.choice(
             [f"broker{i:02d}" for i in range(40)], n_signals), "report_date": dates, "date_inferred": False,
@@ -149,7 +149,7 @@ def market(n_signals: int = 100_000) -> dict:
     full_cold = time.perf_counter() - t0
     full_s, result = timed(lambda: run_scoring(signals, panel), repeat=2)
     return {"part": "market", "signals": n_signals, "windows": len(windows), "assets": len(codes),
-            "sessions": len(wide.index), "load_pivot_s": load_s, "kernel_warm_s": kernel_s,
+            "sessions": len(sessions), "load_s": load_s, "kernel_warm_s": kernel_s,
             "run_scoring_first_s": full_cold, "run_scoring_warm_s": full_s,
             "complete_share": float(result.scores["complete"].mean()),
             "scores_rows": len(result.scores), "scorecard_rows": len(result.scorecard),
