@@ -51,29 +51,23 @@ def last_bar_index_nb(close: np.ndarray) -> np.ndarray:
 
 @njit(cache=True)
 def _excess_nb(stock_return: float, bench_return: float, mode: int) -> float:
-    """Excess return of a stock over its benchmark (fractions) by :data:`ExcessMode`."""
+    """Excess return of a stock over its benchmark by :data:`ExcessMode`.
+
+    Shapes: scalars. NaN: propagates. Units: fractions in and out.
+    Pandas reference: ``r - b`` / ``(1 + r) / (1 + b) - 1`` on Series.
+    """
     if mode == ExcessMode.Relative:
         return (1.0 + stock_return) / (1.0 + bench_return) - 1.0
     return stock_return - bench_return
 
 
 @njit(cache=True)
-def _in_band_nb(value: float, low: float, high: float) -> bool:
-    """``low <= value <= high`` with a NaN bound meaning open; False when both bounds are NaN or value is NaN."""
-    if np.isnan(low) and np.isnan(high):
-        return False
-    if np.isnan(value):
-        return False
-    if not np.isnan(low) and value < low:
-        return False
-    if not np.isnan(high) and value > high:
-        return False
-    return True
-
-
-@njit(cache=True)
 def _last_bar_at_or_before_nb(close: np.ndarray, col: int, idx: int) -> int:
-    """Last session ``<= idx`` with a finite close in column ``col``; -1 if none."""
+    """Last session ``<= idx`` with a finite close in column ``col``; -1 if none.
+
+    Shapes: ``close`` (S, A), scalars ``col``, ``idx`` → int. NaN: NaN closes are skipped. Units: row indices.
+    Pandas reference: ``df.iloc[:idx + 1, col].last_valid_index()`` on a RangeIndex.
+    """
     for i in range(idx, -1, -1):
         if np.isfinite(close[i, col]):
             return i
@@ -173,30 +167,39 @@ def forward_returns_nb(
 
         s0 = close[sb, j]
         b0 = close[bb, k]
+        inv_s0 = 1.0 / s0
+        inv_b0 = 1.0 / b0
         ps = s0
         pb = b0
         se = sb
         be = bb
         lo = band_low[s]
         hi = band_high[s]
+        has_band = not (np.isnan(lo) and np.isnan(hi))
+        lo_edge = -np.inf if np.isnan(lo) else lo
+        hi_edge = np.inf if np.isnan(hi) else hi
+        relative = mode == ExcessMode.Relative
         best = -np.inf
         worst = np.inf
         touch = -1
         for t in range(b + 1, e + 1):
             x = close[t, j]
-            if np.isfinite(x):
+            if x == x:  # not NaN: a bar this session
                 ps = x
                 se = t
             y = close[t, k]
-            if np.isfinite(y):
+            if y == y:
                 pb = y
                 be = t
-            ex = _excess_nb(ps / s0 - 1.0, pb / b0 - 1.0, mode)
+            if relative:
+                ex = (ps * inv_s0) / (pb * inv_b0) - 1.0
+            else:
+                ex = ps * inv_s0 - pb * inv_b0
             if ex > best:
                 best = ex
             if ex < worst:
                 worst = ex
-            if touch < 0 and _in_band_nb(ex, lo, hi):
+            if touch < 0 and has_band and lo_edge <= ex <= hi_edge:
                 touch = t
         r = ps / s0 - 1.0
         rb = pb / b0 - 1.0
