@@ -40,6 +40,7 @@ __all__ = ["ScoreConfig", "parse_horizon", "expand_horizons", "cut_panel", "prep
 
 STATUS_AFTER_AS_OF = "published after as-of"
 STATUS_NO_CODE = "no security code"  # a mention by name only whose code could not be resolved
+STATUS_NO_DATE = "no report date"
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,20 @@ def cut_panel(panel: Panel, as_of: object | None) -> Panel:
                  tradable=panel.tradable[:n], markets=panel.markets, boards=panel.boards)
 
 
+def _canonical_codes(codes: np.ndarray) -> np.ndarray:
+    """Canonical spelling of each code (``300474`` → ``300474.SZ``); unreadable codes are kept as written."""
+    if len(codes) == 0:
+        return codes
+    inverse, uniques = pd.factorize(codes)
+    canonical = []
+    for code in uniques:
+        try:
+            canonical.append(normalize_symbol(code) if str(code).strip() else "")
+        except SymbolError:
+            canonical.append(str(code))
+    return np.asarray(canonical, dtype=object)[inverse]
+
+
 def _benchmark_code(code: str, given: str) -> str:
     if given and given.strip():
         try:
@@ -167,7 +182,7 @@ def prepare_windows(windows: pd.DataFrame, panel: Panel, as_of: object | None = 
     n_sessions = len(sessions)
     code_index = pd.Index(panel.codes.astype(str))
     has_price = np.isfinite(panel.close).any(axis=0)
-    codes = windows["code"].astype(str).to_numpy(dtype=object)
+    codes = _canonical_codes(windows["code"].astype(str).to_numpy(dtype=object))
     asset_col = code_index.get_indexer(codes).astype(np.int64)
     found = asset_col >= 0
     asset_col[found] = np.where(has_price[asset_col[found]], asset_col[found], -1)
@@ -251,6 +266,7 @@ def score_windows(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = Sco
     status = np.array([WINDOW_STATUS_NAMES[c] for c in full["window_status"]], dtype=object)
     status[arrays["asset_col"] < 0] = STATUS_NO_PRICE_DATA
     status[windows["code"].astype(str).str.strip().to_numpy() == ""] = STATUS_NO_CODE
+    status[windows["report_date"].isna().to_numpy()] = STATUS_NO_DATE
     status[arrays["after_as_of"]] = STATUS_AFTER_AS_OF
     scored = np.isin(status, (WINDOW_STATUS_NAMES[WindowStatus.Complete], WINDOW_STATUS_NAMES[WindowStatus.Incomplete]))
 

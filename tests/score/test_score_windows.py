@@ -149,3 +149,11 @@ def test_realised_rating_bands():
     lookup = default_scale_lookup(None)
     assert lookup("平安证券（香港）", "HK")[1] == Band("推荐", 0.10, 0.20)
     assert lookup("unknown broker", "A") is None
+
+
+def test_code_spellings_and_missing_fields(panel):
+    scores = _score(panel, [dict(code="300001", report_date="2024-01-02", horizon_months="1"),
+                            dict(code="", report_date="2024-01-02", kind="mention"),
+                            dict(code="300001.SZ", report_date=None)])
+    assert scores["status"].tolist() == ["complete", "no security code", "no report date"]
+    assert scores.iloc[0]["end_close"] == 14.5
