@@ -39,12 +39,13 @@ class FillReasonT(NamedTuple):
     BELOW_MIN_LOT: int = 8     # buy rejected: target below one board lot (STAR: below 200 shares)
     NO_PRICE: int = 9          # no fill price that session (NaN open/close: not listed yet, data gap)
     NOT_TRADABLE: int = 10     # the column is an index / benchmark, never traded
+    STOP_LOSS: int = 11        # sell filled by the stop-loss during the session (at the stop or a lower open)
 
 
 FillReason = FillReasonT()
 FILL_REASON_NAMES = (
     "filled", "partial_cash", "no_cash", "suspended", "limit_up", "limit_down", "t_plus_one",
-    "partial_t_plus_one", "below_min_lot", "no_price", "not_tradable",
+    "partial_t_plus_one", "below_min_lot", "no_price", "not_tradable", "stop_loss",
 )
 
 
@@ -95,10 +96,11 @@ class SimParamT(NamedTuple):
     LIMITS_ON: int = 7         # 1.0 = no buy at limit-up / sell at limit-down
     SUSPENSIONS_ON: int = 8    # 1.0 = no trade on suspended sessions (tradable mask False)
     WEIGHT_SET: int = 9        # index into the leading axis of the weights array
+    STOP_LOSS: int = 10        # stop-loss as a fraction below the average entry price (0 = off)
 
 
 SimParam = SimParamT()
-N_SIM_PARAMS = 10
+N_SIM_PARAMS = 11
 
 trade_dt = np.dtype(
     [

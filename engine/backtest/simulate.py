@@ -40,12 +40,15 @@ class SimulationRules:
     lots: bool = True
     limits: bool = True
     suspensions: bool = True
+    stop_loss: float = 0.0               # fraction below the average entry price; 0 = no stop
 
     def __post_init__(self) -> None:
         if self.execution not in ("open", "close"):
             raise ValueError(f"execution must be 'open' or 'close', got {self.execution!r}")
         if not self.init_cash > 0:
             raise ValueError(f"init_cash must be > 0, got {self.init_cash!r}")
+        if not 0.0 <= self.stop_loss < 1.0:
+            raise ValueError(f"stop_loss must be a fraction in [0, 1), got {self.stop_loss!r}")
         if self.commission_rate < 0 or self.commission_min < 0:
             raise ValueError("commission_rate and commission_min must be >= 0")
 
@@ -59,6 +62,7 @@ class KernelInputs:
     """Per-panel arrays the kernel reads (see :func:`engine.kernels.simulate.simulate_nb` for shapes)."""
 
     open: np.ndarray
+    low: np.ndarray
     close: np.ndarray
     raw_close: np.ndarray
     tradable: np.ndarray
@@ -111,6 +115,7 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
         raise ValueError(f"st flags have shape {st_arr.shape}, expected {panel.shape}")
     return KernelInputs(
         open=np.ascontiguousarray(panel.open, dtype=float),
+        low=np.ascontiguousarray(panel.low, dtype=float),
         close=np.ascontiguousarray(panel.close, dtype=float),
         raw_close=np.ascontiguousarray(panel.raw_close, dtype=float),
         tradable=np.ascontiguousarray(panel.tradable, dtype=np.bool_),
@@ -137,6 +142,7 @@ def params_matrix(variants: Sequence[SimulationRules], weight_sets: Sequence[int
         out[v, SimParam.LIMITS_ON] = float(r.limits)
         out[v, SimParam.SUSPENSIONS_ON] = float(r.suspensions)
         out[v, SimParam.WEIGHT_SET] = 0 if weight_sets is None else weight_sets[v]
+        out[v, SimParam.STOP_LOSS] = r.stop_loss
     return out
 
 
@@ -200,7 +206,7 @@ def simulate_weights(panel: Panel, weights: pd.DataFrame | np.ndarray, rules: Si
     w = align_weights(panel, weights)[None, :, :]
     params = params_matrix([rules])
     equity, cash, fees, traded, positions, records = simulate_nb(
-        w, params, inputs.open, inputs.close, inputs.raw_close, inputs.tradable, inputs.st, inputs.board,
+        w, params, inputs.open, inputs.low, inputs.close, inputs.raw_close, inputs.tradable, inputs.st, inputs.board,
         inputs.lot_step, inputs.min_buy, inputs.listing_idx, inputs.fx_col, inputs.fx, inputs.fee_table,
         int(np.isfinite(w).sum() // 4 + 64))
     idx = pd.DatetimeIndex(panel.sessions, name="date")
@@ -246,7 +252,7 @@ def simulate_sweep(panel: Panel, weight_sets: Sequence[pd.DataFrame | np.ndarray
         raise ValueError("weight_set_of_variant points past the weight sets given")
     params = params_matrix(variants, weight_set_of_variant)
     equity, cash, fees, traded, counts = simulate_batch_nb(
-        w, params, inputs.open, inputs.close, inputs.raw_close, inputs.tradable, inputs.st, inputs.board,
+        w, params, inputs.open, inputs.low, inputs.close, inputs.raw_close, inputs.tradable, inputs.st, inputs.board,
         inputs.lot_step, inputs.min_buy, inputs.listing_idx, inputs.fx_col, inputs.fx, inputs.fee_table)
     idx = pd.DatetimeIndex(panel.sessions, name="date")
     cols = pd.RangeIndex(len(variants), name="variant")

@@ -18,7 +18,11 @@ Algorithm, per variant and session ``i``:
    (open or close of ``i``) or, where it is NaN, the last known close.
 3. Sells first, in asset order (they release cash), then buys in asset order, each checked in turn for: index
    column, missing price, suspension, price limit, T+1, lots and minimum quantity, cash after costs.
-4. After the session: value every position at the last known adjusted close, record equity and cash.
+4. Stop-loss (``STOP_LOSS`` > 0): a position whose low reaches its average entry price × (1 - stop) is sold
+   during the session at the stop price (or at the open when it gapped below); T+1 and the down-limit can block it,
+   in which case it is sold at the next fill. A stopped asset is not bought again until its weight returns to 0.
+   With close execution, stops are checked after the close fills, on positions not bought that session.
+5. After the session: value every position at the last known adjusted close, record equity and cash.
 
 Positions are held in *adjusted units* (value = units × adjusted price, so dividends and splits in the adjusted
 series accrue to the position); a trade converts units to *traded shares* with the session's scale
@@ -128,7 +132,7 @@ def _push_record_nb(records, n_rec, variant, session, asset, side, shares, price
 
 
 @njit(cache=True)
-def _simulate_variant_nb(variant, weights, params, open_, close, raw_close, tradable, st, board, lot_step, min_buy,
+def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close, tradable, st, board, lot_step, min_buy,
                          listing_idx, fx_col, fx, fee_table, equity_out, cash_out, fees_out, traded_out,
                          positions_out, record, records):
     """Run one variant; fill row ``variant`` of the outputs. Returns ``(records, n_records, n_fills, n_rejects)``."""
@@ -143,6 +147,8 @@ def _simulate_variant_nb(variant, weights, params, open_, close, raw_close, trad
     lots_on = params[variant, SimParam.LOTS_ON] > 0.5
     limits_on = params[variant, SimParam.LIMITS_ON] > 0.5
     susp_on = params[variant, SimParam.SUSPENSIONS_ON] > 0.5
+    stop = params[variant, SimParam.STOP_LOSS]
+    stops_on = stop > 0.0
     has_st = st.shape[0] == n_sessions and st.shape[1] == n_assets
     keep_positions = positions_out.shape[0] == n_sessions and positions_out.shape[1] == n_assets
 
@@ -152,6 +158,9 @@ def _simulate_variant_nb(variant, weights, params, open_, close, raw_close, trad
     last_scale = np.ones(n_assets)      # last known raw_close / close
     val_price = np.empty(n_assets)
     fill_price = np.empty(n_assets)
+    entry_price = np.full(n_assets, np.nan)  # average adjusted entry price of the position (stop-loss)
+    pending_exit = np.zeros(n_assets, dtype=np.bool_)  # stop hit but not (fully) sold yet: sell at the next fill
+    stopped = np.zeros(n_assets, dtype=np.bool_)       # no re-entry after a stop until the weight returns to 0
     order_idx = np.empty(n_assets, dtype=np.int64)
     order_val = np.empty(n_assets)
     n_rec = 0
@@ -184,7 +193,7 @@ def _simulate_variant_nb(variant, weights, params, open_, close, raw_close, trad
                     need = 0.0
                     for j in range(n_assets):
                         w = weights[ws, wrow, j]
-                        if np.isnan(w):
+                        if np.isnan(w) or stopped[j] or pending_exit[j]:
                             continue
                         vp = val_price[j]
                         if np.isnan(vp):
@@ -206,8 +215,15 @@ def _simulate_variant_nb(variant, weights, params, open_, close, raw_close, trad
                 for k in range(n_iter):
                     j = k if pass_no == 0 else order_idx[k]
                     w = weights[ws, wrow, j]
+                    if pending_exit[j]:
+                        w = 0.0
                     if np.isnan(w):
                         continue
+                    if stopped[j]:
+                        if w == 0.0 and units[j] == 0.0:
+                            stopped[j] = False
+                        if units[j] == 0.0:
+                            continue
                     vp = val_price[j]
                     if np.isnan(vp):
                         if w != 0.0 and pass_side == Side.BUY:
@@ -289,6 +305,8 @@ def _simulate_variant_nb(variant, weights, params, open_, close, raw_close, trad
                         cash += (value_local - fee) * rate
                         if sell_units >= held:
                             units[j] = 0.0
+                            entry_price[j] = np.nan
+                            pending_exit[j] = False
                         else:
                             units[j] = held - sell_units
                         fees_today += fee * rate
@@ -358,6 +376,10 @@ def _simulate_variant_nb(variant, weights, params, open_, close, raw_close, trad
                                 reason = FillReason.PARTIAL_CASH
                         buy_units = shares * scale
                         cash -= (value_local + fee) * rate
+                        if units[j] > 0.0 and not np.isnan(entry_price[j]):
+                            entry_price[j] = (entry_price[j] * units[j] + p * buy_units) / (units[j] + buy_units)
+                        else:
+                            entry_price[j] = p
                         units[j] += buy_units
                         bought_today[j] += buy_units
                         fees_today += fee * rate
@@ -369,6 +391,63 @@ def _simulate_variant_nb(variant, weights, params, open_, close, raw_close, trad
                             records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, shares,
                                                              px_traded, value_local * rate, fee * rate,
                                                              req_shares, reason)
+        # 3b. stop-loss during the session: positions whose low reached entry × (1 - stop)
+        if stops_on:
+            if wrow < 0:
+                bought_today[:] = 0.0
+            for j in range(n_assets):
+                held = units[j]
+                if held <= 0.0 or pending_exit[j] or np.isnan(entry_price[j]):
+                    continue
+                if not at_open and bought_today[j] > 0.0:
+                    continue  # bought at this close: the session's low came before the fill
+                lo = low[i, j]
+                if np.isnan(lo) or (susp_on and not tradable[i, j]):
+                    continue
+                stop_px = entry_price[j] * (1.0 - stop)
+                if lo > stop_px:
+                    continue
+                b = board[j]
+                is_a = b <= BoardCode.BSE
+                op = open_[i, j]
+                px = op if (not np.isnan(op) and op < stop_px) else stop_px
+                scale = last_scale[j]
+                if not np.isnan(raw_close[i, j]) and not np.isnan(close[i, j]) and close[i, j] > 0.0:
+                    scale = raw_close[i, j] / close[i, j]
+                stopped[j] = True
+                pending_exit[j] = True
+                rate = fx[i, fx_col[j]]
+                reason = FillReason.STOP_LOSS
+                if limits_on and is_a and not (listing_idx[j] >= 0 and i - listing_idx[j] < 5):
+                    is_st = has_st and st[i, j]
+                    if _at_limit_nb(Side.SELL, b, i, is_st, px * scale, last_close[j] * scale, fee_table):
+                        reason = FillReason.LIMIT_DOWN
+                sellable = held - bought_today[j] if (t1_on and is_a) else held
+                if sellable <= 0.0 and reason == FillReason.STOP_LOSS:
+                    reason = FillReason.T_PLUS_ONE
+                if reason != FillReason.STOP_LOSS:
+                    n_rejects += 1
+                    if record:
+                        records, n_rec = _push_record_nb(records, n_rec, variant, i, j, Side.SELL, 0.0, px * scale,
+                                                         0.0, 0.0, held / scale, reason)
+                    continue
+                value_local = sellable * px
+                fee = order_fees_nb(b, Side.SELL, value_local, i, fee_table, comm_rate, comm_min) \
+                    if costs_on else 0.0
+                cash += (value_local - fee) * rate
+                if sellable >= held:
+                    units[j] = 0.0
+                    entry_price[j] = np.nan
+                    pending_exit[j] = False
+                else:
+                    units[j] = held - sellable
+                fees_today += fee * rate
+                traded_today += value_local * rate
+                n_fills += 1
+                if record:
+                    records, n_rec = _push_record_nb(records, n_rec, variant, i, j, Side.SELL, sellable / scale,
+                                                     px * scale, value_local * rate, fee * rate, held / scale,
+                                                     FillReason.STOP_LOSS)
         # 4. end of session: mark to the last known close
         equity = cash
         for j in range(n_assets):
@@ -390,7 +469,7 @@ def _simulate_variant_nb(variant, weights, params, open_, close, raw_close, trad
 
 
 @njit(cache=True)
-def simulate_nb(weights, params, open_, close, raw_close, tradable, st, board, lot_step, min_buy, listing_idx,
+def simulate_nb(weights, params, open_, low, close, raw_close, tradable, st, board, lot_step, min_buy, listing_idx,
                 fx_col, fx, fee_table, record_capacity):
     """Simulate one variant (``params`` row 0) with trade records and positions.
 
@@ -400,7 +479,7 @@ def simulate_nb(weights, params, open_, close, raw_close, tradable, st, board, l
       decided after the close of each session; NaN = no order for that asset that session (hold); 0 = exit.
     - ``params``: ``(n_variants, N_SIM_PARAMS)`` float64, columns per :class:`engine.enums.SimParamT`
       (``INIT_CASH`` in the account currency). Only row 0 is run here.
-    - ``open_``, ``close``: ``(n_sessions, n_assets)`` *adjusted* prices, asset currency; NaN = no bar.
+    - ``open_``, ``low``, ``close``: ``(n_sessions, n_assets)`` *adjusted* prices, asset currency; NaN = no bar.
       ``raw_close``: traded close or NaN where unknown (then the last known raw/adjusted ratio, or 1.0).
     - ``tradable``: ``(n_sessions, n_assets)`` bool, False = suspended. ``st``: ``(n_sessions, n_assets)`` bool ST
       flags or a ``(0, 0)`` array when none are known.
@@ -424,14 +503,14 @@ def simulate_nb(weights, params, open_, close, raw_close, tradable, st, board, l
     traded = np.empty((1, n_sessions))
     positions = np.empty((n_sessions, n_assets))
     records = np.empty(max(record_capacity, 16), dtype=trade_dt)
-    records, n_rec, _, _ = _simulate_variant_nb(0, weights, params, open_, close, raw_close, tradable, st, board,
+    records, n_rec, _, _ = _simulate_variant_nb(0, weights, params, open_, low, close, raw_close, tradable, st, board,
                                                 lot_step, min_buy, listing_idx, fx_col, fx, fee_table, equity, cash,
                                                 fees, traded, positions, True, records)
     return equity, cash, fees, traded, positions, records[:n_rec]
 
 
 @njit(cache=True, parallel=True)
-def simulate_batch_nb(weights, params, open_, close, raw_close, tradable, st, board, lot_step, min_buy, listing_idx,
+def simulate_batch_nb(weights, params, open_, low, close, raw_close, tradable, st, board, lot_step, min_buy, listing_idx,
                       fx_col, fx, fee_table):
     """Simulate every row of ``params`` (variants), in parallel over variants; no per-trade records.
 
@@ -450,7 +529,7 @@ def simulate_batch_nb(weights, params, open_, close, raw_close, tradable, st, bo
     no_positions = np.empty((0, 0))
     for v in prange(n_variants):
         records = np.empty(0, dtype=trade_dt)
-        _, _, n_fills, n_rejects = _simulate_variant_nb(v, weights, params, open_, close, raw_close, tradable, st,
+        _, _, n_fills, n_rejects = _simulate_variant_nb(v, weights, params, open_, low, close, raw_close, tradable, st,
                                                         board, lot_step, min_buy, listing_idx, fx_col, fx,
                                                         fee_table, equity, cash, fees, traded, no_positions,
                                                         False, records)
