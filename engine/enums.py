@@ -97,10 +97,11 @@ class SimParamT(NamedTuple):
     SUSPENSIONS_ON: int = 8    # 1.0 = no trade on suspended sessions (tradable mask False)
     WEIGHT_SET: int = 9        # index into the leading axis of the weights array
     STOP_LOSS: int = 10        # stop-loss as a fraction below the average entry price (0 = off)
+    RETRY_ON: int = 11         # 1.0 = an order rejected by suspension / limit / T+1 / no price stands until filled
 
 
 SimParam = SimParamT()
-N_SIM_PARAMS = 11
+N_SIM_PARAMS = 12
 
 trade_dt = np.dtype(
     [

@@ -41,6 +41,7 @@ class SimulationRules:
     limits: bool = True
     suspensions: bool = True
     stop_loss: float = 0.0               # fraction below the average entry price; 0 = no stop
+    retry_rejected: bool = True          # orders blocked by suspension / limit / T+1 stand until they fill
 
     def __post_init__(self) -> None:
         if self.execution not in ("open", "close"):
@@ -54,7 +55,8 @@ class SimulationRules:
 
     def frictionless(self) -> "SimulationRules":
         """Same cash and execution with every rule and cost switched off (fractional shares)."""
-        return replace(self, costs=False, t_plus_one=False, lots=False, limits=False, suspensions=False)
+        return replace(self, costs=False, t_plus_one=False, lots=False, limits=False, suspensions=False,
+                       retry_rejected=False)
 
 
 @dataclass
@@ -143,6 +145,7 @@ def params_matrix(variants: Sequence[SimulationRules], weight_sets: Sequence[int
         out[v, SimParam.SUSPENSIONS_ON] = float(r.suspensions)
         out[v, SimParam.WEIGHT_SET] = 0 if weight_sets is None else weight_sets[v]
         out[v, SimParam.STOP_LOSS] = r.stop_loss
+        out[v, SimParam.RETRY_ON] = float(r.retry_rejected)
     return out
 
 

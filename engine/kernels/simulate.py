@@ -149,6 +149,7 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
     susp_on = params[variant, SimParam.SUSPENSIONS_ON] > 0.5
     stop = params[variant, SimParam.STOP_LOSS]
     stops_on = stop > 0.0
+    retry_on = params[variant, SimParam.RETRY_ON] > 0.5
     has_st = st.shape[0] == n_sessions and st.shape[1] == n_assets
     keep_positions = positions_out.shape[0] == n_sessions and positions_out.shape[1] == n_assets
 
@@ -161,6 +162,8 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
     entry_price = np.full(n_assets, np.nan)  # average adjusted entry price of the position (stop-loss)
     pending_exit = np.zeros(n_assets, dtype=np.bool_)  # stop hit but not (fully) sold yet: sell at the next fill
     stopped = np.zeros(n_assets, dtype=np.bool_)       # no re-entry after a stop until the weight returns to 0
+    standing = np.full(n_assets, np.nan)  # target of an order rejected by a passing condition, retried next session
+    eff_w = np.full(n_assets, np.nan)
     order_idx = np.empty(n_assets, dtype=np.int64)
     order_val = np.empty(n_assets)
     n_rec = 0
@@ -173,9 +176,12 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
         wrow = i - 1 if at_open else i
         if wrow >= 0:
             bought_today[:] = 0.0
-            # 1-2. prices at the fill and portfolio value
+            # 1-2. prices at the fill and portfolio value; this session's orders (new weight, else a standing one)
             value = cash
             for j in range(n_assets):
+                wj = weights[ws, wrow, j]
+                eff_w[j] = wj if not np.isnan(wj) else standing[j]
+                standing[j] = np.nan
                 p = open_[i, j] if at_open else close[i, j]
                 fill_price[j] = p
                 vp = p if not np.isnan(p) else last_close[j]
@@ -192,7 +198,7 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                     n_iter = 0
                     need = 0.0
                     for j in range(n_assets):
-                        w = weights[ws, wrow, j]
+                        w = eff_w[j]
                         if np.isnan(w) or stopped[j] or pending_exit[j]:
                             continue
                         vp = val_price[j]
@@ -214,7 +220,7 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                         order_idx[:n_iter] = order_idx[:n_iter][perm]
                 for k in range(n_iter):
                     j = k if pass_no == 0 else order_idx[k]
-                    w = weights[ws, wrow, j]
+                    w = eff_w[j]
                     if pending_exit[j]:
                         w = 0.0
                     if np.isnan(w):
@@ -266,6 +272,8 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                         # a drift-sized order below one lot is not an order: reject silently
                         if step > 0.0 and req_shares < step and units[j] != 0.0 and w != 0.0:
                             continue
+                        if retry_on and reason != FillReason.NOT_TRADABLE:
+                            standing[j] = w
                         n_rejects += 1
                         if record:
                             records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, 0.0,
@@ -276,6 +284,8 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                         held = units[j]
                         sellable = held - bought_today[j] if (t1_on and is_a) else held
                         if sellable <= 0.0:
+                            if retry_on:
+                                standing[j] = w
                             n_rejects += 1
                             if record:
                                 records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, 0.0,
@@ -314,6 +324,8 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                         n_fills += 1
                         if reason != FillReason.FILLED:
                             n_rejects += 1
+                            if retry_on and reason == FillReason.PARTIAL_T_PLUS_ONE:
+                                standing[j] = w
                         if record:
                             records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, shares,
                                                              px_traded, value_local * rate, fee * rate,

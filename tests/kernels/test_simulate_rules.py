@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,8 +59,9 @@ def test_limit_up_blocks_a_buy_at_the_open():
     weights = np.array([[1.0], [NAN], [NAN], [NAN]])
     blocked = simulate_weights(make_panel(["600000.SH"], DAYS, [10, 11, 11, 11], [10, 11.0, 11, 11]), weights,
                                NO_COSTS)
-    assert list(blocked.trades["reason"]) == ["limit_up"]
-    assert blocked.equity.iloc[-1] == 100_000.0
+    assert list(blocked.trades["reason"]) == ["limit_up", "filled"]
+    # nothing bought on 03-05; the standing order fills at the 03-06 open (11.00 vs the 11.00 close: no limit)
+    assert blocked.positions.iloc[1, 0] == 0 and blocked.trades.loc[1, "date"] == pd.Timestamp("2024-03-06")
     filled = simulate_weights(make_panel(["600000.SH"], DAYS, [10, 11, 11, 11], [10, 10.98, 11, 11]), weights,
                               NO_COSTS)
     # floor(100,000 / 10.98 / 100) × 100 = 9,100 shares
@@ -70,8 +73,11 @@ def test_limit_down_blocks_a_sell_and_limits_follow_the_board_and_date():
     # bought 10,000 at 10.00 on 03-05; exit ordered for the 03-06 open of 9.00 = 10.00 × 0.9: at the down-limit
     res = simulate_weights(make_panel(["600000.SH"], DAYS, [10, 10, 9.0, 9.5], [10, 10, 9.0, 9.5]), weights,
                            NO_COSTS)
-    assert list(res.trades["reason"]) == ["filled", "limit_down"]
-    assert res.positions.iloc[-1, 0] == 10_000
+    assert list(res.trades["reason"])[:2] == ["filled", "limit_down"]
+    assert res.positions.iloc[2, 0] == 10_000
+    # the standing exit fills at the next open, 9.50 (inside the limit from 9.00)
+    assert res.trades.iloc[-1]["reason"] == "filled" and res.trades.iloc[-1]["price"] == 9.5
+    assert res.positions.iloc[-1, 0] == 0
     # ChiNext: +15 % at the open is inside the 20 % limit from 2020-08-24, but at the 10 % limit before it
     close, open_ = [10, 11.5, 11.5, 11.5], [10, 11.5, 11.5, 11.5]
     buy = np.array([[1.0], [NAN], [NAN], [NAN]])
@@ -79,7 +85,7 @@ def test_limit_down_blocks_a_sell_and_limits_follow_the_board_and_date():
     assert fills(after).shape[0] == 1
     before = simulate_weights(make_panel(["300474.SZ"], ["2020-08-18", "2020-08-19", "2020-08-20", "2020-08-21"],
                                          close, open_), buy, NO_COSTS)
-    assert list(before.trades["reason"]) == ["limit_up"]
+    assert list(before.trades["reason"]) == ["limit_up", "filled"]
 
 
 def test_star_market_minimum_is_200_shares_then_single_shares():
@@ -122,13 +128,14 @@ def test_hk_stamp_duty_rounds_up_to_a_whole_dollar(day, stamp):
 def test_suspended_day_is_untradeable():
     volume = [1e6, 0.0, 1e6, 1e6]  # a bar with zero volume on 03-05: suspended
     weights = np.array([[1.0], [NAN], [NAN], [NAN]])
-    res = simulate_weights(make_panel(["600000.SH"], DAYS, [10.0] * 4, volume=volume), weights, NO_COSTS)
-    assert list(res.trades["reason"]) == ["suspended"]
-    # an order standing on the next decision row fills once trading resumes
-    weights2 = np.array([[1.0], [1.0], [NAN], [NAN]])
-    res2 = simulate_weights(make_panel(["600000.SH"], DAYS, [10.0] * 4, volume=volume), weights2, NO_COSTS)
-    assert list(res2.trades["reason"]) == ["suspended", "filled"]
-    assert res2.trades.loc[1, "date"] == pd.Timestamp("2024-03-06")
+    panel = make_panel(["600000.SH"], DAYS, [10.0] * 4, volume=volume)
+    no_retry = simulate_weights(panel, weights, replace(NO_COSTS, retry_rejected=False))
+    assert list(no_retry.trades["reason"]) == ["suspended"]
+    assert no_retry.equity.iloc[-1] == 100_000.0 and (no_retry.positions.to_numpy() == 0).all()
+    # by default the rejected order stands and fills when trading resumes on 03-06
+    res = simulate_weights(panel, weights, NO_COSTS)
+    assert list(res.trades["reason"]) == ["suspended", "filled"]
+    assert res.trades.loc[1, "date"] == pd.Timestamp("2024-03-06") and res.trades.loc[1, "shares"] == 10_000
 
 
 def test_lots_use_the_raw_price_and_equity_the_adjusted_one():
