@@ -69,6 +69,11 @@ def select_signals(signals: pd.DataFrame, params: Params) -> pd.DataFrame:
     return signals[keep]
 
 
+def universe(signals: pd.DataFrame, params: Params) -> list[str]:
+    """Codes this strategy may hold (the prices to load): those of the followed signals."""
+    return sorted(set(select_signals(signals, params)["code"]) - {""})
+
+
 def episodes(signals: pd.DataFrame, panel: Panel, params: Params) -> pd.DataFrame:
     """One row per followed signal: code, broker, level, entry and exit session indices (exit exclusive)."""
     sessions = pd.DatetimeIndex(panel.sessions)

@@ -24,6 +24,11 @@ class Params(follow_ratings.Params):
     hedge_ratio: float = Field(1.0, ge=0.0, le=2.0)
 
 
+def universe(signals: pd.DataFrame, params: Params) -> list[str]:
+    """Codes of the followed signals (see :func:`strategies.follow_ratings.universe`)."""
+    return follow_ratings.universe(signals, params)
+
+
 def target_weights(signals: pd.DataFrame, panel: Panel, params: Params) -> pd.DataFrame:
     """The long book of :func:`strategies.follow_ratings.target_weights`."""
     base = follow_ratings.Params(**params.model_dump(exclude={"hedge_ratio"}))

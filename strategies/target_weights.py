@@ -49,6 +49,11 @@ def read_weights(path: str | Path) -> pd.DataFrame:
     return values.sort_index()
 
 
+def universe(signals: pd.DataFrame, params: Params) -> list[str]:
+    """The codes named in the weights file."""
+    return list(read_weights(params.path).columns)
+
+
 def target_weights(signals: pd.DataFrame, panel: Panel, params: Params) -> pd.DataFrame:
     """The file's weights on the panel's sessions (``signals`` is not used)."""
     table = read_weights(params.path)

@@ -224,6 +224,31 @@ def _universe(module: ModuleType, signals: pd.DataFrame, params_list: list[Any])
     return list(dict.fromkeys(c for c in signals["code"] if c))
 
 
+def _trim_to_coverage(panel: Panel, codes: list[str]) -> tuple[Panel, str]:
+    """Without ``period.end``, stop at the last session on which every strategy stock with data still has a bar
+    (after it, held stocks could be neither valued nor sold). Returns the panel and a note when it was cut."""
+    close = panel.close
+    last_bar: dict[str, int] = {}
+    for code in codes:
+        if code in set(panel.codes):
+            has = np.flatnonzero(np.isfinite(close[:, panel.column(code)]))
+            if len(has):
+                last_bar[code] = int(has[-1])
+    if not last_bar:
+        return panel, ""
+    code, cut = min(last_bar.items(), key=lambda kv: kv[1])
+    if cut >= len(panel.sessions) - 1:
+        return panel, ""
+    keep = slice(0, cut + 1)
+    trimmed = Panel(sessions=panel.sessions[keep], codes=panel.codes, open=panel.open[keep], high=panel.high[keep],
+                    low=panel.low[keep], close=panel.close[keep], raw_close=panel.raw_close[keep],
+                    volume=panel.volume[keep], tradable=panel.tradable[keep], markets=panel.markets,
+                    boards=panel.boards)
+    day = pd.Timestamp(panel.sessions[cut]).date()
+    return trimmed, (f"period ends {day}: the last price of {code} (set period.end to run longer; stocks without "
+                     "prices after their last bar are then valued at that bar and cannot be sold)")
+
+
 def _positions_table(result, panel: Panel) -> pd.DataFrame:
     close = panel.frame("close")
     raw = panel.frame("raw_close")
@@ -249,6 +274,7 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
         if progress is not None:
             progress(text)
 
+    messages: list[str] = []
     name = cfg.strategy.name
     module = load_strategy(str(cfg.resolve(name)) if name.endswith(".py") else name)
     params_list = expand_grid(module, cfg.strategy.params)
@@ -260,12 +286,19 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
     if panel is None:
         step("prices")
         codes = _universe(module, signals, params_list)
+        if not codes:
+            raise ConfigError(f"no signal passes the filters of strategy {cfg.strategy.name!r} "
+                              f"({len(signals)} signals read): loosen strategy.params")
         if start is None:
-            dated = signals["report_date"].dropna()
+            dated = signals.loc[signals["code"].isin(codes), "report_date"].dropna()
             if dated.empty:
-                raise ConfigError("period.start is not set and the signals carry no report_date")
+                raise ConfigError("period.start is not set and the followed signals carry no report_date")
             start = dated.min().normalize()
         panel = load_prices(cfg, codes + [cfg.benchmark], start, end)
+        if end is None:
+            panel, note = _trim_to_coverage(panel, codes)
+            if note:
+                messages.append(note)
     if len(panel.sessions) < 2:
         raise ConfigError(f"fewer than 2 sessions of prices between {start} and {end}")
     if cfg.benchmark not in set(panel.codes):
@@ -322,7 +355,8 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
         sweep = pd.DataFrame(rows, index=variants.index)
     equity_frame = pd.DataFrame({"equity": equity, "cash": detail.cash, "benchmark": bench_scaled})
     return BacktestRun(config=cfg, panel=panel, signals=signals, equity=equity_frame, trades=trades,
-                       positions=_positions_table(detail, panel), stats=summary, variants=variants, sweep=sweep)
+                       positions=_positions_table(detail, panel), stats=summary, variants=variants, sweep=sweep,
+                       messages=messages)
 
 
 def _jsonable(value: Any) -> Any:

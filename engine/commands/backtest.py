@@ -74,6 +74,8 @@ def backtest(
     ]:
         table.add_row(label, value)
     console.print(table)
+    for note in run.messages:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     if run.sweep is not None:
         console.print(f"sweep: {len(run.sweep)} variants → {out_dir / 'sweep.csv'}")
     console.print(f"wrote {out_dir}: " + ", ".join(p.name for p in written))

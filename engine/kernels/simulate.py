@@ -164,6 +164,8 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
     stopped = np.zeros(n_assets, dtype=np.bool_)       # no re-entry after a stop until the weight returns to 0
     standing = np.full(n_assets, np.nan)  # target of an order rejected by a passing condition, retried next session
     eff_w = np.full(n_assets, np.nan)
+    standing_prev = np.full(n_assets, np.nan)  # the standing order carried into this session (NaN = none)
+    standing_reason = np.full(n_assets, -1, dtype=np.int64)
     order_idx = np.empty(n_assets, dtype=np.int64)
     order_val = np.empty(n_assets)
     n_rec = 0
@@ -181,6 +183,7 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
             for j in range(n_assets):
                 wj = weights[ws, wrow, j]
                 eff_w[j] = wj if not np.isnan(wj) else standing[j]
+                standing_prev[j] = standing[j] if np.isnan(wj) else np.nan
                 standing[j] = np.nan
                 p = open_[i, j] if at_open else close[i, j]
                 fill_price[j] = p
@@ -272,8 +275,12 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                         # a drift-sized order below one lot is not an order: reject silently
                         if step > 0.0 and req_shares < step and units[j] != 0.0 and w != 0.0:
                             continue
+                        repeat = not np.isnan(standing_prev[j]) and standing_reason[j] == reason
                         if retry_on and reason != FillReason.NOT_TRADABLE:
                             standing[j] = w
+                            standing_reason[j] = reason
+                        if repeat:
+                            continue  # the same standing order rejected again for the same reason: one record
                         n_rejects += 1
                         if record:
                             records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, 0.0,
