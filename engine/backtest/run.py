@@ -2,8 +2,7 @@
 
 1. :func:`load_signals` reads a signals table or ingests report files (:func:`engine.signals.ingest.ingest_paths`).
 2. :func:`load_prices` builds the :class:`~engine.data.panel.Panel` for the strategy's universe and the benchmark
-   (:func:`engine.data.load.load_panel` with the configured provider chain; a plain reader of a per-symbol CSV
-   folder when the data layer is not installed).
+   (:func:`engine.data.load.load_panel` with the configured provider chain).
 3. :func:`expand_grid` turns list-valued strategy parameters into variants; each distinct set of weight-shaping
    parameters gives one weight set, kernel-applied ones (``stop_loss``) only change the variant's rules.
 4. :func:`run_backtest` computes the weights, shifts them to decision rows (``execution: open`` trades a row dated
@@ -28,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from engine.config import COST_PROFILES, BacktestConfig, ConfigError
-from engine.data.panel import Panel, panel_from_frames
+from engine.data.panel import Panel
 
 __all__ = ["BacktestRun", "run_backtest", "load_signals", "load_prices", "expand_grid", "write_run",
            "to_decision_rows", "RUN_FILES"]
@@ -74,64 +73,32 @@ def load_signals(cfg: BacktestConfig) -> pd.DataFrame:
     return coerce_signals(result.signals)
 
 
-def _local_stem(code: str) -> str:
-    if code == "HSI":
-        return "HKHSI"
-    number, _, suffix = code.partition(".")
-    return f"{suffix}{number}"
-
-
-def _read_prices_dir(folder: Path, codes: list[str]) -> dict[str, pd.DataFrame]:
-    frames = {}
-    for code in codes:
-        for name in (f"{_local_stem(code)}.csv", f"{code}.csv"):
-            path = folder / name
-            if path.is_file():
-                frames[code] = pd.read_csv(path, parse_dates=["date"])
-                break
-    return frames
-
-
 def load_prices(cfg: BacktestConfig, codes: list[str], start: pd.Timestamp, end: pd.Timestamp | None) -> Panel:
-    """Panel of ``codes`` over ``[start, end]`` from the configured data chain.
-
-    With ``data.offline`` only the local folder and the cache are used. The panel's sessions are those of the
-    benchmark's exchange (from the data layer's calendar, or the benchmark's own bars in the fallback reader).
-    """
+    """Panel of ``codes`` over ``[start, end]`` (``end`` None = today) from the configured provider chain
+    (:func:`engine.data.load.load_panel`); ``data.offline`` keeps only the local folder and the cache.
+    Sessions follow the benchmark's exchange calendar (XSHG for CSI 300, XHKG for HSI)."""
     prices_dir = cfg.resolve(cfg.data.prices_dir)
     if prices_dir is not None and not prices_dir.is_dir():
         raise MissingInputError(_shared_hint(cfg, "data.prices_dir", prices_dir))
-    try:
-        from engine.data.load import load_panel
-        from engine.data.providers import make_provider
-    except ImportError:
-        load_panel = None
-    if load_panel is not None:
-        providers: list[Any] = []
-        for name in cfg.data.providers:
-            if name == "cache" or (cfg.data.offline and name != "local"):
-                continue
-            providers.append(make_provider("local", roots=[prices_dir]) if name == "local" and prices_dir else name)
-        calendar = "XHKG" if cfg.benchmark == "HSI" else "XSHG"
-        return load_panel(codes, start, end, calendar=calendar, offline=False, providers=providers,
-                          cache=cfg.resolve(cfg.data.cache), on_missing="warn")
-    if prices_dir is None:
-        raise ConfigError("data.prices_dir is required in this build (the provider chain engine.data.load is not "
-                          "installed)")
-    frames = _read_prices_dir(prices_dir, codes)
-    missing = [c for c in codes if c not in frames]
-    if missing:
-        warnings.warn(f"no prices in {prices_dir} for {', '.join(missing)}", stacklevel=2)
-    bench = frames.get(cfg.benchmark)
-    sessions = pd.DatetimeIndex(bench["date"]) if bench is not None else None
-    panel = panel_from_frames(frames, sessions=sessions)
-    keep = (pd.DatetimeIndex(panel.sessions) >= start) & (
-        pd.DatetimeIndex(panel.sessions) <= (end if end is not None else pd.Timestamp.max))
-    boards = np.asarray(panel.boards).astype(str)
-    tradable = panel.tradable[keep] & (boards != "index")[None, :]
-    return Panel(sessions=panel.sessions[keep], codes=panel.codes, open=panel.open[keep], high=panel.high[keep],
-                 low=panel.low[keep], close=panel.close[keep], raw_close=panel.raw_close[keep],
-                 volume=panel.volume[keep], tradable=tradable, markets=panel.markets, boards=panel.boards)
+    from engine.data.load import load_panel
+    from engine.data.providers import make_provider
+
+    providers: list[Any] = []
+    for name in cfg.data.providers:
+        if name == "cache" or (cfg.data.offline and name != "local"):
+            continue  # the cache is always read first; offline = no network provider
+        providers.append(make_provider("local", roots=[prices_dir]) if name == "local" and prices_dir else name)
+    calendar = "XHKG" if cfg.benchmark == "HSI" else "XSHG"
+    end = end if end is not None else pd.Timestamp.today().normalize()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # missing ranges are reported below, once, in our own words
+        panel = load_panel(codes, start, end, calendar=calendar, offline=False, providers=providers,
+                           cache=cfg.resolve(cfg.data.cache), on_missing="ignore")
+    no_data = [c for c in codes if c in set(panel.codes) and not np.isfinite(panel.close[:, panel.column(c)]).any()]
+    if no_data:
+        warnings.warn(f"no prices for {', '.join(no_data)} from {', '.join(cfg.data.providers)}"
+                      + (" (offline)" if cfg.data.offline else ""), stacklevel=2)
+    return panel
 
 
 def _accepts_list(annotation: Any) -> bool:

@@ -8,7 +8,8 @@ import pytest
 
 from engine.signals.schema import SIGNAL_COLUMNS
 
-SESSIONS = pd.bdate_range("2024-03-01", periods=40)
+# 40 Shanghai sessions from 2024-03-01 (weekdays without the Qingming holiday 2024-04-04/05)
+SESSIONS = pd.bdate_range("2024-03-01", periods=42).drop(pd.to_datetime(["2024-04-04", "2024-04-05"]))
 
 
 def signal_row(**values) -> dict:
@@ -25,10 +26,10 @@ def prices_dir(tmp_path):
     folder.mkdir()
     rng = np.random.default_rng(5)
     for stem, base in (("SH600000", 10.0), ("SZ000001", 20.0), ("SH000300", 3500.0)):
-        close = base * np.cumprod(1 + rng.normal(0.001, 0.01, len(SESSIONS)))
-        open_ = close * (1 + rng.normal(0, 0.003, len(SESSIONS)))
-        pd.DataFrame({"date": SESSIONS.strftime("%Y-%m-%d"), "open": open_.round(4), "high": np.maximum(open_, close),
-                      "low": np.minimum(open_, close) * 0.995, "close": close.round(4), "volume": 1e6}).to_csv(
+        close = (base * np.cumprod(1 + rng.normal(0.001, 0.01, len(SESSIONS)))).round(4)
+        open_ = (close * (1 + rng.normal(0, 0.003, len(SESSIONS)))).round(4)
+        pd.DataFrame({"date": SESSIONS.strftime("%Y-%m-%d"), "open": open_, "high": np.maximum(open_, close),
+                      "low": (np.minimum(open_, close) * 0.995).round(4), "close": close, "volume": 1e6}).to_csv(
             folder / f"{stem}.csv", index=False)
     return folder
 
