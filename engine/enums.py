@@ -105,16 +105,16 @@ N_SIM_PARAMS = 12
 
 trade_dt = np.dtype(
     [
-        ("variant", np.int64),
-        ("session", np.int64),   # session index (row of the panel)
-        ("asset", np.int64),     # asset index (column of the panel)
+        ("session", np.int32),   # session index (row of the panel)
+        ("asset", np.int32),     # asset index (column of the panel)
+        ("variant", np.int32),   # variant (row of the parameter matrix)
         ("side", np.int8),       # Side
+        ("reason", np.int8),     # FillReason
         ("shares", np.float64),  # traded quantity in shares (traded basis); 0 for a rejection
         ("price", np.float64),   # fill price in the asset's currency, traded (raw) basis where known
         ("value", np.float64),   # traded value in the account currency (shares × price × fx)
         ("fees", np.float64),    # all costs of the order, account currency
         ("requested", np.float64),  # shares the target asked for (before lots, cash, T+1)
-        ("reason", np.int8),     # FillReason
     ],
     align=True,
 )

@@ -117,9 +117,10 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
         raise ValueError(f"st flags have shape {st_arr.shape}, expected {panel.shape}")
     return KernelInputs(
         open=np.ascontiguousarray(panel.open, dtype=float),
-        low=np.ascontiguousarray(panel.low, dtype=float),
+        low=np.ascontiguousarray(panel.low, dtype=float),  # (0, 0) is swapped in when no stop-loss is used
         close=np.ascontiguousarray(panel.close, dtype=float),
-        raw_close=np.ascontiguousarray(panel.raw_close, dtype=float),
+        raw_close=(np.ascontiguousarray(panel.raw_close, dtype=float) if np.isfinite(panel.raw_close).any()
+                   else np.empty((0, 0))),
         tradable=np.ascontiguousarray(panel.tradable, dtype=np.bool_),
         st=st_arr,
         board=rules.board_codes(panel.boards),
@@ -173,24 +174,38 @@ class SimulationResult:
     fees: pd.Series            # costs paid per session
     traded_value: pd.Series    # gross traded value per session (buys + sells)
     positions: pd.DataFrame    # adjusted units held after each session (value = units × adjusted close)
-    position_values: pd.DataFrame  # value per asset at each close, account currency
     trades: pd.DataFrame       # fills and rejections (see :func:`trades_frame`)
     rules: SimulationRules = field(default_factory=SimulationRules)
+    inputs: KernelInputs | None = None
+
+    @property
+    def position_values(self) -> pd.DataFrame:
+        """Value per asset at each close (units × last known adjusted close × FX), account currency."""
+        last_close = pd.DataFrame(self.inputs.close, index=self.positions.index,
+                                  columns=self.positions.columns).ffill().to_numpy()
+        rate = self.inputs.fx[:, self.inputs.fx_col]
+        units = self.positions.to_numpy()
+        values = np.where(units != 0, units * np.nan_to_num(last_close) * rate, 0.0)
+        return pd.DataFrame(values, index=self.positions.index, columns=self.positions.columns)
 
 
 def trades_frame(records: np.ndarray, panel: Panel) -> pd.DataFrame:
-    """Trade records → table: date, code, side, shares, price, value, fees, requested, reason, filled."""
+    """Trade records → table: date, code, side, shares, price, value, fees, requested, reason, filled.
+
+    ``code``, ``side`` and ``reason`` are categoricals (cheap for millions of rows; compare them like strings).
+    """
     sessions = pd.DatetimeIndex(panel.sessions)
     return pd.DataFrame({
-        "date": sessions[records["session"]] if len(records) else pd.DatetimeIndex([]),
-        "code": panel.codes[records["asset"]].astype(str) if len(records) else np.array([], dtype=str),
-        "side": np.array(SIDE_NAMES, dtype=object)[records["side"]] if len(records) else [],
+        "date": sessions.take(records["session"].astype(np.intp)),
+        "code": pd.Categorical.from_codes(records["asset"], categories=pd.Index(panel.codes.astype(str)).unique()
+                                          if len(set(panel.codes)) == len(panel.codes) else panel.codes.astype(str)),
+        "side": pd.Categorical.from_codes(records["side"], categories=list(SIDE_NAMES)),
         "shares": records["shares"],
         "price": records["price"],
         "value": records["value"],
         "fees": records["fees"],
         "requested": records["requested"],
-        "reason": np.array(FILL_REASON_NAMES, dtype=object)[records["reason"]] if len(records) else [],
+        "reason": pd.Categorical.from_codes(records["reason"], categories=list(FILL_REASON_NAMES)),
         "filled": records["shares"] > 0,
     })
 
@@ -208,24 +223,22 @@ def simulate_weights(panel: Panel, weights: pd.DataFrame | np.ndarray, rules: Si
     inputs = inputs or kernel_inputs(panel, **input_kwargs)
     w = align_weights(panel, weights)[None, :, :]
     params = params_matrix([rules])
+    low = inputs.low if rules.stop_loss > 0 else np.empty((0, 0))
     equity, cash, fees, traded, positions, records = simulate_nb(
-        w, params, inputs.open, inputs.low, inputs.close, inputs.raw_close, inputs.tradable, inputs.st, inputs.board,
+        w, params, inputs.open, low, inputs.close, inputs.raw_close, inputs.tradable, inputs.st, inputs.board,
         inputs.lot_step, inputs.min_buy, inputs.listing_idx, inputs.fx_col, inputs.fx, inputs.fee_table,
-        int(np.isfinite(w).sum() // 4 + 64))
+        int(np.count_nonzero(~np.isnan(w)) + 64))
     idx = pd.DatetimeIndex(panel.sessions, name="date")
     cols = pd.Index(panel.codes.astype(str), name="code")
-    last_close = pd.DataFrame(inputs.close, index=idx, columns=cols).ffill().to_numpy()
-    rate = inputs.fx[:, inputs.fx_col]
-    values = np.where(positions != 0, positions * np.nan_to_num(last_close) * rate, 0.0)
     return SimulationResult(
         equity=pd.Series(equity[0], index=idx, name="equity"),
         cash=pd.Series(cash[0], index=idx, name="cash"),
         fees=pd.Series(fees[0], index=idx, name="fees"),
         traded_value=pd.Series(traded[0], index=idx, name="traded_value"),
-        positions=pd.DataFrame(positions, index=idx, columns=cols),
-        position_values=pd.DataFrame(values, index=idx, columns=cols),
+        positions=pd.DataFrame(positions, index=idx, columns=cols, copy=False),
         trades=trades_frame(records, panel),
         rules=rules,
+        inputs=inputs,
     )
 
 
@@ -254,8 +267,9 @@ def simulate_sweep(panel: Panel, weight_sets: Sequence[pd.DataFrame | np.ndarray
     if max(weight_set_of_variant) >= len(weight_sets):
         raise ValueError("weight_set_of_variant points past the weight sets given")
     params = params_matrix(variants, weight_set_of_variant)
+    low = inputs.low if any(r.stop_loss > 0 for r in variants) else np.empty((0, 0))
     equity, cash, fees, traded, counts = simulate_batch_nb(
-        w, params, inputs.open, inputs.low, inputs.close, inputs.raw_close, inputs.tradable, inputs.st, inputs.board,
+        w, params, inputs.open, low, inputs.close, inputs.raw_close, inputs.tradable, inputs.st, inputs.board,
         inputs.lot_step, inputs.min_buy, inputs.listing_idx, inputs.fx_col, inputs.fx, inputs.fee_table)
     idx = pd.DatetimeIndex(panel.sessions, name="date")
     cols = pd.RangeIndex(len(variants), name="variant")

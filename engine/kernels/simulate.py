@@ -114,7 +114,7 @@ def _at_limit_nb(side: int, board: int, session: int, is_st: bool, fill_price: f
 @njit(cache=True)
 def _push_record_nb(records, n_rec, variant, session, asset, side, shares, price, value, fees, requested, reason):
     if n_rec >= len(records):
-        grown = np.empty(max(16, 2 * len(records)), dtype=records.dtype)
+        grown = np.empty(max(16, len(records) + len(records) // 2), dtype=records.dtype)
         grown[:n_rec] = records[:n_rec]
         records = grown
     r = records[n_rec]
@@ -151,6 +151,8 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
     stops_on = stop > 0.0
     retry_on = params[variant, SimParam.RETRY_ON] > 0.5
     has_st = st.shape[0] == n_sessions and st.shape[1] == n_assets
+    has_raw = raw_close.shape[0] == n_sessions and raw_close.shape[1] == n_assets
+    has_low = low.shape[0] == n_sessions and low.shape[1] == n_assets
     keep_positions = positions_out.shape[0] == n_sessions and positions_out.shape[1] == n_assets
 
     units = np.zeros(n_assets)          # adjusted units held
@@ -254,10 +256,11 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                     p = fill_price[j]
                     # scale raw/adjusted at this session (known raw close today, else the last known one)
                     scale = last_scale[j]
-                    rc = raw_close[i, j]
-                    cc = close[i, j]
-                    if not np.isnan(rc) and not np.isnan(cc) and cc > 0.0:
-                        scale = rc / cc
+                    if has_raw:
+                        rc = raw_close[i, j]
+                        cc = close[i, j]
+                        if not np.isnan(rc) and not np.isnan(cc) and cc > 0.0:
+                            scale = rc / cc
                     step = lot_step[j] if lots_on else 0.0
                     req_shares = abs(delta) / scale
                     reason = -1
@@ -420,7 +423,7 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                     continue
                 if not at_open and bought_today[j] > 0.0:
                     continue  # bought at this close: the session's low came before the fill
-                lo = low[i, j]
+                lo = low[i, j] if has_low else np.nan
                 if np.isnan(lo) or (susp_on and not tradable[i, j]):
                     continue
                 stop_px = entry_price[j] * (1.0 - stop)
@@ -431,7 +434,7 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                 op = open_[i, j]
                 px = op if (not np.isnan(op) and op < stop_px) else stop_px
                 scale = last_scale[j]
-                if not np.isnan(raw_close[i, j]) and not np.isnan(close[i, j]) and close[i, j] > 0.0:
+                if has_raw and not np.isnan(raw_close[i, j]) and not np.isnan(close[i, j]) and close[i, j] > 0.0:
                     scale = raw_close[i, j] / close[i, j]
                 stopped[j] = True
                 pending_exit[j] = True
@@ -473,9 +476,10 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
             c = close[i, j]
             if not np.isnan(c):
                 last_close[j] = c
-                rc = raw_close[i, j]
-                if not np.isnan(rc) and c > 0.0:
-                    last_scale[j] = rc / c
+                if has_raw:
+                    rc = raw_close[i, j]
+                    if not np.isnan(rc) and c > 0.0:
+                        last_scale[j] = rc / c
             if units[j] != 0.0:
                 equity += units[j] * last_close[j] * fx[i, fx_col[j]]
             if keep_positions:
@@ -499,7 +503,8 @@ def simulate_nb(weights, params, open_, low, close, raw_close, tradable, st, boa
     - ``params``: ``(n_variants, N_SIM_PARAMS)`` float64, columns per :class:`engine.enums.SimParamT`
       (``INIT_CASH`` in the account currency). Only row 0 is run here.
     - ``open_``, ``low``, ``close``: ``(n_sessions, n_assets)`` *adjusted* prices, asset currency; NaN = no bar.
-      ``raw_close``: traded close or NaN where unknown (then the last known raw/adjusted ratio, or 1.0).
+      ``raw_close``: traded close or NaN where unknown (then the last known raw/adjusted ratio, or 1.0);
+      a ``(0, 0)`` array when no raw price is known at all. ``low`` may be ``(0, 0)`` when no stop-loss is used.
     - ``tradable``: ``(n_sessions, n_assets)`` bool, False = suspended. ``st``: ``(n_sessions, n_assets)`` bool ST
       flags or a ``(0, 0)`` array when none are known.
     - ``board``: ``(n_assets,)`` int64 :class:`engine.enums.BoardCodeT`. ``lot_step`` / ``min_buy``: ``(n_assets,)``
