@@ -1,0 +1,217 @@
+"""Pure functions from result tables to plotly figures (no I/O, no number formatting beyond axis tick formats).
+
+Each ``*_figure`` function takes one table (columns documented on the function), returns a
+``plotly.graph_objects.Figure``, and returns ``None`` when the table is missing or lacks what the chart needs, so
+the report can show "no data" instead. Strings that come from reports or configs (broker names, ratings, groups)
+are HTML-escaped before they become labels: plotly renders a small HTML subset in labels, so an escaped
+``&lt;script&gt;`` is displayed as text, never interpreted.
+
+Conventions: returns are fractions (0.05 = 5 %; axes use a ``%`` tick format); equity and benchmark values are in
+the portfolio currency and are shown as growth of 1 from the first row; dates are session dates.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+__all__ = [
+    "growth_of_one",
+    "drawdown",
+    "monthly_returns",
+    "equity_figure",
+    "excess_figure",
+    "drawdown_figure",
+    "monthly_heatmap_figure",
+    "excess_distribution_figure",
+    "event_study_figure",
+    "EVENT_GROUP_COLUMNS",
+]
+
+_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
+_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=40, b=40), height=360,
+               legend=dict(orientation="h", y=1.08, x=0), hovermode="x unified")
+
+#: Columns accepted as the group key of an event-study table, in order of preference.
+EVENT_GROUP_COLUMNS = ("group", "rating_level", "action", "rating", "key")
+
+
+def _label(value: object) -> str:
+    """A data string made safe for a plotly label (HTML-escaped)."""
+    return html.escape(str(value), quote=True)
+
+
+def _equity_frame(equity: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``equity`` with a DatetimeIndex and numeric ``equity`` (and ``benchmark`` when present), or None."""
+    if equity is None or len(equity) == 0 or "equity" not in equity.columns:
+        return None
+    frame = equity.copy()
+    if "date" in frame.columns:
+        frame = frame.set_index("date")
+    frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index))
+    frame = frame.sort_index()
+    for col in ("equity", "benchmark", "cash"):
+        if col in frame.columns:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame = frame[frame["equity"].notna()]
+    return frame if len(frame) else None
+
+
+def growth_of_one(values: pd.Series) -> pd.Series:
+    """``values`` divided by its first finite value (growth of 1); NaN before the first finite value."""
+    finite = values.dropna()
+    if finite.empty or finite.iloc[0] == 0:
+        return values * np.nan
+    return values / finite.iloc[0]
+
+
+def drawdown(values: pd.Series) -> pd.Series:
+    """Drawdown of a value series: ``values / running max − 1`` (fractions, ≤ 0). NaNs are carried forward."""
+    filled = values.ffill()
+    return filled / filled.cummax() - 1.0
+
+
+def monthly_returns(values: pd.Series) -> pd.DataFrame:
+    """Calendar-month returns of a value series as a year × month table (fractions; rows years, columns 1..12).
+
+    Each month's return is its last value over the previous month's last value (the first month uses the first
+    value), i.e. ``pandas`` ``resample("ME").last().pct_change()`` with the first month filled from the start.
+    """
+    series = values.dropna()
+    if series.empty:
+        return pd.DataFrame()
+    month_end = series.resample("ME").last().dropna()
+    previous = month_end.shift(1)
+    previous.iloc[0] = series.iloc[0]
+    monthly = month_end / previous - 1.0
+    table = pd.DataFrame({"year": monthly.index.year, "month": monthly.index.month, "ret": monthly.to_numpy()})
+    return table.pivot(index="year", columns="month", values="ret").reindex(columns=range(1, 13))
+
+
+def equity_figure(equity: pd.DataFrame | None) -> go.Figure | None:
+    """Strategy vs benchmark, both as growth of 1. Needs ``date`` (or a date index) and ``equity``; ``benchmark``
+    (benchmark value, any scale) is optional."""
+    frame = _equity_frame(equity)
+    if frame is None:
+        return None
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=frame.index, y=growth_of_one(frame["equity"]), name="strategy",
+                             line=dict(color=_COLORS[0], width=2)))
+    if "benchmark" in frame.columns and frame["benchmark"].notna().any():
+        fig.add_trace(go.Scatter(x=frame.index, y=growth_of_one(frame["benchmark"]), name="benchmark",
+                                 line=dict(color=_COLORS[8], width=1.5)))
+    fig.update_layout(title="Equity vs benchmark (growth of 1)", **_LAYOUT)
+    return fig
+
+
+def excess_figure(equity: pd.DataFrame | None) -> go.Figure | None:
+    """Cumulative excess over the benchmark: ``growth(equity) / growth(benchmark) − 1`` (relative, fractions).
+
+    Needs ``equity`` and ``benchmark``; ``None`` when the benchmark is absent."""
+    frame = _equity_frame(equity)
+    if frame is None or "benchmark" not in frame.columns or frame["benchmark"].notna().sum() < 1:
+        return None
+    excess = growth_of_one(frame["equity"]) / growth_of_one(frame["benchmark"].ffill()) - 1.0
+    fig = go.Figure(go.Scatter(x=frame.index, y=excess, name="excess", fill="tozeroy",
+                               line=dict(color=_COLORS[2], width=1.5)))
+    fig.update_layout(title="Cumulative excess return vs benchmark", yaxis_tickformat=".0%", **_LAYOUT)
+    return fig
+
+
+def drawdown_figure(equity: pd.DataFrame | None) -> go.Figure | None:
+    """Drawdown of the strategy (and of the benchmark when present), fractions ≤ 0."""
+    frame = _equity_frame(equity)
+    if frame is None:
+        return None
+    fig = go.Figure(go.Scatter(x=frame.index, y=drawdown(frame["equity"]), name="strategy", fill="tozeroy",
+                               line=dict(color=_COLORS[1], width=1.5)))
+    if "benchmark" in frame.columns and frame["benchmark"].notna().any():
+        fig.add_trace(go.Scatter(x=frame.index, y=drawdown(frame["benchmark"]), name="benchmark",
+                                 line=dict(color=_COLORS[8], width=1, dash="dot")))
+    fig.update_layout(title="Drawdown", yaxis_tickformat=".0%", **_LAYOUT)
+    return fig
+
+
+def monthly_heatmap_figure(equity: pd.DataFrame | None) -> go.Figure | None:
+    """Heat map of calendar-month strategy returns (:func:`monthly_returns`), years × months."""
+    frame = _equity_frame(equity)
+    if frame is None:
+        return None
+    table = monthly_returns(frame["equity"])
+    if table.empty:
+        return None
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    z = table.to_numpy(dtype=float)
+    limit = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    fig = go.Figure(go.Heatmap(
+        z=z, x=months, y=[str(y) for y in table.index], colorscale="RdYlGn", zmid=0.0, zmin=-limit, zmax=limit,
+        texttemplate="%{z:.1%}", hovertemplate="%{y} %{x}: %{z:.2%}<extra></extra>", colorbar=dict(tickformat=".0%"),
+    ))
+    layout = dict(_LAYOUT, hovermode="closest", height=max(200, 60 + 40 * len(table)))
+    fig.update_layout(title="Monthly returns", yaxis=dict(type="category", autorange="reversed"), **layout)
+    return fig
+
+
+def excess_distribution_figure(scores: pd.DataFrame | None) -> go.Figure | None:
+    """Distribution of excess return by rating: one box (with points) per ``broker · rating``.
+
+    Needs ``rating`` and ``excess_return`` (fraction); ``broker`` optional; when ``complete`` is present,
+    incomplete windows are drawn as hollow points of their own trace ("so far")."""
+    if scores is None or len(scores) == 0 or not {"rating", "excess_return"} <= set(scores.columns):
+        return None
+    frame = scores.copy()
+    frame["excess_return"] = pd.to_numeric(frame["excess_return"], errors="coerce")
+    frame = frame[frame["excess_return"].notna()]
+    if frame.empty:
+        return None
+    if "broker" in frame.columns:
+        frame["_group"] = frame["broker"].astype(str) + " · " + frame["rating"].astype(str)
+    else:
+        frame["_group"] = frame["rating"].astype(str)
+    complete = (frame["complete"].astype(bool) if "complete" in frame.columns
+                else pd.Series(True, index=frame.index))
+    fig = go.Figure()
+    for label, part, style in (("complete", frame[complete], "all"), ("so far (incomplete)", frame[~complete], "all")):
+        if part.empty:
+            continue
+        fig.add_trace(go.Box(
+            x=[_label(g) for g in part["_group"]], y=part["excess_return"], name=label, boxpoints=style,
+            jitter=0.4, pointpos=0, marker=dict(symbol="circle" if label == "complete" else "circle-open"),
+        ))
+    fig.update_layout(title="Excess return by rating", yaxis_tickformat=".0%", boxmode="group",
+                      **dict(_LAYOUT, hovermode="closest"))
+    return fig
+
+
+def _event_group_column(table: pd.DataFrame) -> str | None:
+    return next((c for c in EVENT_GROUP_COLUMNS if c in table.columns), None)
+
+
+def event_study_figure(event_study: pd.DataFrame | None) -> go.Figure | None:
+    """Mean cumulative excess return after publication, one line per group, with a shaded confidence band.
+
+    Long format: ``session`` (0, 1, … sessions after publication), ``mean_excess`` (fraction), a group column
+    (first present of :data:`EVENT_GROUP_COLUMNS`; all rows one line when none), optional ``ci_low``/``ci_high``."""
+    if event_study is None or len(event_study) == 0 or not {"session", "mean_excess"} <= set(event_study.columns):
+        return None
+    group_col = _event_group_column(event_study)
+    frame = event_study.copy()
+    groups = [(None, frame)] if group_col is None else list(frame.groupby(group_col, sort=True))
+    fig = go.Figure()
+    for k, (key, part) in enumerate(groups):
+        part = part.sort_values("session")
+        color = _COLORS[k % len(_COLORS)]
+        name = "all" if key is None else _label(f"{group_col} {key}" if group_col == "rating_level" else key)
+        if {"ci_low", "ci_high"} <= set(part.columns) and part["ci_low"].notna().any():
+            fig.add_trace(go.Scatter(
+                x=np.concatenate([part["session"], part["session"][::-1]]),
+                y=np.concatenate([part["ci_high"], part["ci_low"][::-1]]),
+                fill="toself", fillcolor=color, opacity=0.15, line=dict(width=0), hoverinfo="skip",
+                showlegend=False, name=f"{name} CI"))
+        fig.add_trace(go.Scatter(x=part["session"], y=part["mean_excess"], name=name, line=dict(color=color)))
+    fig.update_layout(title="Event study: mean cumulative excess return", xaxis_title="sessions after publication",
+                      yaxis_tickformat=".1%", **_LAYOUT)
+    return fig

@@ -1,0 +1,134 @@
+"""Tests of engine.report / engine.plots: formatting, tolerance of missing sections, escaping, chart maths."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import plots
+from engine.report import format_value, render_report, safe_json_for_script, screen_display_table, write_report
+from tests.report.conftest import EVIL
+
+
+class _Scripts(HTMLParser):
+    """Collects every <script> element (attributes and text) and the <title> text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.scripts: list[tuple[dict, str]] = []
+        self.title = ""
+        self._in: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "title"):
+            self._in = tag
+            if tag == "script":
+                self.scripts.append((dict(attrs), ""))
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+    def handle_data(self, data):
+        if self._in == "script":
+            attrs, text = self.scripts[-1]
+            self.scripts[-1] = (attrs, text + data)
+        elif self._in == "title":
+            self.title += data
+
+
+def test_no_live_script_from_report_or_config_strings(tables, tmp_path):
+    path = write_report(tmp_path / "r" / "report.html", title=f"Report {EVIL}", run_name=EVIL, **tables)
+    text = path.read_text(encoding="utf-8")
+    assert EVIL not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # shown as text in tables, title, config
+    parser = _Scripts()
+    parser.feed(text)
+    assert parser.title == f"Report {EVIL} — {EVIL}"  # the browser shows it as text
+    executable = [body for attrs, body in parser.scripts if attrs.get("type") != "application/json"]
+    data_blocks = [body for attrs, body in parser.scripts if attrs.get("type") == "application/json"]
+    assert len(executable) == 3  # error hook, plotly.js, chart init: nothing else runs
+    assert all("alert(1)" not in body for body in executable)
+    assert len(data_blocks) == 6
+    for body in data_blocks:  # each block parses whole: no string closed it early
+        assert "<" not in body and ">" not in body
+        spec = json.loads(body)
+        assert "data" in spec and "layout" in spec
+    # the evil broker reached the chart data, escaped as text for plotly's label renderer
+    box = json.loads(data_blocks[4])
+    assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in str(x) for tr in box["data"] for x in tr.get("x", []))
+
+
+def test_every_section_tolerates_missing_inputs(tmp_path):
+    path = write_report(tmp_path / "empty.html", title="t", run_name="r")
+    text = path.read_text(encoding="utf-8")
+    for what in ("no backtest statistics", "no equity curve", "no live picks", "no scorecard", "no scored signals",
+                 "no event study", "no trades", "no config"):
+        assert f"no data ({what})" in text
+    assert 'data-chart="' not in text
+    empty = render_report(title="t", run_name="r", equity=pd.DataFrame(columns=["date", "equity"]),
+                          trades=pd.DataFrame(), scores=pd.DataFrame(), scorecard=pd.DataFrame(),
+                          event_study=pd.DataFrame(), screen=pd.DataFrame(), stats={}, config={})
+    assert empty.count("no data (") == 11  # four equity charts + stats + six sections
+    # an equity table without a benchmark: no excess chart, the rest still drawn
+    eq = pd.DataFrame({"date": pd.bdate_range("2025-01-01", periods=30), "equity": np.linspace(100, 130, 30)})
+    assert "no data (no benchmark in the equity table)" in render_report(title="t", run_name="r", equity=eq)
+
+
+def test_format_value_units():
+    assert format_value("excess_return", 0.0413) == "+4.13%"
+    assert format_value("hit_rate", 1 / 3) == "33.33%"
+    assert format_value("band_low", 0.15) == "15.00%"
+    assert format_value("Total Return [%]", 12.5) == "12.50%"
+    assert format_value("price_now", 1234.5) == "1,234.50"
+    assert format_value("sessions_left", 45.0) == "45"
+    assert format_value("report_date", pd.Timestamp("2025-05-07")) == "2025-05-07"
+    assert format_value("complete", True) == "yes"
+    assert format_value("upside_left", np.nan) == "" and format_value("x", None) == ""
+    assert format_value("name", EVIL) == EVIL  # escaping is the HTML layer's job
+
+
+def test_screen_display_table(tables):
+    shown = screen_display_table(tables["screen"]).iloc[0]
+    assert shown["band"] == "[15%, open)"
+    assert shown["report_date"] == "2025-05-07*"
+    assert shown["benchmark_return"] == "+22.94% 000300.SH"
+    assert shown["excess_needed"] == "10.87%" and shown["consensus_level"] == "+2.00"
+
+
+def test_safe_json_for_script():
+    raw = json.dumps({"a": "</script><b>&\u2028"}, ensure_ascii=False)
+    safe = safe_json_for_script(raw)
+    assert "<" not in safe and ">" not in safe and "&" not in safe and "\u2028" not in safe
+    assert json.loads(safe) == {"a": "</script><b>&\u2028"}
+
+
+def test_drawdown_and_monthly_returns_by_hand():
+    values = pd.Series([100.0, 110.0, 99.0, 121.0], index=pd.to_datetime(
+        ["2025-01-30", "2025-01-31", "2025-02-28", "2025-03-31"]))
+    # running max 100, 110, 110, 121 → 0, 0, 99/110-1 = -0.1, 0
+    assert plots.drawdown(values).tolist() == pytest.approx([0.0, 0.0, -0.1, 0.0])
+    table = plots.monthly_returns(values)
+    # Jan: 110/100-1 = 0.10 (first value as the start); Feb: 99/110-1 = -0.10; Mar: 121/99-1 = 0.2222
+    assert table.loc[2025, 1] == pytest.approx(0.10)
+    assert table.loc[2025, 2] == pytest.approx(-0.10)
+    assert table.loc[2025, 3] == pytest.approx(121 / 99 - 1)
+    assert np.isnan(table.loc[2025, 4])
+    assert plots.growth_of_one(pd.Series([np.nan, 2.0, 3.0])).tolist()[1:] == [1.0, 1.5]
+
+
+def test_excess_curve_is_relative_growth(tables):
+    fig = plots.excess_figure(tables["equity"])
+    eq = tables["equity"]
+    expected = (eq["equity"] / eq["equity"].iloc[0]) / (eq["benchmark"] / eq["benchmark"].iloc[0]) - 1
+    assert np.allclose(np.asarray(fig.data[0].y, dtype=float), expected.to_numpy(), atol=1e-12)
+
+
+def test_event_study_groups_and_bands(tables):
+    fig = plots.event_study_figure(tables["event_study"])
+    names = [t.name for t in fig.data if t.showlegend is not False]
+    assert names == ["downgrade", "upgrade"]
+    assert plots.event_study_figure(pd.DataFrame({"session": [0, 1]})) is None
