@@ -128,7 +128,7 @@ def screen_display_table(screen: pd.DataFrame) -> pd.DataFrame:
     """The screen table as display strings (the columns of :data:`SCREEN_DISPLAY`), for HTML and the terminal.
 
     ``band`` is written ``[15%, open)``; an inferred report date gets a ``*``; the benchmark name follows its
-    return; superseded rows get ``(superseded)`` in the note."""
+    return; ``needed`` is shown only below the band; superseded rows get ``(superseded)`` in the note."""
     rows = []
     for _, row in screen.iterrows():
         out = {}
@@ -143,6 +143,8 @@ def screen_display_table(screen: pd.DataFrame) -> pd.DataFrame:
             elif col == "note":
                 note = str(row.get("note", "") or "")
                 out[col] = (note + " (superseded)").strip() if bool(row.get("superseded", False)) else note
+            elif col == "excess_needed":
+                out[col] = format_value(col, row.get(col)) if row.get("status") == "below" else ""
             elif col == "consensus_level":
                 value = row.get(col)
                 out[col] = "" if _is_missing(value) else f"{float(value):+.2f}"

@@ -4,7 +4,8 @@ One public function, :func:`screen_signals`, turns a signals table (:mod:`engine
 :class:`~engine.data.panel.Panel` into the screen table (one row per live rating). The algorithm:
 
 1. Keep rated rows (``kind == "rating"`` with a ``report_date``) published on or before the as-of date (no
-   look-ahead: a report published after ``as_of`` is invisible). ``as_of`` defaults to the panel's last session.
+   look-ahead: a report published after ``as_of`` is invisible). ``as_of`` defaults to the last session with
+   any price in the panel.
 2. Horizon end (:func:`horizon_end_date`): ``report_date`` + ``horizon_months`` calendar months; a range such as
    ``"6-12"`` uses its *long* end, so a pick counts as live until its latest possible end. A rating is live when
    ``as_of <= horizon_end``.
@@ -45,6 +46,7 @@ __all__ = [
     "horizon_long_months",
     "returns_so_far",
     "band_status",
+    "last_price_date",
 ]
 
 #: Columns of the screen table, in order (see the README section "Screening" for meanings and units).
@@ -113,6 +115,14 @@ def _last_valid_index(values: np.ndarray, upto: int) -> int:
         return -1
     finite = np.flatnonzero(np.isfinite(values[: upto + 1]))
     return int(finite[-1]) if len(finite) else -1
+
+
+def last_price_date(panel: Panel) -> pd.Timestamp | None:
+    """The last session at which any column of ``panel`` has a close (the default as-of date), or None."""
+    if panel.close.size == 0:
+        return None
+    rows = np.flatnonzero(np.isfinite(panel.close).any(axis=1))
+    return pd.Timestamp(panel.sessions[rows[-1]]) if len(rows) else None
 
 
 def returns_so_far(panel: Panel, code: str, benchmark: str, report_date: pd.Timestamp,
@@ -204,18 +214,18 @@ def screen_signals(
 
     ``signals``: a signals table (coerced with :func:`~engine.signals.schema.coerce_signals`). ``panel``: prices
     holding the picks and their benchmarks (missing codes are reported as ``no price data``). ``as_of``: defaults to
-    the panel's last session. ``brokers`` / ``markets`` filter the rows shown (``markets`` in ``{"A", "HK"}``);
-    coverage and consensus are computed before filtering. ``sort``: a column of the screen table (default: newest
-    report first, then broker and code). Raises ``ValueError`` naming an unknown sort column or a bad horizon
+    the last session with any price (:func:`last_price_date`). ``brokers`` / ``markets`` filter the rows shown
+    (``markets`` in ``{"A", "HK"}``); coverage and consensus are computed before filtering. ``sort``: a column of
+    the screen table (default: newest report first, then broker and code). Raises ``ValueError`` naming an unknown sort column or a bad horizon
     (with its ``signal_id``). See the module docstring for the steps and conventions.
     """
     if sort is not None and sort not in SCREEN_COLUMNS:
         raise ValueError(f"unknown sort column {sort!r}; choose one of: {', '.join(SCREEN_COLUMNS)}")
     sig = coerce_signals(signals)
     if as_of is None:
-        if len(panel.sessions) == 0:
-            raise ValueError("as_of not given and the price panel is empty: pass --as-of DATE")
-        as_of_ts = pd.Timestamp(panel.sessions[-1])
+        as_of_ts = last_price_date(panel)
+        if as_of_ts is None:
+            raise ValueError("as_of not given and the price panel holds no prices: pass --as-of DATE")
     else:
         as_of_ts = pd.Timestamp(as_of).normalize()
 
