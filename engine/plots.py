@@ -28,6 +28,7 @@ __all__ = [
     "monthly_heatmap_figure",
     "excess_distribution_figure",
     "event_study_figure",
+    "event_study_groupings",
     "EVENT_GROUP_COLUMNS",
 ]
 
@@ -159,10 +160,16 @@ def excess_distribution_figure(scores: pd.DataFrame | None) -> go.Figure | None:
     """Distribution of excess return by rating: one box (with points) per ``broker · rating``.
 
     Needs ``rating`` and ``excess_return`` (fraction); ``broker`` optional; when ``complete`` is present,
-    incomplete windows are drawn as hollow points of their own trace ("so far")."""
+    incomplete windows are drawn as hollow points of their own trace ("so far"). With ``horizon_leg`` (the scoring
+    stage's two legs of a ``"6-12"`` range) the ``short`` leg is left out; ``kind == "mention"`` rows are grouped
+    as ``(mention)``."""
     if scores is None or len(scores) == 0 or not {"rating", "excess_return"} <= set(scores.columns):
         return None
     frame = scores.copy()
+    if "horizon_leg" in frame.columns:  # a "6-12" range is scored at both ends: draw its long leg only
+        frame = frame[~frame["horizon_leg"].astype(str).isin(["short"])]
+    if "kind" in frame.columns:
+        frame["rating"] = frame["rating"].where(frame["kind"].astype(str) != "mention", "(mention)")
     frame["excess_return"] = pd.to_numeric(frame["excess_return"], errors="coerce")
     frame = frame[frame["excess_return"].notna()]
     if frame.empty:
@@ -190,28 +197,53 @@ def _event_group_column(table: pd.DataFrame) -> str | None:
     return next((c for c in EVENT_GROUP_COLUMNS if c in table.columns), None)
 
 
-def event_study_figure(event_study: pd.DataFrame | None) -> go.Figure | None:
-    """Mean cumulative excess return after publication, one line per group, with a shaded confidence band.
+def event_study_groupings(event_study: pd.DataFrame | None) -> list[str]:
+    """The ``group_by`` values of an event-study table (``rating_level``, ``action``, ``kind``…), in table order;
+    ``[""]`` for a table without ``group_by``; ``[]`` when there is nothing to draw."""
+    if event_study is None or len(event_study) == 0:
+        return []
+    if "group_by" not in event_study.columns:
+        return [""]
+    return [str(g) for g in pd.unique(event_study["group_by"].astype(str))]
 
-    Long format: ``session`` (0, 1, … sessions after publication), ``mean_excess`` (fraction), a group column
-    (first present of :data:`EVENT_GROUP_COLUMNS`; all rows one line when none), optional ``ci_low``/``ci_high``."""
-    if event_study is None or len(event_study) == 0 or not {"session", "mean_excess"} <= set(event_study.columns):
+
+def event_study_figure(event_study: pd.DataFrame | None, group_by: str | None = None) -> go.Figure | None:
+    """Mean cumulative excess return after publication, one line per group, with a shaded 95 % band.
+
+    Long format (the scoring stage's ``event_study.csv``): ``offset`` (or ``session``; sessions after
+    publication, 0 = the base close), ``mean_excess`` (fraction), ``group`` (or the first present of
+    :data:`EVENT_GROUP_COLUMNS`; all rows one line when none), optional ``group_by`` (which grouping a row belongs
+    to: pass ``group_by`` to draw one of them), ``n`` (signals with data at that offset), ``ci_low``/``ci_high``."""
+    if event_study is None or len(event_study) == 0 or "mean_excess" not in event_study.columns:
         return None
-    group_col = _event_group_column(event_study)
-    frame = event_study.copy()
+    x_col = "offset" if "offset" in event_study.columns else "session" if "session" in event_study.columns else None
+    if x_col is None:
+        return None
+    frame = event_study
+    if group_by and "group_by" in frame.columns:
+        frame = frame[frame["group_by"].astype(str) == group_by]
+    frame = frame.assign(mean_excess=pd.to_numeric(frame["mean_excess"], errors="coerce"))
+    if frame["mean_excess"].notna().sum() == 0:
+        return None
+    group_col = _event_group_column(frame)
     groups = [(None, frame)] if group_col is None else list(frame.groupby(group_col, sort=True))
     fig = go.Figure()
     for k, (key, part) in enumerate(groups):
-        part = part.sort_values("session")
+        part = part.sort_values(x_col)
         color = _COLORS[k % len(_COLORS)]
-        name = "all" if key is None else _label(f"{group_col} {key}" if group_col == "rating_level" else key)
+        name = "all" if key is None else _label(key)
         if {"ci_low", "ci_high"} <= set(part.columns) and part["ci_low"].notna().any():
+            band = part[part["ci_low"].notna() & part["ci_high"].notna()]
             fig.add_trace(go.Scatter(
-                x=np.concatenate([part["session"], part["session"][::-1]]),
-                y=np.concatenate([part["ci_high"], part["ci_low"][::-1]]),
+                x=np.concatenate([band[x_col], band[x_col][::-1]]),
+                y=np.concatenate([band["ci_high"], band["ci_low"][::-1]]),
                 fill="toself", fillcolor=color, opacity=0.15, line=dict(width=0), hoverinfo="skip",
-                showlegend=False, name=f"{name} CI"))
-        fig.add_trace(go.Scatter(x=part["session"], y=part["mean_excess"], name=name, line=dict(color=color)))
-    fig.update_layout(title="Event study: mean cumulative excess return", xaxis_title="sessions after publication",
+                showlegend=False, name=f"{name} 95% CI"))
+        custom = part["n"].to_numpy() if "n" in part.columns else None
+        fig.add_trace(go.Scatter(
+            x=part[x_col], y=part["mean_excess"], name=name, line=dict(color=color), customdata=custom,
+            hovertemplate="%{y:.2%}" + (" (n=%{customdata})" if custom is not None else "") + "<extra>%{fullData.name}</extra>"))
+    by = f" by {_label(group_by)}" if group_by else ""
+    fig.update_layout(title=f"Event study{by}: mean cumulative excess return", xaxis_title="sessions after publication",
                       yaxis_tickformat=".1%", **_LAYOUT)
     return fig

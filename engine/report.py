@@ -20,13 +20,17 @@ Inputs (pandas DataFrames unless said otherwise; extra columns are shown as they
     drawdown, volatility, excess or hit rate without ``[%]`` hold fractions and are shown as percents.
 ``scores``
     per-signal scores: ``rating``, ``excess_return`` (fraction) required for the distribution chart; optional
-    ``broker``, ``complete`` (bool, False = window still open, drawn as "so far").
+    ``broker``, ``complete`` (bool, False = window still open, drawn as "so far"), ``horizon_leg`` (``short``
+    legs left out), ``kind`` (mentions grouped as ``(mention)``).
 ``scorecard``
-    one row per group (broker, rating, …): any columns, e.g. ``broker, count, hit_rate, hit_rate_low,
-    hit_rate_high, mean_excess, median_excess, t_stat, ic``; fractions for rates and returns.
+    one row per group: any columns, e.g. the scoring stage's ``group_by, group, kind, n_signals, n_complete,
+    hit_rate, hit_rate_low, hit_rate_high, mean_excess, median_excess, excess_t_stat, ic_spearman, …``; with
+    ``group_by`` one table per grouping (broker first). Fractions for rates and returns.
 ``event_study``
-    long format: ``session`` (0..N), ``mean_excess`` (fraction), a group column (``group``, ``rating_level``,
-    ``action``, ``rating`` or ``key``), optional ``ci_low``, ``ci_high``, ``count``.
+    long format (the scoring stage's ``event_study.csv``): ``offset`` (or ``session``; sessions after
+    publication), ``mean_excess`` (fraction), ``group`` (or ``rating_level``, ``action``, ``rating``, ``key``),
+    optional ``group_by`` (one chart per grouping: ``rating_level``, ``action``, ``kind``), ``n``, ``ci_low``,
+    ``ci_high``.
 ``screen``
     the screen table of :func:`engine.screen.screen_signals` (:data:`engine.screen.SCREEN_COLUMNS`).
 ``config``
@@ -264,6 +268,30 @@ def _screen_html(screen: pd.DataFrame | None) -> str:
             + _table_html(display, dict(SCREEN_DISPLAY), total=len(screen), numeric=numeric))
 
 
+def _scorecard_html(scorecard: pd.DataFrame | None) -> str:
+    """The scorecard; with a ``group_by`` column, one table per grouping (broker first)."""
+    if _is_empty(scorecard):
+        return _no_data("no scorecard")
+    if "group_by" not in scorecard.columns:
+        return _generic_table(scorecard)
+    order = sorted(pd.unique(scorecard["group_by"].astype(str)), key=lambda g: (g != "broker", g))
+    parts = []
+    for group_by in order:
+        part = scorecard[scorecard["group_by"].astype(str) == group_by].drop(columns="group_by")
+        parts.append(f"<h3>by {html.escape(group_by)}</h3>" + _generic_table(part))
+    return ('<p class="muted">hit rate = share of complete windows whose excess return landed in the rating\'s own '
+            'band (95% Wilson interval in hit_rate_low..high); incomplete windows are counted separately.</p>'
+            + "".join(parts))
+
+
+def _event_study_html(event_study: pd.DataFrame | None, charts: "_Charts") -> str:
+    groupings = plots.event_study_groupings(event_study)
+    if not groupings:
+        return _no_data("no event study")
+    return "".join(charts.embed(plots.event_study_figure(event_study, group_by=g or None), "no event study")
+                   for g in groupings)
+
+
 def _config_html(config: Mapping[str, Any] | None) -> str:
     if not config:
         return _no_data("no config")
@@ -277,7 +305,7 @@ color:#222;background:#fafafa}
 header{background:#1c2b3a;color:#fff;padding:18px 28px}header h1{margin:0 0 4px;font-size:22px}
 header .meta{opacity:.8;font-size:13px}main{padding:12px 28px 40px;max-width:1400px}
 section{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:12px 18px;margin:14px 0}
-h2{font-size:17px;margin:4px 0 10px}nav a{color:#cfe3ff;margin-right:14px;font-size:13px}
+h2{font-size:17px;margin:4px 0 10px}h3{font-size:14px;margin:12px 0 6px;color:#444}nav a{color:#cfe3ff;margin-right:14px;font-size:13px}
 .chart{width:100%;min-height:200px}.grid2{display:grid;grid-template-columns:1fr 1fr;gap:10px}
 @media(max-width:900px){.grid2{grid-template-columns:1fr}}
 .stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:8px}
@@ -354,11 +382,10 @@ def render_report(
          + "</div>"
          + charts.embed(plots.monthly_heatmap_figure(equity), "no equity curve")),
         ("screen", "Live picks (screen)", _screen_html(screen)),
-        ("scorecard", "Broker scorecard",
-         _no_data("no scorecard") if _is_empty(scorecard) else _generic_table(scorecard)),
+        ("scorecard", "Broker scorecard", _scorecard_html(scorecard)),
         ("ratings", "Excess return by rating",
          charts.embed(plots.excess_distribution_figure(scores), "no scored signals")),
-        ("events", "Event study", charts.embed(plots.event_study_figure(event_study), "no event study")),
+        ("events", "Event study", _event_study_html(event_study, charts)),
         ("trades", "Trades", _no_data("no trades") if _is_empty(trades) else _generic_table(trades)),
         ("config", "Run config", _config_html(config)),
     ]

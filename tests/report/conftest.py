@@ -28,11 +28,18 @@ def tables() -> dict:
         "excess_return": [0.12, -0.05, 0.30, 0.02, 0.18, -0.10, 0.07, 0.01],
         "complete": [True, True, True, False, False, True, True, False],
     })
-    scorecard = pd.DataFrame({"broker": ["民生证券", EVIL], "count": [5, 3], "hit_rate": [0.4, 1 / 3],
-                              "mean_excess": [0.114, -0.0067]})
+    # the scoring stage's shapes: scorecard.csv (group_by/group/...) and event_study.csv (group_by/group/offset/...)
+    scorecard = pd.DataFrame({
+        "group_by": ["broker", "broker", "rating"], "group": ["民生证券", EVIL, "推荐"], "kind": ["rating"] * 3,
+        "n_signals": [5, 3, 5], "n_complete": [3, 2, 3], "hit_rate": [0.4, 1 / 3, 0.4],
+        "hit_rate_low": [0.12, 0.06, 0.12], "hit_rate_high": [0.77, 0.79, 0.77], "mean_excess": [0.114, -0.0067, 0.114],
+    })
     event_study = pd.DataFrame([
-        {"group": g, "session": s, "mean_excess": slope * s, "ci_low": slope * s - 0.01, "ci_high": slope * s + 0.01}
-        for g, slope in (("upgrade", 0.0005), ("downgrade", -0.0002)) for s in range(0, 61)
+        {"group_by": by, "group": g, "offset": s, "n": 10 - s // 10, "mean_excess": slope * s,
+         "ci_low": slope * s - 0.01 if s else np.nan, "ci_high": slope * s + 0.01 if s else np.nan}
+        for by, g, slope in (("rating_level", "+2", 0.0005), ("rating_level", "+1", 0.0001),
+                             ("action", "upgrade", 0.0007), ("action", "(unknown)", -0.0002))
+        for s in range(0, 61)
     ])
     trades = pd.DataFrame({"date": dates[:3], "code": ["688981.SH"] * 3, "side": ["buy", "sell", "buy"],
                            "size": [200, 200, 300], "price": [90.5, 95.25, 101.0], "fees": [5.0, 9.76, 5.0]})

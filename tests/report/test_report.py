@@ -52,7 +52,7 @@ def test_no_live_script_from_report_or_config_strings(tables, tmp_path):
     data_blocks = [body for attrs, body in parser.scripts if attrs.get("type") == "application/json"]
     assert len(executable) == 3  # error hook, plotly.js, chart init: nothing else runs
     assert all("alert(1)" not in body for body in executable)
-    assert len(data_blocks) == 6
+    assert len(data_blocks) == 7  # 4 equity charts, distribution, event study by rating_level and by action
     for body in data_blocks:  # each block parses whole: no string closed it early
         assert "<" not in body and ">" not in body
         spec = json.loads(body)
@@ -128,7 +128,22 @@ def test_excess_curve_is_relative_growth(tables):
 
 
 def test_event_study_groups_and_bands(tables):
-    fig = plots.event_study_figure(tables["event_study"])
-    names = [t.name for t in fig.data if t.showlegend is not False]
-    assert names == ["downgrade", "upgrade"]
+    study = tables["event_study"]
+    assert plots.event_study_groupings(study) == ["rating_level", "action"]
+    fig = plots.event_study_figure(study, group_by="action")
+    lines = [t for t in fig.data if t.showlegend is not False]
+    assert [t.name for t in lines] == ["(unknown)", "upgrade"]
+    upgrade = study[(study["group_by"] == "action") & (study["group"] == "upgrade")]
+    assert np.allclose(np.asarray(lines[1].y, dtype=float), upgrade["mean_excess"].to_numpy())
+    band = [t for t in fig.data if t.showlegend is False][1]
+    assert len(band.x) == 2 * 60  # offset 0 has no interval (n < 2 in the scoring stage's table)
+    # the older single-grouping shape (session + group) still draws
+    legacy = pd.DataFrame({"session": [0, 1, 2], "group": "all", "mean_excess": [0.0, 0.01, 0.02]})
+    assert len(plots.event_study_figure(legacy).data) == 1
     assert plots.event_study_figure(pd.DataFrame({"session": [0, 1]})) is None
+
+
+def test_scorecard_one_table_per_grouping_broker_first(tables):
+    text = render_report(title="t", run_name="r", scorecard=tables["scorecard"].iloc[::-1])
+    assert text.index("<h3>by broker</h3>") < text.index("<h3>by rating</h3>")
+    assert "<td>民生证券</td>" in text and "40.00%" in text  # hit_rate 0.4 shown as a percent
