@@ -30,11 +30,16 @@ __all__ = [
     "event_study_figure",
     "event_study_groupings",
     "EVENT_GROUP_COLUMNS",
+    "MAX_BOX_POINTS",
+    "box_stats",
 ]
 
 _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=40, b=40), height=360,
                legend=dict(orientation="h", y=1.08, x=0), hovermode="x unified")
+
+#: Above this many scored signals the distribution chart embeds precomputed boxes instead of every point.
+MAX_BOX_POINTS = 5000
 
 #: Columns accepted as the group key of an event-study table, in order of preference.
 EVENT_GROUP_COLUMNS = ("group", "rating_level", "action", "rating", "key")
@@ -160,7 +165,8 @@ def excess_distribution_figure(scores: pd.DataFrame | None) -> go.Figure | None:
     """Distribution of excess return by rating: one box (with points) per ``broker · rating``.
 
     Needs ``rating`` and ``excess_return`` (fraction); ``broker`` optional; when ``complete`` is present,
-    incomplete windows are drawn as hollow points of their own trace ("so far"). With ``horizon_leg`` (the scoring
+    incomplete windows are drawn as hollow points of their own trace ("so far"); above :data:`MAX_BOX_POINTS`
+    rows the boxes are precomputed (:func:`box_stats`) so the page stays small. With ``horizon_leg`` (the scoring
     stage's two legs of a ``"6-12"`` range) the ``short`` leg is left out; ``kind == "mention"`` rows are grouped
     as ``(mention)``."""
     if scores is None or len(scores) == 0 or not {"rating", "excess_return"} <= set(scores.columns):
@@ -178,19 +184,49 @@ def excess_distribution_figure(scores: pd.DataFrame | None) -> go.Figure | None:
         frame["_group"] = frame["broker"].astype(str) + " · " + frame["rating"].astype(str)
     else:
         frame["_group"] = frame["rating"].astype(str)
-    complete = (frame["complete"].astype(bool) if "complete" in frame.columns
-                else pd.Series(True, index=frame.index))
+    complete = _as_bool(frame["complete"]) if "complete" in frame.columns else pd.Series(True, index=frame.index)
     fig = go.Figure()
-    for label, part, style in (("complete", frame[complete], "all"), ("so far (incomplete)", frame[~complete], "all")):
+    for label, part in (("complete", frame[complete]), ("so far (incomplete)", frame[~complete])):
         if part.empty:
             continue
-        fig.add_trace(go.Box(
-            x=[_label(g) for g in part["_group"]], y=part["excess_return"], name=label, boxpoints=style,
-            jitter=0.4, pointpos=0, marker=dict(symbol="circle" if label == "complete" else "circle-open"),
-        ))
+        marker = dict(symbol="circle" if label == "complete" else "circle-open")
+        if len(frame) <= MAX_BOX_POINTS:
+            fig.add_trace(go.Box(x=[_label(g) for g in part["_group"]], y=part["excess_return"], name=label,
+                                 boxpoints="all", jitter=0.4, pointpos=0, marker=marker))
+            continue
+        stats = box_stats(part, "_group", "excess_return")
+        fig.add_trace(go.Box(x=[_label(g) for g in stats.index], q1=stats["q1"], median=stats["median"],
+                             q3=stats["q3"], lowerfence=stats["lowerfence"], upperfence=stats["upperfence"],
+                             mean=stats["mean"], name=label, marker=marker))
     fig.update_layout(title="Excess return by rating", yaxis_tickformat=".0%", boxmode="group",
                       **dict(_LAYOUT, hovermode="closest"))
     return fig
+
+
+def _as_bool(values: pd.Series) -> pd.Series:
+    """A bool column from bools or their text (``"True"``/``"false"``/``"1"`` as read back from CSV)."""
+    if pd.api.types.is_bool_dtype(values):
+        return values
+    return values.map(lambda v: v if isinstance(v, (bool, np.bool_)) else str(v).strip().lower() in ("true", "1", "yes"))
+
+
+def box_stats(frame: pd.DataFrame, group_col: str, value_col: str) -> pd.DataFrame:
+    """Box-plot statistics per group (the precomputed boxes drawn when there are too many points to embed).
+
+    ``q1``/``median``/``q3``: linear-interpolated quantiles (``numpy.percentile`` default); ``lowerfence`` /
+    ``upperfence``: the most extreme values within 1.5 IQR of the box (Tukey); ``mean``; ``count``."""
+    rows = {}
+    for key, part in frame.groupby(group_col, sort=True):
+        values = part[value_col].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if len(values) == 0:
+            continue
+        q1, median, q3 = np.percentile(values, [25, 50, 75])
+        iqr = q3 - q1
+        inside = values[(values >= q1 - 1.5 * iqr) & (values <= q3 + 1.5 * iqr)]
+        rows[key] = dict(q1=q1, median=median, q3=q3, lowerfence=inside.min(), upperfence=inside.max(),
+                         mean=values.mean(), count=len(values))
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def _event_group_column(table: pd.DataFrame) -> str | None:

@@ -51,7 +51,8 @@ import pandas as pd
 
 from engine import plots
 
-__all__ = ["write_report", "render_report", "format_value", "screen_display_table", "safe_json_for_script"]
+__all__ = ["write_report", "write_run_report", "render_report", "format_value", "screen_display_table",
+           "safe_json_for_script", "RUN_FILES"]
 
 MAX_TABLE_ROWS = 1000
 
@@ -111,6 +112,15 @@ def format_value(column: str, value: Any) -> str:
     return str(value)
 
 
+def _truthy(value: Any) -> bool:
+    """A flag from a bool or its text as read back from CSV (``"True"``, ``"false"``, ``"1"``); missing = False."""
+    if _is_missing(value):
+        return False
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
 def _band_text(low: Any, high: Any) -> str:
     low_text = "open" if _is_missing(low) else f"{float(low):.0%}"
     high_text = "open" if _is_missing(high) else f"{float(high):.0%}"
@@ -140,13 +150,13 @@ def screen_display_table(screen: pd.DataFrame) -> pd.DataFrame:
             if col == "band":
                 out[col] = _band_text(row.get("band_low"), row.get("band_high"))
             elif col == "report_date":
-                out[col] = format_value(col, row.get(col)) + ("*" if bool(row.get("date_inferred", False)) else "")
+                out[col] = format_value(col, row.get(col)) + ("*" if _truthy(row.get("date_inferred")) else "")
             elif col == "benchmark_return":
                 text = format_value(col, row.get(col))
                 out[col] = f"{text} {row.get('benchmark', '')}".strip() if text else ""
             elif col == "note":
                 note = str(row.get("note", "") or "")
-                out[col] = (note + " (superseded)").strip() if bool(row.get("superseded", False)) else note
+                out[col] = (note + " (superseded)").strip() if _truthy(row.get("superseded")) else note
             elif col == "excess_needed":
                 out[col] = format_value(col, row.get(col)) if row.get("status") == "below" else ""
             elif col == "consensus_level":
@@ -454,3 +464,63 @@ def write_report(
     tmp.replace(target)
     return target
 
+
+
+#: Files :func:`write_run_report` reads from a run directory (each optional), by ``write_report`` argument.
+RUN_FILES = {
+    "equity": "equity.csv", "trades": "trades.csv", "stats": "stats.json", "scores": "scores.csv",
+    "scorecard": "scorecard.csv", "event_study": "event_study.csv", "screen": "screen.csv",
+}
+_RUN_DATE_COLUMNS = ("date", "report_date", "price_date", "horizon_end", "base_date", "end_date", "horizon_end_date")
+
+
+def _read_run_table(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, encoding="utf-8-sig", dtype={"horizon_months": str}, keep_default_na=True)
+    for col in _RUN_DATE_COLUMNS:
+        if col in frame.columns:
+            frame[col] = pd.to_datetime(frame[col], errors="coerce")
+    for col in ("note", "status", "name", "broker", "rating"):
+        if col in frame.columns:
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
+    return frame
+
+
+def _read_run_config(run_dir: Path) -> dict | None:
+    for name in ("config.json", "config.yaml", "config.yml"):
+        path = run_dir / name
+        if path.exists():
+            text = path.read_text(encoding="utf-8")
+            if name.endswith(".json"):
+                return json.loads(text)
+            import yaml
+
+            loaded = yaml.safe_load(text)
+            return loaded if isinstance(loaded, dict) else {"config": loaded}
+    return None
+
+
+def write_run_report(run_dir: str | Path, *, title: str = "ratingbt run", run_name: str | None = None,
+                     **tables: Any) -> Path:
+    """Write ``run_dir/report.html`` from the files a run directory holds (:data:`RUN_FILES`, each optional, plus
+    ``config.json`` / ``config.yaml``). Keyword arguments named like :func:`write_report`'s (``equity=``,
+    ``screen=``, ``config=``…) override the files. ``run_name`` defaults to the directory name."""
+    root = Path(run_dir)
+    unknown = set(tables) - set(RUN_FILES) - {"config"}
+    if unknown:
+        raise TypeError(f"write_run_report: unknown table(s) {', '.join(sorted(unknown))}; "
+                        f"allowed: {', '.join([*RUN_FILES, 'config'])}")
+    inputs: dict[str, Any] = {}
+    for key, name in RUN_FILES.items():
+        if key in tables:
+            inputs[key] = tables[key]
+            continue
+        path = root / name
+        if not path.exists():
+            continue
+        try:
+            inputs[key] = (json.loads(path.read_text(encoding="utf-8")) if name.endswith(".json")
+                           else _read_run_table(path))
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"{path}: cannot be read for the report ({exc})") from None
+    inputs["config"] = tables["config"] if "config" in tables else _read_run_config(root)
+    return write_report(root / "report.html", title=title, run_name=run_name or root.name, **inputs)

@@ -97,6 +97,9 @@ def test_screen_display_table(tables):
     assert shown["report_date"] == "2025-05-07*"
     assert shown["benchmark_return"] == "+22.94% 000300.SH"
     assert shown["excess_needed"] == "10.87%" and shown["consensus_level"] == "+2.00"
+    from_csv = tables["screen"].assign(date_inferred="False", superseded="True", note="")
+    shown = screen_display_table(from_csv).iloc[0]
+    assert shown["report_date"] == "2025-05-07" and shown["note"] == "(superseded)"
 
 
 def test_safe_json_for_script():
@@ -147,3 +150,44 @@ def test_scorecard_one_table_per_grouping_broker_first(tables):
     text = render_report(title="t", run_name="r", scorecard=tables["scorecard"].iloc[::-1])
     assert text.index("<h3>by broker</h3>") < text.index("<h3>by rating</h3>")
     assert "<td>民生证券</td>" in text and "40.00%" in text  # hit_rate 0.4 shown as a percent
+
+
+def test_distribution_reads_csv_booleans_and_precomputes_large_boxes(tables, monkeypatch):
+    scores = tables["scores"].assign(complete=lambda f: f["complete"].map(str))  # "True"/"False" as from a CSV
+    fig = plots.excess_distribution_figure(scores)
+    assert [t.name for t in fig.data] == ["complete", "so far (incomplete)"]
+    assert len(fig.data[0].y) == 5 and len(fig.data[1].y) == 3
+    monkeypatch.setattr(plots, "MAX_BOX_POINTS", 4)
+    big = plots.excess_distribution_figure(tables["scores"])
+    assert big.data[0].y is None  # no points embedded
+    done = tables["scores"][tables["scores"]["complete"]]
+    mine = done[done["broker"] == "民生证券"]["excess_return"].to_numpy()  # 0.12, -0.05, 0.30
+    assert big.data[0].median[list(big.data[0].x).index("民生证券 · 推荐")] == pytest.approx(np.median(mine))
+    stats = plots.box_stats(pd.DataFrame({"g": ["a"] * 5, "v": [1.0, 2.0, 3.0, 4.0, 100.0]}), "g", "v")
+    # q1 = 2, q3 = 4, IQR 2 → fences [-1, 7]: 100 is outside, the upper fence is 4
+    assert stats.loc["a", ["q1", "median", "q3", "lowerfence", "upperfence"]].tolist() == [2, 3, 4, 1, 4]
+
+
+def test_write_run_report_reads_the_run_directory(tables, tmp_path):
+    from engine.commands.screen import write_screen
+    from engine.report import write_run_report
+
+    run = tmp_path / "runs" / "seeds"
+    run.mkdir(parents=True)
+    tables["equity"].to_csv(run / "equity.csv", index=False)
+    tables["trades"].to_csv(run / "trades.csv", index=False)
+    (run / "stats.json").write_text(json.dumps(tables["stats"]), encoding="utf-8")
+    tables["scores"].to_csv(run / "scores.csv", index=False)
+    tables["scorecard"].to_csv(run / "scorecard.csv", index=False)
+    tables["event_study"].to_csv(run / "event_study.csv", index=False)
+    write_screen(tables["screen"], run / "screen.csv")
+    (run / "config.yaml").write_text(f"name: '{EVIL}'\nreports: [../shared/seeds]\n", encoding="utf-8")
+    path = write_run_report(run, title="Seeds")
+    text = path.read_text(encoding="utf-8")
+    assert path == run / "report.html"
+    assert "no data (" not in text  # every section found its file
+    assert text.count('data-chart="') == 7
+    assert "2025-05-07*" in text and "[15%, open)" in text  # the screen CSV read back with its dates and bands
+    assert EVIL not in text and "seeds</b>" in text
+    with pytest.raises(TypeError, match="unknown table"):
+        write_run_report(run, equitty=None)
