@@ -207,7 +207,8 @@ def _as_bool(values: pd.Series) -> pd.Series:
     """A bool column from bools or their text (``"True"``/``"false"``/``"1"`` as read back from CSV)."""
     if pd.api.types.is_bool_dtype(values):
         return values
-    return values.map(lambda v: v if isinstance(v, (bool, np.bool_)) else str(v).strip().lower() in ("true", "1", "yes"))
+    return values.map(lambda v: v if isinstance(v, (bool, np.bool_))
+                      else str(v).strip().lower() in ("true", "1", "yes"))
 
 
 def box_stats(frame: pd.DataFrame, group_col: str, value_col: str) -> pd.DataFrame:
@@ -278,7 +279,8 @@ def event_study_figure(event_study: pd.DataFrame | None, group_by: str | None = 
         custom = part["n"].to_numpy() if "n" in part.columns else None
         fig.add_trace(go.Scatter(
             x=part[x_col], y=part["mean_excess"], name=name, line=dict(color=color), customdata=custom,
-            hovertemplate="%{y:.2%}" + (" (n=%{customdata})" if custom is not None else "") + "<extra>%{fullData.name}</extra>"))
+            hovertemplate=("%{y:.2%}" + (" (n=%{customdata})" if custom is not None else "")
+                           + "<extra>%{fullData.name}</extra>")))
     by = f" by {_label(group_by)}" if group_by else ""
     fig.update_layout(title=f"Event study{by}: mean cumulative excess return", xaxis_title="sessions after publication",
                       yaxis_tickformat=".1%", **_LAYOUT)

@@ -315,7 +315,8 @@ color:#222;background:#fafafa}
 header{background:#1c2b3a;color:#fff;padding:18px 28px}header h1{margin:0 0 4px;font-size:22px}
 header .meta{opacity:.8;font-size:13px}main{padding:12px 28px 40px;max-width:1400px}
 section{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:12px 18px;margin:14px 0}
-h2{font-size:17px;margin:4px 0 10px}h3{font-size:14px;margin:12px 0 6px;color:#444}nav a{color:#cfe3ff;margin-right:14px;font-size:13px}
+h2{font-size:17px;margin:4px 0 10px}h3{font-size:14px;margin:12px 0 6px;color:#444}
+nav a{color:#cfe3ff;margin-right:14px;font-size:13px}
 .chart{width:100%;min-height:200px}.grid2{display:grid;grid-template-columns:1fr 1fr;gap:10px}
 @media(max-width:900px){.grid2{grid-template-columns:1fr}}
 .stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:8px}
@@ -420,7 +421,8 @@ def render_report(
 <div class="meta">run <b>{html.escape(run_name)}</b> · generated {html.escape(generated)} · ratingbt {_version()}
 {spark}</div>
 <nav>{nav}</nav>
-<noscript><p>Interactive charts need JavaScript; the tables below and the sparkline above work without it.</p></noscript>
+<noscript><p>Interactive charts need JavaScript; the tables below and the sparkline above work without it.</p>
+</noscript>
 </header>
 <main>{body}</main>
 <script>{_INIT_JS}</script>

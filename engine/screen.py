@@ -37,7 +37,7 @@ import pandas as pd
 
 from engine.data.panel import Panel
 from engine.signals.schema import coerce_signals
-from engine.symbols import SymbolError, default_benchmark, parse_symbol
+from engine.symbols import SymbolError, default_benchmark, normalize_symbol, parse_symbol
 
 __all__ = [
     "SCREEN_COLUMNS",
@@ -46,6 +46,9 @@ __all__ = [
     "horizon_long_months",
     "returns_so_far",
     "band_status",
+    "band_status_arrays",
+    "count_sessions",
+    "returns_so_far_arrays",
     "last_price_date",
 ]
 
@@ -93,28 +96,26 @@ def _calendar_sessions(market: str) -> tuple[pd.DatetimeIndex, pd.Timestamp]:
     return sessions, sessions[-1]
 
 
-def _count_sessions(market: str, after: pd.Timestamp, through: pd.Timestamp) -> int:
-    """Sessions in ``(after, through]`` on the market's exchange calendar.
+def count_sessions(market: str, after: pd.Series | pd.DatetimeIndex, through: pd.Series | pd.DatetimeIndex
+                   ) -> np.ndarray:
+    """Sessions in ``(after, through]`` on the market's exchange calendar (XSHG for ``"A"``, XHKG for ``"HK"``),
+    element-wise; 0 where a date is missing or ``through <= after``.
 
     Past the calendar's last year (XSHG stops at 2026-12-31) weekdays are counted instead, an estimate that ignores
     holidays (documented in the README).
     """
-    if pd.isna(after) or pd.isna(through) or through <= after:
-        return 0
     sessions, last = _calendar_sessions(market)
-    count = int(((sessions > after) & (sessions <= through)).sum())
-    if through > last:
-        start = max(after, last)
-        count += int(np.busday_count((start + pd.Timedelta(days=1)).date(), (through + pd.Timedelta(days=1)).date()))
-    return count
-
-
-def _last_valid_index(values: np.ndarray, upto: int) -> int:
-    """Index of the last finite value in ``values[: upto + 1]``, or -1."""
-    if upto < 0:
-        return -1
-    finite = np.flatnonzero(np.isfinite(values[: upto + 1]))
-    return int(finite[-1]) if len(finite) else -1
+    lo = pd.DatetimeIndex(after)
+    hi = pd.DatetimeIndex(through)
+    valid = ~(lo.isna() | hi.isna())
+    lo_filled = lo.where(valid, last).to_numpy(dtype="datetime64[ns]")
+    hi_filled = hi.where(valid, last).to_numpy(dtype="datetime64[ns]")
+    grid = sessions.to_numpy(dtype="datetime64[ns]")
+    count = np.searchsorted(grid, hi_filled, side="right") - np.searchsorted(grid, lo_filled, side="right")
+    beyond_lo = np.maximum(lo_filled, last.to_datetime64()).astype("datetime64[D]") + np.timedelta64(1, "D")
+    beyond_hi = hi_filled.astype("datetime64[D]") + np.timedelta64(1, "D")
+    extra = np.where(hi_filled > last.to_datetime64(), np.busday_count(beyond_lo, np.maximum(beyond_lo, beyond_hi)), 0)
+    return np.where(valid & (hi_filled > lo_filled), np.maximum(count, 0) + extra, 0).astype(np.int64)
 
 
 def last_price_date(panel: Panel) -> pd.Timestamp | None:
@@ -125,76 +126,117 @@ def last_price_date(panel: Panel) -> pd.Timestamp | None:
     return pd.Timestamp(panel.sessions[rows[-1]]) if len(rows) else None
 
 
+def _last_valid_rows(close: np.ndarray, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each pair ``(cols[k], rows[k])`` the last row ``<= rows[k]`` where ``close[:, cols[k]]`` is finite; -1 when
+    none, when ``cols[k] < 0`` or ``rows[k] < 0``. Memory: one int32 matrix over the distinct columns asked for."""
+    out = np.full(len(cols), -1, dtype=np.int64)
+    ok = (cols >= 0) & (rows >= 0)
+    if not ok.any():
+        return out
+    unique_cols, position = np.unique(cols[ok], return_inverse=True)
+    n_rows = int(rows[ok].max()) + 1
+    marks = np.where(np.isfinite(close[:n_rows, unique_cols]), np.arange(n_rows, dtype=np.int32)[:, None], -1)
+    last_valid = np.maximum.accumulate(marks.astype(np.int32), axis=0)
+    out[ok] = last_valid[rows[ok], position]
+    return out
+
+
+def returns_so_far_arrays(panel: Panel, stock_col: np.ndarray, bench_col: np.ndarray, base_row: np.ndarray,
+                          now_row: int) -> dict[str, np.ndarray]:
+    """Vectorised returns so far for many picks (the engine of :func:`returns_so_far`).
+
+    ``stock_col`` / ``bench_col``: panel columns (-1 = not in the panel); ``base_row``: last session row on or
+    before each publication date (-1 = before the panel); ``now_row``: last session row on or before ``as_of``.
+    Returns arrays ``base``, ``now``, ``bench_base``, ``bench_now`` (rows, -1 = none), ``stock_return``,
+    ``benchmark_return``, ``excess_return`` (fractions, NaN when a price is missing) and ``ok`` (bool).
+
+    TODO(score branch): once ``engine.kernels.forward_returns`` is merged into main, compute this with
+    ``forward_returns_nb`` on the panel cut at ``as_of`` (``end_idx = now_row``; its "so far" end is the last
+    session both series have, the same window as here) and keep the tests in ``tests/screen/test_screen.py``.
+    """
+    n = len(stock_col)
+    base = _last_valid_rows(panel.close, stock_col, base_row)
+    now = _last_valid_rows(panel.close, stock_col, np.full(n, now_row, dtype=np.int64))
+    has_stock = (base >= 0) & (now >= 0)
+    bench_base = _last_valid_rows(panel.close, np.where(has_stock, bench_col, -1), base)
+    bench_now = _last_valid_rows(panel.close, np.where(has_stock, bench_col, -1), now)
+    ok = has_stock & (bench_base >= 0) & (bench_now >= 0)
+    safe = lambda rows, cols: panel.close[np.where(ok, rows, 0), np.where(ok, cols, 0)]  # noqa: E731
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stock_return = np.where(ok, safe(now, stock_col) / safe(base, stock_col) - 1.0, np.nan)
+        benchmark_return = np.where(ok, safe(bench_now, bench_col) / safe(bench_base, bench_col) - 1.0, np.nan)
+    return dict(base=np.where(ok, base, -1), now=np.where(ok, now, -1), bench_base=bench_base, bench_now=bench_now,
+                stock_return=stock_return, benchmark_return=benchmark_return,
+                excess_return=stock_return - benchmark_return, ok=ok)
+
+
+def _row_on_or_before(panel: Panel, dates: pd.Series | pd.DatetimeIndex | pd.Timestamp) -> np.ndarray:
+    """Row of the last panel session on or before each date (-1 when before the first session)."""
+    stamps = pd.DatetimeIndex(np.atleast_1d(pd.DatetimeIndex(pd.Series(dates))))
+    return np.searchsorted(panel.sessions, stamps.to_numpy(dtype="datetime64[ns]"), side="right").astype(np.int64) - 1
+
+
 def returns_so_far(panel: Panel, code: str, benchmark: str, report_date: pd.Timestamp,
                    as_of: pd.Timestamp) -> dict[str, object]:
     """Stock, benchmark and excess return of one pick from its base close to the last close on or before ``as_of``.
 
     Conventions (the scoring stage's): base = adjusted close of ``report_date`` or of the last session before it
     with a close; end = the stock's last adjusted close on or before ``as_of`` (``price_date``); the benchmark level
-    is read on or before the same two dates, so both returns cover the same window. Returns fractions.
-    ``note`` is ``"no price data"`` when the stock or its benchmark has no usable close, else ``""``.
-
-    TODO(score branch): once ``engine.score`` is merged, swap this for its per-signal return helper so the screen
-    and the scorecard share one implementation; keep ``tests/screen/test_screen.py::test_returns_so_far_hand``.
+    is read on or before the same two dates, so both returns cover the same window. Returns fractions;
+    ``price_then`` / ``price_now`` are the raw closes at those dates. ``note`` is ``"no price data"`` when the stock
+    or its benchmark has no usable close, else ``""``.
     """
-    out: dict[str, object] = {
-        "base_date": pd.NaT, "price_date": pd.NaT, "price_then": np.nan, "price_now": np.nan,
-        "stock_return": np.nan, "benchmark_return": np.nan, "excess_return": np.nan, "note": "no price data",
-    }
-    if code not in set(panel.codes) or benchmark not in set(panel.codes):
-        return out
-    sessions = pd.DatetimeIndex(panel.sessions)
-    j, b = panel.column(code), panel.column(benchmark)
-    i_base = int(sessions.searchsorted(pd.Timestamp(report_date), side="right")) - 1
-    i_now = int(sessions.searchsorted(pd.Timestamp(as_of), side="right")) - 1
-    base = _last_valid_index(panel.close[:, j], i_base)
-    now = _last_valid_index(panel.close[:, j], i_now)
-    if base < 0 or now < 0:
-        return out
-    bench_base = _last_valid_index(panel.close[:, b], base)
-    bench_now = _last_valid_index(panel.close[:, b], now)
-    if bench_base < 0 or bench_now < 0:
-        return out
-    stock_return = panel.close[now, j] / panel.close[base, j] - 1.0
-    benchmark_return = panel.close[bench_now, b] / panel.close[bench_base, b] - 1.0
-    out.update(
-        base_date=sessions[base], price_date=sessions[now],
-        price_then=float(panel.raw_close[base, j]), price_now=float(panel.raw_close[now, j]),
-        stock_return=float(stock_return), benchmark_return=float(benchmark_return),
-        excess_return=float(stock_return - benchmark_return), note="",
-    )
-    return out
+    codes = list(panel.codes)
+    stock_col = np.array([codes.index(code) if code in codes else -1])
+    bench_col = np.array([codes.index(benchmark) if benchmark in codes else -1])
+    got = returns_so_far_arrays(panel, stock_col, bench_col, _row_on_or_before(panel, pd.Timestamp(report_date)),
+                                int(_row_on_or_before(panel, pd.Timestamp(as_of))[0]))
+    if not got["ok"][0]:
+        return {"base_date": pd.NaT, "price_date": pd.NaT, "price_then": np.nan, "price_now": np.nan,
+                "stock_return": np.nan, "benchmark_return": np.nan, "excess_return": np.nan, "note": "no price data"}
+    base, now, j = int(got["base"][0]), int(got["now"][0]), int(stock_col[0])
+    return {"base_date": pd.Timestamp(panel.sessions[base]), "price_date": pd.Timestamp(panel.sessions[now]),
+            "price_then": float(panel.raw_close[base, j]), "price_now": float(panel.raw_close[now, j]),
+            "stock_return": float(got["stock_return"][0]), "benchmark_return": float(got["benchmark_return"][0]),
+            "excess_return": float(got["excess_return"][0]), "note": ""}
 
 
 def band_status(excess_return: float, band_low: float, band_high: float) -> tuple[str, float]:
-    """Status of an excess return against a band ``[band_low, band_high)`` (NaN = open end) and the excess needed.
+    """Status of an excess return against a band ``[band_low, band_high]`` (NaN = open end) and the excess needed.
 
     Returns ``("inside" | "above" | "below" | "", excess_needed)``; ``excess_needed`` = ``band_low − excess`` when
-    below, ``0.0`` when inside or above, NaN when the excess is unknown. Fractions in, fractions out.
+    below, ``0.0`` when inside or above, NaN when the excess is unknown. Both ends are inclusive, as in the scoring
+    stage's ``hit``. Fractions in, fractions out.
     """
-    if not np.isfinite(excess_return):
-        return "", np.nan
-    if np.isfinite(band_low) and excess_return < band_low:
-        return "below", float(band_low - excess_return)
-    if np.isfinite(band_high) and excess_return >= band_high:
-        return "above", 0.0
-    return "inside", 0.0
+    status, needed = band_status_arrays(np.array([excess_return], dtype=float), np.array([band_low], dtype=float),
+                                        np.array([band_high], dtype=float))
+    return str(status[0]), float(needed[0])
 
 
-def _benchmark_for(row: pd.Series) -> str:
-    if row["benchmark"]:
-        return str(row["benchmark"])
+def band_status_arrays(excess_return: np.ndarray, band_low: np.ndarray, band_high: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Element-wise :func:`band_status`: (status strings as an object array, excess needed as float64)."""
+    known = np.isfinite(excess_return)
+    below = known & np.isfinite(band_low) & (excess_return < band_low)
+    above = known & ~below & np.isfinite(band_high) & (excess_return > band_high)
+    status = np.where(~known, "", np.where(below, "below", np.where(above, "above", "inside"))).astype(object)
+    needed = np.where(~known, np.nan, np.where(below, band_low - excess_return, 0.0))
+    return status, needed
+
+
+def _benchmark_of(code: str, benchmark: str) -> str:
+    """The pick's benchmark: its own ``benchmark`` (normalised) or CSI 300 / HSI by market; ``""`` if unknown."""
     try:
-        return default_benchmark(row["code"])
-    except (SymbolError, ValueError, KeyError):
+        return normalize_symbol(benchmark) if benchmark else default_benchmark(code)
+    except (SymbolError, ValueError):
         return ""
 
 
-def _market_for(row: pd.Series) -> str:
-    if row["market"]:
-        return str(row["market"])
+def _market_of(code: str, market: str) -> str:
+    if market:
+        return market
     try:
-        return parse_symbol(row["code"]).market.value
+        return parse_symbol(code).market.value
     except (SymbolError, ValueError):
         return ""
 
@@ -216,7 +258,8 @@ def screen_signals(
     holding the picks and their benchmarks (missing codes are reported as ``no price data``). ``as_of``: defaults to
     the last session with any price (:func:`last_price_date`). ``brokers`` / ``markets`` filter the rows shown
     (``markets`` in ``{"A", "HK"}``); coverage and consensus are computed before filtering. ``sort``: a column of
-    the screen table (default: newest report first, then broker and code). Raises ``ValueError`` naming an unknown sort column or a bad horizon
+    the screen table (default: newest report first, then broker and code). Raises ``ValueError`` naming an unknown
+    sort column or a bad horizon
     (with its ``signal_id``). See the module docstring for the steps and conventions.
     """
     if sort is not None and sort not in SCREEN_COLUMNS:
@@ -234,64 +277,84 @@ def screen_signals(
     if sig.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SCREEN_COLUMNS})
 
-    ends = []
-    for sid, rd, hz in zip(sig["signal_id"], sig["report_date"], sig["horizon_months"]):
+    # 2. horizon end = report date + long-end months (one DateOffset per distinct horizon)
+    sig["horizon_end"] = pd.NaT
+    for horizon, rows in sig.groupby("horizon_months", sort=False).groups.items():
         try:
-            ends.append(horizon_end_date(rd, hz))
+            months = horizon_long_months(horizon)
         except ValueError as exc:
-            raise ValueError(f"signal {sid or '?'}: {exc}") from None
-    sig["horizon_end"] = ends
+            first = sig.loc[rows[0], "signal_id"] or "?"
+            raise ValueError(f"signal {first}: {exc}") from None
+        sig.loc[rows, "horizon_end"] = sig.loc[rows, "report_date"] + pd.DateOffset(months=months)
+    sig["horizon_end"] = pd.to_datetime(sig["horizon_end"])
 
     # 3. newest rating per (broker, code) published by as_of is current; the rest are superseded.
-    sig = sig.sort_values(["broker", "code", "report_date"], kind="stable")
     newest = sig.groupby(["broker", "code"], sort=False)["report_date"].transform("max")
     sig["superseded"] = sig["report_date"] < newest
     sig = sig[sig["horizon_end"] >= as_of_ts]
 
+    # 4. coverage and consensus over current live ratings (before the display filters)
     current = sig[~sig["superseded"]]
-    coverage = current.groupby("code").agg(n_brokers=("broker", "nunique"),
-                                           consensus_level=("rating_level", "mean"))
+    coverage = current.groupby("code").agg(n_brokers=("broker", "nunique"), consensus_level=("rating_level", "mean"))
     if not include_superseded:
         sig = sig[~sig["superseded"]]
+    sig = sig.assign(market=[_market_of(c, m) for c, m in zip(sig["code"], sig["market"])],
+                     benchmark=[_benchmark_of(c, b) for c, b in zip(sig["code"], sig["benchmark"])])
     if brokers:
         sig = sig[sig["broker"].isin(list(brokers))]
     if markets:
-        sig = sig.assign(market=[_market_for(r) for _, r in sig.iterrows()])
         sig = sig[sig["market"].isin(list(markets))]
+    sig = sig.reset_index(drop=True)
+    if sig.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in SCREEN_COLUMNS})
 
-    rows = []
-    for _, row in sig.iterrows():
-        benchmark = _benchmark_for(row)
-        market = _market_for(row)
-        got = returns_so_far(panel, row["code"], benchmark, row["report_date"], as_of_ts)
-        note = str(got["note"])
-        if not note and got["price_date"] < as_of_ts:
-            note = f"stale (last price {got['price_date']:%Y-%m-%d})"
-        if not np.isfinite(got["price_then"]) and np.isfinite(row["price_at_report"]) and not note.startswith("no"):
-            got["price_then"] = float(row["price_at_report"])  # raw close unknown at base: the report's quote
-        status, needed = band_status(got["excess_return"], row["band_low"], row["band_high"])
-        cov = coverage.loc[row["code"]] if row["code"] in coverage.index else None
-        upside = (row["target_price"] / got["price_now"] - 1.0
-                  if np.isfinite(row["target_price"]) and np.isfinite(got["price_now"]) else np.nan)
-        elapsed_from = got["base_date"] if pd.notna(got["base_date"]) else row["report_date"]
-        rows.append({
-            "code": row["code"], "name": row["name"], "market": market, "broker": row["broker"],
-            "rating": row["rating"], "rating_level": row["rating_level"],
-            "band_low": row["band_low"], "band_high": row["band_high"], "benchmark": benchmark,
-            "report_date": row["report_date"], "date_inferred": bool(row["date_inferred"]),
-            "horizon_months": row["horizon_months"], "horizon_end": row["horizon_end"],
-            "base_date": got["base_date"], "price_date": got["price_date"],
-            "sessions_elapsed": _count_sessions(market, elapsed_from, as_of_ts),
-            "sessions_left": _count_sessions(market, as_of_ts, row["horizon_end"]),
-            "price_then": got["price_then"], "price_now": got["price_now"], "currency": row["currency"],
-            "stock_return": got["stock_return"], "benchmark_return": got["benchmark_return"],
-            "excess_return": got["excess_return"], "status": status, "excess_needed": needed,
-            "target_price": row["target_price"], "upside_left": upside,
-            "n_brokers": int(cov["n_brokers"]) if cov is not None else 0,
-            "consensus_level": float(cov["consensus_level"]) if cov is not None else np.nan,
-            "superseded": bool(row["superseded"]), "note": note, "signal_id": row["signal_id"],
-        })
-    out = pd.DataFrame(rows, columns=SCREEN_COLUMNS)
+    # 5. returns so far on the panel
+    column_of = {code: j for j, code in enumerate(panel.codes)}
+    stock_col = np.array([column_of.get(c, -1) for c in sig["code"]], dtype=np.int64)
+    bench_col = np.array([column_of.get(b, -1) for b in sig["benchmark"]], dtype=np.int64)
+    now_row = int(_row_on_or_before(panel, as_of_ts)[0])
+    got = returns_so_far_arrays(panel, stock_col, bench_col, _row_on_or_before(panel, sig["report_date"]), now_row)
+    ok = got["ok"]
+    sessions = pd.DatetimeIndex(panel.sessions)
+    base_date = pd.DatetimeIndex(np.where(ok, sessions.to_numpy()[np.maximum(got["base"], 0)], np.datetime64("NaT")))
+    price_date = pd.DatetimeIndex(np.where(ok, sessions.to_numpy()[np.maximum(got["now"], 0)], np.datetime64("NaT")))
+    safe_col = np.maximum(stock_col, 0)
+    price_then = np.where(ok, panel.raw_close[np.maximum(got["base"], 0), safe_col], np.nan)
+    price_now = np.where(ok, panel.raw_close[np.maximum(got["now"], 0), safe_col], np.nan)
+    quoted = sig["price_at_report"].to_numpy(dtype=float)
+    price_then = np.where(ok & ~np.isfinite(price_then), quoted, price_then)  # raw close unknown: the report's quote
+
+    # 6. band status; 7. notes
+    status, needed = band_status_arrays(got["excess_return"], sig["band_low"].to_numpy(float),
+                                        sig["band_high"].to_numpy(float))
+    stale = ok & (price_date < as_of_ts)
+    note = np.where(~ok, "no price data",
+                    np.where(stale, "stale (last price " + price_date.strftime("%Y-%m-%d").fillna("") + ")", ""))
+    target = sig["target_price"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        upside = target / price_now - 1.0
+    elapsed = np.zeros(len(sig), dtype=np.int64)
+    left = np.zeros(len(sig), dtype=np.int64)
+    start = pd.Series(base_date).fillna(sig["report_date"])
+    for market, rows in sig.groupby("market").groups.items():
+        cal = "HK" if market == "HK" else "A"
+        elapsed[rows] = count_sessions(cal, start.loc[rows], pd.Series(as_of_ts, index=rows))
+        left[rows] = count_sessions(cal, pd.Series(as_of_ts, index=rows), sig.loc[rows, "horizon_end"])
+
+    out = pd.DataFrame({
+        "code": sig["code"], "name": sig["name"], "market": sig["market"], "broker": sig["broker"],
+        "rating": sig["rating"], "rating_level": sig["rating_level"], "band_low": sig["band_low"],
+        "band_high": sig["band_high"], "benchmark": sig["benchmark"], "report_date": sig["report_date"],
+        "date_inferred": sig["date_inferred"].astype(bool), "horizon_months": sig["horizon_months"],
+        "horizon_end": sig["horizon_end"], "base_date": base_date, "price_date": price_date,
+        "sessions_elapsed": elapsed, "sessions_left": left, "price_then": price_then, "price_now": price_now,
+        "currency": sig["currency"], "stock_return": got["stock_return"], "benchmark_return": got["benchmark_return"],
+        "excess_return": got["excess_return"], "status": status, "excess_needed": needed,
+        "target_price": target, "upside_left": upside,
+        "n_brokers": sig["code"].map(coverage["n_brokers"]).fillna(0).astype(np.int64),
+        "consensus_level": sig["code"].map(coverage["consensus_level"]).astype(float),
+        "superseded": sig["superseded"].astype(bool), "note": note.astype(object), "signal_id": sig["signal_id"],
+    }, columns=SCREEN_COLUMNS)
     if sort is None:
         out = out.sort_values(["report_date", "broker", "code"], ascending=[False, True, True], kind="stable")
     else:

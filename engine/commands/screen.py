@@ -155,7 +155,8 @@ def _print_table(table: pd.DataFrame, as_of: str, console: Console) -> None:
 
 
 def screen(
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Screen date YYYY-MM-DD (default: last date with prices)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of",
+                                        help="Screen date YYYY-MM-DD (default: last date with prices)."),
     signals: Optional[Path] = typer.Option(None, "--signals", help="Signals table (.csv/.parquet/.json)."),
     reports: Optional[list[Path]] = typer.Option(None, "--reports", help="Report file or folder (repeatable)."),
     broker: Optional[list[str]] = typer.Option(None, "--broker", help="Only this broker (repeatable)."),

@@ -108,7 +108,7 @@ def test_superseded_coverage_consensus_and_upside():
     new = table.set_index("signal_id").loc["new"]
     # base 2025-01-02 close 11, now 2025-01-08 close 14 → 14/11-1 = 0.272727; bench 105/101-1 = 0.039604
     assert new["excess_return"] == pytest.approx(14 / 11 - 1 - (105 / 101 - 1), abs=1e-12)
-    assert new["status"] == "above"  # 0.2331 >= band_high 0.20
+    assert new["status"] == "above"  # 0.2331 > band_high 0.20
     assert new["upside_left"] == pytest.approx(30.8 / 28.0 - 1, abs=1e-12)  # raw price now 28
     assert new["price_then"] == 22.0
     assert new["n_brokers"] == 2 and new["consensus_level"] == pytest.approx(1.0)  # mean(2, 0)
@@ -140,7 +140,8 @@ def test_horizon_parsing_and_band_status():
         horizon_long_months("soon")
     assert band_status(0.10, 0.15, np.nan) == ("below", pytest.approx(0.05))
     assert band_status(0.15, 0.15, np.nan) == ("inside", 0.0)
-    assert band_status(0.20, -0.05, 0.20) == ("above", 0.0)
+    assert band_status(0.20, -0.05, 0.20) == ("inside", 0.0)  # both ends inclusive, as the scorer's hit
+    assert band_status(0.2001, -0.05, 0.20) == ("above", 0.0)
     assert band_status(-0.30, np.nan, -0.05) == ("inside", 0.0)
     assert band_status(np.nan, 0.1, 0.2)[0] == ""
 
@@ -149,3 +150,54 @@ def test_bad_horizon_names_signal():
     signals = coerce_signals(pd.DataFrame([_toy_signals(signal_id="x9", horizon_months="long")]))
     with pytest.raises(ValueError, match="signal x9: horizon_months 'long'"):
         screen_signals(signals, _toy_panel(), as_of="2025-01-08")
+
+
+def _pandas_reference(close: pd.DataFrame, code: str, bench: str, report_date, as_of) -> tuple[float, float, str]:
+    """Plain-pandas returns so far: last close on or before each date, benchmark over the stock's own two dates."""
+    if code not in close or bench not in close:
+        return np.nan, np.nan, "no price data"
+    before = close[code].loc[:report_date].dropna()
+    upto = close[code].loc[:as_of].dropna()
+    if before.empty or upto.empty:
+        return np.nan, np.nan, "no price data"
+    base_date, now_date = before.index[-1], upto.index[-1]
+    b0 = close[bench].loc[:base_date].dropna()
+    b1 = close[bench].loc[:now_date].dropna()
+    if b0.empty or b1.empty:
+        return np.nan, np.nan, "no price data"
+    stock = upto.iloc[-1] / before.iloc[-1] - 1
+    note = "" if now_date >= pd.Timestamp(as_of) else f"stale (last price {now_date:%Y-%m-%d})"
+    return stock, stock - (b1.iloc[-1] / b0.iloc[-1] - 1), note
+
+
+def test_vectorised_screen_equals_pandas_reference_on_random_panel():
+    rng = np.random.default_rng(11)
+    dates = pd.bdate_range("2024-01-01", periods=120)
+    codes = [f"60000{i}.SH" for i in range(6)]
+    frames = {}
+    for i, code in enumerate(codes):
+        close = 10 * np.cumprod(1 + rng.normal(0, 0.02, len(dates)))
+        close[rng.random(len(dates)) < 0.15] = np.nan  # suspensions
+        if i == 1:
+            close[90:] = np.nan  # data ends early: stale
+        if i == 2:
+            close[:60] = np.nan  # listed late: no base for early reports
+        frames[code] = pd.DataFrame({"date": dates, "close": close, "raw_close": close * 1.1, "volume": 1.0})
+    bench = 3000 * np.cumprod(1 + rng.normal(0, 0.01, len(dates)))
+    bench[rng.random(len(dates)) < 0.1] = np.nan
+    frames["000300.SH"] = pd.DataFrame({"date": dates, "close": bench, "volume": 1.0})
+    panel = panel_from_frames(frames)
+    report_dates = pd.to_datetime(rng.choice(pd.date_range("2023-12-25", "2024-06-10").to_numpy(), 40))
+    rows = [_toy_signals(signal_id=f"s{k}", broker=f"b{k}", code=codes[k % 6] if k != 39 else "600999.SH",
+                         report_date=d, horizon_months="12") for k, d in enumerate(report_dates)]
+    as_of = pd.Timestamp("2024-06-14")
+    table = screen_signals(coerce_signals(pd.DataFrame(rows)), panel, as_of=as_of).set_index("signal_id")
+    close = panel.frame("close")
+    for k, d in enumerate(report_dates):
+        if d > as_of:
+            assert f"s{k}" not in table.index
+            continue
+        row = table.loc[f"s{k}"]
+        stock, excess, note = _pandas_reference(close, row["code"], "000300.SH", d, as_of)
+        assert row["note"] == note
+        np.testing.assert_allclose([row["stock_return"], row["excess_return"]], [stock, excess], atol=1e-12)
