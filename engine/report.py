@@ -122,9 +122,10 @@ def _truthy(value: Any) -> bool:
 
 
 def _band_text(low: Any, high: Any) -> str:
-    low_text = "open" if _is_missing(low) else f"{float(low):.0%}"
-    high_text = "open" if _is_missing(high) else f"{float(high):.0%}"
-    return f"[{low_text}, {high_text})"
+    """``[15%, open)``, ``[5%, 15%]``, ``(open, -5%]``: brackets show inclusive ends, parentheses open ones."""
+    low_text = "(open" if _is_missing(low) else f"[{float(low):.0%}"
+    high_text = "open)" if _is_missing(high) else f"{float(high):.0%}]"
+    return f"{low_text}, {high_text}"
 
 
 #: Screen columns shown in the report and the CLI, with their headings.

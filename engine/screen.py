@@ -16,7 +16,7 @@ One public function, :func:`screen_signals`, turns a signals table (:mod:`engine
 5. Returns so far (:func:`returns_so_far`): base = adjusted close of the publication date, or of the last session
    before it; "now" = the last adjusted close on or before ``as_of``; benchmark (``benchmark`` column, else CSI 300
    ``000300.SH`` for A-shares / ``HSI`` for HK) over the *same two dates*; excess = stock − benchmark return.
-6. Band status: ``inside`` when ``band_low <= excess < band_high`` (NaN = open end), ``above`` / ``below``
+6. Band status: ``inside`` when ``band_low <= excess <= band_high`` (NaN = open end), ``above`` / ``below``
    otherwise; ``excess_needed`` = ``band_low − excess`` when below (else 0).
 7. Notes: ``no price data`` (the code has no close on or before ``as_of`` / at the base),
    ``stale (last price YYYY-MM-DD)`` when the stock's last close is older than ``as_of``; such picks are listed,

@@ -94,6 +94,8 @@ def test_format_value_units():
 def test_screen_display_table(tables):
     shown = screen_display_table(tables["screen"]).iloc[0]
     assert shown["band"] == "[15%, open)"
+    bands = tables["screen"].assign(band_low=[np.nan], band_high=[-0.05])
+    assert screen_display_table(bands).iloc[0]["band"] == "(open, -5%]"
     assert shown["report_date"] == "2025-05-07*"
     assert shown["benchmark_return"] == "+22.94% 000300.SH"
     assert shown["excess_needed"] == "10.87%" and shown["consensus_level"] == "+2.00"
