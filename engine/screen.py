@@ -298,8 +298,13 @@ def screen_signals(
     coverage = current.groupby("code").agg(n_brokers=("broker", "nunique"), consensus_level=("rating_level", "mean"))
     if not include_superseded:
         sig = sig[~sig["superseded"]]
-    sig = sig.assign(market=[_market_of(c, m) for c, m in zip(sig["code"], sig["market"])],
-                     benchmark=[_benchmark_of(c, b) for c, b in zip(sig["code"], sig["benchmark"])])
+    pairs = pd.MultiIndex.from_arrays([sig["code"].to_numpy(object), sig["market"].to_numpy(object),
+                                       sig["benchmark"].to_numpy(object)])
+    distinct = pairs.unique()  # parse each distinct (code, market, benchmark) once
+    market_of = {p: _market_of(p[0], p[1]) for p in distinct}
+    benchmark_of = {p: _benchmark_of(p[0], p[2]) for p in distinct}
+    sig = sig.assign(market=pairs.map(market_of.__getitem__).to_numpy(object),
+                     benchmark=pairs.map(benchmark_of.__getitem__).to_numpy(object))
     if brokers:
         sig = sig[sig["broker"].isin(list(brokers))]
     if markets:
