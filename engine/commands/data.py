@@ -1,14 +1,243 @@
-"""``ratingbt data``: fetch, import, status and verify the local price cache."""
+"""``ratingbt data``: fetch, import, status and verify the local price cache (``data_cache/``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
 
-app = typer.Typer(help="Manage the local price cache (data_cache/).", no_args_is_help=True)
+app = typer.Typer(
+    help=(
+        "Manage the local price cache (data_cache/: one parquet per symbol + manifest.json).\n\n"
+        "Examples:\n\n"
+        "  ratingbt data import ../shared/data/prices\n\n"
+        "  ratingbt data fetch 300474 0700.HK HSI --start 2024-01-01 --end 2024-12-31\n\n"
+        "  ratingbt data status\n\n"
+        "  ratingbt data verify"
+    ),
+    no_args_is_help=True,
+)
+
+_CACHE_OPT = typer.Option(None, "--cache", help="Cache directory (default: $RATINGBT_CACHE or ./data_cache).")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(), Console(stderr=True)
+
+
+def _progress(console):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[item]}"), TimeElapsedColumn(), console=console, transient=True)
+
+
+def _cache(path: Optional[Path]):
+    from engine.data.cache import PriceCache
+
+    return PriceCache(path)
+
+
+@app.command("fetch")
+def fetch(
+    symbols: list[str] = typer.Argument(..., help="Codes in any spelling: 300474 sz300474 600519.SS 0700.HK HSI; "
+                                                  "comma-separated lists work too."),
+    start: str = typer.Option(..., "--start", help="First date, YYYY-MM-DD (inclusive)."),
+    end: str = typer.Option(..., "--end", help="Last date, YYYY-MM-DD (inclusive)."),
+    provider: Optional[str] = typer.Option(None, "--provider", "-p",
+                                           help="Provider order, comma separated, from local, akshare, yfinance "
+                                                "(default: $RATINGBT_PROVIDERS or local,akshare,yfinance)."),
+    offline: bool = typer.Option(False, "--offline", help="Use the cache only; list what is missing."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds before a provider call is abandoned."),
+    retries: int = typer.Option(2, "--retries", help="Extra attempts per provider on transient errors."),
+    cache: Optional[Path] = _CACHE_OPT,
+) -> None:
+    """Fetch daily bars into the cache; only date ranges not cached yet are requested.
+
+    Providers are tried in order (fallback chain) with timeouts, retries with exponential back-off and a minimum
+    interval between calls. Exit code 1 when something is still missing (the list is printed).
+
+    Examples:
+
+      ratingbt data fetch 300474 688041.SH --start 2024-01-01 --end 2025-12-31
+
+      ratingbt data fetch 0700.HK HSI --start 2024-01-01 --end 2024-06-30 --provider yfinance
+
+      ratingbt data fetch 300474 --start 2024-01-01 --end 2026-12-31 --offline
+    """
+    from engine.data.chain import ChainSettings, ProviderChain
+    from engine.data.fetch import ensure_cached
+    from engine.data.load import _unique_codes
+    from engine.symbols import SymbolError
+
+    out, err = _console()
+    try:
+        codes = _unique_codes([s for arg in symbols for s in arg.split(",") if s.strip()])
+    except SymbolError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2)
+    store = _cache(cache)
+    chain = None
+    if not offline:
+        from engine.data.providers import PROVIDER_NAMES, default_order, make_provider
+
+        names = [n.strip() for n in provider.split(",")] if provider else default_order()
+        bad = [n for n in names if n not in PROVIDER_NAMES]
+        if bad:
+            err.print(f"[red]error:[/] --provider: unknown {bad}; allowed: {', '.join(PROVIDER_NAMES)}")
+            raise typer.Exit(2)
+        chain = ProviderChain([make_provider(n) for n in names], ChainSettings(timeout=timeout, retries=retries))
+    with _progress(err) as bar:
+        task = bar.add_task("fetch", total=len(codes), item="")
+
+        def step(code: str) -> None:
+            bar.update(task, advance=0 if bar.tasks[0].completed == 0 and code == codes[0] else 1, item=code)
+
+        report = ensure_cached(store, codes, start, end, chain=chain, offline=offline, progress=step)
+        bar.update(task, completed=len(codes))
+    if chain is not None:
+        chain.close()
+    for code, n in report.fetched.items():
+        out.print(f"{code}: {n} rows from {report.sources[code]}")
+    for c in report.corrupt:
+        err.print(f"[yellow]corrupt cache file moved aside and re-fetched:[/] {c}")
+    for u in report.unchained:
+        err.print(f"[yellow]warning:[/] new segment {u} shares no date with the cache; not rebased")
+    for e in report.errors:
+        err.print(f"[red]error:[/] {e}")
+    if report.missing:
+        err.print(f"[red]missing ({len(report.missing)}):[/]")
+        for m in report.missing:
+            err.print(f"  {m}")
+        raise typer.Exit(1)
+    if offline:
+        out.print(f"all {len(codes)} symbol(s) cached for {start}..{end}")
+
+
+@app.command("import")
+def import_(
+    paths: list[Path] = typer.Argument(..., help="Price files (.csv per symbol, long .parquet) or directories."),
+    replace: bool = typer.Option(False, "--replace", help="Imported rows overwrite cached rows on shared dates."),
+    cache: Optional[Path] = _CACHE_OPT,
+) -> None:
+    """Import local price files into the cache.
+
+    Per-symbol files are named by code (SZ300474.csv, HKHSI.csv, 300474.SZ.csv) with columns
+    date,open,high,low,close[,volume,raw_close,adj_factor,source] (volume in shares). A long parquet with a
+    `code` column (the market file, volume in lots of 100) is split per symbol. Exit code 1 if a file failed.
+
+    Examples:
+
+      ratingbt data import ../shared/data/prices
+
+      ratingbt data import ../shared/data/market/ashare_daily_2024_2025.parquet
+    """
+    from engine.data.importer import import_paths
+
+    out, err = _console()
+    store = _cache(cache)
+    with _progress(err) as bar:
+        task = bar.add_task("import", total=None, item="")
+
+        def step(label: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, item=label)
+
+        report = import_paths(paths, store, replace=replace, progress=step)
+    out.print(f"imported {sum(report.rows.values())} rows for {len(report.rows)} symbol(s) "
+              f"from {len(report.files)} file(s) into {store.root}")
+    for path, why in report.skipped.items():
+        err.print(f"[dim]skipped {path}: {why}[/]")
+    for path, msg in report.errors.items():
+        err.print(f"[red]error:[/] {path}: {msg}")
+    if report.errors:
+        raise typer.Exit(1)
 
 
 @app.command("status")
-def status() -> None:
-    """List cached symbols with their date ranges and sources."""
-    typer.echo("not implemented yet", err=True)
-    raise typer.Exit(2)
+def status(
+    symbols: Optional[list[str]] = typer.Argument(None, help="Only these codes (default: every cached symbol)."),
+    cache: Optional[Path] = _CACHE_OPT,
+) -> None:
+    """List cached symbols: first and last date, rows, source and last update (UTC).
+
+    Example:  ratingbt data status 300474 HSI
+    """
+    from rich.table import Table
+
+    from engine.data.load import _unique_codes
+
+    out, err = _console()
+    store = _cache(cache)
+    codes = _unique_codes(symbols) if symbols else store.codes()
+    table = Table(title=f"price cache {store.root} ({len(codes)} symbols)")
+    for col in ("symbol", "first", "last", "rows", "source", "last update (UTC)"):
+        table.add_column(col, justify="right" if col == "rows" else "left")
+    for code in codes:
+        entry = store.entry(code)
+        if entry is None:
+            table.add_row(code, "-", "-", "0", "not cached", "-")
+            continue
+        table.add_row(code, entry.get("first") or "-", entry.get("last") or "-", str(entry.get("rows", 0)),
+                      str(entry.get("source", "?")), str(entry.get("updated", "?"))[:19].replace("T", " "))
+    out.print(table)
+    stray = store.stray_temp_files()
+    if stray:
+        err.print(f"[dim]{len(stray)} leftover temp file(s) of interrupted writes (ignored)[/]")
+
+
+@app.command("verify")
+def verify(
+    symbols: Optional[list[str]] = typer.Argument(None, help="Only these codes (default: every cached symbol)."),
+    half_days: bool = typer.Option(False, "--half-days", help="Also list zero-volume rows on half-day sessions."),
+    cache: Optional[Path] = _CACHE_OPT,
+) -> None:
+    """Validate every cached file and list suspect rows.
+
+    Invalid data (unsorted or duplicate dates, prices ≤ 0, high < max(open, close), low > min(open, close),
+    unreadable file) makes the exit code 1. Suspect rows — placeholder (O=H=L=C, zero volume), zero volume on a full
+    session, a close-to-close jump beyond the daily limit, a bar on a non-session day — are listed but valid.
+
+    Example:  ratingbt data verify
+    """
+    from rich.table import Table
+
+    from engine.data.bars import validate_bars
+    from engine.data.cache import CacheCorruptError
+    from engine.data.load import _unique_codes
+    from engine.data.verify import find_suspects
+
+    out, err = _console()
+    store = _cache(cache)
+    codes = _unique_codes(symbols) if symbols else store.codes()
+    invalid: list[str] = []
+    suspects = []
+    with _progress(err) as bar:
+        task = bar.add_task("verify", total=len(codes), item="")
+        for code in codes:
+            bar.update(task, item=code)
+            try:
+                bars = store.read(code)
+            except KeyError:
+                invalid.append(f"{code}: not cached")
+            except CacheCorruptError as exc:
+                invalid.append(str(exc))
+            else:
+                issues = validate_bars(bars, code)
+                invalid.extend(str(i) for i in issues)
+                suspects.extend(find_suspects(code, bars, include_half_days=half_days))
+            bar.advance(task)
+    if suspects:
+        table = Table(title=f"suspect rows ({len(suspects)}; valid but probably wrong)")
+        for col in ("symbol", "date", "rule", "reason"):
+            table.add_column(col)
+        for s in suspects:
+            table.add_row(s.code, s.date.date().isoformat(), s.rule, s.reason)
+        out.print(table)
+    for line in invalid:
+        err.print(f"[red]invalid:[/] {line}")
+    out.print(f"checked {len(codes)} symbol(s): {len(invalid)} invalid, {len(suspects)} suspect row(s)")
+    if invalid:
+        raise typer.Exit(1)

@@ -50,6 +50,8 @@ class Panel:
     tradable: np.ndarray
     markets: np.ndarray = field(default=None)  # type: ignore[assignment]  # "A" / "HK" per asset
     boards: np.ndarray = field(default=None)   # type: ignore[assignment]  # Board value per asset
+    # Date ranges the loader could not fill (engine.data.fetch.MissingRange; empty when complete).
+    missing: tuple = field(default=())
 
     def __post_init__(self) -> None:
         n_sessions, n_assets = len(self.sessions), len(self.codes)
@@ -72,6 +74,13 @@ class Panel:
         if len(hits) == 0:
             raise KeyError(f"{code} is not in the panel")
         return int(hits[0])
+
+    def subset(self, codes) -> "Panel":
+        """A panel with only ``codes`` (canonical, in the order given), same sessions."""
+        idx = [self.column(c) for c in codes]
+        arrays = {name: getattr(self, name)[:, idx] for name in (*PANEL_FIELDS, "tradable")}
+        return Panel(sessions=self.sessions, codes=self.codes[idx], markets=self.markets[idx],
+                     boards=self.boards[idx], missing=self.missing, **arrays)
 
     def frame(self, name: str) -> pd.DataFrame:
         """One field as a DataFrame indexed by session with codes as columns (for inspection in pandas)."""

@@ -1,0 +1,360 @@
+"""The local price cache: one parquet file per symbol plus ``manifest.json``, written atomically.
+
+Layout (root = :func:`engine.paths.cache_dir`, default ``./data_cache``)::
+
+    data_cache/
+      manifest.json            {"version": 1, "symbols": {"300474.SZ": {...entry...}, ...}}
+      bars/300474.SZ.parquet   normalised bars (engine.data.bars.BAR_COLUMNS), sorted by date
+
+Manifest entry (also stored inside each parquet file's schema metadata under ``ratingbt``, so a file is
+self-describing and the manifest can be repaired from the files):
+
+- ``first`` / ``last``: first and last date with a bar (ISO); ``rows``: number of bars;
+- ``covered``: list of ``[start, end]`` date ranges (ISO, inclusive) that were asked of a provider and answered —
+  a range may be covered without bars (holidays, suspensions); what lies outside is *missing*;
+- ``source``: provider of the latest update (``local``, ``akshare``, ``yfinance``); ``sources``: rows per source tag;
+- ``updated``: UTC time of the latest write (ISO 8601); ``file``: path relative to the root.
+
+Writes go to a temporary file in the same directory, are flushed and fsynced, then moved into place with
+``os.replace`` (atomic on POSIX): a process killed mid-write leaves the previous file intact (plus a stray
+``.tmp`` file that is ignored and cleaned later). The parquet file is the commit point; if the process dies
+between the parquet and the manifest replace, the manifest entry is repaired from the file's metadata.
+Every read is validated (:func:`engine.data.bars.validate_bars`); a file that cannot be read or fails validation
+raises :class:`CacheCorruptError` and is never returned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from engine.data.bars import BAR_COLUMNS, empty_bars, normalize_bars, validate_bars
+from engine.paths import cache_dir
+
+__all__ = ["PriceCache", "CacheCorruptError", "merge_bars", "missing_ranges", "union_ranges", "atomic_write_bytes"]
+
+MANIFEST_VERSION = 1
+_META_KEY = b"ratingbt"
+
+
+class CacheCorruptError(RuntimeError):
+    """A cached file cannot be read or fails validation; ``path`` and ``reason`` say which and why."""
+
+    def __init__(self, code: str, path: Path, reason: str):
+        self.code, self.path, self.reason = code, path, reason
+        super().__init__(f"cache file for {code} is corrupt ({path}): {reason}")
+
+
+def _iso(d) -> str:
+    return pd.Timestamp(d).date().isoformat()
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write_bytes(path: Path, write) -> None:
+    """Write ``path`` atomically: ``write(tmp_path)`` fills a temp file in the same directory, then it is fsynced and
+    renamed over ``path`` with ``os.replace``. On any error the temp file is removed and ``path`` is untouched."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+# ---------------------------------------------------------------------------------------------------- date ranges
+def union_ranges(ranges: Iterable[tuple]) -> list[tuple[dt.date, dt.date]]:
+    """Merge inclusive date ranges that overlap or touch (end + 1 day = next start)."""
+    rs = sorted((pd.Timestamp(a).date(), pd.Timestamp(b).date()) for a, b in ranges)
+    out: list[list[dt.date]] = []
+    for a, b in rs:
+        if out and a <= out[-1][1] + dt.timedelta(days=1):
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def missing_ranges(covered: Iterable[tuple], start, end) -> list[tuple[dt.date, dt.date]]:
+    """Parts of ``[start, end]`` (inclusive dates) not inside any ``covered`` range."""
+    s, e = pd.Timestamp(start).date(), pd.Timestamp(end).date()
+    out = []
+    cur = s
+    for a, b in union_ranges(covered):
+        if b < cur:
+            continue
+        if a > e:
+            break
+        if a > cur:
+            out.append((cur, min(e, a - dt.timedelta(days=1))))
+        cur = max(cur, b + dt.timedelta(days=1))
+        if cur > e:
+            break
+    if cur <= e:
+        out.append((cur, e))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- merging
+def merge_bars(existing: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, float | None]:
+    """Merge ``new`` bars into ``existing``: existing rows win on shared dates; new rows fill other dates.
+
+    Adjusted prices of different fetches may sit on different bases (qfq as of different dates, hfq): when the two
+    frames share dates, ``new``'s ``open/high/low/close/adj_factor`` are rescaled by the median of
+    ``existing.close / new.close`` over the shared dates, so returns across the seam are right. Returns the merged
+    frame and the factor applied (``None`` when there was no shared date, i.e. the segments are not chained).
+    """
+    if existing is None or existing.empty:
+        return new.reset_index(drop=True), 1.0
+    if new.empty:
+        return existing.reset_index(drop=True), 1.0
+    ex = existing.set_index("date")
+    nw = new.set_index("date")
+    shared = ex.index.intersection(nw.index)
+    factor: float | None = None
+    if len(shared):
+        ratios = (ex.loc[shared, "close"] / nw.loc[shared, "close"]).to_numpy(dtype=float)
+        ratios = ratios[np.isfinite(ratios)]
+        if len(ratios):
+            factor = float(np.median(ratios))
+            if abs(factor - 1.0) > 1e-12:
+                nw = nw.copy()
+                for col in ("open", "high", "low", "close", "adj_factor"):
+                    nw[col] = nw[col] * factor
+    extra = nw.loc[nw.index.difference(ex.index)]
+    merged = pd.concat([ex, extra]).sort_index()
+    merged.index.name = "date"
+    return merged.reset_index()[list(BAR_COLUMNS)], factor
+
+
+# ---------------------------------------------------------------------------------------------------- the cache
+class PriceCache:
+    """Per-symbol parquet cache with a JSON manifest (see module docstring for the layout and guarantees)."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else cache_dir()
+        self.bars_dir = self.root / "bars"
+        self.manifest_path = self.root / "manifest.json"
+        self._manifest: dict | None = None
+        self._defer_manifest = 0
+        self._dirty = False
+
+    # -- manifest ---------------------------------------------------------------------------------------------
+    def manifest(self) -> dict:
+        """The manifest dict (``{"version": 1, "symbols": {...}}``), loaded once; a broken manifest is rebuilt."""
+        if self._manifest is None:
+            if self.manifest_path.is_file():
+                try:
+                    data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+                    if not isinstance(data, dict) or not isinstance(data.get("symbols"), dict):
+                        raise ValueError("no 'symbols' mapping")
+                except (ValueError, OSError) as exc:
+                    import warnings
+
+                    warnings.warn(f"{self.manifest_path} is unreadable ({exc}); rebuilding it from the bar files",
+                                  stacklevel=2)
+                    data = self._rebuild_manifest()
+            else:
+                data = {"version": MANIFEST_VERSION, "symbols": {}}
+            self._manifest = data
+        return self._manifest
+
+    def _rebuild_manifest(self) -> dict:
+        symbols = {}
+        for path in sorted(self.bars_dir.glob("*.parquet")) if self.bars_dir.is_dir() else []:
+            meta = self._file_meta(path)
+            if meta is not None:
+                symbols[meta["code"]] = meta
+        return {"version": MANIFEST_VERSION, "symbols": symbols}
+
+    def _save_manifest(self) -> None:
+        if self._defer_manifest:
+            self._dirty = True
+            return
+        payload = json.dumps(self.manifest(), indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        atomic_write_bytes(self.manifest_path, lambda tmp: tmp.write_bytes(payload))
+        self._dirty = False
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator["PriceCache"]:
+        """Write the manifest once at the end of a block of many symbol writes (each file is still atomic)."""
+        self._defer_manifest += 1
+        try:
+            yield self
+        finally:
+            self._defer_manifest -= 1
+            if not self._defer_manifest and self._dirty:
+                self._save_manifest()
+
+    # -- paths and entries -------------------------------------------------------------------------------------
+    def path(self, code: str) -> Path:
+        return self.bars_dir / f"{code}.parquet"
+
+    def codes(self) -> list[str]:
+        """Codes with an entry in the manifest or a bar file on disk, sorted."""
+        names = set(self.manifest()["symbols"])
+        if self.bars_dir.is_dir():
+            names |= {p.name[: -len(".parquet")] for p in self.bars_dir.glob("*.parquet")}
+        return sorted(names)
+
+    def entry(self, code: str) -> dict | None:
+        """The manifest entry of ``code`` (repaired from the file's metadata when missing or stale), or None."""
+        entry = self.manifest()["symbols"].get(code)
+        path = self.path(code)
+        if not path.is_file():
+            return None
+        meta = self._file_meta(path)
+        if meta is not None and (entry is None or entry.get("updated") != meta.get("updated")):
+            self.manifest()["symbols"][code] = meta
+            self._save_manifest()
+            return meta
+        return entry
+
+    @staticmethod
+    def _file_meta(path: Path) -> dict | None:
+        import pyarrow.parquet as pq
+
+        try:
+            md = pq.read_schema(path).metadata or {}
+            return json.loads(md[_META_KEY]) if _META_KEY in md else None
+        except Exception:  # noqa: BLE001 - unreadable files are reported by read()
+            return None
+
+    def covered(self, code: str) -> list[tuple[dt.date, dt.date]]:
+        entry = self.entry(code)
+        return union_ranges(entry.get("covered", [])) if entry else []
+
+    def missing(self, code: str, start, end) -> list[tuple[dt.date, dt.date]]:
+        """Date ranges of ``[start, end]`` never asked of a provider for ``code`` (whole range if not cached)."""
+        return missing_ranges(self.covered(code), start, end)
+
+    # -- read / write ------------------------------------------------------------------------------------------
+    def read(self, code: str, start=None, end=None) -> pd.DataFrame:
+        """Validated bars of ``code`` clipped to ``[start, end]``; raises ``KeyError`` if not cached and
+        :class:`CacheCorruptError` if the file cannot be read, does not match its metadata or fails validation."""
+        import pyarrow.parquet as pq
+
+        path = self.path(code)
+        if not path.is_file():
+            raise KeyError(f"{code} is not in the cache ({self.root})")
+        try:
+            table = pq.read_table(path)
+            df = table.to_pandas()
+        except Exception as exc:  # noqa: BLE001
+            raise CacheCorruptError(code, path, f"unreadable parquet ({type(exc).__name__}: {exc})") from exc
+        md = table.schema.metadata or {}
+        if _META_KEY not in md:
+            raise CacheCorruptError(code, path, "missing ratingbt metadata (not written by this cache)")
+        meta = json.loads(md[_META_KEY])
+        missing_cols = [c for c in BAR_COLUMNS if c not in df.columns]
+        if missing_cols:
+            raise CacheCorruptError(code, path, f"missing column(s) {missing_cols}")
+        if len(df) != meta.get("rows"):
+            raise CacheCorruptError(code, path, f"{len(df)} rows but its metadata says {meta.get('rows')}")
+        df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
+        issues = validate_bars(df, code)
+        if issues:
+            head = "; ".join(str(i) for i in issues[:3])
+            raise CacheCorruptError(code, path, f"fails validation: {head}")
+        if start is not None:
+            df = df[df["date"] >= pd.Timestamp(start)]
+        if end is not None:
+            df = df[df["date"] <= pd.Timestamp(end)]
+        return df.reset_index(drop=True)
+
+    def write(self, code: str, bars: pd.DataFrame, *, covered: Iterable[tuple], source: str) -> dict:
+        """Replace the cached bars of ``code`` (validated first; raises ``BarsInvalidError``) and its entry."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from engine.data.bars import check_bars
+
+        bars = normalize_bars(bars) if list(bars.columns) != list(BAR_COLUMNS) else bars.reset_index(drop=True)
+        check_bars(bars, code, f"data to cache for {code}")
+        sources = bars["source"].astype("str").value_counts().sort_index()
+        entry = {
+            "code": code,
+            "first": _iso(bars["date"].iloc[0]) if len(bars) else None,
+            "last": _iso(bars["date"].iloc[-1]) if len(bars) else None,
+            "rows": int(len(bars)),
+            "covered": [[a.isoformat(), b.isoformat()] for a, b in union_ranges(covered)],
+            "source": source,
+            "sources": {str(k): int(v) for k, v in sources.items()},
+            "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
+            "file": f"bars/{code}.parquet",
+        }
+        table = pa.Table.from_pandas(bars, preserve_index=False)
+        md = dict(table.schema.metadata or {})
+        md[_META_KEY] = json.dumps(entry).encode("utf-8")
+        table = table.replace_schema_metadata(md)
+        atomic_write_bytes(self.path(code), lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+        self.manifest()["symbols"][code] = entry
+        self._save_manifest()
+        return entry
+
+    def update(self, code: str, new: pd.DataFrame, *, covered: Iterable[tuple], source: str,
+               replace: bool = False) -> tuple[dict, float | None]:
+        """Merge ``new`` bars into the cached ones (:func:`merge_bars`, existing rows win unless ``replace``) and add
+        ``covered`` ranges. Returns the new entry and the rescaling factor applied to ``new`` (None = unchained)."""
+        try:
+            old = self.read(code)
+            old_cov = self.covered(code)
+        except KeyError:
+            old, old_cov = empty_bars(), []
+        if replace:
+            merged, factor = merge_bars(new, old)
+            factor = 1.0
+        else:
+            merged, factor = merge_bars(old, new)
+        entry = self.write(code, merged, covered=[*old_cov, *covered], source=source)
+        return entry, factor
+
+    def quarantine(self, code: str) -> Path | None:
+        """Move a corrupt file aside (``bars/<code>.parquet.corrupt-<UTC time>``) and drop its entry."""
+        path = self.path(code)
+        target = None
+        if path.exists():
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+            target = path.with_name(f"{path.name}.corrupt-{stamp}")
+            os.replace(path, target)
+        self.manifest()["symbols"].pop(code, None)
+        self._save_manifest()
+        return target
+
+    def stray_temp_files(self) -> list[Path]:
+        """Leftover ``.tmp`` files of interrupted writes (harmless; :meth:`clean_temp` removes them)."""
+        out = []
+        for d in (self.root, self.bars_dir):
+            if d.is_dir():
+                out.extend(sorted(d.glob(".*.tmp")))
+        return out
+
+    def clean_temp(self) -> int:
+        n = 0
+        for p in self.stray_temp_files():
+            with contextlib.suppress(OSError):
+                p.unlink()
+                n += 1
+        return n

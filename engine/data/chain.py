@@ -1,0 +1,181 @@
+"""The fallback chain: try providers in order, with timeouts, retries with back-off and a per-provider rate limit.
+
+Algorithm of :meth:`ProviderChain.fetch` for one ``(code, start, end)``:
+
+1. for each provider in ``order``: wait until ``min_interval`` seconds have passed since that provider's previous
+   call (:class:`RateLimiter`);
+2. run ``provider.fetch`` in a worker thread and give up after ``timeout`` seconds (:class:`ProviderTimeout`; the
+   thread cannot be killed and is left to finish in the background);
+3. on a *transient* error (timeout, network error, empty answer) retry up to ``retries`` more times, sleeping
+   ``backoff * 2**k`` seconds (capped at ``max_backoff``) before retry ``k``; on a permanent error (schema changed,
+   instrument not supported, package missing) move on at once;
+4. the first provider that returns rows wins; if all fail, raise :class:`AllProvidersFailed` naming every provider,
+   its last error, the symbol and the date range.
+
+``sleep`` and ``clock`` are injectable so tests run without real waiting.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+import pandas as pd
+
+from engine.data.bars import BarsInvalidError, validate_bars
+from engine.data.providers.base import Provider, ProviderError, ProviderTimeout, to_date
+
+__all__ = ["ProviderChain", "ChainSettings", "AllProvidersFailed", "RateLimiter", "Attempt"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChainSettings:
+    """Timing of provider calls. Units: seconds. ``retries`` = extra attempts after the first, per provider."""
+
+    timeout: float = 30.0
+    retries: int = 2
+    backoff: float = 1.0
+    max_backoff: float = 30.0
+    min_interval: dict[str, float] = field(default_factory=lambda: {"akshare": 1.0, "yfinance": 0.5, "local": 0.0})
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One provider call: which provider, which try (1-based), the error text (``""`` on success), seconds taken."""
+
+    provider: str
+    attempt: int
+    error: str
+    seconds: float
+
+
+class AllProvidersFailed(RuntimeError):
+    """Every provider of the chain failed for ``code`` over ``start..end``; ``attempts`` has each call's error."""
+
+    def __init__(self, code: str, start: dt.date, end: dt.date, attempts: list[Attempt]):
+        self.code, self.start, self.end, self.attempts = code, start, end, attempts
+        last: dict[str, Attempt] = {}
+        tries: dict[str, int] = {}
+        for a in attempts:
+            last[a.provider] = a
+            tries[a.provider] = tries.get(a.provider, 0) + 1
+        parts = [f"{p} ({tries[p]} attempt{'s' if tries[p] > 1 else ''}): {a.error}" for p, a in last.items()]
+        providers = ", ".join(last) or "no providers configured"
+        super().__init__(f"no provider could supply {code} for {start}..{end} (tried {providers}): "
+                         + "; ".join(parts))
+
+
+class RateLimiter:
+    """Enforces a minimum interval (seconds) between successive calls of each named provider."""
+
+    def __init__(self, min_interval: dict[str, float], clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.min_interval = dict(min_interval)
+        self.clock, self.sleep = clock, sleep
+        self._last: dict[str, float] = {}
+
+    def wait(self, name: str) -> float:
+        """Sleep until ``name`` may be called again; returns the seconds slept."""
+        gap = self.min_interval.get(name, 0.0)
+        waited = 0.0
+        if name in self._last and gap > 0:
+            due = self._last[name] + gap
+            now = self.clock()
+            if now < due:
+                waited = due - now
+                self.sleep(waited)
+        self._last[name] = self.clock()
+        return waited
+
+
+class ProviderChain:
+    """Ordered providers with timeouts, retries and rate limits (see module docstring for the algorithm)."""
+
+    def __init__(self, providers: Sequence[Provider], settings: ChainSettings | None = None, *,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+        if not providers:
+            raise ValueError("ProviderChain needs at least one provider")
+        self.providers = list(providers)
+        self.settings = settings or ChainSettings()
+        self.sleep = sleep
+        self.limiter = RateLimiter(self.settings.min_interval, clock=clock, sleep=sleep)
+        self.attempts: list[Attempt] = []
+        self._pool = cf.ThreadPoolExecutor(max_workers=4, thread_name_prefix="ratingbt-provider")
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.providers]
+
+    def _call(self, provider: Provider, code: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+        if self.settings.timeout is None or self.settings.timeout <= 0:
+            return provider.fetch(code, start, end)
+        future = self._pool.submit(provider.fetch, code, start, end)
+        try:
+            return future.result(timeout=self.settings.timeout)
+        except cf.TimeoutError:
+            future.cancel()
+            raise ProviderTimeout(f"{provider.name} did not answer within {self.settings.timeout:g} s") from None
+
+    def fetch(self, code: str, start, end) -> tuple[pd.DataFrame, str]:
+        """``(bars, provider name)`` from the first provider that succeeds; raises :class:`AllProvidersFailed`."""
+        start_d, end_d = to_date(start), to_date(end)
+        attempts: list[Attempt] = []
+        for provider in self.providers:
+            for k in range(self.settings.retries + 1):
+                if k > 0:
+                    self.sleep(min(self.settings.backoff * 2 ** (k - 1), self.settings.max_backoff))
+                self.limiter.wait(provider.name)
+                t0 = time.perf_counter()
+                try:
+                    df = self._call(provider, code, start_d, end_d)
+                    if df is None or len(df) == 0 or df["close"].isna().all():
+                        raise ProviderError(f"{provider.name} returned an empty frame")
+                    issues = validate_bars(df, code)
+                    if issues:
+                        raise BarsInvalidError(f"{provider.name} answer", issues)
+                except BarsInvalidError as exc:
+                    attempts.append(Attempt(provider.name, k + 1, str(exc), time.perf_counter() - t0))
+                    break  # bad data will not get better on retry
+                except ProviderError as exc:
+                    attempts.append(Attempt(provider.name, k + 1, f"{type(exc).__name__}: {exc}",
+                                            time.perf_counter() - t0))
+                    if not exc.transient:
+                        break
+                    continue
+                except Exception as exc:  # noqa: BLE001 - a package's own failure must not stop the chain
+                    # network errors (OSError, requests' errors) are retried; parse errors from a changed
+                    # endpoint (KeyError, TypeError, ValueError inside the package) are not
+                    attempts.append(Attempt(provider.name, k + 1, f"{type(exc).__name__}: {exc}",
+                                            time.perf_counter() - t0))
+                    if not isinstance(exc, (OSError, ConnectionError, TimeoutError)):
+                        break
+                    continue
+                attempts.append(Attempt(provider.name, k + 1, "", time.perf_counter() - t0))
+                self.attempts.extend(attempts)
+                log.info("fetched %s %s..%s from %s (%d rows)", code, start_d, end_d, provider.name, len(df))
+                return df, provider.name
+        self.attempts.extend(attempts)
+        raise AllProvidersFailed(code, start_d, end_d, attempts)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def build_chain(order: Iterable[str] | str | None = None, settings: ChainSettings | None = None,
+                **provider_options) -> ProviderChain:
+    """A chain from provider names (``"local,akshare,yfinance"`` or a list); see :func:`engine.data.providers.make`."""
+    from engine.data.providers import make_provider, default_order
+
+    names = default_order() if order is None else order
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    return ProviderChain([make_provider(n, **provider_options.get(n, {})) for n in names], settings)
+
+
+__all__.append("build_chain")

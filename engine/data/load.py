@@ -1,0 +1,233 @@
+"""Load prices into an aligned :class:`~engine.data.panel.Panel` — the entry point the other stages call.
+
+``load_panel(codes, start, end, *, calendar="auto", offline=None, providers=None, cache=None, on_missing="warn",
+progress=False) -> Panel``
+
+1. codes are normalised (:func:`engine.symbols.normalize_symbol`) and de-duplicated, keeping their order;
+2. the cache is brought up to date for ``[start, end]`` (:func:`engine.data.fetch.ensure_cached`): only missing
+   ranges are fetched through the provider chain; offline, nothing is fetched and the missing ranges are listed;
+3. cached bars are read (validated) and aligned on the sessions of ``calendar``
+   (:func:`engine.data.calendars.sessions`, falling back to the data's own dates past a calendar's end)
+   by :func:`engine.data.panel.panel_from_frames`.
+
+``panel_from_long`` is the fast path for the long market parquet (``code, date, open, high, low, close, volume``),
+bypassing the cache: it scatters the rows straight into the arrays with numpy.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from engine.data.cache import CacheCorruptError, PriceCache
+from engine.data.calendars import CALENDARS, calendar_for_codes, sessions as calendar_sessions
+from engine.data.chain import ProviderChain, build_chain
+from engine.data.fetch import FetchReport, MissingRange, ensure_cached
+from engine.data.panel import PANEL_FIELDS, Panel, panel_from_frames
+from engine.symbols import normalize_symbol
+
+__all__ = ["load_panel", "load_frames", "panel_from_long", "MissingDataError", "resolve_chain"]
+
+
+class MissingDataError(LookupError):
+    """Prices needed for a panel are not available; ``missing`` lists each (code, start, end, reason)."""
+
+    def __init__(self, missing: Sequence[MissingRange], errors: Sequence[str] = ()):
+        self.missing = list(missing)
+        self.errors = list(errors)
+        lines = "\n".join(f"  {m}" for m in self.missing)
+        extra = ("\nprovider errors:\n" + "\n".join(f"  {e}" for e in self.errors)) if self.errors else ""
+        super().__init__(f"{len(self.missing)} missing price range(s):\n{lines}{extra}")
+
+
+def _offline_default() -> bool:
+    return os.environ.get("RATINGBT_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+
+
+def resolve_chain(providers) -> ProviderChain:
+    """A :class:`ProviderChain` from ``None`` (``RATINGBT_PROVIDERS`` or ``local,akshare,yfinance``), a
+    comma-separated string, a list of names and/or provider objects, or a chain (returned as is)."""
+    if isinstance(providers, ProviderChain):
+        return providers
+    if providers is None or isinstance(providers, str):
+        return build_chain(providers)
+    from engine.data.providers import make_provider
+
+    return ProviderChain([make_provider(p) if isinstance(p, str) else p for p in providers])
+
+
+def _unique_codes(codes: Iterable[str] | str) -> list[str]:
+    if isinstance(codes, str):
+        codes = [c for c in codes.replace(";", ",").split(",") if c.strip()]
+    out: list[str] = []
+    for c in codes:
+        code = normalize_symbol(c)
+        if code not in out:
+            out.append(code)
+    if not out:
+        raise ValueError("no codes given")
+    return out
+
+
+def load_frames(codes: Iterable[str] | str, start=None, end=None, *, offline: bool | None = None, providers=None,
+                cache: PriceCache | str | Path | None = None,
+                progress=None) -> tuple[dict[str, pd.DataFrame], FetchReport]:
+    """Per-symbol validated bar frames (``engine.data.bars.BAR_COLUMNS``) clipped to ``[start, end]`` plus the
+    :class:`FetchReport`. Symbols without any cached bar are absent from the dict (and listed in the report)."""
+    code_list = _unique_codes(codes)
+    store = cache if isinstance(cache, PriceCache) else PriceCache(cache)
+    offline = _offline_default() if offline is None else offline
+    if start is None or end is None:
+        entries = [store.entry(c) for c in code_list]
+        firsts = [e["first"] for e in entries if e and e.get("first")]
+        lasts = [e["last"] for e in entries if e and e.get("last")]
+        if not firsts:
+            raise ValueError("start/end not given and none of the codes is cached: pass start and end")
+        start = start if start is not None else min(firsts)
+        end = end if end is not None else max(lasts)
+    chain = None if offline else resolve_chain(providers)
+    try:
+        report = ensure_cached(store, code_list, start, end, chain=chain, offline=offline, progress=progress)
+    finally:
+        if chain is not None and not isinstance(providers, ProviderChain):
+            chain.close()
+    frames: dict[str, pd.DataFrame] = {}
+    for code in code_list:
+        try:
+            frames[code] = store.read(code, start, end)
+        except KeyError:
+            continue
+        except CacheCorruptError as exc:  # only reachable offline; already listed as missing
+            if str(exc) not in report.corrupt:
+                report.corrupt.append(str(exc))
+    return frames, report
+
+
+def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: str = "auto",
+               offline: bool | None = None, providers=None, cache: PriceCache | str | Path | None = None,
+               on_missing: str = "warn", progress=None) -> Panel:
+    """Aligned sessions × assets arrays of ``codes`` over ``[start, end]`` (inclusive dates).
+
+    Parameters
+    ----------
+    codes: any spellings (``"300474"``, ``"sz300474"``, ``"0700.HK"``, ``"HSI"``) or one comma-separated string;
+        panel columns follow this order (canonical codes, duplicates dropped).
+    start, end: dates (``"2024-01-02"``, ``datetime.date``, ``Timestamp``). ``None`` = the cached range's
+        earliest first / latest last bar of the codes.
+    calendar: ``"auto"`` (XSHG if all codes are A-share, XHKG if all are HK, else ``"A+H"``), ``"XSHG"``,
+        ``"XHKG"``, ``"A+H"`` (union of both exchanges' sessions) or ``"data"`` (union of the bars' dates).
+        Past a calendar's end (XSHG: 2026-12-31) the data's own dates are used.
+    offline: ``True`` = use the cache only, list missing ranges; ``None`` = ``RATINGBT_OFFLINE`` env (default off).
+    providers: fallback chain — ``None`` (``RATINGBT_PROVIDERS`` or ``local,akshare,yfinance``), a string
+        ``"local,akshare"``, a list of names / provider objects, or a :class:`~engine.data.chain.ProviderChain`.
+    cache: :class:`~engine.data.cache.PriceCache`, a directory, or ``None`` (:func:`engine.paths.cache_dir`).
+    on_missing: ``"warn"`` (default: warn and leave NaN), ``"raise"`` (:class:`MissingDataError` listing every
+        missing range and provider error) or ``"ignore"``. Missing ranges are always in ``Panel.missing``.
+    progress: optional callable ``progress(code)`` called before each code is checked/fetched.
+
+    Returns
+    -------
+    :class:`~engine.data.panel.Panel` — ``close``/``open``/``high``/``low`` adjusted (ratios = total returns),
+    ``raw_close`` traded price (NaN where unknown), ``volume`` in shares, ``tradable`` = bar with volume > 0;
+    CNY for A-shares, HKD for HK stocks, index points for 000300.SH / HSI. NaN = no bar that session.
+    """
+    if on_missing not in ("warn", "raise", "ignore"):
+        raise ValueError(f"on_missing must be 'warn', 'raise' or 'ignore', got {on_missing!r}")
+    if calendar != "auto" and calendar not in CALENDARS:
+        raise ValueError(f"unknown calendar {calendar!r}; allowed: auto, {', '.join(CALENDARS)}")
+    code_list = _unique_codes(codes)
+    frames, report = load_frames(code_list, start, end, offline=offline, providers=providers, cache=cache,
+                                 progress=progress)
+    if report.missing or report.errors:
+        if on_missing == "raise":
+            raise MissingDataError(report.missing, report.errors)
+        if on_missing == "warn":
+            warnings.warn(str(MissingDataError(report.missing, report.errors)), stacklevel=2)
+    cal = calendar_for_codes(code_list) if calendar == "auto" else calendar
+    data_dates = pd.DatetimeIndex([])
+    for df in frames.values():
+        data_dates = data_dates.union(pd.DatetimeIndex(df["date"]))
+    lo = start if start is not None else (data_dates[0] if len(data_dates) else None)
+    hi = end if end is not None else (data_dates[-1] if len(data_dates) else None)
+    if lo is None:
+        sess = pd.DatetimeIndex([])
+    else:
+        sess = calendar_sessions(cal, lo, hi, data_sessions=data_dates)
+    empty = pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "close": pd.Series(dtype="float64")})
+    ordered = {code: frames.get(code, empty) for code in code_list}
+    panel = panel_from_frames(ordered, sessions=sess)
+    panel.missing = tuple(report.missing)
+    _untradable_indexes(panel)
+    return panel
+
+
+def _untradable_indexes(panel: Panel) -> None:
+    """Index columns keep their levels but are never tradable (see :mod:`engine.data.panel`)."""
+    is_index = panel.boards == "index"
+    if is_index.any():
+        panel.tradable[:, is_index] = False
+
+
+def panel_from_long(source: str | Path | pd.DataFrame, codes: Iterable[str] | None = None, start=None, end=None, *,
+                    calendar: str = "data", volume_unit: str = "lots") -> Panel:
+    """Panel straight from a long table (``code, date, open, high, low, close, volume``; the market parquet).
+
+    ``codes``: keep only these (canonical order of first appearance in ``codes``); default all, sorted.
+    ``calendar``: ``"data"`` (union of the file's dates, default), or ``XSHG`` / ``XHKG`` / ``A+H``.
+    ``volume_unit``: ``"lots"`` (×100 → shares; the market file) or ``"shares"``. ``raw_close`` is NaN (the long
+    file has adjusted prices only). Rows are scattered into preallocated arrays: no pivot, no per-symbol frames.
+    """
+    from engine.data.providers.local import LOTS_TO_SHARES, read_long_parquet
+
+    if isinstance(source, pd.DataFrame):
+        df = source
+        if codes is not None:
+            wanted = {normalize_symbol(c) for c in codes}
+            canon = df["code"].astype("str").map(lambda c: normalize_symbol(c))
+            df = df[canon.isin(wanted)].assign(code=canon[canon.isin(wanted)])
+        else:
+            df = df.assign(code=df["code"].astype("str").map(normalize_symbol))
+        if volume_unit == "lots":
+            df = df.assign(volume=df["volume"].astype("float64") * LOTS_TO_SHARES)
+        if start is not None:
+            df = df[df["date"] >= pd.Timestamp(start)]
+        if end is not None:
+            df = df[df["date"] <= pd.Timestamp(end)]
+    else:
+        df = read_long_parquet(Path(source), codes=codes, start=start, end=end, volume_unit=volume_unit)
+    code_values = df["code"].to_numpy(dtype=object)
+    if codes is not None:
+        order = _unique_codes(codes)
+        lookup = {c: i for i, c in enumerate(order)}
+        col_idx = np.fromiter((lookup[c] for c in code_values), dtype=np.int64, count=len(code_values))
+        code_arr = np.array(order, dtype=object)
+    else:
+        col_idx, uniques = pd.factorize(code_values, sort=True)
+        code_arr = np.asarray(uniques, dtype=object)
+    date_values = pd.DatetimeIndex(df["date"]).tz_localize(None).normalize()
+    data_dates = date_values.unique().sort_values()
+    if calendar == "data":
+        sess = data_dates
+    else:
+        sess = calendar_sessions(calendar, start if start is not None else data_dates[0],
+                                 end if end is not None else data_dates[-1], data_sessions=data_dates)
+    sess_i8 = sess.asi8
+    row_idx = np.searchsorted(sess_i8, date_values.asi8)
+    row_idx_clip = np.minimum(row_idx, len(sess_i8) - 1)
+    keep = (row_idx < len(sess_i8)) & (sess_i8[row_idx_clip] == date_values.asi8)
+    n_s, n_a = len(sess_i8), len(code_arr)
+    arrays = {}
+    for name in PANEL_FIELDS:
+        out = np.full((n_s, n_a), np.nan)
+        if name in df.columns:
+            out[row_idx[keep], col_idx[keep]] = df[name].to_numpy(dtype=float)[keep]
+        arrays[name] = out
+    tradable = np.isfinite(arrays["close"]) & (np.nan_to_num(arrays["volume"], nan=0.0) > 0)
+    panel = Panel(sessions=sess.to_numpy(dtype="datetime64[ns]"), codes=code_arr, tradable=tradable, **arrays)
+    _untradable_indexes(panel)
+    return panel

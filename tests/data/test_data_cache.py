@@ -1,0 +1,183 @@
+"""The cache: round trip, validation, corrupt files, manifest repair, missing ranges, incremental and offline fetch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.data.bars import BarsInvalidError
+from engine.data.cache import CacheCorruptError, PriceCache, merge_bars, missing_ranges, union_ranges
+from engine.data.chain import ChainSettings, ProviderChain
+from engine.data.fetch import ensure_cached
+from tests.data.fakes import ScriptedProvider, bars
+
+D = dt.date
+
+
+def test_round_trip_and_manifest(tmp_path):
+    c = PriceCache(tmp_path)
+    df = bars(["2024-01-02", "2024-01-03"], [10.0, 11.0])
+    entry = c.write("300474.SZ", df, covered=[(D(2024, 1, 1), D(2024, 1, 5))], source="local")
+    assert entry["first"] == "2024-01-02" and entry["last"] == "2024-01-03" and entry["rows"] == 2
+    pd.testing.assert_frame_equal(c.read("300474.SZ"), df)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["symbols"]["300474.SZ"]["covered"] == [["2024-01-01", "2024-01-05"]]
+    assert manifest["symbols"]["300474.SZ"]["source"] == "local"
+    assert (tmp_path / "bars" / "300474.SZ.parquet").is_file()
+    assert c.read("300474.SZ", start="2024-01-03")["close"].tolist() == [11.0]
+
+
+@pytest.mark.parametrize("mutate,rule", [
+    (lambda d: d.assign(date=d["date"].iloc[::-1].to_numpy()), "unsorted"),
+    (lambda d: d.assign(date=[d["date"].iloc[0]] * 2), "duplicate_date"),
+    (lambda d: d.assign(close=[10.0, -1.0]), "price"),
+    (lambda d: d.assign(high=[9.0, 11.2]), "high"),
+    (lambda d: d.assign(low=[10.5, 10.8]), "low"),
+])
+def test_write_validates(tmp_path, mutate, rule):
+    df = mutate(bars(["2024-01-02", "2024-01-03"], [10.0, 11.0]))
+    with pytest.raises(BarsInvalidError, match=rule):
+        PriceCache(tmp_path).write("300474.SZ", df, covered=[], source="t")
+    assert not (tmp_path / "bars" / "300474.SZ.parquet").exists()
+
+
+def test_corrupt_file_is_reported_not_used(tmp_path):
+    c = PriceCache(tmp_path)
+    c.write("300474.SZ", bars(["2024-01-02", "2024-01-03"], [10.0, 11.0]), covered=[], source="t")
+    path = tmp_path / "bars" / "300474.SZ.parquet"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # truncated (e.g. disk full)
+    with pytest.raises(CacheCorruptError, match="unreadable parquet"):
+        PriceCache(tmp_path).read("300474.SZ")
+
+
+def test_file_failing_validation_is_corrupt(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    c = PriceCache(tmp_path)
+    c.write("300474.SZ", bars(["2024-01-02", "2024-01-03"], [10.0, 11.0]), covered=[], source="t")
+    path = tmp_path / "bars" / "300474.SZ.parquet"
+    table = pq.read_table(path)
+    df = table.to_pandas()
+    df.loc[1, "low"] = 50.0  # someone edited the file by hand
+    bad = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(table.schema.metadata)
+    pq.write_table(bad, path)
+    with pytest.raises(CacheCorruptError, match="fails validation.*low"):
+        c.read("300474.SZ")
+
+
+def test_corrupt_file_is_quarantined_and_refetched(tmp_path):
+    c = PriceCache(tmp_path)
+    c.write("300474.SZ", bars(["2024-01-02", "2024-01-03"], [10.0, 11.0]), covered=[(D(2024, 1, 2), D(2024, 1, 3))],
+            source="t")
+    (tmp_path / "bars" / "300474.SZ.parquet").write_bytes(b"garbage")
+    fresh = bars(["2024-01-02", "2024-01-03"], [20.0, 21.0], source="akshare")
+    prov = ScriptedProvider("akshare", [fresh])
+    report = ensure_cached(c, ["300474.SZ"], "2024-01-02", "2024-01-03",
+                           chain=ProviderChain([prov], ChainSettings(timeout=0)))
+    assert len(report.corrupt) == 1 and "300474.SZ" in report.corrupt[0]
+    assert prov.calls == [("300474.SZ", D(2024, 1, 2), D(2024, 1, 3))]
+    assert c.read("300474.SZ")["close"].tolist() == [20.0, 21.0]
+    assert list((tmp_path / "bars").glob("300474.SZ.parquet.corrupt-*"))
+
+
+def test_offline_corrupt_file_listed_as_missing(tmp_path):
+    c = PriceCache(tmp_path)
+    c.write("300474.SZ", bars(["2024-01-02"], [10.0]), covered=[(D(2024, 1, 2), D(2024, 1, 2))], source="t")
+    (tmp_path / "bars" / "300474.SZ.parquet").write_bytes(b"garbage")
+    report = ensure_cached(c, ["300474.SZ"], "2024-01-02", "2024-01-02", offline=True)
+    assert [str(m) for m in report.missing] == [
+        "300474.SZ 2024-01-02..2024-01-02 (cache file corrupt: unreadable parquet "
+        + report.missing[0].reason.split("unreadable parquet ", 1)[1] + ")"]
+
+
+def test_manifest_repaired_from_file_metadata(tmp_path):
+    c = PriceCache(tmp_path)
+    c.write("300474.SZ", bars(["2024-01-02"], [10.0]), covered=[(D(2024, 1, 1), D(2024, 1, 2))], source="t")
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.warns(UserWarning, match="rebuilding"):
+        c2 = PriceCache(tmp_path)
+        assert c2.covered("300474.SZ") == [(D(2024, 1, 1), D(2024, 1, 2))]
+    # manifest deleted: entry recovered from the file on demand
+    (tmp_path / "manifest.json").unlink()
+    assert PriceCache(tmp_path).entry("300474.SZ")["rows"] == 1
+
+
+def test_missing_and_union_ranges():
+    cov = [(D(2024, 1, 1), D(2024, 1, 10)), (D(2024, 1, 11), D(2024, 1, 20)), (D(2024, 2, 1), D(2024, 2, 5))]
+    assert union_ranges(cov) == [(D(2024, 1, 1), D(2024, 1, 20)), (D(2024, 2, 1), D(2024, 2, 5))]
+    assert missing_ranges(cov, D(2023, 12, 30), D(2024, 2, 10)) == [
+        (D(2023, 12, 30), D(2023, 12, 31)), (D(2024, 1, 21), D(2024, 1, 31)), (D(2024, 2, 6), D(2024, 2, 10))]
+    assert missing_ranges(cov, D(2024, 1, 3), D(2024, 1, 15)) == []
+    assert missing_ranges([], D(2024, 1, 3), D(2024, 1, 4)) == [(D(2024, 1, 3), D(2024, 1, 4))]
+
+
+def test_merge_rebases_new_segment_on_shared_date():
+    old = bars(["2024-01-02", "2024-01-03"], [10.0, 11.0])
+    # new source on another basis (×2) with one shared date: returns must be continuous
+    new = bars(["2024-01-03", "2024-01-04"], [22.0, 24.2], source="new")
+    merged, factor = merge_bars(old, new)
+    assert factor == pytest.approx(0.5)
+    assert merged["close"].tolist() == pytest.approx([10.0, 11.0, 12.1])
+    assert merged["source"].tolist() == ["test", "test", "new"]
+    # return over the seam equals the new source's own return 24.2/22 - 1 = 10 %
+    assert merged["close"].iloc[2] / merged["close"].iloc[1] - 1 == pytest.approx(0.1)
+    _, none = merge_bars(old, bars(["2024-02-01"], [5.0]))
+    assert none is None
+
+
+def test_incremental_fetch_asks_only_missing_range_with_one_overlap_bar(tmp_path):
+    c = PriceCache(tmp_path)
+    first = bars(["2024-03-01", "2024-03-04", "2024-03-05"], [10.0, 10.5, 10.4], source="akshare")
+    later = bars(["2024-03-05", "2024-03-06", "2024-03-07", "2024-03-08"], [20.8, 21.0, 20.0, 20.6],
+                 source="akshare")
+    prov = ScriptedProvider("akshare", [first, later])
+    ch = ProviderChain([prov], ChainSettings(timeout=0))
+    ensure_cached(c, ["300474.SZ"], "2024-03-01", "2024-03-05", chain=ch)
+    report = ensure_cached(c, ["300474.SZ"], "2024-03-01", "2024-03-08", chain=ch)
+    # second call asked only 03-06..03-08, widened to the last cached bar (03-05) to rebase
+    assert prov.calls == [("300474.SZ", D(2024, 3, 1), D(2024, 3, 5)), ("300474.SZ", D(2024, 3, 5), D(2024, 3, 8))]
+    assert report.fetched == {"300474.SZ": 4} and report.missing == []
+    got = c.read("300474.SZ")
+    assert got["close"].tolist() == pytest.approx([10.0, 10.5, 10.4, 10.5, 10.0, 10.3])
+    # third call: nothing missing → no provider call
+    ensure_cached(c, ["300474.SZ"], "2024-03-02", "2024-03-08", chain=ch)
+    assert len(prov.calls) == 2
+
+
+def test_provider_answer_short_of_range_leaves_tail_missing(tmp_path):
+    c = PriceCache(tmp_path)
+    prov = ScriptedProvider("akshare", [bars(["2024-03-01", "2024-03-04"], [10.0, 10.5])])
+    report = ensure_cached(c, ["300474.SZ"], "2024-03-01", "2024-03-08",
+                           chain=ProviderChain([prov], ChainSettings(timeout=0)))
+    assert [(m.start, m.end) for m in report.missing] == [(D(2024, 3, 5), D(2024, 3, 8))]
+    assert c.missing("300474.SZ", "2024-03-01", "2024-03-08") == [(D(2024, 3, 5), D(2024, 3, 8))]
+
+
+def test_offline_lists_exactly_what_is_missing(tmp_path):
+    c = PriceCache(tmp_path)
+    c.write("300474.SZ", bars(["2024-03-04", "2024-03-05"], [10.0, 10.5]),
+            covered=[(D(2024, 3, 4), D(2024, 3, 5))], source="local")
+    report = ensure_cached(c, ["300474.SZ", "600519.SH"], "2024-03-02", "2024-03-08", offline=True)
+    # 03-02/03-03 is a weekend: no session, so not missing; ranges are trimmed to their first/last session
+    assert [str(m) for m in report.missing] == [
+        "300474.SZ 2024-03-06..2024-03-08 (outside the cached range)",
+        "600519.SH 2024-03-04..2024-03-08 (not cached)",
+    ]
+    assert report.fetched == {}
+
+
+def test_all_providers_fail_is_reported_with_range(tmp_path):
+    from engine.data.providers import EmptyResult
+
+    prov = ScriptedProvider("yfinance", [EmptyResult("yfinance returned an empty frame for 0700.HK")])
+    report = ensure_cached(PriceCache(tmp_path), ["00700.HK"], "2024-03-01", "2024-03-08",
+                           chain=ProviderChain([prov], ChainSettings(timeout=0, retries=0)))
+    assert "00700.HK" in report.errors[0] and "2024-03-01..2024-03-08" in report.errors[0]
+    assert "yfinance" in report.errors[0]
+    assert [str(m) for m in report.missing] == ["00700.HK 2024-03-01..2024-03-08 (all providers failed)"]

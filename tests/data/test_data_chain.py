@@ -1,0 +1,136 @@
+"""The fallback chain: timeouts, retries with back-off, rate limits, permanent errors and the final error."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from engine.data.chain import AllProvidersFailed, ChainSettings, ProviderChain, RateLimiter
+from engine.data.providers import EmptyResult, NotSupported, SchemaChanged
+from engine.data.providers.akshare import AkshareProvider
+from engine.data.providers.yfinance import YfinanceProvider
+from tests.data.fakes import FakeAkshare, FakeYfinance, ScriptedProvider, bars
+
+START, END = dt.date(2024, 3, 1), dt.date(2024, 3, 12)
+GOOD = bars(["2024-03-01", "2024-03-04"], [10.0, 10.5], source="x")
+
+
+def chain(providers, **kw):
+    sleeps: list[float] = []
+    settings = ChainSettings(timeout=kw.pop("timeout", 2.0), retries=kw.pop("retries", 2),
+                             backoff=kw.pop("backoff", 1.0), max_backoff=kw.pop("max_backoff", 30.0),
+                             min_interval=kw.pop("min_interval", {}))
+    c = ProviderChain(providers, settings, sleep=sleeps.append)
+    return c, sleeps
+
+
+def test_fail_then_succeed_retries_with_exponential_backoff():
+    p = ScriptedProvider("akshare", [ConnectionError("reset"), ConnectionError("reset"), GOOD])
+    c, sleeps = chain([p], retries=3, backoff=1.5)
+    df, name = c.fetch("300474.SZ", START, END)
+    assert name == "akshare" and len(df) == 2 and len(p.calls) == 3
+    assert sleeps == [1.5, 3.0]  # backoff * 2**k before retry k+1
+
+
+def test_backoff_is_capped():
+    p = ScriptedProvider("a", [ConnectionError("x")] * 5 + [GOOD])
+    c, sleeps = chain([p], retries=5, backoff=1.0, max_backoff=3.0)
+    c.fetch("300474.SZ", START, END)
+    assert sleeps == [1.0, 2.0, 3.0, 3.0, 3.0]
+
+
+def test_timeout_then_fallback_to_next_provider():
+    slow = ScriptedProvider("akshare", [("sleep", 1.0, GOOD)])
+    fast = ScriptedProvider("yfinance", [GOOD])
+    c, _ = chain([slow, fast], timeout=0.05, retries=1)
+    df, name = c.fetch("300474.SZ", START, END)
+    assert name == "yfinance"
+    assert [a.provider for a in c.attempts] == ["akshare", "akshare", "yfinance"]
+    assert "ProviderTimeout" in c.attempts[0].error and "0.05 s" in c.attempts[0].error
+    c.close()
+
+
+def test_permanent_errors_are_not_retried():
+    schema = ScriptedProvider("akshare", [SchemaChanged("no column for close")])
+    missing = ScriptedProvider("local", [NotSupported("no file")])
+    ok = ScriptedProvider("yfinance", [GOOD])
+    c, sleeps = chain([missing, schema, ok], retries=3)
+    _, name = c.fetch("300474.SZ", START, END)
+    assert name == "yfinance" and len(schema.calls) == 1 and len(missing.calls) == 1 and sleeps == []
+
+
+def test_package_parse_errors_are_not_retried_but_network_errors_are():
+    parse = ScriptedProvider("akshare", [TypeError("'NoneType' object is not subscriptable")])
+    net = ScriptedProvider("yfinance", [OSError("Connection refused"), GOOD])
+    c, _ = chain([parse, net], retries=2)
+    _, name = c.fetch("300474.SZ", START, END)
+    assert name == "yfinance" and len(parse.calls) == 1 and len(net.calls) == 2
+
+
+def test_all_fail_error_names_providers_symbol_and_range():
+    a = ScriptedProvider("akshare", [EmptyResult("akshare returned an empty frame")])
+    y = ScriptedProvider("yfinance", [EmptyResult("yfinance returned only NaN prices for 300474.SZ")])
+    c, sleeps = chain([a, y], retries=1)
+    with pytest.raises(AllProvidersFailed) as info:
+        c.fetch("300474.SZ", START, END)
+    msg = str(info.value)
+    assert "300474.SZ" in msg and "2024-03-01..2024-03-12" in msg
+    assert "akshare (2 attempts)" in msg and "yfinance (2 attempts)" in msg and "only NaN" in msg
+    assert len(sleeps) == 2
+
+
+def test_invalid_provider_data_is_rejected_and_next_provider_used():
+    broken = GOOD.copy()
+    broken.loc[1, "high"] = 1.0  # high below close
+    bad = ScriptedProvider("akshare", [broken])
+    ok = ScriptedProvider("yfinance", [GOOD])
+    c, _ = chain([bad, ok])
+    _, name = c.fetch("300474.SZ", START, END)
+    assert name == "yfinance" and "high" in c.attempts[0].error and len(bad.calls) == 1
+
+
+def test_fallback_with_real_provider_classes_over_fakes():
+    """akshare fails (empty), yfinance answers an all-NaN frame (silent failure), then a good akshare later."""
+    ak_bad = AkshareProvider(module=FakeAkshare(empty=True))
+    yf_nan = YfinanceProvider(module=FakeYfinance("nan"))
+    c, _ = chain([ak_bad, yf_nan], retries=0)
+    with pytest.raises(AllProvidersFailed, match=r"akshare .*empty.*yfinance .*only NaN"):
+        c.fetch("600519.SH", START, END)
+    ak_flaky = AkshareProvider(module=FakeAkshare(fail_times=1))
+    c2, sleeps = chain([ak_flaky, YfinanceProvider(module=FakeYfinance())], retries=2)
+    df, name = c2.fetch("600519.SH", START, END)
+    assert name == "akshare" and len(df) == 8 and sleeps == [1.0]
+
+
+def test_rate_limiter_enforces_min_interval_per_provider():
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(s):
+        slept.append(s)
+        now[0] += s
+
+    rl = RateLimiter({"akshare": 2.0}, clock=lambda: now[0], sleep=sleep)
+    rl.wait("akshare")
+    now[0] += 0.5
+    rl.wait("akshare")  # 0.5 s after the first: must wait 1.5 s more
+    rl.wait("yfinance")  # other providers are not limited
+    rl.wait("yfinance")
+    assert slept == [pytest.approx(1.5)]
+
+
+def test_chain_rate_limit_between_symbols():
+    p = ScriptedProvider("akshare", [GOOD])
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(s):
+        slept.append(s)
+        now[0] += s
+
+    c = ProviderChain([p], ChainSettings(timeout=0, min_interval={"akshare": 1.0}), sleep=sleep,
+                      clock=lambda: now[0])
+    for code in ("300474.SZ", "600519.SH", "000001.SZ"):
+        c.fetch(code, START, END)
+    assert slept == [1.0, 1.0]
