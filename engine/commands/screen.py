@@ -45,14 +45,15 @@ def read_signals(path: Path) -> pd.DataFrame:
 
 
 def _signals_from_reports(paths: list[Path]) -> pd.DataFrame:
-    """Ingest report files into signals with the ingest stage."""
-    try:  # TODO(ingest branch): confirm the entry point's name once engine.signals.ingest is merged into main
-        from engine.signals.ingest import ingest_paths  # type: ignore[import-not-found]
-    except ImportError:
-        raise ValueError("--reports needs the ingest stage (engine.signals.ingest), which is not installed in this "
-                         "build; run `ratingbt ingest PATH -o signals.csv` and pass --signals signals.csv") from None
+    """Ingest report files/folders into signals with the ingest stage; per-file problems go to stderr."""
+    from engine.signals.ingest import ingest_paths
+
     result = ingest_paths(paths)
-    return coerce_signals(result[0] if isinstance(result, tuple) else result)
+    for file in result.files:
+        for message in file.messages:
+            if message.level == "error":
+                typer.echo(f"ratingbt screen: {message.text}", err=True)
+    return coerce_signals(result.signals)
 
 
 def _codes_for(signals: pd.DataFrame) -> list[str]:
@@ -78,27 +79,6 @@ def _default_benchmark(code: str) -> str:
         return ""
 
 
-def _panel_from_price_dir(codes: list[str], prices_dir: Path) -> Panel:
-    """Fallback until the data layer is merged: per-symbol CSVs named like ``SH688981.csv`` / ``HKHSI.csv``."""
-    from engine.data.panel import panel_from_frames
-
-    frames = {}
-    for code in codes:
-        if code == "HSI":
-            name = "HKHSI.csv"
-        elif code.endswith(".HK"):
-            name = f"HK{code[:5]}.csv"
-        else:
-            name = f"{code[-2:]}{code[:6]}.csv"
-        path = prices_dir / name
-        if path.exists():
-            frame = pd.read_csv(path, parse_dates=["date"])
-            if "raw_close" not in frame.columns:
-                frame["raw_close"] = frame["close"]
-            frames[code] = frame
-    return panel_from_frames(frames)
-
-
 def load_screen_panel(signals: pd.DataFrame, as_of: pd.Timestamp | None, *, offline: bool | None = None,
                       providers: str | None = None) -> Panel:
     """Prices of the rated picks and their benchmarks from the earliest report date (minus a lookback) to ``as_of``
@@ -110,12 +90,8 @@ def load_screen_panel(signals: pd.DataFrame, as_of: pd.Timestamp | None, *, offl
         raise ValueError("the signals hold no rated stock with a code and a report date")
     start = (rated["report_date"].min() - pd.Timedelta(days=BASE_LOOKBACK_DAYS)).date()
     end = (as_of or pd.Timestamp.today().normalize()).date()
-    try:
-        from engine.data.load import load_panel
-    except ImportError:  # TODO(data branch): drop this fallback once engine.data.load is merged into main
-        from engine.paths import shared_dir
+    from engine.data.load import load_panel
 
-        return _panel_from_price_dir(codes, shared_dir() / "data" / "prices")
     return load_panel(codes, start, end, offline=offline, providers=providers, on_missing="ignore")
 
 

@@ -83,3 +83,17 @@ def test_cli_bad_input_messages(tmp_path, signals_csv):
     broken.write_text("code,broker\n600000.SH,x\n", encoding="utf-8")
     result = _screen("--signals", str(broken))
     assert result.exit_code == 2 and "broken.csv: signals table is missing columns" in result.output
+
+
+def test_cli_reports_ingests_the_real_seeds(shared, tmp_path):
+    """--reports runs the ingest stage on ../shared/seeds; 002's seven rated picks are live on 2026-02-27."""
+    out = tmp_path / "seeds.csv"
+    result = _screen("--reports", str(shared / "seeds"), "--as-of", "2026-02-27", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert sorted(table["code"]) == sorted(c for c, _, _ in SEED_002)
+    assert set(table["broker"]) == {"民生证券"} and set(table["report_date"]) == {"2025-05-07"}
+    later = _screen("--reports", str(shared / "seeds"), "--as-of", "2026-06-30", "-o", str(out))
+    assert later.exit_code == 0, later.output
+    table = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(table["code"]) == ["06082.HK"] and list(table["note"]) == ["no price data"]
