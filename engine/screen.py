@@ -84,16 +84,12 @@ def horizon_end_date(report_date: pd.Timestamp, horizon: str | float | int) -> p
 
 @lru_cache(maxsize=4)
 def _calendar_sessions(market: str) -> tuple[pd.DatetimeIndex, pd.Timestamp]:
-    """Exchange sessions (XSHG for A-shares, XHKG for HK) and the calendar's last session."""
-    import warnings
+    """Exchange sessions (XSHG for A-shares, XHKG for HK) from 2005 to the calendar's end, and its last session
+    (:func:`engine.data.calendars.sessions`; nothing past the calendar's holiday data)."""
+    from engine.data.calendars import sessions
 
-    import exchange_calendars as xcals
-
-    with warnings.catch_warnings():  # exchange_calendars 4.13 trips a pandas 3.1 deprecation on construction
-        warnings.simplefilter("ignore")
-        cal = xcals.get_calendar("XHKG" if market == "HK" else "XSHG")
-    sessions = pd.DatetimeIndex(cal.sessions).tz_localize(None)
-    return sessions, sessions[-1]
+    grid = sessions("XHKG" if market == "HK" else "XSHG", "2005-01-03", pd.Timestamp.today() + pd.DateOffset(years=5))
+    return grid, grid[-1]
 
 
 def count_sessions(market: str, after: pd.Series | pd.DatetimeIndex, through: pd.Series | pd.DatetimeIndex

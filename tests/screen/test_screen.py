@@ -201,3 +201,13 @@ def test_vectorised_screen_equals_pandas_reference_on_random_panel():
         stock, excess, note = _pandas_reference(close, row["code"], "000300.SH", d, as_of)
         assert row["note"] == note
         np.testing.assert_allclose([row["stock_return"], row["excess_return"]], [stock, excess], atol=1e-12)
+
+
+def test_count_sessions_inside_and_past_the_calendar():
+    from engine.screen import count_sessions
+
+    after = pd.Series(pd.to_datetime(["2025-09-30", "2026-12-30", None, "2026-03-02"]))
+    through = pd.Series(pd.to_datetime(["2025-10-09", "2027-01-08", "2026-01-01", "2026-03-02"]))
+    # XSHG: National Day week 2025-10-01..08 is closed → only 2025-10-09 in (09-30, 10-09].
+    # Past XSHG's last session 2026-12-31: 12-31 (1 session) + weekdays 2027-01-01, 04..08 (6) = 7 (estimate).
+    assert count_sessions("A", after, through).tolist() == [1, 7, 0, 0]
