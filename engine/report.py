@@ -280,12 +280,15 @@ def _screen_html(screen: pd.DataFrame | None) -> str:
 
 
 def _scorecard_html(scorecard: pd.DataFrame | None) -> str:
-    """The scorecard; with a ``group_by`` column, one table per grouping (broker first)."""
+    """The scorecard; with a ``group_by`` column, one table per grouping (broker, rating, action, market, analyst,
+    all, then any other)."""
     if _is_empty(scorecard):
         return _no_data("no scorecard")
     if "group_by" not in scorecard.columns:
         return _generic_table(scorecard)
-    order = sorted(pd.unique(scorecard["group_by"].astype(str)), key=lambda g: (g != "broker", g))
+    preferred = ["broker", "rating", "action", "market", "analyst", "all"]
+    order = sorted(pd.unique(scorecard["group_by"].astype(str)),
+                   key=lambda g: (preferred.index(g) if g in preferred else len(preferred), g))
     parts = []
     for group_by in order:
         part = scorecard[scorecard["group_by"].astype(str) == group_by].drop(columns="group_by")
