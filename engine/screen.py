@@ -8,7 +8,8 @@ One public function, :func:`screen_signals`, turns a signals table (:mod:`engine
    any price in the panel.
 2. Horizon end (:func:`horizon_end_date`): ``report_date`` + ``horizon_months`` calendar months; a range such as
    ``"6-12"`` uses its *long* end, so a pick counts as live until its latest possible end. A rating is live when
-   ``as_of <= horizon_end``.
+   ``as_of <= horizon_end``. No horizon → :data:`DEFAULT_HORIZON_MONTHS` with a note; an unreadable one → listed
+   with an empty ``horizon_end`` and a note quoting it.
 3. Supersession: per (broker, code), the newest rating published by ``as_of`` is current; older ones are marked
    ``superseded`` and dropped unless ``include_superseded``.
 4. Coverage: ``n_brokers`` = brokers with a current live rating on the code; ``consensus_level`` = mean of their
@@ -60,6 +61,9 @@ SCREEN_COLUMNS: list[str] = [
     "stock_return", "benchmark_return", "excess_return", "status", "excess_needed",
     "target_price", "upside_left", "n_brokers", "consensus_level", "superseded", "note", "signal_id",
 ]
+
+#: Horizon used when a rating carries none (the scoring stage's ``ScoreConfig.default_horizon_months``).
+DEFAULT_HORIZON_MONTHS = 12
 
 _HORIZON_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:[-~～–—至到]\s*(\d+(?:\.\d+)?))?\s*$")
 
@@ -255,8 +259,7 @@ def screen_signals(
     the last session with any price (:func:`last_price_date`). ``brokers`` / ``markets`` filter the rows shown
     (``markets`` in ``{"A", "HK"}``); coverage and consensus are computed before filtering. ``sort``: a column of
     the screen table (default: newest report first, then broker and code). Raises ``ValueError`` naming an unknown
-    sort column or a bad horizon
-    (with its ``signal_id``). See the module docstring for the steps and conventions.
+    sort column. See the module docstring for the steps and conventions.
     """
     if sort is not None and sort not in SCREEN_COLUMNS:
         raise ValueError(f"unknown sort column {sort!r}; choose one of: {', '.join(SCREEN_COLUMNS)}")
@@ -273,21 +276,29 @@ def screen_signals(
     if sig.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SCREEN_COLUMNS})
 
-    # 2. horizon end = report date + long-end months (one DateOffset per distinct horizon)
+    # 2. horizon end = report date + long-end months (one DateOffset per distinct horizon). An empty horizon uses
+    #    the scoring stage's default (12 months) and says so; an unreadable one keeps the pick listed (never
+    #    dropped) with no horizon end and a note naming the text.
     sig["horizon_end"] = pd.NaT
+    sig["horizon_note"] = ""
     for horizon, rows in sig.groupby("horizon_months", sort=False).groups.items():
-        try:
-            months = horizon_long_months(horizon)
-        except ValueError as exc:
-            first = sig.loc[rows[0], "signal_id"] or "?"
-            raise ValueError(f"signal {first}: {exc}") from None
+        text = str(horizon).strip()
+        if not text:
+            months = DEFAULT_HORIZON_MONTHS
+            sig.loc[rows, "horizon_note"] = f"horizon unknown: {months} months assumed"
+        else:
+            try:
+                months = horizon_long_months(text)
+            except ValueError:
+                sig.loc[rows, "horizon_note"] = f"horizon {text!r} not understood"
+                continue
         sig.loc[rows, "horizon_end"] = sig.loc[rows, "report_date"] + pd.DateOffset(months=months)
     sig["horizon_end"] = pd.to_datetime(sig["horizon_end"])
 
     # 3. newest rating per (broker, code) published by as_of is current; the rest are superseded.
     newest = sig.groupby(["broker", "code"], sort=False)["report_date"].transform("max")
     sig["superseded"] = sig["report_date"] < newest
-    sig = sig[sig["horizon_end"] >= as_of_ts]
+    sig = sig[sig["horizon_end"].isna() | (sig["horizon_end"] >= as_of_ts)]
 
     # 4. coverage and consensus over current live ratings (before the display filters)
     current = sig[~sig["superseded"]]
@@ -329,8 +340,10 @@ def screen_signals(
     status, needed = band_status_arrays(got["excess_return"], sig["band_low"].to_numpy(float),
                                         sig["band_high"].to_numpy(float))
     stale = ok & (price_date < as_of_ts)
-    note = np.where(~ok, "no price data",
-                    np.where(stale, "stale (last price " + price_date.strftime("%Y-%m-%d").fillna("") + ")", ""))
+    price_note = np.where(~ok, "no price data",
+                          np.where(stale, "stale (last price " + price_date.strftime("%Y-%m-%d").fillna("") + ")", ""))
+    note = np.array(["; ".join(part for part in pair if part)
+                     for pair in zip(price_note, sig["horizon_note"].to_numpy(object))], dtype=object)
     target = sig["target_price"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         upside = target / price_now - 1.0

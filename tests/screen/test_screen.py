@@ -146,10 +146,19 @@ def test_horizon_parsing_and_band_status():
     assert band_status(np.nan, 0.1, 0.2)[0] == ""
 
 
-def test_bad_horizon_names_signal():
-    signals = coerce_signals(pd.DataFrame([_toy_signals(signal_id="x9", horizon_months="long")]))
-    with pytest.raises(ValueError, match="signal x9: horizon_months 'long'"):
-        screen_signals(signals, _toy_panel(), as_of="2025-01-08")
+def test_missing_or_bad_horizon_is_listed_with_a_note():
+    signals = coerce_signals(pd.DataFrame([
+        _toy_signals(signal_id="x9", horizon_months="long"),
+        _toy_signals(signal_id="x0", broker="乙证券", horizon_months=""),
+        _toy_signals(signal_id="ok", broker="丙证券"),
+    ]))
+    table = screen_signals(signals, _toy_panel(), as_of="2025-01-08").set_index("signal_id")
+    assert table.loc["x9", "note"] == "horizon 'long' not understood" and pd.isna(table.loc["x9", "horizon_end"])
+    assert table.loc["x0", "note"] == "horizon unknown: 12 months assumed"
+    assert table.loc["x0", "horizon_end"] == pd.Timestamp("2026-01-02")
+    assert table.loc["ok", "note"] == ""
+    # the prices are still read for all three (same pick, same numbers)
+    assert table["excess_return"].nunique() == 1
 
 
 def _pandas_reference(close: pd.DataFrame, code: str, bench: str, report_date, as_of) -> tuple[float, float, str]:
