@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -80,7 +81,7 @@ def _default_benchmark(code: str) -> str:
 
 
 def load_screen_panel(signals: pd.DataFrame, as_of: pd.Timestamp | None, *, offline: bool | None = None,
-                      providers: str | None = None) -> Panel:
+                      providers: str | None = None, progress: Callable[[str], None] | None = None) -> Panel:
     """Prices of the rated picks and their benchmarks from the earliest report date (minus a lookback) to ``as_of``
     (today when None), through :func:`engine.data.load.load_panel` (cache, local files, providers); codes
     without prices stay in the panel as NaN and are screened as "no price data"."""
@@ -92,7 +93,8 @@ def load_screen_panel(signals: pd.DataFrame, as_of: pd.Timestamp | None, *, offl
     end = (as_of or pd.Timestamp.today().normalize()).date()
     from engine.data.load import load_panel
 
-    return load_panel(codes, start, end, offline=offline, providers=providers, on_missing="ignore")
+    return load_panel(codes, start, end, offline=offline, providers=providers, on_missing="ignore",
+                      progress=progress)
 
 
 def write_screen(table: pd.DataFrame, path: Path) -> Path:
@@ -172,7 +174,12 @@ def screen(
         markets = [m.strip().upper() for m in market] if market else None
         if markets and not set(markets) <= {"A", "HK"}:
             raise ValueError(f"--market: {', '.join(markets)} not allowed; use A or HK")
-        panel = load_screen_panel(table_in, as_of_ts, offline=offline or None, providers=providers)
+        n_codes = len(_codes_for(table_in[table_in["kind"] == "rating"]))
+        with Progress(TextColumn("prices"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                      console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("", total=n_codes)
+            panel = load_screen_panel(table_in, as_of_ts, offline=offline or None, providers=providers,
+                                      progress=lambda code: bar.update(task, advance=1, description=code))
         table = screen_signals(table_in, panel, as_of=as_of_ts, include_superseded=show_all, brokers=broker,
                                markets=markets, sort=sort_col, descending=descending)
     except (ValueError, KeyError) as exc:
