@@ -57,7 +57,7 @@ __all__ = ["write_report", "write_run_report", "render_report", "format_value", 
 MAX_TABLE_ROWS = 1000
 
 _PERCENT_HINTS = ("return", "excess", "upside", "band_low", "band_high", "rate", "drawdown", "volatility",
-                  "cagr", "ci_low", "ci_high", "weight", "alpha")
+                  "cagr", "ci_low", "ci_high", "weight", "share_", "turnover")
 _PRICE_HINTS = ("price", "close", "equity", "cash", "value", "fees", "cost", "pnl", "benchmark")
 _INT_HINTS = ("count", "sessions", "n_", "size", "shares", "trades")
 
@@ -99,6 +99,8 @@ def format_value(column: str, value: Any) -> str:
             return "∞" if number > 0 else "-∞"
         if "[%]" in name:
             return f"{number:,.2f}%"
+        if "stat" in name or name.startswith(("ic_", "sharpe", "sortino", "calmar")) or name == "ic":
+            return f"{number:,.2f}"  # t-statistics, information coefficients and ratios: plain numbers
         if any(h in name for h in _PERCENT_HINTS):
             signed = "return" in name or "upside" in name or name.endswith("excess")
             return f"{number:+.2%}" if signed else f"{number:.2%}"

@@ -81,6 +81,7 @@ def test_every_section_tolerates_missing_inputs(tmp_path):
 def test_format_value_units():
     assert format_value("excess_return", 0.0413) == "+4.13%"
     assert format_value("hit_rate", 1 / 3) == "33.33%"
+    assert format_value("direction_hit_rate", 0.5) == "50.00%" and format_value("median_days_to_touch", 12.0) == "12"
     assert format_value("band_low", 0.15) == "15.00%"
     assert format_value("Total Return [%]", 12.5) == "12.50%"
     assert format_value("price_now", 1234.5) == "1,234.50"
@@ -89,6 +90,10 @@ def test_format_value_units():
     assert format_value("complete", True) == "yes"
     assert format_value("upside_left", np.nan) == "" and format_value("x", None) == ""
     assert format_value("name", EVIL) == EVIL  # escaping is the HTML layer's job
+    # the scoring stage's scorecard columns
+    assert format_value("excess_t_stat", 2.345) == "2.35" and format_value("ic_spearman", 0.1234) == "0.12"
+    assert format_value("share_bullish", 0.85) == "85.00%" and format_value("best_excess", -0.02) == "-2.00%"
+    assert format_value("sharpe_ratio", 1.234) == "1.23" and format_value("n_signals", 7) == "7"
 
 
 def test_screen_display_table(tables):
