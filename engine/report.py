@@ -57,7 +57,8 @@ __all__ = ["write_report", "write_run_report", "render_report", "format_value", 
 MAX_TABLE_ROWS = 1000
 
 _PERCENT_HINTS = ("return", "excess", "upside", "band_low", "band_high", "rate", "drawdown", "volatility",
-                  "cagr", "ci_low", "ci_high", "weight", "share_", "turnover")
+                  "cagr", "ci_low", "ci_high", "weight", "share_", "turnover", "alpha", "fraction",
+                  "tracking_error")
 _PRICE_HINTS = ("price", "close", "equity", "cash", "value", "fees", "cost", "pnl", "benchmark")
 _INT_HINTS = ("count", "sessions", "n_", "size", "shares", "trades")
 

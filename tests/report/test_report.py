@@ -94,6 +94,9 @@ def test_format_value_units():
     assert format_value("excess_t_stat", 2.345) == "2.35" and format_value("ic_spearman", 0.1234) == "0.12"
     assert format_value("share_bullish", 0.85) == "85.00%" and format_value("best_excess", -0.02) == "-2.00%"
     assert format_value("sharpe_ratio", 1.234) == "1.23" and format_value("n_signals", 7) == "7"
+    # the backtest's stats.json keys
+    assert format_value("alpha", 0.031) == "3.10%" and format_value("costs_paid_fraction", 0.0012) == "0.12%"
+    assert format_value("costs_paid", 1234.5) == "1,234.50" and format_value("beta", 0.9123) == "0.912"
 
 
 def test_screen_display_table(tables):
