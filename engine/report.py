@@ -35,6 +35,9 @@ Inputs (pandas DataFrames unless said otherwise; extra columns are shown as they
     the screen table of :func:`engine.screen.screen_signals` (:data:`engine.screen.SCREEN_COLUMNS`).
 ``config``
     the resolved run config as a mapping (shown as JSON).
+``sweep``
+    optional: one row per backtest variant (its parameters and statistics, the backtest's ``sweep.csv``); the
+    section appears only when given.
 """
 
 from __future__ import annotations
@@ -383,6 +386,7 @@ def render_report(
     event_study: pd.DataFrame | None = None,
     screen: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
+    sweep: pd.DataFrame | None = None,
     generated_at: dt.datetime | None = None,
 ) -> str:
     """The report as one HTML string (see :func:`write_report` and the module docstring for the inputs)."""
@@ -405,6 +409,7 @@ def render_report(
          charts.embed(plots.excess_distribution_figure(scores), "no scored signals")),
         ("events", "Event study", _event_study_html(event_study, charts)),
         ("trades", "Trades", _no_data("no trades") if _is_empty(trades) else _generic_table(trades)),
+        *([("sweep", "Parameter sweep", _generic_table(sweep))] if not _is_empty(sweep) else []),
         ("config", "Run config", _config_html(config)),
     ]
     nav = "".join(f'<a href="#{key}">{html.escape(name)}</a>' for key, name, _ in sections)
@@ -457,6 +462,7 @@ def write_report(
     event_study: pd.DataFrame | None = None,
     screen: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
+    sweep: pd.DataFrame | None = None,
 ) -> Path:
     """Write the self-contained HTML report to ``path`` (parents created) and return the path.
 
@@ -467,7 +473,7 @@ def write_report(
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     text = render_report(title=title, run_name=run_name, equity=equity, trades=trades, stats=stats, scores=scores,
-                         scorecard=scorecard, event_study=event_study, screen=screen, config=config)
+                         scorecard=scorecard, event_study=event_study, screen=screen, config=config, sweep=sweep)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)
@@ -478,7 +484,7 @@ def write_report(
 #: Files :func:`write_run_report` reads from a run directory (each optional), by ``write_report`` argument.
 RUN_FILES = {
     "equity": "equity.csv", "trades": "trades.csv", "stats": "stats.json", "scores": "scores.csv",
-    "scorecard": "scorecard.csv", "event_study": "event_study.csv", "screen": "screen.csv",
+    "scorecard": "scorecard.csv", "event_study": "event_study.csv", "screen": "screen.csv", "sweep": "sweep.csv",
 }
 _RUN_DATE_COLUMNS = ("date", "report_date", "price_date", "horizon_end", "base_date", "end_date", "horizon_end_date")
 

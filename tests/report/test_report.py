@@ -192,12 +192,14 @@ def test_write_run_report_reads_the_run_directory(tables, tmp_path):
     tables["event_study"].to_csv(run / "event_study.csv", index=False)
     write_screen(tables["screen"], run / "screen.csv")
     (run / "config.yaml").write_text(f"name: '{EVIL}'\nreports: [../shared/seeds]\n", encoding="utf-8")
+    pd.DataFrame({"top_n": [5, 10], "total_return": [0.12, 0.08]}).to_csv(run / "sweep.csv", index=False)
     path = write_run_report(run, title="Seeds")
     text = path.read_text(encoding="utf-8")
     assert path == run / "report.html"
     assert "no data (" not in text  # every section found its file
     assert text.count('data-chart="') == 7
     assert "2025-05-07*" in text and "[15%, open)" in text  # the screen CSV read back with its dates and bands
+    assert '<section id="sweep">' in text and "+12.00%" in text
     assert EVIL not in text and "seeds</b>" in text
     with pytest.raises(TypeError, match="unknown table"):
         write_run_report(run, equitty=None)
