@@ -272,7 +272,7 @@ def _stats_html(stats: Mapping[str, Any] | None) -> str:
     return f'<div class="stats">{"".join(items)}</div>'
 
 
-def _screen_html(screen: pd.DataFrame | None) -> str:
+def _screen_html(screen: pd.DataFrame | None, charts: "_Charts") -> str:
     if _is_empty(screen):
         return _no_data("no live picks")
     display = screen_display_table(screen.head(MAX_TABLE_ROWS))
@@ -282,6 +282,7 @@ def _screen_html(screen: pd.DataFrame | None) -> str:
                "excess_return", "excess_needed", "target_price", "upside_left", "n_brokers", "consensus_level"}
     return (f'<p class="muted">{len(screen):,d} live picks ({summary}). Band status compares the excess return so '
             f'far with the rating\'s own band; * = publication date inferred.</p>'
+            + charts.embed(plots.screen_figure(screen), "no live pick has prices")
             + _table_html(display, dict(SCREEN_DISPLAY), total=len(screen), numeric=numeric))
 
 
@@ -403,7 +404,7 @@ def render_report(
          + charts.embed(plots.drawdown_figure(equity), "no equity curve")
          + "</div>"
          + charts.embed(plots.monthly_heatmap_figure(equity), "no equity curve")),
-        ("screen", "Live picks (screen)", _screen_html(screen)),
+        ("screen", "Live picks (screen)", _screen_html(screen, charts)),
         ("scorecard", "Broker scorecard", _scorecard_html(scorecard)),
         ("ratings", "Excess return by rating",
          charts.embed(plots.excess_distribution_figure(scores), "no scored signals")),
