@@ -166,7 +166,10 @@ def screen(
         if (signals is None) == (not reports):
             raise ValueError("give exactly one of --signals FILE or --reports PATH")
         table_in = read_signals(signals) if signals is not None else _signals_from_reports(list(reports or []))
-        as_of_ts = pd.Timestamp(as_of).normalize() if as_of else None
+        try:
+            as_of_ts = pd.Timestamp(as_of).normalize() if as_of else None
+        except ValueError:
+            raise ValueError(f"--as-of {as_of!r} is not a date (write YYYY-MM-DD)") from None
         descending = bool(sort and sort.startswith("-"))
         sort_col = sort.lstrip("-") if sort else None
         if sort_col is not None and sort_col not in SCREEN_COLUMNS:
