@@ -32,8 +32,10 @@ A-shares, HKD for HK); dates are exchange-local calendar dates at midnight.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
@@ -54,6 +56,7 @@ __all__ = [
     "count_sessions",
     "returns_so_far_arrays",
     "last_price_date",
+    "write_screen",
 ]
 
 #: Columns of the screen table, in order (see the README section "Screening" for meanings and units).
@@ -388,3 +391,22 @@ def screen_signals(
     else:
         out = out.sort_values(sort, ascending=not descending, kind="stable", na_position="last")
     return out.reset_index(drop=True)
+
+
+def write_screen(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write the screen table (all :data:`SCREEN_COLUMNS`, fractions, ISO dates) as ``.csv`` or ``.json``
+    (records, UTF-8); raises ``ValueError`` naming the path for another suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = table.copy()
+    for col in ("report_date", "horizon_end", "base_date", "price_date"):
+        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d").fillna("")
+    if suffix == ".csv":
+        out.to_csv(path, index=False, encoding="utf-8")
+    elif suffix == ".json":
+        records = json.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
+        path.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
+    else:
+        raise ValueError(f"{path}: output must end in .csv or .json")
+    return path

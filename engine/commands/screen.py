@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -15,11 +14,11 @@ from rich.text import Text
 
 from engine.data.panel import Panel
 from engine.report import SCREEN_DISPLAY, screen_display_table
-from engine.screen import SCREEN_COLUMNS, screen_signals
+from engine.screen import SCREEN_COLUMNS, screen_signals, write_screen
 from engine.signals.schema import coerce_signals
 from engine.symbols import SymbolError, default_benchmark, normalize_symbol
 
-__all__ = ["screen", "read_signals", "load_screen_panel", "write_screen"]
+__all__ = ["screen", "read_signals", "load_screen_panel"]
 
 #: Calendar days loaded before the earliest report date, so a base close before a holiday week is found.
 BASE_LOOKBACK_DAYS = 20
@@ -95,23 +94,6 @@ def load_screen_panel(signals: pd.DataFrame, as_of: pd.Timestamp | None, *, offl
 
     return load_panel(codes, start, end, offline=offline, providers=providers, on_missing="ignore",
                       progress=progress)
-
-
-def write_screen(table: pd.DataFrame, path: Path) -> Path:
-    """Write the screen table (all :data:`~engine.screen.SCREEN_COLUMNS`, fractions, ISO dates) as CSV or JSON."""
-    suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out = table.copy()
-    for col in ("report_date", "horizon_end", "base_date", "price_date"):
-        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d").fillna("")
-    if suffix == ".csv":
-        out.to_csv(path, index=False, encoding="utf-8")
-    elif suffix == ".json":
-        records = json.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
-        path.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
-    else:
-        raise ValueError(f"{path}: output must end in .csv or .json")
-    return path
 
 
 def _print_table(table: pd.DataFrame, as_of: str, console: Console) -> None:

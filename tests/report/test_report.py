@@ -179,7 +179,7 @@ def test_distribution_reads_csv_booleans_and_precomputes_large_boxes(tables, mon
 
 
 def test_write_run_report_reads_the_run_directory(tables, tmp_path):
-    from engine.commands.screen import write_screen
+    from engine.screen import write_screen
     from engine.report import write_run_report
 
     run = tmp_path / "runs" / "seeds"
