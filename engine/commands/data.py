@@ -183,6 +183,7 @@ def status(
         table.add_row(code, entry.get("first") or "-", entry.get("last") or "-", str(entry.get("rows", 0)),
                       str(entry.get("source", "?")), str(entry.get("updated", "?"))[:19].replace("T", " "))
     out.print(table)
+    store.flush()
     stray = store.stray_temp_files()
     if stray:
         err.print(f"[dim]{len(stray)} leftover temp file(s) of interrupted writes (ignored)[/]")
@@ -226,6 +227,7 @@ def verify(
             else:  # read() already validated the bars (invalid files raise CacheCorruptError)
                 suspects.extend(find_suspects(code, bars, include_half_days=half_days, validate=False))
             bar.advance(task)
+    store.flush()
     if suspects:
         table = Table(title=f"suspect rows ({len(suspects)}; valid but probably wrong)")
         for col in ("symbol", "date", "rule", "reason"):

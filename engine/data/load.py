@@ -24,11 +24,11 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from engine.data.cache import CacheCorruptError, PriceCache
+from engine.data.cache import PriceCache
 from engine.data.calendars import CALENDARS, calendar_for_codes, sessions as calendar_sessions
 from engine.data.chain import ProviderChain, build_chain
 from engine.data.fetch import FetchReport, MissingRange, ensure_cached
-from engine.data.panel import PANEL_FIELDS, Panel, panel_from_frames
+from engine.data.panel import PANEL_FIELDS, Panel
 from engine.symbols import normalize_symbol
 
 __all__ = ["load_panel", "load_frames", "panel_from_long", "MissingDataError", "resolve_chain"]
@@ -91,20 +91,20 @@ def load_frames(codes: Iterable[str] | str, start=None, end=None, *, offline: bo
         start = start if start is not None else min(firsts)
         end = end if end is not None else max(lasts)
     chain = None if offline else resolve_chain(providers)
+    full: dict[str, pd.DataFrame] = {}
     try:
-        report = ensure_cached(store, code_list, start, end, chain=chain, offline=offline, progress=progress)
+        report = ensure_cached(store, code_list, start, end, chain=chain, offline=offline, progress=progress,
+                               frames=full)
     finally:
         if chain is not None and not isinstance(providers, ProviderChain):
             chain.close()
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
     frames: dict[str, pd.DataFrame] = {}
     for code in code_list:
-        try:
-            frames[code] = store.read(code, start, end)
-        except KeyError:
-            continue
-        except CacheCorruptError as exc:  # only reachable offline; already listed as missing
-            if str(exc) not in report.corrupt:
-                report.corrupt.append(str(exc))
+        if code in full:
+            df = full[code]
+            dates = df["date"]
+            frames[code] = df[(dates >= lo) & (dates <= hi)].reset_index(drop=True)
     return frames, report
 
 
@@ -158,12 +158,32 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
         sess = pd.DatetimeIndex([])
     else:
         sess = calendar_sessions(cal, lo, hi, data_sessions=data_dates)
-    empty = pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "close": pd.Series(dtype="float64")})
-    ordered = {code: frames.get(code, empty) for code in code_list}
-    panel = panel_from_frames(ordered, sessions=sess)
+    panel = _align(code_list, frames, sess)
     panel.missing = tuple(report.missing)
     _untradable_indexes(panel)
     return panel
+
+
+def _align(codes: list[str], frames: dict[str, pd.DataFrame], sess: pd.DatetimeIndex) -> Panel:
+    """Scatter each code's bars into ``(sessions, assets)`` arrays (same result as
+    :func:`engine.data.panel.panel_from_frames`, without a per-symbol reindex). Rows off ``sess`` are dropped."""
+    sess_i8 = pd.DatetimeIndex(sess).as_unit("ns").asi8
+    n_s, n_a = len(sess_i8), len(codes)
+    arrays = {name: np.full((n_s, n_a), np.nan) for name in PANEL_FIELDS}
+    for j, code in enumerate(codes):
+        df = frames.get(code)
+        if df is None or df.empty or not n_s:
+            continue
+        d = df["date"].to_numpy(dtype="datetime64[ns]").view("int64")
+        pos = np.searchsorted(sess_i8, d)
+        ok = pos < n_s
+        ok[ok] = sess_i8[pos[ok]] == d[ok]
+        rows = pos[ok]
+        for name in PANEL_FIELDS:
+            arrays[name][rows, j] = df[name].to_numpy(dtype=float)[ok]
+    tradable = np.isfinite(arrays["close"]) & (np.nan_to_num(arrays["volume"], nan=0.0) > 0)
+    return Panel(sessions=sess_i8.view("datetime64[ns]").copy(), codes=np.array(codes, dtype=object),
+                 tradable=tradable, **arrays)
 
 
 def _untradable_indexes(panel: Panel) -> None:
