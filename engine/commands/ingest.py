@@ -1,11 +1,108 @@
-"""``ratingbt ingest`` (not implemented yet)."""
+"""``ratingbt ingest``: broker reports (and ratings CSVs) → the signals table."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from engine.signals.ingest import IngestResult, expand_paths, ingest_paths
+from engine.signals.scales import load_registry
+from engine.signals.security_master import load_security_master
+
+__all__ = ["ingest", "write_signals", "summary_table"]
+
+_FORMATS = {".csv", ".parquet", ".json"}
 
 
-def ingest() -> None:
-    """Not implemented yet."""
-    typer.echo("ratingbt ingest: not implemented yet", err=True)
-    raise typer.Exit(2)
+def write_signals(signals, output: Path) -> None:
+    """Write the signals table as CSV (UTF-8), parquet or JSON records (dates ISO) by the file suffix."""
+    suffix = output.suffix.lower()
+    if suffix not in _FORMATS:
+        raise typer.BadParameter(f"output {output} must end in .csv, .parquet or .json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        out = signals.copy()
+        for col in ("report_date", "price_date"):
+            out[col] = out[col].dt.strftime("%Y-%m-%d").fillna("")
+        out.to_csv(output, index=False, encoding="utf-8")
+    elif suffix == ".parquet":
+        signals.to_parquet(output, index=False)
+    else:
+        signals.to_json(output, orient="records", date_format="iso", force_ascii=False, indent=1)
+
+
+def summary_table(result: IngestResult) -> Table:
+    """The per-file summary: file, broker, date (``*`` = inferred), type, #ratings, #mentions, messages."""
+    table = Table(title="ratingbt ingest", show_lines=False)
+    for col, kw in (("file", {"overflow": "fold", "min_width": 12, "max_width": 36}), ("broker", {"no_wrap": True}),
+                    ("date", {"no_wrap": True, "min_width": 11}), ("type", {"no_wrap": True}),
+                    ("#ratings", {"justify": "right"}), ("#mentions", {"justify": "right"}),
+                    ("messages", {"overflow": "fold"})):
+        table.add_column(col, **kw)
+    for f in result.files:
+        date = f"{f.report_date}{'*' if f.date_inferred else ''}" if f.report_date else "—"
+        msgs = "\n".join(
+            f"[red]{m.text}[/red]" if m.level == "error" else f"[yellow]{m.text}[/yellow]" if m.level == "warning"
+            else m.text for m in f.messages)
+        table.add_row(Path(f.path).name if f.kind != "missing" else f.path, f.broker or "—", date,
+                      f.report_type or f.kind, str(f.n_ratings), str(f.n_mentions), msgs)
+    return table
+
+
+def ingest(
+    paths: list[str] = typer.Argument(..., help="Report files (.txt/.md/.pdf), ratings CSVs, directories or globs."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the signals table here (.csv/.parquet/.json)."),
+    names: list[Path] = typer.Option([], "--names", help="Extra names file(s) 'code,name' to resolve stock names."),
+    ratings_dir: Path | None = typer.Option(None, "--ratings-dir", help="Scale registry folder (default configs/ratings)."),
+    online: bool = typer.Option(False, "--online", help="Also resolve names with akshare's code lists (cached)."),
+    first_as_initiate: bool = typer.Option(False, "--first-as-initiate",
+                                           help="Treat a broker's first rating of a stock in the input as 'initiate'."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary table."),
+) -> None:
+    """Extract dated signals (ratings and mentions) from broker research reports.
+
+    Each rating carries its broker's scale: horizon, benchmark and the promised excess-return band.
+    Reports without a printed date get one inferred from their quoted-price date (marked * in the table).
+
+    Examples:
+
+      ratingbt ingest ../shared/seeds -o signals.csv
+
+      ratingbt ingest "reports/**/*.pdf" my_ratings.csv -o signals.parquet --names my_names.csv
+
+    Exit code: 0 when every file could be read (even with warnings), 1 when some file could not be read at all.
+    """
+    console = Console()
+    if output is not None and output.suffix.lower() not in _FORMATS:
+        raise typer.BadParameter(f"{output} must end in .csv, .parquet or .json", param_hint="--output")
+    try:
+        registry = load_registry(ratings_dir)
+        master = load_security_master(list(names), online=online)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    n_files = len(expand_paths(paths)[0])
+    with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  console=console, transient=True, disable=quiet or n_files < 20) as bar:
+        task = bar.add_task("", total=n_files)
+        result = ingest_paths(paths, registry=registry, master=master, first_as_initiate=first_as_initiate,
+                              progress=lambda p: bar.update(task, advance=1, description=Path(p).name))
+    if not quiet:
+        console.print(summary_table(result))
+        sig = result.signals
+        console.print(f"{len(sig)} signals ({int((sig['kind'] == 'rating').sum())} ratings, "
+                      f"{int((sig['kind'] == 'mention').sum())} mentions) from {len(result.files)} file(s)")
+    if output is not None:
+        write_signals(result.signals, output)
+        if not quiet:
+            console.print(f"wrote {output}")
+    for f in result.unreadable:
+        for m in f.messages:
+            if m.level == "error":
+                console.print(f"[red]error:[/red] {m.text}", soft_wrap=True)
+    if result.unreadable:
+        raise typer.Exit(1)

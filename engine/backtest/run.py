@@ -1,0 +1,384 @@
+"""Run a backtest from a config: signals + prices → strategy weights → simulator → tables and statistics.
+
+1. :func:`load_signals` reads a signals table or ingests report files (:func:`engine.signals.ingest.ingest_paths`).
+2. :func:`load_prices` builds the :class:`~engine.data.panel.Panel` for the strategy's universe and the benchmark
+   (:func:`engine.data.load.load_panel` with the configured provider chain).
+3. :func:`expand_grid` turns list-valued strategy parameters into variants; each distinct set of weight-shaping
+   parameters gives one weight set, kernel-applied ones (``stop_loss``) only change the variant's rules.
+4. :func:`run_backtest` computes the weights, shifts them to decision rows (``execution: open`` trades a row dated
+   *t* at *t*'s open, so the kernel sees it after the close of *t-1*), runs every variant in one kernel call
+   (:func:`engine.backtest.simulate.simulate_sweep`) and the first one with full records
+   (:func:`engine.backtest.simulate.simulate_weights`), then the statistics (:func:`engine.stats.summary`).
+5. :func:`write_run` writes ``runs/<name>/`` (files listed in its docstring).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import typing
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.config import COST_PROFILES, BacktestConfig, ConfigError
+from engine.data.panel import Panel
+
+__all__ = ["BacktestRun", "run_backtest", "load_signals", "load_prices", "expand_grid", "write_run",
+           "to_decision_rows", "RUN_FILES"]
+
+RUN_FILES = ("config.yaml", "equity.csv", "trades.csv", "positions.csv", "stats.json", "sweep.csv")
+
+
+class MissingInputError(FileNotFoundError):
+    """Signals or prices named by the config are absent; the message says what and how to fix the config."""
+
+
+def _shared_hint(cfg: BacktestConfig, key: str, path: Path) -> str:
+    return (f"{key} points at {path}, which does not exist. The seed config expects the shared folder "
+            "(../shared next to the repository, or set RATINGBT_SHARED=/path/to/shared). To use your own data, edit "
+            f"the config: signals.reports (a folder of reports) or signals.file (a signals CSV from `ratingbt ingest`), "
+            "and data.prices_dir (a folder of per-symbol CSVs) or data.providers (akshare / yfinance).")
+
+
+def load_signals(cfg: BacktestConfig) -> pd.DataFrame:
+    """The signals table named by ``cfg.signals`` (coerced to :data:`engine.signals.schema.SIGNAL_COLUMNS`)."""
+    from engine.signals.schema import coerce_signals
+
+    if cfg.signals.file is not None:
+        path = cfg.resolve(cfg.signals.file)
+        if not path.is_file():
+            raise MissingInputError(_shared_hint(cfg, "signals.file", path))
+        table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str)
+        try:
+            return coerce_signals(table)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    path = cfg.resolve(cfg.signals.reports)
+    if not path.exists():
+        raise MissingInputError(_shared_hint(cfg, "signals.reports", path))
+    try:
+        from engine.signals.ingest import ingest_paths
+    except ImportError as exc:  # the ingest stage is not part of this build
+        raise ConfigError("signals.reports needs the report parser (engine.signals.ingest), which is not installed "
+                          "in this build: produce a signals CSV with `ratingbt ingest` and set signals.file") from exc
+    result = ingest_paths([path])
+    for bad in getattr(result, "unreadable", []):
+        warnings.warn(f"unreadable report {bad.path}: {'; '.join(m.text for m in bad.messages)}", stacklevel=2)
+    return coerce_signals(result.signals)
+
+
+def load_prices(cfg: BacktestConfig, codes: list[str], start: pd.Timestamp, end: pd.Timestamp | None) -> Panel:
+    """Panel of ``codes`` over ``[start, end]`` (``end`` None = today) from the configured provider chain
+    (:func:`engine.data.load.load_panel`); ``data.offline`` keeps only the local folder and the cache.
+    Sessions follow the benchmark's exchange calendar (XSHG for CSI 300, XHKG for HSI)."""
+    prices_dir = cfg.resolve(cfg.data.prices_dir)
+    if prices_dir is not None and not prices_dir.is_dir():
+        raise MissingInputError(_shared_hint(cfg, "data.prices_dir", prices_dir))
+    from engine.data.load import load_panel
+    from engine.data.providers import make_provider
+
+    providers: list[Any] = []
+    for name in cfg.data.providers:
+        if name == "cache" or (cfg.data.offline and name != "local"):
+            continue  # the cache is always read first; offline = no network provider
+        providers.append(make_provider("local", roots=[prices_dir]) if name == "local" and prices_dir else name)
+    calendar = "XHKG" if cfg.benchmark == "HSI" else "XSHG"
+    end = end if end is not None else pd.Timestamp.today().normalize()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # missing ranges are reported below, once, in our own words
+        panel = load_panel(codes, start, end, calendar=calendar, offline=False, providers=providers,
+                           cache=cfg.resolve(cfg.data.cache), on_missing="ignore")
+    no_data = [c for c in codes if c in set(panel.codes) and not np.isfinite(panel.close[:, panel.column(c)]).any()]
+    if no_data:
+        warnings.warn(f"no prices for {', '.join(no_data)} from {', '.join(cfg.data.providers)}"
+                      + (" (offline)" if cfg.data.offline else ""), stacklevel=2)
+    return panel
+
+
+def _accepts_list(annotation: Any) -> bool:
+    if typing.get_origin(annotation) in (list, tuple, set):
+        return True
+    return any(_accepts_list(a) for a in typing.get_args(annotation))
+
+
+def expand_grid(module: ModuleType, raw: dict[str, Any]) -> list[Any]:
+    """Validated ``Params`` for every combination of list-valued parameters (in config order, first varying last).
+
+    A list given to a scalar parameter is a sweep axis; a list-typed parameter (``brokers``) sweeps only when given
+    a list of lists. Errors name ``strategy.params.<key>`` and the allowed values.
+    """
+    from pydantic import ValidationError
+
+    from engine.config import format_validation_error
+
+    fields = module.Params.model_fields
+    axes: dict[str, list[Any]] = {}
+    for key, value in raw.items():
+        if key in fields and isinstance(value, list):
+            list_typed = _accepts_list(fields[key].annotation)
+            if not list_typed or (value and all(isinstance(v, list) for v in value)):
+                if not value:
+                    raise ConfigError(f"strategy.params.{key}: an empty list gives no variants")
+                axes[key] = value
+    combos = [dict(zip(axes, values)) for values in itertools.product(*axes.values())] or [{}]
+    out = []
+    for combo in combos:
+        try:
+            out.append(module.Params(**{**raw, **combo}))
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(exc, "strategy.params")) from None
+    return out
+
+
+def to_decision_rows(weights: np.ndarray, execution: str) -> np.ndarray:
+    """Strategy rows (the session a trade should fill) → kernel rows (the session after whose close it is decided).
+
+    ``open``: the row for session *t* moves to *t-1* (the first session's row cannot be traded and is dropped);
+    ``close``: unchanged.
+    """
+    if execution == "close":
+        return weights
+    out = np.full_like(weights, np.nan)
+    out[:-1] = weights[1:]
+    return out
+
+
+@dataclass
+class BacktestRun:
+    """Everything a run produced. Money in the account currency, fractions for rates."""
+
+    config: BacktestConfig
+    panel: Panel
+    signals: pd.DataFrame
+    equity: pd.DataFrame            # date index; equity, cash, benchmark (scaled to the starting cash)
+    trades: pd.DataFrame
+    positions: pd.DataFrame         # long table: date, code, shares, value, weight (non-zero holdings)
+    stats: dict[str, Any]
+    variants: pd.DataFrame          # one row per variant: its parameters
+    sweep: pd.DataFrame | None = None  # variants × (parameters + stats) when a grid was given
+    messages: list[str] = field(default_factory=list)
+
+
+def _rules_for(cfg: BacktestConfig, params: Any, module: ModuleType):
+    from engine.backtest.simulate import SimulationRules
+
+    profile = COST_PROFILES[cfg.portfolio.costs]
+    kernel_params = getattr(module, "KERNEL_PARAMS", ())
+    return SimulationRules(
+        init_cash=cfg.portfolio.cash, execution=cfg.portfolio.execution, costs=bool(profile["costs"]),
+        commission_rate=float(cfg.portfolio.commission_rate if cfg.portfolio.commission_rate is not None
+                              else profile["commission_rate"]),
+        commission_min=float(cfg.portfolio.commission_min if cfg.portfolio.commission_min is not None
+                             else profile["commission_min"]),
+        t_plus_one=cfg.portfolio.rules.t_plus_one, lots=cfg.portfolio.rules.lots, limits=cfg.portfolio.rules.limits,
+        suspensions=cfg.portfolio.rules.suspensions, retry_rejected=cfg.portfolio.rules.retry_rejected,
+        stop_loss=float(getattr(params, "stop_loss", 0.0)) if "stop_loss" in kernel_params else 0.0,
+    )
+
+
+def _universe(module: ModuleType, signals: pd.DataFrame, params_list: list[Any]) -> list[str]:
+    if hasattr(module, "universe"):
+        codes: list[str] = []
+        for p in params_list:
+            codes += [c for c in module.universe(signals, p) if c not in codes]
+        return codes
+    return list(dict.fromkeys(c for c in signals["code"] if c))
+
+
+def _trim_to_coverage(panel: Panel, codes: list[str]) -> tuple[Panel, str]:
+    """Without ``period.end``, stop at the last session on which every strategy stock with data still has a bar
+    (after it, held stocks could be neither valued nor sold). Returns the panel and a note when it was cut."""
+    close = panel.close
+    last_bar: dict[str, int] = {}
+    for code in codes:
+        if code in set(panel.codes):
+            has = np.flatnonzero(np.isfinite(close[:, panel.column(code)]))
+            if len(has):
+                last_bar[code] = int(has[-1])
+    if not last_bar:
+        return panel, ""
+    code, cut = min(last_bar.items(), key=lambda kv: kv[1])
+    if cut >= len(panel.sessions) - 1:
+        return panel, ""
+    keep = slice(0, cut + 1)
+    trimmed = Panel(sessions=panel.sessions[keep], codes=panel.codes, open=panel.open[keep], high=panel.high[keep],
+                    low=panel.low[keep], close=panel.close[keep], raw_close=panel.raw_close[keep],
+                    volume=panel.volume[keep], tradable=panel.tradable[keep], markets=panel.markets,
+                    boards=panel.boards)
+    day = pd.Timestamp(panel.sessions[cut]).date()
+    return trimmed, (f"period ends {day}: the last price of {code} (set period.end to run longer; stocks without "
+                     "prices after their last bar are then valued at that bar and cannot be sold)")
+
+
+def _positions_table(result, panel: Panel) -> pd.DataFrame:
+    close = panel.frame("close")
+    raw = panel.frame("raw_close")
+    scale = (raw / close).ffill().fillna(1.0).to_numpy()
+    shares = result.positions.to_numpy() / scale
+    values = result.position_values.to_numpy()
+    weights = values / result.equity.to_numpy()[:, None]
+    rows, cols = np.nonzero(result.positions.to_numpy())
+    return pd.DataFrame({
+        "date": result.positions.index[rows], "code": result.positions.columns[cols],
+        "shares": np.round(shares[rows, cols], 6), "value": values[rows, cols], "weight": weights[rows, cols],
+    })
+
+
+def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, panel: Panel | None = None,
+                 progress=None) -> BacktestRun:
+    """Run the config end to end (see module docstring). ``signals`` / ``panel`` skip loading (tests, notebooks)."""
+    from engine import stats
+    from engine.backtest.simulate import kernel_inputs, simulate_sweep, simulate_weights
+    from strategies import load_strategy
+
+    def step(text: str) -> None:
+        if progress is not None:
+            progress(text)
+
+    messages: list[str] = []
+    name = cfg.strategy.name
+    module = load_strategy(str(cfg.resolve(name)) if name.endswith(".py") else name)
+    params_list = expand_grid(module, cfg.strategy.params)
+    if signals is None:
+        step("signals")
+        signals = load_signals(cfg)
+    start = pd.Timestamp(cfg.period.start) if cfg.period.start else None
+    end = pd.Timestamp(cfg.period.end) if cfg.period.end else None
+    if panel is None:
+        step("prices")
+        codes = _universe(module, signals, params_list)
+        if not codes:
+            raise ConfigError(f"no signal passes the filters of strategy {cfg.strategy.name!r} "
+                              f"({len(signals)} signals read): loosen strategy.params")
+        if start is None:
+            dated = signals.loc[signals["code"].isin(codes), "report_date"].dropna()
+            if dated.empty:
+                raise ConfigError("period.start is not set and the followed signals carry no report_date")
+            start = dated.min().normalize()
+        panel = load_prices(cfg, codes + [cfg.benchmark], start, end)
+        if end is None:
+            panel, note = _trim_to_coverage(panel, codes)
+            if note:
+                messages.append(note)
+    if len(panel.sessions) < 2:
+        raise ConfigError(f"fewer than 2 sessions of prices between {start} and {end}")
+    if cfg.benchmark not in set(panel.codes):
+        raise ConfigError(f"benchmark {cfg.benchmark} has no prices in the panel; codes: {', '.join(panel.codes)}")
+    step("weights")
+    kernel_params = set(getattr(module, "KERNEL_PARAMS", ()))
+    weight_sets: list[np.ndarray] = []
+    set_of_variant: list[int] = []
+    seen: dict[str, int] = {}
+    from engine.backtest.simulate import align_weights
+
+    for params in params_list:
+        key = json.dumps(params.model_dump(exclude=kernel_params), sort_keys=True, default=str)
+        if key not in seen:
+            strat = module.target_weights(signals, panel, params)
+            aligned = align_weights(panel, strat)
+            seen[key] = len(weight_sets)
+            weight_sets.append(to_decision_rows(aligned, cfg.portfolio.execution))
+        set_of_variant.append(seen[key])
+    rules = [_rules_for(cfg, p, module) for p in params_list]
+    inputs = kernel_inputs(panel, currency=cfg.portfolio.currency, fx=cfg.portfolio.fx, hk_lots=cfg.portfolio.hk_lots)
+    step("simulate")
+    detail = simulate_weights(panel, weight_sets[set_of_variant[0]], rules[0], inputs=inputs)
+    bench_close = panel.frame("close")[cfg.benchmark].ffill()
+    bench_scaled = bench_close / bench_close.dropna().iloc[0] * cfg.portfolio.cash
+    periods = cfg.portfolio.sessions_per_year or stats.sessions_per_year(panel.sessions)
+    equity = detail.equity
+    if hasattr(module, "overlay"):
+        equity = module.overlay(detail.equity, detail.cash, bench_close, params_list[0]).rename("equity")
+    summary = stats.summary(equity, bench_scaled, detail.fees, detail.traded_value, periods, cfg.portfolio.risk_free)
+    trades = detail.trades
+    summary.update({"trades_filled": int(trades["filled"].sum()), "orders_rejected": int((~trades["filled"]).sum()),
+                    "first_session": str(pd.Timestamp(panel.sessions[0]).date()),
+                    "last_session": str(pd.Timestamp(panel.sessions[-1]).date()), "benchmark": cfg.benchmark,
+                    "strategy": cfg.strategy.name})
+    variants = pd.DataFrame([p.model_dump() for p in params_list])
+    variants.index.name = "variant"
+    sweep = None
+    if len(params_list) > 1:
+        step(f"sweep of {len(params_list)} variants")
+        batch = simulate_sweep(panel, weight_sets, rules, weight_set_of_variant=set_of_variant, inputs=inputs)
+        rows = []
+        for v, params in enumerate(params_list):
+            eq = batch.equity[v]
+            if hasattr(module, "overlay"):
+                eq = module.overlay(eq, batch.cash[v], bench_close, params)
+            row = {k: (json.dumps(val, ensure_ascii=False) if isinstance(val, list) else val)
+                   for k, val in params.model_dump().items()}
+            row.update(stats.summary(eq, bench_scaled, batch.fees[v], batch.traded_value[v], periods,
+                                     cfg.portfolio.risk_free))
+            row.update({"orders_filled": int(batch.counts.loc[v, "fills"]),
+                        "orders_rejected_or_cut": int(batch.counts.loc[v, "rejects"])})
+            rows.append(row)
+        sweep = pd.DataFrame(rows, index=variants.index)
+    equity_frame = pd.DataFrame({"equity": equity, "cash": detail.cash, "benchmark": bench_scaled})
+    return BacktestRun(config=cfg, panel=panel, signals=signals, equity=equity_frame, trades=trades,
+                       positions=_positions_table(detail, panel), stats=summary, variants=variants, sweep=sweep,
+                       messages=messages)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, (np.floating, np.integer)):
+        return _jsonable(value.item())
+    return value
+
+
+def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[Path]:
+    """Write a run folder and return the paths written:
+
+    - ``config.yaml``: the resolved config (every default filled in) plus ``command_line`` and the git revision;
+    - ``equity.csv``: ``date,equity,cash,benchmark`` (account currency; benchmark scaled to the starting cash);
+    - ``trades.csv``: ``date,code,side,shares,price,value,fees,requested,reason,filled`` (rejections have 0 shares);
+    - ``positions.csv``: ``date,code,shares,value,weight`` for every non-zero holding after each session;
+    - ``stats.json``: :func:`engine.stats.summary` of the first variant plus counts (fractions, not percent);
+    - ``sweep.csv``: one row per variant (its parameters and statistics) when the config had a grid.
+    """
+    import subprocess
+
+    import yaml
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    try:
+        revision = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                  cwd=Path(__file__).parent, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        revision = ""
+    resolved = {"command_line": command_line, "code_revision": revision,
+                "config": json.loads(run.config.model_dump_json())}
+    path = out_dir / "config.yaml"
+    path.write_text(yaml.safe_dump(resolved, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    written.append(path)
+    path = out_dir / "equity.csv"
+    run.equity.rename_axis("date").to_csv(path, float_format="%.6f")
+    written.append(path)
+    path = out_dir / "trades.csv"
+    trades = run.trades.copy()
+    trades["date"] = pd.DatetimeIndex(trades["date"]).strftime("%Y-%m-%d")
+    trades.to_csv(path, index=False)
+    written.append(path)
+    path = out_dir / "positions.csv"
+    positions = run.positions.copy()
+    positions["date"] = pd.DatetimeIndex(positions["date"]).strftime("%Y-%m-%d")
+    positions.to_csv(path, index=False)
+    written.append(path)
+    path = out_dir / "stats.json"
+    path.write_text(json.dumps({k: _jsonable(v) for k, v in run.stats.items()}, indent=2, ensure_ascii=False),
+                    encoding="utf-8")
+    written.append(path)
+    if run.sweep is not None:
+        path = out_dir / "sweep.csv"
+        run.sweep.to_csv(path)
+        written.append(path)
+    return written

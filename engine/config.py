@@ -1,0 +1,182 @@
+"""Run configs (YAML) validated with pydantic; errors name the key, the file and the allowed values.
+
+A backtest config (see ``configs/seeds.yaml``)::
+
+    name: seeds                      # runs/<name>/
+    signals: {reports: ../shared/seeds}          # or {file: signals.csv}
+    data: {providers: [local, akshare, yfinance], prices_dir: ../shared/data/prices, offline: false}
+    strategy: {name: follow_ratings, params: {min_rating_level: 1, stop_loss: [0, 0.1]}}  # lists → sweep grid
+    portfolio: {cash: 1000000, currency: CNY, execution: open, costs: default}
+    benchmark: 000300.SH
+    period: {start: 2024-01-01, end: null}
+    output: runs
+
+Relative paths are resolved against the config file's folder.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+__all__ = ["BacktestConfig", "SignalsConfig", "DataConfig", "StrategyConfig", "PortfolioConfig", "RulesConfig",
+           "PeriodConfig", "ConfigError", "load_backtest_config", "format_validation_error", "COST_PROFILES"]
+
+# ---------------------------------------------------------------------------------------------------------------
+# backtest (issue 5)
+# ---------------------------------------------------------------------------------------------------------------
+
+PROVIDERS = ("local", "cache", "akshare", "yfinance")
+# commission per side (fraction of traded value) and minimum per order (asset currency); taxes and exchange fees
+# always follow the dated rules in engine.backtest.rules when costs are on
+COST_PROFILES: dict[str, dict[str, float | bool]] = {
+    "default": {"costs": True, "commission_rate": 0.00025, "commission_min": 5.0},
+    "low": {"costs": True, "commission_rate": 0.0001, "commission_min": 0.0},
+    "none": {"costs": False, "commission_rate": 0.0, "commission_min": 0.0},
+}
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignalsConfig(_Strict):
+    """Where signals come from: parsed report files or a ready signals table (CSV / parquet)."""
+
+    reports: str | None = Field(None, description="folder or file of broker reports (.txt/.pdf)")
+    file: str | None = Field(None, description="a signals table (CSV or parquet) with SIGNAL_COLUMNS")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "SignalsConfig":
+        if (self.reports is None) == (self.file is None):
+            raise ValueError("set exactly one of signals.reports or signals.file")
+        return self
+
+
+class DataConfig(_Strict):
+    """Price data: provider chain (tried in order), local prices folder, cache folder, offline switch."""
+
+    providers: list[Literal["local", "cache", "akshare", "yfinance"]] = ["local", "cache", "akshare", "yfinance"]
+    prices_dir: str | None = Field(None, description="folder of per-symbol CSVs (the 'local' provider)")
+    cache: str | None = Field(None, description="price cache folder (default: RATINGBT_CACHE or ./data_cache)")
+    offline: bool = Field(False, description="never call network providers")
+
+
+class StrategyConfig(_Strict):
+    """Strategy module name (``strategies/<name>.py`` or a path to a .py file) and its parameters."""
+
+    name: str = "follow_ratings"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class RulesConfig(_Strict):
+    """Market rules switched on/off (all on by default)."""
+
+    t_plus_one: bool = True
+    lots: bool = True
+    limits: bool = True
+    suspensions: bool = True
+    retry_rejected: bool = True
+
+
+class PortfolioConfig(_Strict):
+    """Money and trading settings. Cash in ``currency``; rates are fractions of traded value."""
+
+    cash: float = Field(1_000_000.0, gt=0)
+    currency: Literal["CNY", "HKD"] = "CNY"
+    execution: Literal["open", "close"] = "open"
+    costs: Literal["default", "low", "none"] = "default"
+    commission_rate: float | None = Field(None, ge=0, lt=0.01, description="overrides the costs profile")
+    commission_min: float | None = Field(None, ge=0)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
+    fx: float | None = Field(None, gt=0, description="constant HKD→CNY (or CNY→HKD) rate for mixed portfolios")
+    hk_lots: dict[str, int] = Field(default_factory=dict, description="board lot per HK code (default 100)")
+    sessions_per_year: float | None = Field(None, gt=0, description="annualisation; default derived from data")
+    risk_free: float = Field(0.0, ge=0, lt=1, description="risk-free rate per year (fraction)")
+
+
+class PeriodConfig(_Strict):
+    start: date | None = None
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "PeriodConfig":
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"period.start {self.start} is after period.end {self.end}")
+        return self
+
+
+class BacktestConfig(_Strict):
+    """A whole backtest run (``ratingbt backtest CONFIG``)."""
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="run name: runs/<name>/")
+    signals: SignalsConfig
+    data: DataConfig = Field(default_factory=DataConfig)
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    portfolio: PortfolioConfig = Field(default_factory=PortfolioConfig)
+    benchmark: str = "000300.SH"
+    period: PeriodConfig = Field(default_factory=PeriodConfig)
+    output: str | None = Field(None, description="parent folder of runs/<name>/ (default RATINGBT_RUNS or ./runs)")
+    base_dir: str = Field(".", description="folder relative paths are resolved against (the config's folder)")
+
+    @field_validator("benchmark")
+    @classmethod
+    def _canonical_benchmark(cls, value: str) -> str:
+        from engine.symbols import normalize_symbol
+
+        return normalize_symbol(value)
+
+    def resolve(self, path: str | None) -> Path | None:
+        """``path`` resolved against :attr:`base_dir` (absolute paths unchanged); ``shared:rest`` means
+        ``<shared folder>/rest`` (:func:`engine.paths.shared_dir`: ``RATINGBT_SHARED`` or ``../shared``)."""
+        if path is None:
+            return None
+        if path.startswith("shared:"):
+            from engine.paths import shared_dir
+
+            return shared_dir() / path[len("shared:"):].lstrip("/")
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (Path(self.base_dir) / p).resolve()
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    """One line per problem: ``source: key.path: message (allowed: …)``."""
+    lines = []
+    for item in err.errors():
+        key = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        msg = item["msg"]
+        if item["type"] == "extra_forbidden":
+            msg = "unknown key"
+        allowed = item.get("ctx", {}).get("expected")
+        lines.append(f"{source}: {key}: {msg}" + (f" (allowed: {allowed})" if allowed and "allowed" not in msg
+                                                    and "expected" not in msg.lower() else ""))
+    return "\n".join(lines)
+
+
+def load_backtest_config(path: str | Path, overrides: dict[str, Any] | None = None) -> BacktestConfig:
+    """Read and validate a YAML backtest config; raises :class:`ConfigError` naming the file and the keys."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys (name, signals, strategy, ...)")
+    raw = {**raw, **(overrides or {})}
+    raw.setdefault("base_dir", str(path.resolve().parent))
+    try:
+        return BacktestConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, str(path))) from None
+
+# --- end backtest block ----------------------------------------------------------------------------------------

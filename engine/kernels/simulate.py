@@ -1,0 +1,562 @@
+"""Daily portfolio simulator over target weights with A-share and Hong Kong trading rules (numba).
+
+Two entry points share one per-variant core (:func:`_simulate_variant_nb`):
+
+- :func:`simulate_nb` — one variant, with trade records (fills *and* rejections with a reason) and positions;
+- :func:`simulate_batch_nb` — many variants in one call, parallel over variants (``prange``), returning equity,
+  cash, costs and traded value per session plus fill/rejection counts (no per-trade records, to keep memory flat).
+
+The pandas wrapper that builds every input from a :class:`engine.data.panel.Panel` and a config lives in
+:mod:`engine.backtest.simulate`; its reference (frictionless, fractional, close execution) is vectorbt
+``Portfolio.from_orders(size_type="targetpercent", cash_sharing=True, call_seq="auto")``.
+
+Algorithm, per variant and session ``i``:
+
+1. The order row is ``weights[i]`` (execution at the close of ``i``) or ``weights[i-1]`` (execution at the open of
+   ``i``, the default: weights decided after the close of ``i-1``). ``NaN`` weight = no order for that asset.
+2. Portfolio value at the fill = cash + Σ units × valuation price × FX, the valuation price being the fill price
+   (open or close of ``i``) or, where it is NaN, the last known close.
+3. Sells first, in asset order (they release cash), then buys in asset order, each checked in turn for: index
+   column, missing price, suspension, price limit, T+1, lots and minimum quantity, cash after costs.
+4. Stop-loss (``STOP_LOSS`` > 0): a position whose low reaches its average entry price × (1 - stop) is sold
+   during the session at the stop price (or at the open when it gapped below); T+1 and the down-limit can block it,
+   in which case it is sold at the next fill. A stopped asset is not bought again until its weight returns to 0.
+   With close execution, stops are checked after the close fills, on positions not bought that session.
+5. After the session: value every position at the last known adjusted close, record equity and cash.
+
+Positions are held in *adjusted units* (value = units × adjusted price, so dividends and splits in the adjusted
+series accrue to the position); a trade converts units to *traded shares* with the session's scale
+``raw_close / close`` (the last known one; 1.0 where the raw price was never known, i.e. the adjusted price is
+taken as the traded price). Lot rounding, minimum quantities, the price-limit test and the recorded fill price use
+traded shares and traded prices.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from engine.enums import BoardCode, FeeCol, FillReason, Side, SimParam, trade_dt
+
+__all__ = ["simulate_nb", "simulate_batch_nb", "order_fees_nb", "limit_pct_nb"]
+
+
+@njit(cache=True)
+def limit_pct_nb(board: int, session: int, is_st: bool, fee_table: np.ndarray) -> float:
+    """Daily price limit as a fraction of the previous close for ``board`` on ``session`` (NaN = no limit).
+
+    Main board 0.10 (ST: ``fee_table[session, LIMIT_ST_MAIN]``), ChiNext ``fee_table[session, LIMIT_CHINEXT]``
+    (0.10 before 2020-08-24, 0.20 from it), STAR 0.20, Beijing 0.30; Hong Kong and indexes: NaN.
+    """
+    if board == BoardCode.MAIN:
+        if is_st:
+            return fee_table[session, FeeCol.LIMIT_ST_MAIN]
+        return 0.10
+    if board == BoardCode.CHINEXT:
+        return fee_table[session, FeeCol.LIMIT_CHINEXT]
+    if board == BoardCode.STAR:
+        return 0.20
+    if board == BoardCode.BSE:
+        return 0.30
+    return np.nan
+
+
+@njit(cache=True)
+def order_fees_nb(board: int, side: int, value_local: float, session: int, fee_table: np.ndarray,
+                  commission_rate: float, commission_min: float) -> float:
+    """All costs of one order, in the asset's currency.
+
+    Shapes / NaN / Units
+    --------------------
+    ``value_local``: traded value (shares × traded price) in the asset's currency, > 0. ``fee_table``:
+    ``(n_sessions, N_FEE_COLS)`` rates as fractions (see :class:`engine.enums.FeeColT`). Commission =
+    max(rate × value, min). A-shares add stamp duty on sells, transfer and handling fees; Hong Kong adds stamp duty on
+    both sides rounded *up* to a whole HKD, trading fee, SFC and AFRC levies and the settlement fee.
+    Reference: the hand-worked cases in ``tests/kernels/test_simulate_rules.py``.
+    """
+    if value_local <= 0.0:
+        return 0.0
+    fee = max(commission_rate * value_local, commission_min)
+    if board == BoardCode.HK:
+        stamp = fee_table[session, FeeCol.HK_STAMP] * value_local
+        if stamp > 0.0:
+            # ceil with a guard against float noise (0.1% of 10,000.00 must be 10, not 11)
+            stamp = math.ceil(stamp - 1e-9)
+        fee += stamp
+        fee += value_local * (fee_table[session, FeeCol.HK_TRADING] + fee_table[session, FeeCol.HK_SFC]
+                              + fee_table[session, FeeCol.HK_AFRC] + fee_table[session, FeeCol.HK_SETTLE])
+    elif board != BoardCode.INDEX:
+        if side == Side.SELL:
+            fee += fee_table[session, FeeCol.A_STAMP_SELL] * value_local
+        fee += value_local * (fee_table[session, FeeCol.A_TRANSFER] + fee_table[session, FeeCol.A_HANDLING])
+    return fee
+
+
+@njit(cache=True)
+def _round_cent_nb(x: float) -> float:
+    return math.floor(x * 100.0 + 0.5) / 100.0
+
+
+@njit(cache=True)
+def _at_limit_nb(side: int, board: int, session: int, is_st: bool, fill_price: float, ref_price: float,
+                 fee_table: np.ndarray) -> bool:
+    """True when a buy (sell) would fill at the up- (down-) limit. Prices on the traded basis, CNY."""
+    pct = limit_pct_nb(board, session, is_st, fee_table)
+    if np.isnan(pct) or np.isnan(ref_price) or np.isnan(fill_price):
+        return False
+    if side == Side.BUY:
+        return fill_price >= _round_cent_nb(ref_price * (1.0 + pct)) - 0.005
+    return fill_price <= _round_cent_nb(ref_price * (1.0 - pct)) + 0.005
+
+
+@njit(cache=True)
+def _push_record_nb(records, n_rec, variant, session, asset, side, shares, price, value, fees, requested, reason):
+    if n_rec >= len(records):
+        grown = np.empty(max(16, len(records) + len(records) // 2), dtype=records.dtype)
+        grown[:n_rec] = records[:n_rec]
+        records = grown
+    r = records[n_rec]
+    r["variant"] = variant
+    r["session"] = session
+    r["asset"] = asset
+    r["side"] = side
+    r["shares"] = shares
+    r["price"] = price
+    r["value"] = value
+    r["fees"] = fees
+    r["requested"] = requested
+    r["reason"] = reason
+    return records, n_rec + 1
+
+
+@njit(cache=True)
+def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close, tradable, st, board, lot_step, min_buy,
+                         listing_idx, fx_col, fx, fee_table, equity_out, cash_out, fees_out, traded_out,
+                         positions_out, record, records):
+    """Run one variant; fill row ``variant`` of the outputs. Returns ``(records, n_records, n_fills, n_rejects)``."""
+    n_sessions, n_assets = close.shape
+    ws = int(params[variant, SimParam.WEIGHT_SET])
+    cash = params[variant, SimParam.INIT_CASH]
+    comm_rate = params[variant, SimParam.COMMISSION_RATE]
+    comm_min = params[variant, SimParam.COMMISSION_MIN]
+    costs_on = params[variant, SimParam.COSTS_ON] > 0.5
+    at_open = params[variant, SimParam.EXEC_AT_OPEN] > 0.5
+    t1_on = params[variant, SimParam.T_PLUS_ONE_ON] > 0.5
+    lots_on = params[variant, SimParam.LOTS_ON] > 0.5
+    limits_on = params[variant, SimParam.LIMITS_ON] > 0.5
+    susp_on = params[variant, SimParam.SUSPENSIONS_ON] > 0.5
+    stop = params[variant, SimParam.STOP_LOSS]
+    stops_on = stop > 0.0
+    retry_on = params[variant, SimParam.RETRY_ON] > 0.5
+    has_st = st.shape[0] == n_sessions and st.shape[1] == n_assets
+    has_raw = raw_close.shape[0] == n_sessions and raw_close.shape[1] == n_assets
+    has_low = low.shape[0] == n_sessions and low.shape[1] == n_assets
+    keep_positions = positions_out.shape[0] == n_sessions and positions_out.shape[1] == n_assets
+
+    units = np.zeros(n_assets)          # adjusted units held
+    bought_today = np.zeros(n_assets)   # adjusted units bought this session (T+1)
+    last_close = np.full(n_assets, np.nan)  # last known adjusted close (valuation)
+    last_scale = np.ones(n_assets)      # last known raw_close / close
+    val_price = np.empty(n_assets)
+    fill_price = np.empty(n_assets)
+    entry_price = np.full(n_assets, np.nan)  # average adjusted entry price of the position (stop-loss)
+    pending_exit = np.zeros(n_assets, dtype=np.bool_)  # stop hit but not (fully) sold yet: sell at the next fill
+    stopped = np.zeros(n_assets, dtype=np.bool_)       # no re-entry after a stop until the weight returns to 0
+    standing = np.full(n_assets, np.nan)  # target of an order rejected by a passing condition, retried next session
+    eff_w = np.full(n_assets, np.nan)
+    standing_prev = np.full(n_assets, np.nan)  # the standing order carried into this session (NaN = none)
+    standing_reason = np.full(n_assets, -1, dtype=np.int64)
+    order_idx = np.empty(n_assets, dtype=np.int64)
+    order_val = np.empty(n_assets)
+    n_rec = 0
+    n_fills = 0
+    n_rejects = 0
+
+    for i in range(n_sessions):
+        fees_today = 0.0
+        traded_today = 0.0
+        wrow = i - 1 if at_open else i
+        if wrow >= 0:
+            bought_today[:] = 0.0
+            # 1-2. prices at the fill and portfolio value; this session's orders (new weight, else a standing one)
+            value = cash
+            for j in range(n_assets):
+                wj = weights[ws, wrow, j]
+                eff_w[j] = wj if not np.isnan(wj) else standing[j]
+                standing_prev[j] = standing[j] if np.isnan(wj) else np.nan
+                standing[j] = np.nan
+                p = open_[i, j] if at_open else close[i, j]
+                fill_price[j] = p
+                vp = p if not np.isnan(p) else last_close[j]
+                val_price[j] = vp
+                if units[j] != 0.0:
+                    value += units[j] * vp * fx[i, fx_col[j]]
+            # 3. sells (pass 0) then buys (pass 1)
+            for pass_no in range(2):
+                pass_side = Side.SELL if pass_no == 0 else Side.BUY
+                n_iter = n_assets
+                if pass_no == 1:
+                    # buy candidates; when their total exceeds the cash, smallest orders go first (as vectorbt's
+                    # call_seq="auto"), otherwise asset order (the order then does not matter)
+                    n_iter = 0
+                    need = 0.0
+                    for j in range(n_assets):
+                        w = eff_w[j]
+                        if np.isnan(w) or stopped[j] or pending_exit[j]:
+                            continue
+                        vp = val_price[j]
+                        if np.isnan(vp):
+                            if w != 0.0:
+                                order_idx[n_iter] = j
+                                order_val[n_iter] = 0.0
+                                n_iter += 1
+                            continue
+                        rate = fx[i, fx_col[j]]
+                        ov = w * value - units[j] * vp * rate
+                        if ov > 0.0:
+                            order_idx[n_iter] = j
+                            order_val[n_iter] = ov
+                            n_iter += 1
+                            need += ov
+                    if need > cash and n_iter > 1:
+                        perm = np.argsort(order_val[:n_iter], kind="mergesort")
+                        order_idx[:n_iter] = order_idx[:n_iter][perm]
+                for k in range(n_iter):
+                    j = k if pass_no == 0 else order_idx[k]
+                    w = eff_w[j]
+                    if pending_exit[j]:
+                        w = 0.0
+                    if np.isnan(w):
+                        continue
+                    if stopped[j]:
+                        if w == 0.0 and units[j] == 0.0:
+                            stopped[j] = False
+                        if units[j] == 0.0:
+                            continue
+                    vp = val_price[j]
+                    if np.isnan(vp):
+                        if w != 0.0 and pass_side == Side.BUY:
+                            n_rejects += 1
+                            if record:
+                                records, n_rec = _push_record_nb(records, n_rec, variant, i, j, Side.BUY, 0.0,
+                                                                 np.nan, 0.0, 0.0, np.nan, FillReason.NO_PRICE)
+                        continue
+                    rate = fx[i, fx_col[j]]
+                    target_units = w * value / (vp * rate)
+                    delta = target_units - units[j]
+                    if delta == 0.0 or np.isnan(delta):
+                        continue
+                    side = Side.BUY if delta > 0.0 else Side.SELL
+                    if side != pass_side:
+                        continue
+                    b = board[j]
+                    is_a = b <= BoardCode.BSE
+                    p = fill_price[j]
+                    # scale raw/adjusted at this session (known raw close today, else the last known one)
+                    scale = last_scale[j]
+                    if has_raw:
+                        rc = raw_close[i, j]
+                        cc = close[i, j]
+                        if not np.isnan(rc) and not np.isnan(cc) and cc > 0.0:
+                            scale = rc / cc
+                    step = lot_step[j] if lots_on else 0.0
+                    req_shares = abs(delta) / scale
+                    reason = -1
+                    if b == BoardCode.INDEX:
+                        reason = FillReason.NOT_TRADABLE
+                    elif np.isnan(p):
+                        reason = FillReason.NO_PRICE
+                    elif susp_on and not tradable[i, j]:
+                        reason = FillReason.SUSPENDED
+                    elif limits_on and is_a and not (listing_idx[j] >= 0 and i - listing_idx[j] < 5):
+                        is_st = has_st and st[i, j]
+                        if _at_limit_nb(side, b, i, is_st, p * scale, last_close[j] * scale, fee_table):
+                            reason = FillReason.LIMIT_UP if side == Side.BUY else FillReason.LIMIT_DOWN
+                    if reason >= 0:
+                        # a drift-sized order below one lot is not an order: reject silently
+                        if step > 0.0 and req_shares < step and units[j] != 0.0 and w != 0.0:
+                            continue
+                        repeat = not np.isnan(standing_prev[j]) and standing_reason[j] == reason
+                        if retry_on and reason != FillReason.NOT_TRADABLE:
+                            standing[j] = w
+                            standing_reason[j] = reason
+                        if repeat:
+                            continue  # the same standing order rejected again for the same reason: one record
+                        n_rejects += 1
+                        if record:
+                            records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, 0.0,
+                                                             p * scale, 0.0, 0.0, req_shares, reason)
+                        continue
+                    px_traded = p * scale
+                    if side == Side.SELL:
+                        held = units[j]
+                        sellable = held - bought_today[j] if (t1_on and is_a) else held
+                        if sellable <= 0.0:
+                            if retry_on:
+                                standing[j] = w
+                            n_rejects += 1
+                            if record:
+                                records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, 0.0,
+                                                                 px_traded, 0.0, 0.0, req_shares,
+                                                                 FillReason.T_PLUS_ONE)
+                            continue
+                        full_exit = w == 0.0 or -delta >= held
+                        reason = FillReason.FILLED
+                        if full_exit:
+                            sell_units = sellable
+                            if sellable < held:
+                                reason = FillReason.PARTIAL_T_PLUS_ONE
+                        else:
+                            sell_units = -delta
+                            if sell_units > sellable:
+                                sell_units = sellable
+                                reason = FillReason.PARTIAL_T_PLUS_ONE
+                            if step > 0.0:
+                                shares = math.floor(sell_units / scale / step + 1e-9) * step
+                                if shares <= 0.0:
+                                    continue
+                                sell_units = min(shares * scale, sellable)
+                        shares = sell_units / scale
+                        value_local = sell_units * p
+                        fee = order_fees_nb(b, side, value_local, i, fee_table, comm_rate, comm_min) \
+                            if costs_on else 0.0
+                        cash += (value_local - fee) * rate
+                        if sell_units >= held:
+                            units[j] = 0.0
+                            entry_price[j] = np.nan
+                            pending_exit[j] = False
+                        else:
+                            units[j] = held - sell_units
+                        fees_today += fee * rate
+                        traded_today += value_local * rate
+                        n_fills += 1
+                        if reason != FillReason.FILLED:
+                            n_rejects += 1
+                            if retry_on and reason == FillReason.PARTIAL_T_PLUS_ONE:
+                                standing[j] = w
+                        if record:
+                            records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, shares,
+                                                             px_traded, value_local * rate, fee * rate,
+                                                             req_shares, reason)
+                    else:
+                        # buy: quantity in traded shares
+                        mb = min_buy[j] if lots_on else 0.0
+                        if step > 0.0:
+                            shares = math.floor(req_shares / step + 1e-9) * step
+                        else:
+                            shares = req_shares
+                        if shares <= 0.0 or shares < mb:
+                            if units[j] == 0.0:
+                                n_rejects += 1
+                                if record:
+                                    records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, 0.0,
+                                                                     px_traded, 0.0, 0.0, req_shares,
+                                                                     FillReason.BELOW_MIN_LOT)
+                            continue
+                        reason = FillReason.FILLED
+                        value_local = shares * px_traded
+                        fee = order_fees_nb(b, side, value_local, i, fee_table, comm_rate, comm_min) \
+                            if costs_on else 0.0
+                        if (value_local + fee) * rate > cash:
+                            # cut to the cash available after costs
+                            avail_local = max(cash, 0.0) / rate
+                            var_rate = 0.0
+                            if costs_on:
+                                var_rate = order_fees_nb(b, side, 1e9, i, fee_table, comm_rate, 0.0) / 1e9
+                            shares = avail_local / (px_traded * (1.0 + var_rate))
+                            if step > 0.0:
+                                shares = math.floor(shares / step + 1e-9) * step
+                            for _ in range(64):
+                                if shares <= 0.0:
+                                    break
+                                value_local = shares * px_traded
+                                fee = order_fees_nb(b, side, value_local, i, fee_table, comm_rate, comm_min) \
+                                    if costs_on else 0.0
+                                if value_local + fee <= avail_local:
+                                    break
+                                if step > 0.0:
+                                    shares -= step
+                                else:
+                                    # fractional: remove the non-proportional part (minimum commission, stamp
+                                    # rounding), then shave a hair off for float noise
+                                    fixed_part = fee - var_rate * value_local
+                                    shares = (avail_local - fixed_part) / (px_traded * (1.0 + var_rate))
+                                    shares *= 1.0 - 1e-12 * (_ + 1)
+                            if shares <= 0.0 or shares < mb:
+                                n_rejects += 1
+                                if record:
+                                    records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, 0.0,
+                                                                     px_traded, 0.0, 0.0, req_shares,
+                                                                     FillReason.NO_CASH)
+                                continue
+                            value_local = shares * px_traded
+                            fee = order_fees_nb(b, side, value_local, i, fee_table, comm_rate, comm_min) \
+                                if costs_on else 0.0
+                            if shares < req_shares * (1.0 - 1e-9) and (step <= 0.0 or shares + step <= req_shares):
+                                reason = FillReason.PARTIAL_CASH
+                        buy_units = shares * scale
+                        cash -= (value_local + fee) * rate
+                        if units[j] > 0.0 and not np.isnan(entry_price[j]):
+                            entry_price[j] = (entry_price[j] * units[j] + p * buy_units) / (units[j] + buy_units)
+                        else:
+                            entry_price[j] = p
+                        units[j] += buy_units
+                        bought_today[j] += buy_units
+                        fees_today += fee * rate
+                        traded_today += value_local * rate
+                        n_fills += 1
+                        if reason != FillReason.FILLED:
+                            n_rejects += 1
+                        if record:
+                            records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, shares,
+                                                             px_traded, value_local * rate, fee * rate,
+                                                             req_shares, reason)
+        # 3b. stop-loss during the session: positions whose low reached entry × (1 - stop)
+        if stops_on:
+            if wrow < 0:
+                bought_today[:] = 0.0
+            for j in range(n_assets):
+                held = units[j]
+                if held <= 0.0 or pending_exit[j] or np.isnan(entry_price[j]):
+                    continue
+                if not at_open and bought_today[j] > 0.0:
+                    continue  # bought at this close: the session's low came before the fill
+                lo = low[i, j] if has_low else np.nan
+                if np.isnan(lo) or (susp_on and not tradable[i, j]):
+                    continue
+                stop_px = entry_price[j] * (1.0 - stop)
+                if lo > stop_px:
+                    continue
+                b = board[j]
+                is_a = b <= BoardCode.BSE
+                op = open_[i, j]
+                px = op if (not np.isnan(op) and op < stop_px) else stop_px
+                scale = last_scale[j]
+                if has_raw and not np.isnan(raw_close[i, j]) and not np.isnan(close[i, j]) and close[i, j] > 0.0:
+                    scale = raw_close[i, j] / close[i, j]
+                stopped[j] = True
+                pending_exit[j] = True
+                rate = fx[i, fx_col[j]]
+                reason = FillReason.STOP_LOSS
+                if limits_on and is_a and not (listing_idx[j] >= 0 and i - listing_idx[j] < 5):
+                    is_st = has_st and st[i, j]
+                    if _at_limit_nb(Side.SELL, b, i, is_st, px * scale, last_close[j] * scale, fee_table):
+                        reason = FillReason.LIMIT_DOWN
+                sellable = held - bought_today[j] if (t1_on and is_a) else held
+                if sellable <= 0.0 and reason == FillReason.STOP_LOSS:
+                    reason = FillReason.T_PLUS_ONE
+                if reason != FillReason.STOP_LOSS:
+                    n_rejects += 1
+                    if record:
+                        records, n_rec = _push_record_nb(records, n_rec, variant, i, j, Side.SELL, 0.0, px * scale,
+                                                         0.0, 0.0, held / scale, reason)
+                    continue
+                value_local = sellable * px
+                fee = order_fees_nb(b, Side.SELL, value_local, i, fee_table, comm_rate, comm_min) \
+                    if costs_on else 0.0
+                cash += (value_local - fee) * rate
+                if sellable >= held:
+                    units[j] = 0.0
+                    entry_price[j] = np.nan
+                    pending_exit[j] = False
+                else:
+                    units[j] = held - sellable
+                fees_today += fee * rate
+                traded_today += value_local * rate
+                n_fills += 1
+                if record:
+                    records, n_rec = _push_record_nb(records, n_rec, variant, i, j, Side.SELL, sellable / scale,
+                                                     px * scale, value_local * rate, fee * rate, held / scale,
+                                                     FillReason.STOP_LOSS)
+        # 4. end of session: mark to the last known close
+        equity = cash
+        for j in range(n_assets):
+            c = close[i, j]
+            if not np.isnan(c):
+                last_close[j] = c
+                if has_raw:
+                    rc = raw_close[i, j]
+                    if not np.isnan(rc) and c > 0.0:
+                        last_scale[j] = rc / c
+            if units[j] != 0.0:
+                equity += units[j] * last_close[j] * fx[i, fx_col[j]]
+            if keep_positions:
+                positions_out[i, j] = units[j]
+        equity_out[variant, i] = equity
+        cash_out[variant, i] = cash
+        fees_out[variant, i] = fees_today
+        traded_out[variant, i] = traded_today
+    return records, n_rec, n_fills, n_rejects
+
+
+@njit(cache=True)
+def simulate_nb(weights, params, open_, low, close, raw_close, tradable, st, board, lot_step, min_buy, listing_idx,
+                fx_col, fx, fee_table, record_capacity):
+    """Simulate one variant (``params`` row 0) with trade records and positions.
+
+    Shapes / NaN / Units
+    --------------------
+    - ``weights``: ``(n_weight_sets, n_sessions, n_assets)`` float64 target weights as fractions of portfolio value
+      decided after the close of each session; NaN = no order for that asset that session (hold); 0 = exit.
+    - ``params``: ``(n_variants, N_SIM_PARAMS)`` float64, columns per :class:`engine.enums.SimParamT`
+      (``INIT_CASH`` in the account currency). Only row 0 is run here.
+    - ``open_``, ``low``, ``close``: ``(n_sessions, n_assets)`` *adjusted* prices, asset currency; NaN = no bar.
+      ``raw_close``: traded close or NaN where unknown (then the last known raw/adjusted ratio, or 1.0);
+      a ``(0, 0)`` array when no raw price is known at all. ``low`` may be ``(0, 0)`` when no stop-loss is used.
+    - ``tradable``: ``(n_sessions, n_assets)`` bool, False = suspended. ``st``: ``(n_sessions, n_assets)`` bool ST
+      flags or a ``(0, 0)`` array when none are known.
+    - ``board``: ``(n_assets,)`` int64 :class:`engine.enums.BoardCodeT`. ``lot_step`` / ``min_buy``: ``(n_assets,)``
+      float64 traded shares (main/ChiNext 100/100, STAR 1/200, HK board lot/board lot).
+      ``listing_idx``: ``(n_assets,)`` int64 session index of listing (no price limit in its first 5 sessions) or -1.
+    - ``fx_col``: ``(n_assets,)`` int64 column of ``fx`` converting the asset's currency to the account currency;
+      ``fx``: ``(n_sessions, n_fx)`` float64 rates (column 0 all ones), no NaN.
+    - ``fee_table``: ``(n_sessions, N_FEE_COLS)`` float64 dated rates (fractions), see :class:`engine.enums.FeeColT`.
+
+    Returns ``(equity, cash, fees, traded, positions, records)``: ``(1, n_sessions)`` float64 account-currency
+    equity at each close, cash, costs paid and traded value per session; ``positions`` ``(n_sessions, n_assets)``
+    adjusted units held after each session (value = units × close); ``records``: ``trade_dt`` array of fills and
+    rejections. Reference: vectorbt ``Portfolio.from_orders(size_type="targetpercent", cash_sharing=True,
+    call_seq="auto")`` for the frictionless, fractional, close-execution case (``tests/kernels/test_simulate_parity.py``).
+    """
+    n_sessions, n_assets = close.shape
+    equity = np.empty((1, n_sessions))
+    cash = np.empty((1, n_sessions))
+    fees = np.empty((1, n_sessions))
+    traded = np.empty((1, n_sessions))
+    positions = np.empty((n_sessions, n_assets))
+    records = np.empty(max(record_capacity, 16), dtype=trade_dt)
+    records, n_rec, _, _ = _simulate_variant_nb(0, weights, params, open_, low, close, raw_close, tradable, st, board,
+                                                lot_step, min_buy, listing_idx, fx_col, fx, fee_table, equity, cash,
+                                                fees, traded, positions, True, records)
+    return equity, cash, fees, traded, positions, records[:n_rec]
+
+
+@njit(cache=True, parallel=True)
+def simulate_batch_nb(weights, params, open_, low, close, raw_close, tradable, st, board, lot_step, min_buy, listing_idx,
+                      fx_col, fx, fee_table):
+    """Simulate every row of ``params`` (variants), in parallel over variants; no per-trade records.
+
+    Shapes / NaN / Units: as :func:`simulate_nb`; each variant reads ``weights[params[v, WEIGHT_SET]]``.
+    Returns ``(equity, cash, fees, traded, counts)``: ``(n_variants, n_sessions)`` float64 in the account currency,
+    and ``counts`` ``(n_variants, 2)`` int64 = (orders filled, orders rejected or cut).
+    Reference: :func:`simulate_nb` row by row (``tests/kernels/test_simulate_parity.py``).
+    """
+    n_sessions, n_assets = close.shape
+    n_variants = params.shape[0]
+    equity = np.empty((n_variants, n_sessions))
+    cash = np.empty((n_variants, n_sessions))
+    fees = np.empty((n_variants, n_sessions))
+    traded = np.empty((n_variants, n_sessions))
+    counts = np.zeros((n_variants, 2), dtype=np.int64)
+    no_positions = np.empty((0, 0))
+    for v in prange(n_variants):
+        records = np.empty(0, dtype=trade_dt)
+        _, _, n_fills, n_rejects = _simulate_variant_nb(v, weights, params, open_, low, close, raw_close, tradable, st,
+                                                        board, lot_step, min_buy, listing_idx, fx_col, fx,
+                                                        fee_table, equity, cash, fees, traded, no_positions,
+                                                        False, records)
+        counts[v, 0] = n_fills
+        counts[v, 1] = n_rejects
+    return equity, cash, fees, traded, counts

@@ -1,0 +1,99 @@
+"""Runner and CLI on a hand-made panel: entry timing, exits, files written, sweeps, error messages."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from engine.backtest.run import run_backtest, write_run
+from engine.cli import app
+from engine.config import ConfigError, load_backtest_config
+
+from .conftest import SESSIONS
+
+
+def test_single_name_equity_matches_a_hand_computation(config_file, prices_dir, tmp_path):
+    cfg = load_backtest_config(config_file(params="{max_weight: 1.0, brokers: [BrokerA]}"))
+    run = run_backtest(cfg)
+    bars = pd.read_csv(prices_dir / "SH600000.csv", parse_dates=["date"]).set_index("date")
+    fills = run.trades[run.trades["filled"]]
+    entry, exit_ = fills.iloc[0], fills.iloc[1]
+    # published 2024-03-07 → bought at the 03-08 open; horizon 1 month → sold at the 04-08 open (first session ≥ 04-07)
+    assert entry["date"] == pd.Timestamp("2024-03-08") and entry["side"] == "buy"
+    assert exit_["date"] == pd.Timestamp("2024-04-08") and exit_["side"] == "sell"
+    shares = 100_000 / bars.loc["2024-03-08", "open"]            # fractional (lots off), no costs
+    held = (bars.index >= "2024-03-08") & (bars.index < "2024-04-08")
+    expected = pd.Series(100_000.0, index=bars.index)
+    expected[held] = shares * bars.loc[held, "close"]
+    expected[bars.index >= "2024-04-08"] = shares * bars.loc["2024-04-08", "open"]
+    np.testing.assert_allclose(run.equity["equity"].to_numpy(), expected.to_numpy(), rtol=1e-12)
+    bench = pd.read_csv(prices_dir / "SH000300.csv")["close"].to_numpy()
+    np.testing.assert_allclose(run.equity["benchmark"].to_numpy(), bench / bench[0] * 100_000, rtol=1e-12)
+    assert run.stats["total_return"] == pytest.approx(expected.iloc[-1] / 100_000 - 1)
+
+
+def test_downgrade_by_the_same_broker_exits_and_weekend_publication_enters_monday(config_file):
+    run = run_backtest(load_backtest_config(config_file(params="{brokers: [BrokerB], max_weight: 1.0}")))
+    fills = run.trades[run.trades["filled"]]
+    assert list(fills["date"]) == [pd.Timestamp("2024-03-11"), pd.Timestamp("2024-03-21")]
+    assert list(fills["side"]) == ["buy", "sell"]
+
+
+def test_run_folder_layout(config_file, tmp_path):
+    cfg = load_backtest_config(config_file())
+    run = run_backtest(cfg)
+    written = write_run(run, tmp_path / "out", "ratingbt backtest bt.yaml")
+    assert sorted(p.name for p in written) == sorted(
+        ["config.yaml", "equity.csv", "trades.csv", "positions.csv", "stats.json"])
+    equity = pd.read_csv(tmp_path / "out" / "equity.csv")
+    assert list(equity.columns) == ["date", "equity", "cash", "benchmark"]
+    assert len(equity) == len(SESSIONS)
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    assert stats["total_return"] == pytest.approx(equity["equity"].iloc[-1] / 100_000 - 1, rel=1e-6)
+    positions = pd.read_csv(tmp_path / "out" / "positions.csv")
+    # two names at 50 % each while both are held
+    both = positions.groupby("date")["code"].count() == 2
+    assert both.any()
+    assert "ratingbt backtest bt.yaml" in (tmp_path / "out" / "config.yaml").read_text()
+
+
+def test_sweep_runs_every_variant_and_variant_zero_matches_the_detailed_run(config_file):
+    cfg = load_backtest_config(config_file(params="{max_weight: [0.5, 1.0], stop_loss: [0.0, 0.02]}"))
+    run = run_backtest(cfg)
+    assert len(run.sweep) == 4
+    assert list(run.sweep["max_weight"]) == [0.5, 0.5, 1.0, 1.0]
+    assert list(run.sweep["stop_loss"]) == [0.0, 0.02, 0.0, 0.02]
+    assert run.sweep.loc[0, "total_return"] == pytest.approx(run.stats["total_return"], rel=1e-12)
+    assert run.sweep["total_return"].nunique() > 1
+
+
+def test_config_errors_name_the_key_and_allowed_values(config_file, tmp_path):
+    with pytest.raises(ConfigError, match=r"portfolio.execution.*'open' or 'close'"):
+        load_backtest_config(config_file(extra=""), {"portfolio": {"execution": "vwap"}})
+    with pytest.raises(ConfigError, match=r"portfolio.cassh: unknown key"):
+        load_backtest_config(config_file(), {"portfolio": {"cassh": 1}})
+    cfg = load_backtest_config(config_file(params="{weighting: biggest}"))
+    with pytest.raises(ConfigError, match=r"strategy.params: weighting.*'equal' or 'conviction'"):
+        run_backtest(cfg)
+    cfg = load_backtest_config(config_file(params="{}"))
+    cfg = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(update={"name": "nope"})})
+    with pytest.raises(ValueError, match="available: follow_ratings, hedged, target_weights"):
+        run_backtest(cfg)
+
+
+def test_cli_writes_the_run_and_prints_a_summary(config_file, tmp_path):
+    result = CliRunner().invoke(app, ["backtest", config_file(), "--output", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    assert "excess return" in result.output
+    assert (tmp_path / "runs" / "test-run" / "equity.csv").is_file()
+
+
+def test_cli_says_what_is_missing_without_shared(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATINGBT_SHARED", str(tmp_path / "nowhere"))
+    result = CliRunner().invoke(app, ["backtest", "configs/seeds.yaml"])
+    assert result.exit_code == 2
+    assert "signals.reports" in result.output and "RATINGBT_SHARED" in result.output

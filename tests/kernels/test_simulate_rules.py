@@ -1,0 +1,164 @@
+"""One hand-worked case per market rule of the simulator (numbers computed by hand in the comments)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.backtest.simulate import SimulationRules, simulate_weights
+from engine.data.panel import Panel
+
+NAN = np.nan
+
+
+def make_panel(codes, dates, close, open_=None, low=None, raw_close=None, volume=None) -> Panel:
+    close = np.asarray(close, dtype=float).reshape(len(dates), len(codes))
+    open_ = close.copy() if open_ is None else np.asarray(open_, dtype=float).reshape(close.shape)
+    low = np.minimum(open_, close) if low is None else np.asarray(low, dtype=float).reshape(close.shape)
+    raw = np.full(close.shape, NAN) if raw_close is None else np.asarray(raw_close, dtype=float).reshape(close.shape)
+    vol = np.where(np.isfinite(close), 1e6, NAN) if volume is None else np.asarray(volume, float).reshape(close.shape)
+    return Panel(sessions=pd.DatetimeIndex(dates).to_numpy(dtype="datetime64[ns]"),
+                 codes=np.array(codes, dtype=object), open=open_, high=np.maximum(open_, close), low=low,
+                 close=close, raw_close=raw, volume=vol, tradable=np.isfinite(close) & (np.nan_to_num(vol) > 0))
+
+
+NO_COSTS = SimulationRules(init_cash=100_000.0, costs=False)
+DAYS = ["2024-03-04", "2024-03-05", "2024-03-06", "2024-03-07"]
+
+
+def fills(result):
+    return result.trades[result.trades["filled"]].reset_index(drop=True)
+
+
+def test_t_plus_one_blocks_a_same_day_stop_sell_but_hk_is_t_plus_zero():
+    # bought 10,000 shares at the 10.00 open of 03-05; the low of 9.00 hits the 5 % stop (9.50) the same session
+    rules = SimulationRules(init_cash=100_000.0, costs=False, stop_loss=0.05)
+    close = [10.0, 9.3, 9.4, 9.4]
+    open_ = [10.0, 10.0, 9.2, 9.4]
+    low = [10.0, 9.0, 9.1, 9.3]
+    weights = np.array([[1.0], [NAN], [NAN], [NAN]])
+    a_share = simulate_weights(make_panel(["600000.SH"], DAYS, close, open_, low), weights, rules)
+    t = a_share.trades
+    assert list(t["reason"]) == ["filled", "t_plus_one", "filled"]
+    assert t.loc[1, "date"] == pd.Timestamp("2024-03-05") and t.loc[1, "shares"] == 0
+    # sold at the next open instead: 10,000 × 9.20 = 92,000
+    assert t.loc[2, "date"] == pd.Timestamp("2024-03-06") and t.loc[2, "price"] == 9.2
+    assert a_share.cash.iloc[-1] == pytest.approx(92_000.0, abs=1e-6)
+    hk = simulate_weights(make_panel(["00700.HK"], DAYS, close, open_, low), weights, rules, currency="HKD",
+                          hk_lots={"00700.HK": 100})
+    # T+0: the stop fills the same session at 9.50 → 95,000
+    assert list(fills(hk)["reason"]) == ["filled", "stop_loss"]
+    assert hk.cash.iloc[-1] == pytest.approx(95_000.0, abs=1e-6)
+
+
+def test_limit_up_blocks_a_buy_at_the_open():
+    # previous close 10.00 → up-limit 11.00; an open of 11.00 is at the limit, 10.98 is not
+    weights = np.array([[1.0], [NAN], [NAN], [NAN]])
+    blocked = simulate_weights(make_panel(["600000.SH"], DAYS, [10, 11, 11, 11], [10, 11.0, 11, 11]), weights,
+                               NO_COSTS)
+    assert list(blocked.trades["reason"]) == ["limit_up", "filled"]
+    # nothing bought on 03-05; the standing order fills at the 03-06 open (11.00 vs the 11.00 close: no limit)
+    assert blocked.positions.iloc[1, 0] == 0 and blocked.trades.loc[1, "date"] == pd.Timestamp("2024-03-06")
+    filled = simulate_weights(make_panel(["600000.SH"], DAYS, [10, 11, 11, 11], [10, 10.98, 11, 11]), weights,
+                              NO_COSTS)
+    # floor(100,000 / 10.98 / 100) × 100 = 9,100 shares
+    assert fills(filled).loc[0, "shares"] == 9_100
+
+
+def test_limit_down_blocks_a_sell_and_limits_follow_the_board_and_date():
+    weights = np.array([[1.0], [0.0], [NAN], [NAN]])
+    # bought 10,000 at 10.00 on 03-05; exit ordered for the 03-06 open of 9.00 = 10.00 × 0.9: at the down-limit
+    res = simulate_weights(make_panel(["600000.SH"], DAYS, [10, 10, 9.0, 9.5], [10, 10, 9.0, 9.5]), weights,
+                           NO_COSTS)
+    assert list(res.trades["reason"])[:2] == ["filled", "limit_down"]
+    assert res.positions.iloc[2, 0] == 10_000
+    # the standing exit fills at the next open, 9.50 (inside the limit from 9.00)
+    assert res.trades.iloc[-1]["reason"] == "filled" and res.trades.iloc[-1]["price"] == 9.5
+    assert res.positions.iloc[-1, 0] == 0
+    # ChiNext: +15 % at the open is inside the 20 % limit from 2020-08-24, but at the 10 % limit before it
+    close, open_ = [10, 11.5, 11.5, 11.5], [10, 11.5, 11.5, 11.5]
+    buy = np.array([[1.0], [NAN], [NAN], [NAN]])
+    after = simulate_weights(make_panel(["300474.SZ"], DAYS, close, open_), buy, NO_COSTS)
+    assert fills(after).shape[0] == 1
+    before = simulate_weights(make_panel(["300474.SZ"], ["2020-08-18", "2020-08-19", "2020-08-20", "2020-08-21"],
+                                         close, open_), buy, NO_COSTS)
+    assert list(before.trades["reason"]) == ["limit_up", "filled"]
+
+
+def test_star_market_minimum_is_200_shares_then_single_shares():
+    weights = np.array([[1.0], [NAN], [NAN], [NAN]])
+    panel = make_panel(["688981.SH"], DAYS, [10.0] * 4)
+    small = simulate_weights(panel, weights, SimulationRules(init_cash=1_500.0, costs=False))
+    assert list(small.trades["reason"]) == ["below_min_lot"]          # 150 shares < 200
+    ok = simulate_weights(panel, weights, SimulationRules(init_cash=2_550.0, costs=False))
+    assert fills(ok).loc[0, "shares"] == 255                           # 200 minimum, then 1-share steps
+    main = simulate_weights(make_panel(["600000.SH"], DAYS, [10.0] * 4), weights,
+                            SimulationRules(init_cash=2_550.0, costs=False))
+    assert fills(main).loc[0, "shares"] == 200                         # main board: 100-share lots
+
+
+@pytest.mark.parametrize("sell_day, stamp, handling", [("2023-08-25", 10.0, 0.487), ("2023-08-28", 5.0, 0.341)])
+def test_stamp_duty_on_a_sell_before_and_from_2023_08_28(sell_day, stamp, handling):
+    days = pd.bdate_range(end=sell_day, periods=3)
+    weights = np.array([[1.0], [0.0], [NAN]])
+    res = simulate_weights(make_panel(["600000.SH"], days, [10.0] * 3), weights,
+                           SimulationRules(init_cash=10_050.0))
+    sell = fills(res).iloc[1]
+    assert sell["date"] == pd.Timestamp(sell_day) and sell["shares"] == 1_000
+    # 10,000 CNY sold: commission max(2.5, 5) = 5, stamp duty, transfer 0.1, handling fee
+    assert sell["fees"] == pytest.approx(5.0 + stamp + 0.1 + handling, abs=1e-9)
+
+
+@pytest.mark.parametrize("day, stamp", [("2023-11-16", 14.0), ("2024-03-05", 11.0)])
+def test_hk_stamp_duty_rounds_up_to_a_whole_dollar(day, stamp):
+    days = pd.bdate_range(end=day, periods=2)
+    weights = np.array([[1.0], [NAN]])
+    rules = SimulationRules(init_cash=10_100.0, commission_rate=0.0, commission_min=0.0)
+    res = simulate_weights(make_panel(["00700.HK"], days, [33.35, 33.35]), weights, rules, currency="HKD",
+                           hk_lots={"00700.HK": 100})
+    buy = fills(res).iloc[0]
+    assert buy["shares"] == 300                                        # 10,005 HKD
+    # 0.13 % → 13.0065 → 14; 0.1 % → 10.005 → 11; plus trading fee, SFC and AFRC levies 0.0085 % = 0.850425
+    assert buy["fees"] == pytest.approx(stamp + 10_005 * 0.000085, abs=1e-9)
+
+
+def test_suspended_day_is_untradeable():
+    volume = [1e6, 0.0, 1e6, 1e6]  # a bar with zero volume on 03-05: suspended
+    weights = np.array([[1.0], [NAN], [NAN], [NAN]])
+    panel = make_panel(["600000.SH"], DAYS, [10.0] * 4, volume=volume)
+    no_retry = simulate_weights(panel, weights, replace(NO_COSTS, retry_rejected=False))
+    assert list(no_retry.trades["reason"]) == ["suspended"]
+    assert no_retry.equity.iloc[-1] == 100_000.0 and (no_retry.positions.to_numpy() == 0).all()
+    # by default the rejected order stands and fills when trading resumes on 03-06
+    res = simulate_weights(panel, weights, NO_COSTS)
+    assert list(res.trades["reason"]) == ["suspended", "filled"]
+    assert res.trades.loc[1, "date"] == pd.Timestamp("2024-03-06") and res.trades.loc[1, "shares"] == 10_000
+
+
+def test_lots_use_the_raw_price_and_equity_the_adjusted_one():
+    # adjusted close 10, traded close 20 (an old qfq basis): 100,000 buys 5,000 real shares at 20
+    weights = np.array([[1.0], [NAN], [NAN], [NAN]])
+    panel = make_panel(["600000.SH"], DAYS, [10.0, 10.0, 11.0, 11.0], raw_close=[20.0, 20.0, 22.0, 22.0])
+    res = simulate_weights(panel, weights, NO_COSTS)
+    buy = fills(res).iloc[0]
+    assert (buy["shares"], buy["price"]) == (5_000, 20.0)
+    assert res.equity.iloc[-1] == pytest.approx(110_000.0)
+
+
+def test_hk_stock_in_a_cny_account_converts_with_fx():
+    weights = np.array([[1.0], [NAN], [NAN], [NAN]])
+    panel = make_panel(["00700.HK"], DAYS, [100.0, 100.0, 110.0, 110.0])
+    fx = pd.Series([0.90, 0.90, 0.92, 0.92], index=pd.DatetimeIndex(DAYS))
+    res = simulate_weights(panel, weights, NO_COSTS, fx=fx, hk_lots={"00700.HK": 100})
+    # 100,000 CNY / (100 HKD × 0.90) = 1,111 shares → 1,100 (lots of 100), then 1,100 × 110 × 0.92 + leftover cash
+    assert fills(res).loc[0, "shares"] == 1_100
+    assert res.equity.iloc[-1] == pytest.approx(1_100 * 110 * 0.92 + (100_000 - 1_100 * 100 * 0.90))
+
+
+def test_hk_default_lot_warns():
+    panel = make_panel(["00700.HK"], DAYS, [100.0] * 4)
+    with pytest.warns(UserWarning, match="00700.HK"):
+        simulate_weights(panel, np.array([[1.0], [NAN], [NAN], [NAN]]), NO_COSTS, currency="HKD")

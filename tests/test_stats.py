@@ -1,0 +1,81 @@
+"""Each metric against an independent computation: vectorbt's returns kernels or a hand/pandas formula."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import stats
+
+PERIODS = 242.0
+
+
+@pytest.fixture
+def curves():
+    rng = np.random.default_rng(3)
+    days = pd.bdate_range("2024-01-02", periods=300)
+    bench_r = rng.normal(0.0003, 0.012, len(days))
+    port_r = 0.0002 + 1.2 * bench_r + rng.normal(0, 0.006, len(days))
+    port_r[0] = bench_r[0] = 0.0
+    equity = pd.Series(1e6 * np.cumprod(1 + port_r), index=days)
+    bench = pd.Series(3500 * np.cumprod(1 + bench_r), index=days)
+    return equity, bench
+
+
+def test_against_vectorbt_kernels(curves):
+    vnb = pytest.importorskip("vectorbt.returns.nb")
+    equity, bench = curves
+    r, b = stats.to_returns(equity), stats.to_returns(bench)
+    ra, ba = r.to_numpy(), b.to_numpy()
+    assert stats.annual_return(r, PERIODS) == pytest.approx(vnb.annualized_return_1d_nb(ra, PERIODS), rel=1e-12)
+    assert stats.volatility(r, PERIODS) == pytest.approx(vnb.annualized_volatility_1d_nb(ra, PERIODS), rel=1e-12)
+    assert stats.sharpe(r, PERIODS) == pytest.approx(vnb.sharpe_ratio_1d_nb(ra, PERIODS), rel=1e-12)
+    assert stats.sortino(r, PERIODS) == pytest.approx(vnb.sortino_ratio_1d_nb(ra.copy(), PERIODS), rel=1e-12)
+    assert stats.max_drawdown(equity) == pytest.approx(vnb.max_drawdown_1d_nb(ra), rel=1e-9)
+    assert stats.calmar(r, equity, PERIODS) == pytest.approx(vnb.calmar_ratio_1d_nb(ra, PERIODS), rel=1e-9)
+    assert stats.beta(r, b) == pytest.approx(vnb.beta_1d_nb(ra, ba), rel=1e-12)
+    assert stats.alpha(r, b, PERIODS) == pytest.approx(vnb.alpha_1d_nb(ra, ba, PERIODS), rel=1e-12)
+    # vectorbt's information ratio is per session: ours is annualised by sqrt(periods)
+    assert stats.information_ratio(r, b, PERIODS) == pytest.approx(
+        vnb.information_ratio_1d_nb(ra, ba) * math.sqrt(PERIODS), rel=1e-12)
+    assert 1.0 < stats.beta(r, b) < 1.4
+
+
+def test_hand_worked_small_curve():
+    days = pd.to_datetime(["2024-01-31", "2024-02-01", "2024-02-29", "2024-03-01"])
+    equity = pd.Series([100.0, 110.0, 99.0, 108.9], index=days)
+    bench = pd.Series([100.0, 105.0, 105.0, 110.25], index=days)
+    r, b = stats.to_returns(equity), stats.to_returns(bench)   # r = +10 %, -10 %, +10 %; b = +5 %, 0, +5 %
+    assert stats.total_return(equity) == pytest.approx(0.089)
+    assert stats.max_drawdown(equity) == pytest.approx(-0.1)
+    assert stats.excess_return(equity, bench) == pytest.approx(0.089 - 0.1025)
+    assert stats.share_days_beating(r, b) == pytest.approx(2 / 3)
+    # active returns 0.05, -0.10, 0.05: mean 0, so IR = 0; TE = std([.05,-.1,.05], ddof=1) × sqrt(242)
+    assert stats.tracking_error(r, b, 242) == pytest.approx(np.std([0.05, -0.1, 0.05], ddof=1) * math.sqrt(242))
+    assert stats.information_ratio(r, b, 242) == pytest.approx(0.0, abs=1e-12)
+    # months: Jan (only the start) 0 vs 0 → not beating; Feb 99/100 vs 105/100 → no; Mar 108.9/99 vs 110.25/105 → yes
+    assert stats.share_months_beating(equity, bench) == pytest.approx(1 / 3)
+    # turnover: traded 200 in all, half = 100, mean equity 104.475, over 3/242 years
+    traded = pd.Series([0.0, 100.0, 0.0, 100.0], index=days)
+    assert stats.turnover(traded, equity, 242) == pytest.approx(100 / equity.mean() / (3 / 242))
+    assert stats.costs_paid(pd.Series([1.0, 2.0, 0.0, 0.5], index=days), equity) == pytest.approx(3.5 / 100)
+
+
+def test_sessions_per_year_from_the_calendar():
+    days = pd.bdate_range("2023-01-02", "2024-12-31")
+    expected = np.mean([len(days[days.year == 2023]), len(days[days.year == 2024])])
+    assert stats.sessions_per_year(days) == pytest.approx(expected)
+    partial = pd.bdate_range("2024-03-01", "2024-08-30")
+    assert stats.sessions_per_year(partial) == pytest.approx((len(partial) - 1) / ((partial[-1] - partial[0]).days / 365.25))
+    with pytest.raises(ValueError):
+        stats.sessions_per_year(partial[:1])
+
+
+def test_summary_without_benchmark_has_nan_relative_metrics(curves):
+    equity, _ = curves
+    zero = pd.Series(0.0, index=equity.index)
+    out = stats.summary(equity, None, zero, zero, PERIODS)
+    assert math.isnan(out["alpha"]) and out["total_return"] == pytest.approx(equity.iloc[-1] / 1e6 - 1)
