@@ -90,7 +90,8 @@ def load_frames(codes: Iterable[str] | str, start=None, end=None, *, offline: bo
             raise ValueError("start/end not given and none of the codes is cached: pass start and end")
         start = start if start is not None else min(firsts)
         end = end if end is not None else max(lasts)
-    chain = None if offline else resolve_chain(providers)
+    no_providers = isinstance(providers, (list, tuple)) and not providers
+    chain = None if offline or no_providers else resolve_chain(providers)
     full: dict[str, pd.DataFrame] = {}
     try:
         report = ensure_cached(store, code_list, start, end, chain=chain, offline=offline, progress=progress,
@@ -125,6 +126,7 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     offline: ``True`` = use the cache only, list missing ranges; ``None`` = ``RATINGBT_OFFLINE`` env (default off).
     providers: fallback chain — ``None`` (``RATINGBT_PROVIDERS`` or ``local,akshare,yfinance``), a string
         ``"local,akshare"``, a list of names / provider objects, or a :class:`~engine.data.chain.ProviderChain`.
+        An empty list means "cache only" (like offline; missing ranges say "no providers given").
     cache: :class:`~engine.data.cache.PriceCache`, a directory, or ``None`` (:func:`engine.paths.cache_dir`).
     on_missing: ``"warn"`` (default: warn and leave NaN), ``"raise"`` (:class:`MissingDataError` listing every
         missing range and provider error) or ``"ignore"``. Missing ranges are always in ``Panel.missing``.
