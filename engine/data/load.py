@@ -269,13 +269,17 @@ def panel_from_long(source: str | Path | pd.DataFrame, codes: Iterable[str] | No
     rows, cols = row_idx[keep], col_idx[keep]
     n_s, n_a = len(sess_i8), len(code_arr)
     arrays = {}
+    table = table.drop_columns(["code", "date"])
+    del dict_codes, raw_idx, dates, date_i8, row_idx, col_idx
     for name in PANEL_FIELDS:
         out = np.full((n_s, n_a), np.nan)
         if name in table.column_names:
             values = table.column(name).to_numpy().astype(np.float64, copy=False)
+            table = table.drop_columns([name])  # release each input column as soon as it is scattered
             if name == "volume" and volume_unit == "lots":
                 values = values * LOTS_TO_SHARES
             out[rows, cols] = values[keep]
+            del values
         arrays[name] = out
     tradable = np.isfinite(arrays["close"]) & (np.nan_to_num(arrays["volume"], nan=0.0) > 0)
     panel = Panel(sessions=sess.to_numpy(dtype="datetime64[ns]"), codes=code_arr, tradable=tradable, **arrays)
