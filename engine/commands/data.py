@@ -93,8 +93,11 @@ def fetch(
     with _progress(err) as bar:
         task = bar.add_task("fetch", total=len(codes), item="")
 
-        def step(code: str) -> None:
-            bar.update(task, advance=0 if bar.tasks[0].completed == 0 and code == codes[0] else 1, item=code)
+        done = [0]
+
+        def step(code: str) -> None:  # called before each code
+            bar.update(task, completed=done[0], item=code)
+            done[0] += 1
 
         report = ensure_cached(store, codes, start, end, chain=chain, offline=offline, progress=step)
         bar.update(task, completed=len(codes))
