@@ -79,6 +79,17 @@ def fetch(
     except SymbolError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2)
+    import pandas as pd
+
+    for opt, value in (("--start", start), ("--end", end)):
+        try:
+            pd.Timestamp(value)
+        except ValueError:
+            err.print(f"[red]error:[/] {opt} {value!r} is not a date (expected YYYY-MM-DD)")
+            raise typer.Exit(2)
+    if pd.Timestamp(start) > pd.Timestamp(end):
+        err.print(f"[red]error:[/] --start {start} is after --end {end}")
+        raise typer.Exit(2)
     store = _cache(cache)
     chain = None
     if not offline:
