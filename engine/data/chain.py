@@ -4,8 +4,8 @@ Algorithm of :meth:`ProviderChain.fetch` for one ``(code, start, end)``:
 
 1. for each provider in ``order``: wait until ``min_interval`` seconds have passed since that provider's previous
    call (:class:`RateLimiter`);
-2. run ``provider.fetch`` in a worker thread and give up after ``timeout`` seconds (:class:`ProviderTimeout`; the
-   thread cannot be killed and is left to finish in the background);
+2. run ``provider.fetch`` in a daemon worker thread and give up after ``timeout`` seconds (:class:`ProviderTimeout`;
+   the thread cannot be killed and is left to finish in the background);
 3. on a *transient* error (timeout, network error, empty answer) retry up to ``retries`` more times, sleeping
    ``backoff * 2**k`` seconds (capped at ``max_backoff``) before retry ``k``; on a permanent error (schema changed,
    instrument not supported, package missing) move on at once;
@@ -17,9 +17,9 @@ Algorithm of :meth:`ProviderChain.fetch` for one ``(code, start, end)``:
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -106,21 +106,32 @@ class ProviderChain:
         self.sleep = sleep
         self.limiter = RateLimiter(self.settings.min_interval, clock=clock, sleep=sleep)
         self.attempts: list[Attempt] = []
-        self._pool = cf.ThreadPoolExecutor(max_workers=4, thread_name_prefix="ratingbt-provider")
 
     @property
     def names(self) -> list[str]:
         return [p.name for p in self.providers]
 
     def _call(self, provider: Provider, code: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+        """``provider.fetch`` in a daemon thread, abandoned after ``timeout`` seconds (a hung network call cannot
+        be killed, but a daemon thread does not keep the process alive at exit either)."""
         if self.settings.timeout is None or self.settings.timeout <= 0:
             return provider.fetch(code, start, end)
-        future = self._pool.submit(provider.fetch, code, start, end)
-        try:
-            return future.result(timeout=self.settings.timeout)
-        except cf.TimeoutError:
-            future.cancel()
-            raise ProviderTimeout(f"{provider.name} did not answer within {self.settings.timeout:g} s") from None
+        box: dict[str, object] = {}
+
+        def target() -> None:
+            try:
+                box["result"] = provider.fetch(code, start, end)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=target, name=f"ratingbt-{provider.name}", daemon=True)
+        worker.start()
+        worker.join(self.settings.timeout)
+        if worker.is_alive():
+            raise ProviderTimeout(f"{provider.name} did not answer within {self.settings.timeout:g} s")
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box["result"]  # type: ignore[return-value]
 
     def fetch(self, code: str, start, end) -> tuple[pd.DataFrame, str]:
         """``(bars, provider name)`` from the first provider that succeeds; raises :class:`AllProvidersFailed`."""
@@ -164,7 +175,7 @@ class ProviderChain:
         raise AllProvidersFailed(code, start_d, end_d, attempts)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Nothing to release (worker threads are per call and daemonic); kept for callers that close chains."""
 
 
 def build_chain(order: Iterable[str] | str | None = None, settings: ChainSettings | None = None,

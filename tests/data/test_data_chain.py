@@ -134,3 +134,11 @@ def test_chain_rate_limit_between_symbols():
     for code in ("300474.SZ", "600519.SH", "000001.SZ"):
         c.fetch(code, START, END)
     assert slept == [1.0, 1.0]
+
+
+def test_real_akshare_provider_timing_out_falls_back_to_yfinance():
+    slow_ak = AkshareProvider(module=FakeAkshare(delay=0.5))  # answers, but too late
+    c, _ = chain([slow_ak, YfinanceProvider(module=FakeYfinance())], timeout=0.05, retries=0)
+    df, name = c.fetch("600519.SH", START, END)
+    assert name == "yfinance" and len(df) == 8
+    assert "did not answer within 0.05 s" in c.attempts[0].error
