@@ -41,12 +41,20 @@ def peak_rss_mib() -> float:
 
 
 def timed(fn, repeat: int = 3) -> tuple[float, object]:
+    """Best wall time of ``repeat`` calls (and the last result)."""
     best, out = np.inf, None
     for _ in range(repeat):
         t0 = time.perf_counter()
         out = fn()
         best = min(best, time.perf_counter() - t0)
     return best, out
+
+
+def cpu_time(fn) -> float:
+    """CPU seconds of one call, summed over threads (independent of other processes' load)."""
+    t0 = time.process_time()
+    fn()
+    return time.process_time() - t0
 
 
 def synthetic(n_assets: int = 5000, n_sessions: int = 2500, n_signals: int = 1_000_000, sample: int = 1000) -> dict:
@@ -72,6 +80,7 @@ def synthetic(n_assets: int = 5000, n_sessions: int = 2500, n_signals: int = 1_0
     run()
     cold = time.perf_counter() - t0
     warm, out = timed(run)
+    warm_cpu = cpu_time(run)
 
     sys.path.insert(0, str(ROOT / "tests" / "kernels"))
     from test_forward_returns import forward_returns_pandas  # the reference the tests use
@@ -87,7 +96,7 @@ def synthetic(n_assets: int = 5000, n_sessions: int = 2500, n_signals: int = 1_0
                                    err_msg=name)
     per_signal_pandas = pandas_s / sample
     return {"part": "synthetic", "signals": n_signals, "assets": n_assets, "sessions": n_sessions,
-            "cold_s": cold, "warm_s": warm, "signals_per_s": n_signals / warm,
+            "cold_s": cold, "warm_s": warm, "warm_cpu_s": warm_cpu, "signals_per_s": n_signals / warm,
             "pandas_sample": sample, "pandas_sample_s": pandas_s,
             "pandas_extrapolated_s": per_signal_pandas * n_signals,
             "ratio_pandas_over_numba": per_signal_pandas * n_signals / warm,
@@ -144,13 +153,15 @@ def market(n_signals: int = 100_000) -> dict:
 
     kernel()
     kernel_s, out = timed(kernel)
+    kernel_cpu = cpu_time(kernel)
     t0 = time.perf_counter()
     result = run_scoring(signals, panel)
     full_cold = time.perf_counter() - t0
     full_s, result = timed(lambda: run_scoring(signals, panel), repeat=2)
+    full_cpu = cpu_time(lambda: run_scoring(signals, panel))
     return {"part": "market", "signals": n_signals, "windows": len(windows), "assets": len(codes),
-            "sessions": len(sessions), "load_s": load_s, "kernel_warm_s": kernel_s,
-            "run_scoring_first_s": full_cold, "run_scoring_warm_s": full_s,
+            "sessions": len(sessions), "load_s": load_s, "kernel_warm_s": kernel_s, "kernel_warm_cpu_s": kernel_cpu,
+            "run_scoring_first_s": full_cold, "run_scoring_warm_s": full_s, "run_scoring_warm_cpu_s": full_cpu,
             "complete_share": float(result.scores["complete"].mean()),
             "scores_rows": len(result.scores), "scorecard_rows": len(result.scorecard),
             "event_study_rows": len(result.event_study), "peak_rss_mib": peak_rss_mib()}
@@ -165,6 +176,7 @@ def main() -> None:
             subprocess.run([sys.executable, __file__, "--part", part], check=True)
         return
     result = synthetic() if args.part == "synthetic" else market()
+    result["load_avg_1m"] = os.getloadavg()[0]
     print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items()},
                      ensure_ascii=False))
 
