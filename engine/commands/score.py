@@ -13,6 +13,7 @@ from rich.table import Table
 
 from engine.paths import runs_dir
 from engine.score import ScoreConfig, ScoreResult, run_scoring
+from engine.score.scales import default_scale_lookup
 from engine.score.prices import panel_for_signals
 from engine.signals.schema import coerce_signals
 
@@ -91,6 +92,8 @@ def score(
                                  "layer download missing ranges (akshare/yfinance)."),
     excess_mode: str = typer.Option("absolute", "--excess-mode", help="absolute: r − b (brokers' definition); "
                                     "relative: (1+r)/(1+b) − 1."),
+    ratings_dir: Optional[Path] = typer.Option(None, "--ratings-dir", help="Scale registry folder for the realised "
+                                               "rating (default configs/ratings)."),
     range_leg: str = typer.Option("long", "--range-leg", help="Which end of a '6-12' month range the scorecard uses "
                                   "(both ends are always in scores.csv)."),
 ) -> None:
@@ -126,7 +129,8 @@ def score(
         except (FileNotFoundError, LookupError, ValueError) as exc:
             console.print(f"[red]cannot load prices: {exc}[/red]")
             raise typer.Exit(2) from exc
-        result = run_scoring(table, panel, as_of=as_of_ts, config=config)
+        lookup = default_scale_lookup(table, registry_dir=ratings_dir)
+        result = run_scoring(table, panel, as_of=as_of_ts, config=config, scale_lookup=lookup)
     out_dir = out or runs_dir() / "score"
     paths = result.write(out_dir)
     print_scorecard(result, console)
