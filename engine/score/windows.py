@@ -249,6 +249,9 @@ def score_windows(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = Sco
     last_bar = last_bar_index_nb(close)
     scorable = (arrays["asset_col"] >= 0) & ~arrays["after_as_of"]
     sel = np.flatnonzero(scorable)
+    # visit signals by (asset, base session): neighbouring signals then read the same stretch of the same column,
+    # which halves the kernel's CPU time on large random inputs; outputs are scattered back by ``sel``
+    sel = sel[np.argsort(arrays["asset_col"][sel] * (len(panel.sessions) + 2) + arrays["base_idx"][sel])]
     band_low = windows["band_low"].to_numpy(dtype=float)
     band_high = windows["band_high"].to_numpy(dtype=float)
     res = forward_returns_nb(close, last_bar, arrays["asset_col"][sel], arrays["bench_col"][sel],
