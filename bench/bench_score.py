@@ -5,7 +5,8 @@
    of 3), checks it against the pandas reference of ``tests/kernels/test_forward_returns.py`` on a subsample and times
    that reference on the same subsample to give the ratio (per-signal rates; the reference is O(signals)).
 2. market: 100,000 random signals on the real market file ``../shared/data/market/ashare_daily_2024_2025.parquet``
-   (5,154 stocks, qfq closes, loaded with ``engine.data.load.panel_from_long``) plus CSI 300 from ``../shared/data/prices/SH000300.csv``; times the kernel
+   (5,154 stocks, qfq closes, loaded with ``engine.data.load.panel_from_long``) plus CSI 300 from
+   ``../shared/data/prices/SH000300.csv``; times the kernel
    and the whole :func:`engine.score.run_scoring` (scores, scorecard, event study).
 
 Each part runs in its own process so its peak RSS (``ru_maxrss``) is its own. Prints one line per figure.

@@ -68,8 +68,9 @@ def print_scorecard(result: ScoreResult, console: Console | None = None, max_row
     pending = scores[scores["status"] != "complete"]
     if len(pending):
         # ratings before mentions, incomplete (scored so far) before unscored
-        order = pending.assign(_k=(pending["kind"] != "rating").astype(int),
-                               _s=(pending["status"] != "incomplete").astype(int)).sort_values(["_k", "_s"], kind="stable")
+        keys = pending.assign(_k=(pending["kind"] != "rating").astype(int),
+                              _s=(pending["status"] != "incomplete").astype(int))
+        order = keys.sort_values(["_k", "_s"], kind="stable")
         detail = Table(title="Not (yet) complete")
         for col in ("signal", "broker", "code", "kind", "rating", "horizon", "status", "scored to", "excess so far"):
             detail.add_column(col, no_wrap=True)
@@ -83,7 +84,8 @@ def print_scorecard(result: ScoreResult, console: Console | None = None, max_row
 
 
 def score(
-    signals: Path = typer.Option(..., "--signals", "-s", help="Signals table (.csv or .parquet) from `ratingbt ingest`."),
+    signals: Path = typer.Option(..., "--signals", "-s",
+                                 help="Signals table (.csv or .parquet) from `ratingbt ingest`."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Score with prices up to this date only (YYYY-MM-DD)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output directory (default: runs/score)."),
     prices: Optional[Path] = typer.Option(None, "--prices", help="Read per-symbol CSVs from this directory "

@@ -50,7 +50,7 @@ class ScoreResult:
     as_of: pd.Timestamp | None = None
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``scores.csv``, ``scorecard.csv`` and ``event_study.csv`` (UTF-8) into ``out_dir``; returns the paths."""
+        """Write ``scores.csv``, ``scorecard.csv``, ``event_study.csv`` (UTF-8) into ``out_dir``; returns the paths."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = []

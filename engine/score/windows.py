@@ -133,7 +133,7 @@ def expand_horizons(signals: pd.DataFrame, config: ScoreConfig) -> pd.DataFrame:
 
 
 def cut_panel(panel: Panel, as_of: object | None) -> Panel:
-    """The panel without sessions after ``as_of`` (inclusive cut; ``None`` = unchanged). No look-ahead past ``as_of``."""
+    """The panel without sessions after ``as_of`` (inclusive cut; ``None`` = unchanged): no look-ahead past it."""
     if as_of is None:
         return panel
     cutoff = np.datetime64(pd.Timestamp(as_of).normalize().to_datetime64(), "ns")
