@@ -1,6 +1,7 @@
 """Two seed signals worked by hand from the real price files in ``../shared/data/prices``.
 
-1. 民生证券 (seed 000): 景嘉微 300474.SZ, 推荐, published 2024-03-01, 12 months vs CSI 300.
+1. 民生证券 (seed 000): 景嘉微 300474.SZ, published 2024-03-01, 12 months vs CSI 300, scored as a 推荐 rating (the
+   ingest step records it as a mention under the industry's 推荐; here it is given the rating to work the band by hand).
 2. 民生证券 (seed 002): 中芯国际 688981.SH, 推荐; the report prints no date, its prices are the 2025-05-06 close, so
    the publication date is inferred as the next session, 2025-05-07. SH688981.csv ends 2026-02-27, before the horizon
    end 2026-05-07: the window is incomplete and scored so far.
