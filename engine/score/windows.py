@@ -36,6 +36,7 @@ from engine.score.scales import ScaleLookup, default_scale_lookup, realised_rati
 from engine.symbols import SymbolError, default_benchmark, normalize_symbol
 
 __all__ = ["ScoreConfig", "parse_horizon", "expand_horizons", "cut_panel", "prepare_windows", "score_windows",
+           "score_windows_with_indices",
            "STATUS_AFTER_AS_OF", "SCORE_COLUMNS"]
 
 STATUS_AFTER_AS_OF = "published after as-of"
@@ -242,6 +243,13 @@ def score_windows(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = Sco
     after it. ``hit``, ``direction_hit`` and ``touch_hit`` are nullable booleans (NA for mentions, unrated rows and
     windows that could not be scored); incomplete windows carry their *so far* values with ``complete = False``.
     """
+    return score_windows_with_indices(signals, panel, config, as_of, scale_lookup)[0]
+
+
+def score_windows_with_indices(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = ScoreConfig(),
+                               as_of: object | None = None, scale_lookup: ScaleLookup | None = None
+                               ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """:func:`score_windows` plus the panel indices of each row (:func:`prepare_windows`), for reuse downstream."""
     windows = expand_horizons(signals, config)
     arrays = prepare_windows(windows, panel, as_of)
     n = len(windows)
@@ -319,7 +327,7 @@ def score_windows(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = Sco
     out["days_to_touch"] = pd.array(((out["touch_date"].to_numpy() - base_day) / np.timedelta64(1, "D")))
     out["complete"] = status == WINDOW_STATUS_NAMES[WindowStatus.Complete]
     out["status"] = status
-    return out
+    return out, arrays
 
 
 def _markets(codes: np.ndarray, markets: np.ndarray) -> np.ndarray:
