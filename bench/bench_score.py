@@ -85,8 +85,14 @@ def synthetic(n_assets: int = 5000, n_sessions: int = 2500, n_signals: int = 1_0
 
     def run_sorted():  # what engine.score.windows.score_windows does: visit signals by (asset, base)
         order = np.argsort(asset * (n_sessions + 2) + base)
-        return forward_returns_nb(close, last_bar_index_nb(close), asset, bench, base, end, low, high,
-                                  ExcessMode.Absolute, order)
+        res = forward_returns_nb(close, last_bar_index_nb(close), asset[order], bench[order], base[order],
+                                 end[order], low[order], high[order], ExcessMode.Absolute)
+        out = []
+        for arr in res:
+            back = np.empty_like(arr)
+            back[order] = arr
+            out.append(back)
+        return out
 
     warm_sorted, out_sorted = timed(run_sorted)
     warm_sorted_cpu = cpu_time(run_sorted)

@@ -208,13 +208,3 @@ def test_group_path_sums_equal_pandas():
     np.testing.assert_allclose(got[1], grouped.sum().reindex(range(4)).to_numpy(), rtol=0, atol=ATOL)
     np.testing.assert_allclose(got[2], (frame[keep] ** 2).groupby(codes[keep]).sum().reindex(range(4)).to_numpy(),
                                rtol=0, atol=ATOL)
-
-
-def test_visit_order_does_not_change_results():
-    close, asset, bench, base, end, low, high = random_case(4)
-    arr = np.asfortranarray(close)
-    plain = forward_returns_nb(arr, last_bar_index_nb(arr), asset, bench, base, end, low, high, 0)
-    order = np.argsort(asset * (len(close) + 2) + base).astype(np.int64)
-    visited = forward_returns_nb(arr, last_bar_index_nb(arr), asset, bench, base, end, low, high, 0, order)
-    for a, b in zip(plain, visited):
-        np.testing.assert_array_equal(a, b)
