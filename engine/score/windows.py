@@ -22,6 +22,7 @@ Conventions (all configurable through :class:`ScoreConfig`):
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -141,9 +142,9 @@ def cut_panel(panel: Panel, as_of: object | None) -> Panel:
     n = int(np.searchsorted(panel.sessions, cutoff, side="right"))
     if n == len(panel.sessions):
         return panel
-    return Panel(sessions=panel.sessions[:n], codes=panel.codes, open=panel.open[:n], high=panel.high[:n],
-                 low=panel.low[:n], close=panel.close[:n], raw_close=panel.raw_close[:n], volume=panel.volume[:n],
-                 tradable=panel.tradable[:n], markets=panel.markets, boards=panel.boards)
+    sliced = {name: getattr(panel, name)[:n] for name in ("sessions", "open", "high", "low", "close", "raw_close",
+                                                          "volume", "tradable")}
+    return dataclasses.replace(panel, **sliced)
 
 
 def _canonical_codes(codes: np.ndarray) -> np.ndarray:
