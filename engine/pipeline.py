@@ -118,7 +118,10 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
     files += scoring.write(out_dir)
 
     step("backtest")
-    run = run_backtest(cfg, signals=signals)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = run_backtest(cfg, signals=signals)
+    notes += [f"backtest: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
     files += write_run(run, out_dir, command_line)
     notes += run.messages
 
@@ -131,5 +134,6 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
     step("report")
     report = write_run_report(out_dir, title=f"ratingbt run: {cfg.name}", run_name=cfg.name)
     files.append(report)
+    unique_notes = list(dict.fromkeys(notes))
     return RunOutcome(out_dir=out_dir, report=report, signals=signals, scorecard=scoring.broker_scorecard(),
-                      screen=screen, stats=run.stats, files=files, notes=notes)
+                      screen=screen, stats=run.stats, files=files, notes=unique_notes)

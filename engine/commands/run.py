@@ -10,6 +10,22 @@ from typing import Optional
 import typer
 
 
+def _route_logs_to(console) -> None:
+    import logging
+
+    from rich.text import Text
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            console.print(Text(f"note: {record.getMessage()}", style="yellow"))
+
+    logger = logging.getLogger("engine")
+    if not any(type(h).__name__ == "Handler" for h in logger.handlers):
+        handler = Handler(logging.WARNING)
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
 def run(
     config: Path = typer.Argument(..., help="YAML run config (see configs/seeds.yaml)."),
     name: Optional[str] = typer.Option(None, "--name", help="Override the run name (output folder runs/<name>/)."),
@@ -45,6 +61,7 @@ def run(
 
     console = Console()
     err = Console(stderr=True)
+    _route_logs_to(console)
     try:
         cfg = load_backtest_config(config, {"name": name} if name else None)
     except ConfigError as exc:
