@@ -15,15 +15,17 @@ def _route_logs_to(console) -> None:
 
     from rich.text import Text
 
-    class Handler(logging.Handler):
+    class ConsoleNotes(logging.Handler):
+        """The library's log warnings (e.g. a provider marked unreachable) as yellow notes on this console."""
+
         def emit(self, record: logging.LogRecord) -> None:
             console.print(Text(f"note: {record.getMessage()}", style="yellow"))
 
     logger = logging.getLogger("engine")
-    if not any(type(h).__name__ == "Handler" for h in logger.handlers):
-        handler = Handler(logging.WARNING)
-        logger.addHandler(handler)
-        logger.propagate = False
+    for old in [h for h in logger.handlers if type(h).__name__ == "ConsoleNotes"]:
+        logger.removeHandler(old)
+    logger.addHandler(ConsoleNotes(logging.WARNING))
+    logger.propagate = False
 
 
 def run(
