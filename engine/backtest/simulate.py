@@ -66,7 +66,7 @@ class KernelInputs:
     open: np.ndarray
     low: np.ndarray
     close: np.ndarray
-    raw_close: np.ndarray
+    scale: np.ndarray      # raw_close / close forward-filled (1.0 before the first raw price); (0, 0) if none
     tradable: np.ndarray
     st: np.ndarray
     board: np.ndarray
@@ -76,6 +76,16 @@ class KernelInputs:
     fx_col: np.ndarray
     fx: np.ndarray
     fee_table: np.ndarray
+
+
+def _traded_scale(panel: Panel) -> np.ndarray:
+    """``raw_close / close`` forward-filled per asset, 1.0 before the first known raw price; ``(0, 0)`` if none."""
+    if not np.isfinite(panel.raw_close).any():
+        return np.empty((0, 0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = panel.raw_close / panel.close
+    ratio[~np.isfinite(ratio) | (ratio <= 0)] = np.nan
+    return np.ascontiguousarray(pd.DataFrame(ratio).ffill().fillna(1.0).to_numpy())
 
 
 def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series | None = None,
@@ -119,8 +129,7 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
         open=np.ascontiguousarray(panel.open, dtype=float),
         low=np.ascontiguousarray(panel.low, dtype=float),  # (0, 0) is swapped in when no stop-loss is used
         close=np.ascontiguousarray(panel.close, dtype=float),
-        raw_close=(np.ascontiguousarray(panel.raw_close, dtype=float) if np.isfinite(panel.raw_close).any()
-                   else np.empty((0, 0))),
+        scale=_traded_scale(panel),
         tradable=np.ascontiguousarray(panel.tradable, dtype=np.bool_),
         st=st_arr,
         board=rules.board_codes(panel.boards),
@@ -222,10 +231,11 @@ def simulate_weights(panel: Panel, weights: pd.DataFrame | np.ndarray, rules: Si
     rules = rules or SimulationRules()
     inputs = inputs or kernel_inputs(panel, **input_kwargs)
     w = align_weights(panel, weights)[None, :, :]
+    row_active = ~np.isnan(w).all(axis=2)
     params = params_matrix([rules])
     low = inputs.low if rules.stop_loss > 0 else np.empty((0, 0))
     equity, cash, fees, traded, positions, records = simulate_nb(
-        w, params, inputs.open, low, inputs.close, inputs.raw_close, inputs.tradable, inputs.st, inputs.board,
+        w, row_active, params, inputs.open, low, inputs.close, inputs.scale, inputs.tradable, inputs.st, inputs.board,
         inputs.lot_step, inputs.min_buy, inputs.listing_idx, inputs.fx_col, inputs.fx, inputs.fee_table,
         int(np.count_nonzero(~np.isnan(w)) + 64))
     idx = pd.DatetimeIndex(panel.sessions, name="date")
@@ -268,8 +278,9 @@ def simulate_sweep(panel: Panel, weight_sets: Sequence[pd.DataFrame | np.ndarray
         raise ValueError("weight_set_of_variant points past the weight sets given")
     params = params_matrix(variants, weight_set_of_variant)
     low = inputs.low if any(r.stop_loss > 0 for r in variants) else np.empty((0, 0))
+    row_active = ~np.isnan(w).all(axis=2)
     equity, cash, fees, traded, counts = simulate_batch_nb(
-        w, params, inputs.open, low, inputs.close, inputs.raw_close, inputs.tradable, inputs.st, inputs.board,
+        w, row_active, params, inputs.open, low, inputs.close, inputs.scale, inputs.tradable, inputs.st, inputs.board,
         inputs.lot_step, inputs.min_buy, inputs.listing_idx, inputs.fx_col, inputs.fx, inputs.fee_table)
     idx = pd.DatetimeIndex(panel.sessions, name="date")
     cols = pd.RangeIndex(len(variants), name="variant")
