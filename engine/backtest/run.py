@@ -182,6 +182,24 @@ def _rules_for(cfg: BacktestConfig, params: Any, module: ModuleType):
     )
 
 
+def _fx(cfg: BacktestConfig) -> float | pd.Series | None:
+    """``portfolio.fx`` as a constant or a date-indexed Series read from its CSV (columns ``date,rate``)."""
+    value = cfg.portfolio.fx
+    if value is None or isinstance(value, (int, float)):
+        return value
+    path = cfg.resolve(value)
+    if not path.is_file():
+        raise ConfigError(f"portfolio.fx: {path} is neither a number nor an existing CSV file (date,rate)")
+    table = pd.read_csv(path)
+    if not {"date", "rate"} <= set(table.columns):
+        raise ConfigError(f"{path}: portfolio.fx file needs columns date,rate (found {', '.join(table.columns)})")
+    rate = pd.to_numeric(table["rate"], errors="coerce")
+    if rate.isna().any() or (rate <= 0).any():
+        line = int(np.flatnonzero(rate.isna() | (rate <= 0))[0]) + 2
+        raise ConfigError(f"{path}, line {line}: rate must be a positive number")
+    return pd.Series(rate.to_numpy(), index=pd.to_datetime(table["date"]))
+
+
 def _universe(module: ModuleType, signals: pd.DataFrame, params_list: list[Any]) -> list[str]:
     if hasattr(module, "universe"):
         codes: list[str] = []
@@ -286,7 +304,7 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
             weight_sets.append(to_decision_rows(aligned, cfg.portfolio.execution))
         set_of_variant.append(seen[key])
     rules = [_rules_for(cfg, p, module) for p in params_list]
-    inputs = kernel_inputs(panel, currency=cfg.portfolio.currency, fx=cfg.portfolio.fx, hk_lots=cfg.portfolio.hk_lots)
+    inputs = kernel_inputs(panel, currency=cfg.portfolio.currency, fx=_fx(cfg), hk_lots=cfg.portfolio.hk_lots)
     step("simulate")
     detail = simulate_weights(panel, weight_sets[set_of_variant[0]], rules[0], inputs=inputs)
     bench_close = panel.frame("close")[cfg.benchmark].ffill()
