@@ -97,3 +97,15 @@ def test_cli_says_what_is_missing_without_shared(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["backtest", "configs/seeds.yaml"])
     assert result.exit_code == 2
     assert "signals.reports" in result.output and "RATINGBT_SHARED" in result.output
+
+
+def test_hedged_strategy_subtracts_the_benchmark_overlay(config_file, tmp_path):
+    long_only = run_backtest(load_backtest_config(config_file()))
+    cfg = load_backtest_config(config_file(params="{max_weight: 0.5, hedge_ratio: 1.0}"))
+    cfg = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(update={"name": "hedged"})})
+    hedged = run_backtest(cfg)
+    long_value = (long_only.equity["equity"] - long_only.equity["cash"]).shift(1).fillna(0.0)
+    bench_ret = long_only.equity["benchmark"].pct_change().fillna(0.0)
+    expected = long_only.equity["equity"] - (long_value * bench_ret).cumsum()
+    np.testing.assert_allclose(hedged.equity["equity"].to_numpy(), expected.to_numpy(), rtol=1e-12)
+    assert not np.allclose(hedged.equity["equity"], long_only.equity["equity"])
