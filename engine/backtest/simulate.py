@@ -106,7 +106,8 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
     trad_mask = np.asarray(panel.boards).astype(str) != "index"
     fx_col = np.where(foreign, 1, 0).astype(np.int64)
     fx_table = np.ones((len(panel.sessions), 2))
-    if (foreign & trad_mask).any():
+    priced = np.isfinite(panel.close).any(axis=0)
+    if fx is not None or (foreign & trad_mask & priced).any():
         if fx is None:
             raise ValueError(f"the panel holds {'HK' if currency == 'CNY' else 'A-share'} stocks in a {currency} "
                              "account: set portfolio.fx (a constant rate or a series)")
