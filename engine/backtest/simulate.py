@@ -15,6 +15,7 @@ in the other currency is converted with ``fx`` (CNY per HKD for a CNY account; H
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -184,9 +185,15 @@ class SimulationResult:
     fees: pd.Series            # costs paid per session
     traded_value: pd.Series    # gross traded value per session (buys + sells)
     positions: pd.DataFrame    # adjusted units held after each session (value = units × adjusted close)
-    trades: pd.DataFrame       # fills and rejections (see :func:`trades_frame`)
+    records: np.ndarray        # trade_dt records of fills and rejections (``trades`` is the table view)
+    panel: Panel
     rules: SimulationRules = field(default_factory=SimulationRules)
     inputs: KernelInputs | None = None
+
+    @cached_property
+    def trades(self) -> pd.DataFrame:
+        """Fills and rejections as a table (see :func:`trades_frame`), built on first access."""
+        return trades_frame(self.records, self.panel)
 
     @property
     def position_values(self) -> pd.DataFrame:
@@ -247,7 +254,8 @@ def simulate_weights(panel: Panel, weights: pd.DataFrame | np.ndarray, rules: Si
         fees=pd.Series(fees[0], index=idx, name="fees"),
         traded_value=pd.Series(traded[0], index=idx, name="traded_value"),
         positions=pd.DataFrame(positions, index=idx, columns=cols, copy=False),
-        trades=trades_frame(records, panel),
+        records=records,
+        panel=panel,
         rules=rules,
         inputs=inputs,
     )

@@ -193,6 +193,7 @@ def _simulate_variant_nb(variant, weights, row_active, params, open_, low, close
     eff_w = np.full(n_assets, np.nan)
     standing_prev = np.full(n_assets, np.nan)  # the standing order carried into this session (NaN = none)
     standing_reason = np.full(n_assets, -1, dtype=np.int64)
+    sold_at = np.full(n_assets, -1, dtype=np.int64)   # session of the last sell (no buy back the same session)
     order_idx = np.empty(n_assets, dtype=np.int64)
     order_val = np.empty(n_assets)
     n_rec = 0
@@ -232,7 +233,7 @@ def _simulate_variant_nb(variant, weights, row_active, params, open_, low, close
                     need = 0.0
                     for j in range(n_assets):
                         w = eff_w[j]
-                        if np.isnan(w) or stopped[j] or pending_exit[j]:
+                        if np.isnan(w) or stopped[j] or pending_exit[j] or sold_at[j] == i:
                             continue
                         vp = val_price[j]
                         if np.isnan(vp):
@@ -349,6 +350,7 @@ def _simulate_variant_nb(variant, weights, row_active, params, open_, low, close
                         fee = order_fees_nb(b, side, value_local, i, fee_table, comm_rate, comm_min) \
                             if costs_on else 0.0
                         cash += (value_local - fee) * rate
+                        sold_at[j] = i
                         if sell_units >= held:
                             units[j] = 0.0
                             entry_price[j] = np.nan
