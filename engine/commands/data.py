@@ -204,7 +204,6 @@ def verify(
     """
     from rich.table import Table
 
-    from engine.data.bars import validate_bars
     from engine.data.cache import CacheCorruptError
     from engine.data.load import _unique_codes
     from engine.data.verify import find_suspects
@@ -224,10 +223,8 @@ def verify(
                 invalid.append(f"{code}: not cached")
             except CacheCorruptError as exc:
                 invalid.append(str(exc))
-            else:
-                issues = validate_bars(bars, code)
-                invalid.extend(str(i) for i in issues)
-                suspects.extend(find_suspects(code, bars, include_half_days=half_days))
+            else:  # read() already validated the bars (invalid files raise CacheCorruptError)
+                suspects.extend(find_suspects(code, bars, include_half_days=half_days, validate=False))
             bar.advance(task)
     if suspects:
         table = Table(title=f"suspect rows ({len(suspects)}; valid but probably wrong)")

@@ -77,6 +77,8 @@ def ingest(
     Exit code: 0 when every file could be read (even with warnings), 1 when some file could not be read at all.
     """
     console = Console()
+    if output is not None and output.suffix.lower() not in _FORMATS:
+        raise typer.BadParameter(f"{output} must end in .csv, .parquet or .json", param_hint="--output")
     try:
         registry = load_registry(ratings_dir)
         master = load_security_master(list(names), online=online)

@@ -1,11 +1,204 @@
-"""``ratingbt screen`` (not implemented yet)."""
+"""``ratingbt screen``: the ratings still inside their horizon at a date, and how each is doing against its band."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Callable, Optional
+
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from engine.data.panel import Panel
+from engine.report import SCREEN_DISPLAY, screen_display_table
+from engine.screen import SCREEN_COLUMNS, screen_signals
+from engine.signals.schema import coerce_signals
+from engine.symbols import SymbolError, default_benchmark, normalize_symbol
+
+__all__ = ["screen", "read_signals", "load_screen_panel", "write_screen"]
+
+#: Calendar days loaded before the earliest report date, so a base close before a holiday week is found.
+BASE_LOOKBACK_DAYS = 20
 
 
-def screen() -> None:
-    """Not implemented yet."""
-    typer.echo("ratingbt screen: not implemented yet", err=True)
-    raise typer.Exit(2)
+def read_signals(path: Path) -> pd.DataFrame:
+    """A signals table from ``.csv`` (UTF-8, BOM allowed), ``.parquet`` or ``.json`` (records); raises
+    ``ValueError`` naming the file and what is wrong."""
+    if not path.exists():
+        raise ValueError(f"{path}: no such signals file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, encoding="utf-8-sig", dtype={"horizon_months": str})
+        elif suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        elif suffix == ".json":
+            frame = pd.read_json(path, orient="records", dtype={"horizon_months": str})
+        else:
+            raise ValueError("unknown format (use .csv, .parquet or .json)")
+        return coerce_signals(frame)
+    except (ValueError, OSError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def _signals_from_reports(paths: list[Path]) -> pd.DataFrame:
+    """Ingest report files/folders into signals with the ingest stage; per-file problems go to stderr."""
+    from engine.signals.ingest import ingest_paths
+
+    result = ingest_paths(paths)
+    for file in result.files:
+        for message in file.messages:
+            if message.level == "error":
+                typer.echo(f"ratingbt screen: {message.text}", err=True)
+    return coerce_signals(result.signals)
+
+
+def _codes_for(signals: pd.DataFrame) -> list[str]:
+    """Pick codes plus their benchmarks, canonical, in order."""
+    codes: list[str] = []
+    for code, benchmark in zip(signals["code"], signals["benchmark"]):
+        for item in (code, benchmark or _default_benchmark(code)):
+            if not item:
+                continue
+            try:
+                canonical = normalize_symbol(item)
+            except SymbolError:
+                continue
+            if canonical not in codes:
+                codes.append(canonical)
+    return codes
+
+
+def _default_benchmark(code: str) -> str:
+    try:
+        return default_benchmark(code)
+    except (SymbolError, ValueError):
+        return ""
+
+
+def load_screen_panel(signals: pd.DataFrame, as_of: pd.Timestamp | None, *, offline: bool | None = None,
+                      providers: str | None = None, progress: Callable[[str], None] | None = None) -> Panel:
+    """Prices of the rated picks and their benchmarks from the earliest report date (minus a lookback) to ``as_of``
+    (today when None), through :func:`engine.data.load.load_panel` (cache, local files, providers); codes
+    without prices stay in the panel as NaN and are screened as "no price data"."""
+    rated = signals[(signals["kind"] == "rating") & signals["report_date"].notna()]
+    codes = _codes_for(rated)
+    if not codes:
+        raise ValueError("the signals hold no rated stock with a code and a report date")
+    start = (rated["report_date"].min() - pd.Timedelta(days=BASE_LOOKBACK_DAYS)).date()
+    end = (as_of or pd.Timestamp.today().normalize()).date()
+    from engine.data.load import load_panel
+
+    return load_panel(codes, start, end, offline=offline, providers=providers, on_missing="ignore",
+                      progress=progress)
+
+
+def write_screen(table: pd.DataFrame, path: Path) -> Path:
+    """Write the screen table (all :data:`~engine.screen.SCREEN_COLUMNS`, fractions, ISO dates) as CSV or JSON."""
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = table.copy()
+    for col in ("report_date", "horizon_end", "base_date", "price_date"):
+        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d").fillna("")
+    if suffix == ".csv":
+        out.to_csv(path, index=False, encoding="utf-8")
+    elif suffix == ".json":
+        records = json.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
+        path.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
+    else:
+        raise ValueError(f"{path}: output must end in .csv or .json")
+    return path
+
+
+def _print_table(table: pd.DataFrame, as_of: str, console: Console) -> None:
+    shown = screen_display_table(table)
+    rich_table = Table(title=f"Live picks at {as_of} ({len(table)})", header_style="bold", show_lines=False)
+    headings = dict(SCREEN_DISPLAY)
+    for col in shown.columns:
+        rich_table.add_column(headings[col], no_wrap=col not in ("name", "note"),
+                              justify="right" if col in ("sessions_elapsed", "sessions_left", "price_then",
+                                                         "price_now", "stock_return", "benchmark_return",
+                                                         "excess_return", "excess_needed", "target_price",
+                                                         "upside_left", "n_brokers", "consensus_level") else "left")
+    styles = {"inside": "green", "below": "red", "above": "blue"}
+    for _, row in shown.iterrows():  # Text cells: report strings are never read as rich markup
+        rich_table.add_row(*[Text(str(value), style=styles.get(str(value), "") if col == "status" else
+                                  ("yellow" if col == "note" and value else ""))
+                             for col, value in row.items()])
+    console.print(rich_table)
+
+
+def screen(
+    as_of: Optional[str] = typer.Option(None, "--as-of",
+                                        help="Screen date YYYY-MM-DD (default: last date with prices)."),
+    signals: Optional[Path] = typer.Option(None, "--signals", help="Signals table (.csv/.parquet/.json)."),
+    reports: Optional[list[Path]] = typer.Option(None, "--reports", help="Report file or folder (repeatable)."),
+    broker: Optional[list[str]] = typer.Option(None, "--broker", help="Only this broker (repeatable)."),
+    market: Optional[list[str]] = typer.Option(None, "--market", help="Only this market: A or HK (repeatable)."),
+    show_all: bool = typer.Option(False, "--all", help="Also list ratings superseded by a newer one."),
+    sort: Optional[str] = typer.Option(None, "--sort", help="Sort column; prefix '-' for descending."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the table to FILE.csv or FILE.json."),
+    offline: bool = typer.Option(False, "--offline", help="Use cached/local prices only; never call a provider."),
+    providers: Optional[str] = typer.Option(None, "--providers", help="Price providers, e.g. 'local,akshare'."),
+) -> None:
+    """List the ratings whose horizon has not ended at --as-of, with how each is doing against its own band.
+
+    One row per broker and stock (the newest rating; --all shows superseded ones too): rating and band, report
+    date, sessions elapsed and left, price then and now, stock / benchmark / excess return so far (adjusted
+    closes, CSI 300 or HSI), status inside/above/below the band and the excess still needed, target price and
+    upside left, brokers covering the stock and their consensus level. Picks without prices are listed with
+    "no price data"; picks whose last price is older than the as-of date are marked "stale (last price …)".
+
+    Examples:
+
+      ratingbt screen --signals signals.csv --as-of 2026-02-27
+
+      ratingbt screen --signals signals.csv --market HK --sort=-excess_return -o live.json
+
+      ratingbt screen --reports ../shared/seeds --broker 民生证券 --all
+    """
+    console = Console()
+    try:
+        if (signals is None) == (not reports):
+            raise ValueError("give exactly one of --signals FILE or --reports PATH")
+        table_in = read_signals(signals) if signals is not None else _signals_from_reports(list(reports or []))
+        as_of_ts = pd.Timestamp(as_of).normalize() if as_of else None
+        descending = bool(sort and sort.startswith("-"))
+        sort_col = sort.lstrip("-") if sort else None
+        if sort_col is not None and sort_col not in SCREEN_COLUMNS:
+            raise ValueError(f"--sort: unknown column {sort_col!r}; choose one of: {', '.join(SCREEN_COLUMNS)}")
+        markets = [m.strip().upper() for m in market] if market else None
+        if markets and not set(markets) <= {"A", "HK"}:
+            raise ValueError(f"--market: {', '.join(markets)} not allowed; use A or HK")
+        n_codes = len(_codes_for(table_in[table_in["kind"] == "rating"]))
+        with Progress(TextColumn("prices"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                      console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("", total=n_codes)
+            panel = load_screen_panel(table_in, as_of_ts, offline=offline or None, providers=providers,
+                                      progress=lambda code: bar.update(task, advance=1, description=code))
+        table = screen_signals(table_in, panel, as_of=as_of_ts, include_superseded=show_all, brokers=broker,
+                               markets=markets, sort=sort_col, descending=descending)
+    except (ValueError, KeyError) as exc:
+        typer.echo(f"ratingbt screen: {exc}", err=True)
+        raise typer.Exit(2) from None
+    shown_as_of = as_of_ts if as_of_ts is not None else None
+    if shown_as_of is None:
+        from engine.screen import last_price_date
+
+        shown_as_of = last_price_date(panel)
+    as_of_text = f"{shown_as_of:%Y-%m-%d}" if shown_as_of is not None else "?"
+    if table.empty:
+        console.print(f"No live picks at {as_of_text}.")
+    else:
+        _print_table(table, as_of_text, console)
+    if output is not None:
+        try:
+            write_screen(table, output)
+        except ValueError as exc:
+            typer.echo(f"ratingbt screen: {exc}", err=True)
+            raise typer.Exit(2) from None
+        console.print(f"wrote {output}")

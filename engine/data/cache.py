@@ -65,23 +65,25 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def atomic_write_bytes(path: Path, write) -> None:
-    """Write ``path`` atomically: ``write(tmp_path)`` fills a temp file in the same directory, then it is fsynced and
-    renamed over ``path`` with ``os.replace``. On any error the temp file is removed and ``path`` is untouched."""
+def atomic_write_bytes(path: Path, write, *, fsync: bool = True) -> None:
+    """Write ``path`` atomically: ``write(tmp_path)`` fills a temp file in the same directory, then it is fsynced
+    (unless ``fsync=False``: bulk writers sync once at the end) and renamed over ``path`` with ``os.replace``.
+    On any error the temp file is removed and ``path`` is untouched."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)
-        with open(tmp, "rb+") as fh:
-            fh.flush()
-            os.fsync(fh.fileno())
+        if fsync:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(path.parent)
+    if fsync:
+        _fsync_dir(path.parent)
 
 
 # ---------------------------------------------------------------------------------------------------- date ranges
@@ -199,14 +201,18 @@ class PriceCache:
 
     @contextlib.contextmanager
     def batch(self) -> Iterator["PriceCache"]:
-        """Write the manifest once at the end of a block of many symbol writes (each file is still atomic)."""
+        """Write the manifest once at the end of a block of many symbol writes. Each file is still replaced
+        atomically; durability (fsync) is done once for the whole block (``os.sync``) instead of per file."""
         self._defer_manifest += 1
         try:
             yield self
         finally:
             self._defer_manifest -= 1
-            if not self._defer_manifest and self._dirty:
-                self._save_manifest()
+            if not self._defer_manifest:
+                if hasattr(os, "sync"):
+                    os.sync()
+                if self._dirty:
+                    self._save_manifest()
 
     # -- paths and entries -------------------------------------------------------------------------------------
     def path(self, code: str) -> Path:
@@ -287,29 +293,39 @@ class PriceCache:
     def write(self, code: str, bars: pd.DataFrame, *, covered: Iterable[tuple], source: str) -> dict:
         """Replace the cached bars of ``code`` (validated first; raises ``BarsInvalidError``) and its entry."""
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         from engine.data.bars import check_bars
 
         bars = normalize_bars(bars) if list(bars.columns) != list(BAR_COLUMNS) else bars.reset_index(drop=True)
         check_bars(bars, code, f"data to cache for {code}")
         sources = bars["source"].astype("str").value_counts().sort_index()
-        entry = {
+        entry = self._make_entry(code, bars["date"], {str(k): int(v) for k, v in sources.items()}, covered, source)
+        return self.write_table(code, pa.Table.from_pandas(bars, preserve_index=False), entry)
+
+    @staticmethod
+    def _make_entry(code: str, dates: pd.Series, sources: dict[str, int], covered: Iterable[tuple],
+                    source: str) -> dict:
+        return {
             "code": code,
-            "first": _iso(bars["date"].iloc[0]) if len(bars) else None,
-            "last": _iso(bars["date"].iloc[-1]) if len(bars) else None,
-            "rows": int(len(bars)),
+            "first": _iso(dates.iloc[0]) if len(dates) else None,
+            "last": _iso(dates.iloc[-1]) if len(dates) else None,
+            "rows": int(len(dates)),
             "covered": [[a.isoformat(), b.isoformat()] for a, b in union_ranges(covered)],
             "source": source,
-            "sources": {str(k): int(v) for k, v in sources.items()},
+            "sources": sources,
             "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
             "file": f"bars/{code}.parquet",
         }
-        table = pa.Table.from_pandas(bars, preserve_index=False)
+
+    def write_table(self, code: str, table, entry: dict) -> dict:
+        """Low-level write of an already *validated* arrow table with :data:`BAR_COLUMNS` (bulk import path)."""
+        import pyarrow.parquet as pq
+
         md = dict(table.schema.metadata or {})
         md[_META_KEY] = json.dumps(entry).encode("utf-8")
         table = table.replace_schema_metadata(md)
-        atomic_write_bytes(self.path(code), lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+        atomic_write_bytes(self.path(code), lambda tmp: pq.write_table(table, tmp, compression="zstd"),
+                           fsync=not self._defer_manifest)
         self.manifest()["symbols"][code] = entry
         self._save_manifest()
         return entry

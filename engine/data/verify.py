@@ -63,14 +63,17 @@ def jump_limit(code: str, date: pd.Timestamp) -> float:
     return limit + 0.01
 
 
-def find_suspects(code: str, bars: pd.DataFrame, *, include_half_days: bool = False) -> list[Suspect]:
+def find_suspects(code: str, bars: pd.DataFrame, *, include_half_days: bool = False,
+                  validate: bool = True) -> list[Suspect]:
     """Suspect rows of one symbol's validated bars (rules in the module docstring), in date order.
 
     Zero-volume rows on half-day sessions are skipped unless ``include_half_days`` (rule ``half_day``).
+    ``validate=False`` skips re-validating bars already validated (e.g. by :meth:`PriceCache.read`); invalid
+    bars yield no suspects.
     """
     from engine.data.calendars import _calendar, early_closes, sessions
 
-    if bars.empty or validate_bars(bars, code):
+    if bars.empty or (validate and validate_bars(bars, code)):
         return []
     sym = parse_symbol(code)
     cal_name = "XHKG" if sym.market.value == "HK" else "XSHG"
@@ -106,16 +109,20 @@ def find_suspects(code: str, bars: pd.DataFrame, *, include_half_days: bool = Fa
         pos = valid.get_indexer(dates)
     else:
         pos = np.arange(len(dates))
-    for i in range(1, len(dates)):
-        if pos[i] < 0 or pos[i - 1] < 0 or pos[i] - pos[i - 1] != 1:
-            if len(inside):
-                continue
-        move = c[i] / c[i - 1] - 1.0
-        limit = jump_limit(code, dates[i])
-        if abs(move) > limit:
-            out.append(Suspect(code, dates[i], "jump",
-                               f"close moved {move:+.1%} from {c[i - 1]:g} to {c[i]:g}, beyond the "
-                               f"{limit - 0.01 if sym.market.value == 'A' and not sym.is_index else limit:.0%} "
-                               f"daily limit"))
+    # close-to-close moves between consecutive sessions (no session skipped), vectorised
+    pos = np.asarray(pos)
+    consecutive = np.r_[False, (pos[1:] >= 0) & (pos[:-1] >= 0) & (np.diff(pos) == 1)] if len(inside) \
+        else np.r_[False, np.ones(len(dates) - 1, dtype=bool)]
+    move = np.r_[np.nan, c[1:] / c[:-1] - 1.0]
+    limits = np.full(len(dates), jump_limit(code, dates[-1]))
+    if sym.board is Board.CHINEXT:
+        limits[dates < pd.Timestamp("2020-08-24")] = 0.11
+    with np.errstate(invalid="ignore"):
+        jumps = np.flatnonzero(consecutive & (np.abs(move) > limits))
+    shown = (lambda lim: lim - 0.01) if sym.market.value == "A" and not sym.is_index else (lambda lim: lim)
+    for i in jumps:
+        out.append(Suspect(code, dates[i], "jump",
+                           f"close moved {move[i]:+.1%} from {c[i - 1]:g} to {c[i]:g}, beyond the "
+                           f"{shown(limits[i]):.0%} daily limit"))
     out.sort(key=lambda s: (s.date, s.rule))
     return out

@@ -7,16 +7,16 @@ Conventions: all dates are exchange-local calendar dates (``datetime.date``).
   with ``——``, ``-``, ``1.`` or holding ``《…》`` or ``-2024/02/25``) are ignored.
 - Quoted-price date: ``股价为 2025 年 5 月 6 日收盘价``, ``数据更新至 2026 年 6 月 2 日`` (near 现价), or a table
   header cell ``2024/2/23 股价(元)``.
-- Next session: :func:`next_session` uses ``exchange_calendars`` (XSHG for A-shares, XHKG for HK) and falls back to
-  the next weekday outside the calendar's range (XSHG data stops at 2026-12-31).
+- Next session: :func:`next_session` uses :mod:`engine.data.calendars` (XSHG for A-shares, XHKG for HK) and falls
+  back to the next weekday outside the calendar's range (XSHG data stops at 2026-12-31).
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import re
-import warnings
 
 __all__ = [
     "parse_date",
@@ -32,6 +32,8 @@ _CJK_DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 _NUM_DATE = r"(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})"
 _DATE_RE = re.compile(rf"{_CJK_DATE}|{_NUM_DATE}")
 _LABEL = r"(?:日期|发布日期|报告日期|发布时间|报告发布日期|Date|DATE)\s*[:：]?\s*"
+_DATE_LINE_RE = re.compile(rf"(?:{_LABEL})?(?:{_CJK_DATE}|{_NUM_DATE})")
+_LIST_ITEM_RE = re.compile(r"^\d+[.、)]")
 _RELATED_RE = re.compile(r"相关研究|相关报告|相关阅读|往期回顾|历史报告|近期报告")
 
 
@@ -76,9 +78,9 @@ def find_publication_date(lines: list[str], head_lines: int = 80) -> dt.date | N
         if _RELATED_RE.search(line) and len(line) < 20:
             in_related = True
             continue
-        if line.startswith(("——", "--", "-", "•", "《")) or re.match(r"^\d+[.、)]", line) or "《" in line:
+        if line.startswith(("——", "--", "-", "•", "《")) or _LIST_ITEM_RE.match(line) or "《" in line:
             continue
-        m = re.fullmatch(rf"(?:{_LABEL})?(?:{_CJK_DATE}|{_NUM_DATE})", line)
+        m = _DATE_LINE_RE.fullmatch(line)
         if m:
             if in_related and not re.match(_LABEL, line):
                 continue
@@ -93,7 +95,7 @@ def find_publication_date(lines: list[str], head_lines: int = 80) -> dt.date | N
 _PRICE_DATE_PATTERNS = [
     re.compile(rf"股价(?:为|系|取)\s*(?:{_CJK_DATE}|{_NUM_DATE})\s*(?:的)?\s*收盘价"),
     re.compile(rf"(?:{_CJK_DATE}|{_NUM_DATE})\s*(?:的)?\s*收盘价"),
-    re.compile(rf"收盘价\s*[（(]\s*(?:截至|截止)?\s*(?:{_CJK_DATE}|{_NUM_DATE})"),
+    re.compile(rf"收盘价\s*[（(]?\s*(?:截至|截止|为|日期)?\s*[:：]?\s*(?:{_CJK_DATE}|{_NUM_DATE})"),
     re.compile(rf"(?:{_CJK_DATE}|{_NUM_DATE})\s*股价"),
 ]
 _NEAR_PRICE_PATTERN = re.compile(rf"(?:数据更新至|数据截至|数据截止|截至|截止|更新至)\s*(?:{_CJK_DATE}|{_NUM_DATE})")
@@ -116,17 +118,6 @@ def find_price_date(text: str, near: int | None = None, window: int = 600) -> dt
     return None
 
 
-@functools.lru_cache(maxsize=4)
-def _calendar(market: str):
-    try:
-        import exchange_calendars as xcals
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return xcals.get_calendar("XHKG" if market == "HK" else "XSHG")
-    except Exception:  # calendar package missing or broken: weekday fallback
-        return None
-
-
 def _next_weekday(day: dt.date) -> dt.date:
     day = day + dt.timedelta(days=1)
     while day.weekday() >= 5:
@@ -134,16 +125,23 @@ def _next_weekday(day: dt.date) -> dt.date:
     return day
 
 
+@functools.lru_cache(maxsize=2)
+def _session_days(market: str) -> tuple[dt.date, ...]:
+    """All sessions the calendar knows (loaded once per market); empty when no calendar is available."""
+    try:
+        from engine.data.calendars import sessions
+        days = sessions("XHKG" if market == "HK" else "XSHG", "1990-01-01", "2100-12-31")
+    except Exception:  # calendar package missing or broken: weekday fallback
+        return ()
+    return tuple(d.date() for d in days)
+
+
 def session_on_or_after(day: dt.date, market: str = "A") -> dt.date:
-    """``day`` if it is a session, else the next session (weekday fallback outside the calendar's range)."""
-    cal = _calendar(market)
-    if cal is not None:
-        import pandas as pd
-        ts = pd.Timestamp(day)
-        if cal.first_session <= ts <= cal.last_session:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return cal.date_to_session(ts, direction="next").date()
+    """``day`` if it is a session, else the next one: :func:`engine.data.calendars.sessions` (XSHG / XHKG), with a
+    weekday fallback outside the calendar's range (past 2026-12-31 for XSHG) or when no calendar is available."""
+    days = _session_days("HK" if market == "HK" else "A")
+    if days and days[0] <= day <= days[-1]:
+        return days[bisect.bisect_left(days, day)]
     return day if day.weekday() < 5 else _next_weekday(day)
 
 

@@ -416,7 +416,7 @@ def extract_report(text: str, source: str, registry: ScaleRegistry, master: Secu
             table_names[row.name] = row.code
             if row.rating and row.code not in rated:
                 rated[row.code] = stock_row(row.code, row.name, "rating", row.rating, row.price, row.target,
-                                            table.price_date or price_date, None)
+                                            table.price_date or price_date, None, row.action)
             elif not row.rating and row.code not in rated and row.code not in mentions:
                 mentions[row.code] = stock_row(row.code, row.name, "mention", "", row.price, None,
                                                table.price_date or price_date, None)

@@ -35,20 +35,21 @@ def dedupe_signals(signals: pd.DataFrame) -> pd.DataFrame:
             + (df["horizon_months"] != "").astype(int))
     df = df.assign(_key=key.values, _rank=(df["kind"] != "rating").astype(int).values, _info=-info.values,
                    _order=range(len(df)))
-    df = df.sort_values(["_key", "_rank", "_info", "_order"], kind="stable")
-    rows = []
-    for _, group in df.groupby("_key", sort=False):
-        first = group.iloc[0].copy()
-        if len(group) > 1:
-            for col in _FILLABLE:
-                value = first[col]
-                if value == "" or (not isinstance(value, str) and pd.isna(value)):
-                    others = group[col].iloc[1:]
-                    filled = others[(others != "") & others.notna()] if others.dtype == object else others.dropna()
-                    if len(filled):
-                        first[col] = filled.iloc[0]
-        rows.append(first)
-    out = pd.DataFrame(rows).sort_values("_order", kind="stable")
+    dup = df["_key"].duplicated(keep=False)
+    if not dup.any():
+        return coerce_signals(df[SIGNAL_COLUMNS])
+    groups = df[dup].sort_values(["_key", "_rank", "_info", "_order"], kind="stable")
+    best = groups.groupby("_key", sort=False).head(1).set_index("_key")
+    for col in _FILLABLE:
+        values = groups[col]
+        if values.dtype == object or str(values.dtype) in ("str", "string"):
+            values = values.where(values != "")
+        filled = values.groupby(groups["_key"], sort=False).first()     # first non-missing, best copy first
+        current = best[col]
+        empty = current.isna() | (current == "") if current.dtype == object or str(current.dtype) in ("str", "string") \
+            else current.isna()
+        best.loc[empty, col] = filled.reindex(best.index)[empty]
+    out = pd.concat([df[~dup], best.reset_index()], ignore_index=True).sort_values("_order", kind="stable")
     return coerce_signals(out[SIGNAL_COLUMNS])
 
 
@@ -57,23 +58,25 @@ def derive_actions(signals: pd.DataFrame, first_as_initiate: bool = False) -> pd
     df = coerce_signals(signals)
     if df.empty:
         return df
-    ratings = df[(df["kind"] == "rating") & (df["code"] != "") & (df["rating"] != "") & df["report_date"].notna()]
-    ratings = ratings.sort_values(["broker", "code", "report_date"], kind="stable")
-    action = df["action"].copy()
-    for _, group in ratings.groupby(["broker", "code"], sort=False):
-        prev_level, prev_rating, prev_date = None, None, None
-        for idx, row in group.iterrows():
-            if action[idx] == "":
-                if prev_rating is None or prev_date == row["report_date"]:
-                    if first_as_initiate and prev_rating is None:
-                        action[idx] = "initiate"
-                else:
-                    level = row["rating_level"]
-                    if pd.notna(level) and prev_level is not None and pd.notna(prev_level):
-                        action[idx] = "upgrade" if level > prev_level else "downgrade" if level < prev_level \
-                            else "reiterate"
-                    elif row["rating"] == prev_rating:
-                        action[idx] = "reiterate"
-            prev_level, prev_rating, prev_date = row["rating_level"], row["rating"], row["report_date"]
+    mask = (df["kind"] == "rating") & (df["code"] != "") & (df["rating"] != "") & df["report_date"].notna()
+    ratings = df[mask].sort_values(["broker", "code", "report_date"], kind="stable")
+    grouped = ratings.groupby(["broker", "code"], sort=False)
+    prev_level = grouped["rating_level"].shift(1)
+    prev_rating = grouped["rating"].shift(1)
+    prev_date = grouped["report_date"].shift(1)
+    has_prev = prev_rating.notna() & (prev_date != ratings["report_date"])
+    no_prev = prev_rating.isna()
+    level = ratings["rating_level"]
+    both = has_prev & level.notna() & prev_level.notna()
+    derived = pd.Series("", index=ratings.index, dtype=object)
+    derived[both & (level > prev_level)] = "upgrade"
+    derived[both & (level < prev_level)] = "downgrade"
+    derived[both & (level == prev_level)] = "reiterate"
+    derived[has_prev & ~both & (ratings["rating"] == prev_rating)] = "reiterate"
+    if first_as_initiate:
+        derived[no_prev] = "initiate"
+    empty = ratings["action"] == ""
+    action = df["action"].astype(object).copy()
+    action[derived.index[empty]] = derived[empty].values
     df["action"] = action
-    return df
+    return coerce_signals(df)

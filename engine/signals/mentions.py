@@ -61,27 +61,27 @@ def _plausible(name: str) -> bool:
 
 
 def _segment_items(segment: str) -> list[MentionItem]:
-    pairs = list(_PAIR_RE.finditer(segment))
-    if pairs:
-        out = []
-        for m in pairs:
-            name = _clean_item(m.group(1))[0]
+    """Items of one list: ``名称（代码）`` pairs, ``【名称】`` and plain names may be mixed."""
+    if _SECTOR_END_RE.search(segment) and not _PAIR_RE.search(segment) and not _BRACKET_RE.search(segment):
+        return []
+    out = []
+    for raw in re.split(r"[、，,；;]", segment):
+        pair = _PAIR_RE.search(raw)
+        if pair:
+            name = _clean_item(pair.group(1))[0]
             try:
-                code = normalize_symbol(m.group(2))
+                code = normalize_symbol(pair.group(2))
             except SymbolError:
                 code = None
             if name:
                 out.append(MentionItem(name=name, code=code))
-        return out
-    brackets = _BRACKET_RE.findall(segment)
-    if brackets:
-        return [MentionItem(name=b.strip(), code=None) for b in brackets if _plausible(b.strip())]
-    if _SECTOR_END_RE.search(segment):
-        return []
-    out = []
-    for raw in re.split(r"[、，,；;]", segment):
+            continue
+        brackets = _BRACKET_RE.findall(raw)
+        if brackets:
+            out.extend(MentionItem(name=b.strip(), code=None) for b in brackets if _plausible(b.strip()))
+            continue
         name, unlisted = _clean_item(raw)
-        if _plausible(name):
+        if _plausible(name) and len(name) <= 8:
             out.append(MentionItem(name=name, code=None, unlisted=unlisted))
     return out
 

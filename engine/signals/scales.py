@@ -275,17 +275,23 @@ class _Collect:
     bands: list[RatingBand] = field(default_factory=list)
 
 
+_RATING_FULL_RE = re.compile(_RATING_RE)
+_BAND_LINE_RE = re.compile(rf"^(.*?)(?:^|\s)({_RATING_RE})\s*[:：]?\s+(.+)$")
+#: a line can only define a band, a part marker or a horizon when it holds one of these
+_QUICK_RE = re.compile(r"指数|基准|大市|%|％|评级|个\s*月|市场")
+
+
 def _band_line(line: str) -> tuple[str, str, str] | None:
     """Split a line into (prefix, rating word, description) when it defines a rating band."""
     cells = [c.strip() for c in line.split("\t")]
     if len(cells) >= 2:
         for i, cell in enumerate(cells[:-1]):
             word = cell.strip(" ：:*")
-            if re.fullmatch(_RATING_RE, word):
+            if _RATING_FULL_RE.fullmatch(word):
                 desc = " ".join(c for c in cells[i + 1:] if c)
                 if _DESC_HINT_RE.search(desc) or "%" in desc:
                     return "\t".join(cells[:i]), word, desc
-    m = re.match(rf"^(.*?)(?:^|\s)({_RATING_RE})\s*[:：]?\s+(.+)$", line.strip())
+    m = _BAND_LINE_RE.match(line.strip())
     if m and (_DESC_HINT_RE.search(m.group(3)) or "%" in m.group(3)):
         return m.group(1), m.group(2), m.group(3)
     return None
@@ -308,7 +314,7 @@ def parse_scale_section(text: str) -> RatingScale | None:
     recent_horizon: str | None = None
     for idx, raw in enumerate(lines):
         line = raw.strip()
-        if not line:
+        if not line or not _QUICK_RE.search(line):
             continue
         parsed = _band_line(line)
         probe = parsed[0] if parsed else line

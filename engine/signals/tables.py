@@ -64,6 +64,7 @@ class StockRow:
     target: float | None
     rating: str | None
     line_no: int
+    action: str = ""
 
 
 @dataclass
@@ -83,7 +84,7 @@ def _title_above(lines: list[str], idx: int) -> str:
     while j >= 0 and seen < 3:
         text = lines[j].strip()
         if text:
-            if "\t" not in text:
+            if "\t" not in text and not _CODE_START_RE.match(text) and "代码" not in text:
                 return text.strip("#* ")
             seen += 1
         j -= 1
@@ -95,13 +96,21 @@ def _is_header(cells: list[str]) -> bool:
     return "代码" in joined and ("简称" in joined or "名称" in joined) and not any(parse_code_cell(c) for c in cells)
 
 
-def _positions(header: list[str]) -> dict[str, int]:
-    """Ordinal (among non-empty cells) of price / target / rating columns before the first multi-year block."""
+def _positions(header: list[str], after_name: bool = False) -> dict[str, int]:
+    """Ordinal (among non-empty cells) of price / target / rating columns before the first multi-year block.
+
+    ``after_name``: count from the cell after the name column instead (for whitespace-split headers, where one
+    column title may be split into several tokens, e.g. ``股票 名称``); date tokens (``2024/2/23``) are skipped.
+    """
     out: dict[str, int] = {}
     ordinal = 0
-    for cell in header:
-        if not cell.strip():
-            continue
+    cells = [c for c in header if c.strip()]
+    if after_name:
+        name_idx = next((k for k, c in enumerate(cells) if "简称" in c or "名称" in c), None)
+        if name_idx is None:
+            return out
+        cells = [c for c in cells[name_idx + 1:] if parse_date(c) is None]
+    for cell in cells:
         if _MULTI_RE.search(cell) and not _PRICE_RE.search(cell) and not _TARGET_RE.search(cell):
             break
         if _TARGET_RE.search(cell):
@@ -125,6 +134,38 @@ def _rating_cell(cell: str) -> str | None:
     return None
 
 
+_CELL_ACTION_RE = re.compile(r"[（(]\s*(首次|首次覆盖|维持|上调|调高|下调|调低)\s*[)）]")
+_CELL_ACTIONS = {"首次": "initiate", "首次覆盖": "initiate", "维持": "reiterate", "上调": "upgrade", "调高": "upgrade",
+                 "下调": "downgrade", "调低": "downgrade"}
+
+
+def _cell_action(cell: str | None) -> str:
+    """``initiate`` / ``reiterate`` / ``upgrade`` / ``downgrade`` from a rating cell such as ``买入(维持)``."""
+    m = _CELL_ACTION_RE.search(cell or "")
+    return _CELL_ACTIONS[m.group(1)] if m else ""
+
+
+def _cells(line: str) -> list[str]:
+    """Cells of a table line: tab-separated (text exports), else whitespace-separated (PDF text), where a bare unit
+    such as ``(元)`` is joined to the cell before it."""
+    if "\t" in line:
+        return [c.strip() for c in line.split("\t")]
+    out: list[str] = []
+    for token in line.split():
+        if out and re.fullmatch(r"[（(][^)）]{0,8}[)）]", token):
+            out[-1] += token
+        else:
+            out.append(token)
+    return out
+
+
+def _maybe_table_line(line: str) -> bool:
+    return "\t" in line or (" " in line.strip() and ("代码" in line or bool(_CODE_START_RE.match(line.strip()))))
+
+
+_CODE_START_RE = re.compile(r"^(?:\d{6}(?:\.(?:SH|SZ|BJ))?|\d{4,5}\.HK)\s", re.IGNORECASE)
+
+
 def find_stock_tables(lines: list[str], price_date: dt.date | None = None) -> list[StockTable]:
     """Every stock table in ``lines`` with its rows (see module docstring)."""
     tables: list[StockTable] = []
@@ -132,10 +173,10 @@ def find_stock_tables(lines: list[str], price_date: dt.date | None = None) -> li
     n = len(lines)
     while i < n:
         line = lines[i]
-        if "\t" not in line:
+        if not _maybe_table_line(line):
             i += 1
             continue
-        cells = [c.strip() for c in line.split("\t")]
+        cells = _cells(line)
         if not _is_header(cells):
             i += 1
             continue
@@ -151,7 +192,8 @@ def find_stock_tables(lines: list[str], price_date: dt.date | None = None) -> li
                     break
         table = StockTable(title=title, header=cells, line_no=i + 1, recommends=recommends,
                            has_rating_column=has_rating, price_date=header_date)
-        positions = _positions(cells)
+        spaced = "\t" not in line
+        positions = _positions(cells, after_name=spaced)
         code_first = header_text.find("代码") < max(header_text.find("简称"), header_text.find("名称"))
         j = i + 1
         misses = 0
@@ -160,13 +202,13 @@ def find_stock_tables(lines: list[str], price_date: dt.date | None = None) -> li
             if not text.strip():
                 j += 1
                 continue
-            row_cells = [c.strip() for c in text.split("\t")]
+            row_cells = _cells(text)
             nonempty = [c for c in row_cells if c]
             code_idx = next((k for k, c in enumerate(nonempty) if parse_code_cell(c)), None)
             if code_idx is None or code_idx > 2:
                 misses += 1
                 j += 1
-                if table.rows and misses >= 1 and "\t" not in text:
+                if table.rows and misses >= 1 and not _maybe_table_line(text):
                     break
                 continue
             misses = 0
@@ -182,7 +224,7 @@ def find_stock_tables(lines: list[str], price_date: dt.date | None = None) -> li
             def at(key: str) -> str | None:
                 if key not in positions:
                     return None
-                k = positions[key]
+                k = positions[key] + (base if spaced else 0)
                 return nonempty[k] if k < len(nonempty) else None
 
             price_cell = at("price")
@@ -194,19 +236,22 @@ def find_stock_tables(lines: list[str], price_date: dt.date | None = None) -> li
             target_cell = at("target")
             target = _number(target_cell) if target_cell is not None else None
             rating: str | None = None
+            action = ""
             if has_rating:
                 cell = at("rating")
                 rating = _rating_cell(cell) if cell is not None else None
                 if rating is None:
-                    rating = _rating_cell(nonempty[-1])
+                    cell = nonempty[-1]
+                    rating = _rating_cell(cell)
                 if rating is None:
                     rating = ""
+                action = _cell_action(cell) if rating else ""
             table.rows.append(StockRow(code=code, name=name, price=price, target=target, rating=rating,
-                                       line_no=j + 1))
+                                       line_no=j + 1, action=action))
             j += 1
         if table.price_date is None:
             tail = "\n".join(lines[j: j + 6])
-            m = re.search(r"股价.{0,6}?(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2})", tail)
+            m = re.search(r"(?:股价|收盘价|价格).{0,6}?(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2})", tail)
             table.price_date = parse_date(m.group(1)) if m else price_date
         tables.append(table)
         i = j

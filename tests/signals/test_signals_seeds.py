@@ -127,6 +127,11 @@ def test_002_minsheng_deep_dive_table_of_ratings(seeds):
     assert unrated["price_at_report"] == 56.81 and math.isnan(unrated["rating_level"])
     # the longer 建议关注 lists: named only, resolved through the names file; unlisted / unknown names kept
     assert rows.loc["688256.SH", "name"] == "寒武纪" and rows.loc["00992.HK", "benchmark"] == "HSI"
+    watch = rows[(rows["kind"] == "mention") & (rows["code"] != "688343.SH")]
+    assert sorted(watch["name"]) == sorted([
+        "寒武纪", "翱捷科技", "沐曦技术", "华勤技术", "联想集团", "浪潮技术", "弘信电子", "麦格米特", "中恒电气", "泰嘉股份",
+        "科泰电源", "潍柴重机", "科华数据", "欧陆通", "奥海科技", "英维克", "川环科技", "德明利", "杰华特", "华海诚科",
+        "华丰科技", "兴森科技"])                     # the 建议关注 list minus the stocks the table rates
     unresolved = rows[rows["code"] == ""]
     assert sorted(unresolved["name"]) == ["沐曦技术", "浪潮技术"]
     assert any("沐曦技术 (marked 未上市" in m.text and m.level == "warning" for m in rep.messages)

@@ -1,0 +1,287 @@
+"""Pure functions from result tables to plotly figures (no I/O, no number formatting beyond axis tick formats).
+
+Each ``*_figure`` function takes one table (columns documented on the function), returns a
+``plotly.graph_objects.Figure``, and returns ``None`` when the table is missing or lacks what the chart needs, so
+the report can show "no data" instead. Strings that come from reports or configs (broker names, ratings, groups)
+are HTML-escaped before they become labels: plotly renders a small HTML subset in labels, so an escaped
+``&lt;script&gt;`` is displayed as text, never interpreted.
+
+Conventions: returns are fractions (0.05 = 5 %; axes use a ``%`` tick format); equity and benchmark values are in
+the portfolio currency and are shown as growth of 1 from the first row; dates are session dates.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+__all__ = [
+    "growth_of_one",
+    "drawdown",
+    "monthly_returns",
+    "equity_figure",
+    "excess_figure",
+    "drawdown_figure",
+    "monthly_heatmap_figure",
+    "excess_distribution_figure",
+    "event_study_figure",
+    "event_study_groupings",
+    "EVENT_GROUP_COLUMNS",
+    "MAX_BOX_POINTS",
+    "box_stats",
+]
+
+_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
+_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=40, b=40), height=360,
+               legend=dict(orientation="h", y=1.08, x=0), hovermode="x unified")
+
+#: Above this many scored signals the distribution chart embeds precomputed boxes instead of every point.
+MAX_BOX_POINTS = 5000
+
+#: Columns accepted as the group key of an event-study table, in order of preference.
+EVENT_GROUP_COLUMNS = ("group", "rating_level", "action", "rating", "key")
+
+
+def _label(value: object) -> str:
+    """A data string made safe for a plotly label (HTML-escaped)."""
+    return html.escape(str(value), quote=True)
+
+
+def _equity_frame(equity: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``equity`` with a DatetimeIndex and numeric ``equity`` (and ``benchmark`` when present), or None."""
+    if equity is None or len(equity) == 0 or "equity" not in equity.columns:
+        return None
+    frame = equity.copy()
+    if "date" in frame.columns:
+        frame = frame.set_index("date")
+    frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index))
+    frame = frame.sort_index()
+    for col in ("equity", "benchmark", "cash"):
+        if col in frame.columns:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame = frame[frame["equity"].notna()]
+    return frame if len(frame) else None
+
+
+def growth_of_one(values: pd.Series) -> pd.Series:
+    """``values`` divided by its first finite value (growth of 1); NaN before the first finite value."""
+    finite = values.dropna()
+    if finite.empty or finite.iloc[0] == 0:
+        return values * np.nan
+    return values / finite.iloc[0]
+
+
+def drawdown(values: pd.Series) -> pd.Series:
+    """Drawdown of a value series: ``values / running max − 1`` (fractions, ≤ 0). NaNs are carried forward."""
+    filled = values.ffill()
+    return filled / filled.cummax() - 1.0
+
+
+def monthly_returns(values: pd.Series) -> pd.DataFrame:
+    """Calendar-month returns of a value series as a year × month table (fractions; rows years, columns 1..12).
+
+    Each month's return is its last value over the previous month's last value (the first month uses the first
+    value), i.e. ``pandas`` ``resample("ME").last().pct_change()`` with the first month filled from the start.
+    """
+    series = values.dropna()
+    if series.empty:
+        return pd.DataFrame()
+    month_end = series.resample("ME").last().dropna()
+    previous = month_end.shift(1)
+    previous.iloc[0] = series.iloc[0]
+    monthly = month_end / previous - 1.0
+    table = pd.DataFrame({"year": monthly.index.year, "month": monthly.index.month, "ret": monthly.to_numpy()})
+    return table.pivot(index="year", columns="month", values="ret").reindex(columns=range(1, 13))
+
+
+def equity_figure(equity: pd.DataFrame | None) -> go.Figure | None:
+    """Strategy vs benchmark, both as growth of 1. Needs ``date`` (or a date index) and ``equity``; ``benchmark``
+    (benchmark value, any scale) is optional."""
+    frame = _equity_frame(equity)
+    if frame is None:
+        return None
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=frame.index, y=growth_of_one(frame["equity"]), name="strategy",
+                             line=dict(color=_COLORS[0], width=2)))
+    if "benchmark" in frame.columns and frame["benchmark"].notna().any():
+        fig.add_trace(go.Scatter(x=frame.index, y=growth_of_one(frame["benchmark"]), name="benchmark",
+                                 line=dict(color=_COLORS[8], width=1.5)))
+    fig.update_layout(title="Equity vs benchmark (growth of 1)", **_LAYOUT)
+    return fig
+
+
+def excess_figure(equity: pd.DataFrame | None) -> go.Figure | None:
+    """Cumulative excess over the benchmark: ``growth(equity) / growth(benchmark) − 1`` (relative, fractions).
+
+    Needs ``equity`` and ``benchmark``; ``None`` when the benchmark is absent."""
+    frame = _equity_frame(equity)
+    if frame is None or "benchmark" not in frame.columns or frame["benchmark"].notna().sum() < 1:
+        return None
+    excess = growth_of_one(frame["equity"]) / growth_of_one(frame["benchmark"].ffill()) - 1.0
+    fig = go.Figure(go.Scatter(x=frame.index, y=excess, name="excess", fill="tozeroy",
+                               line=dict(color=_COLORS[2], width=1.5)))
+    fig.update_layout(title="Cumulative excess return vs benchmark", yaxis_tickformat=".0%", **_LAYOUT)
+    return fig
+
+
+def drawdown_figure(equity: pd.DataFrame | None) -> go.Figure | None:
+    """Drawdown of the strategy (and of the benchmark when present), fractions ≤ 0."""
+    frame = _equity_frame(equity)
+    if frame is None:
+        return None
+    fig = go.Figure(go.Scatter(x=frame.index, y=drawdown(frame["equity"]), name="strategy", fill="tozeroy",
+                               line=dict(color=_COLORS[1], width=1.5)))
+    if "benchmark" in frame.columns and frame["benchmark"].notna().any():
+        fig.add_trace(go.Scatter(x=frame.index, y=drawdown(frame["benchmark"]), name="benchmark",
+                                 line=dict(color=_COLORS[8], width=1, dash="dot")))
+    fig.update_layout(title="Drawdown", yaxis_tickformat=".0%", **_LAYOUT)
+    return fig
+
+
+def monthly_heatmap_figure(equity: pd.DataFrame | None) -> go.Figure | None:
+    """Heat map of calendar-month strategy returns (:func:`monthly_returns`), years × months."""
+    frame = _equity_frame(equity)
+    if frame is None:
+        return None
+    table = monthly_returns(frame["equity"])
+    if table.empty:
+        return None
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    z = table.to_numpy(dtype=float)
+    limit = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    fig = go.Figure(go.Heatmap(
+        z=z, x=months, y=[str(y) for y in table.index], colorscale="RdYlGn", zmid=0.0, zmin=-limit, zmax=limit,
+        texttemplate="%{z:.1%}", hovertemplate="%{y} %{x}: %{z:.2%}<extra></extra>", colorbar=dict(tickformat=".0%"),
+    ))
+    layout = dict(_LAYOUT, hovermode="closest", height=max(200, 60 + 40 * len(table)))
+    fig.update_layout(title="Monthly returns", yaxis=dict(type="category", autorange="reversed"), **layout)
+    return fig
+
+
+def excess_distribution_figure(scores: pd.DataFrame | None) -> go.Figure | None:
+    """Distribution of excess return by rating: one box (with points) per ``broker · rating``.
+
+    Needs ``rating`` and ``excess_return`` (fraction); ``broker`` optional; when ``complete`` is present,
+    incomplete windows are drawn as hollow points of their own trace ("so far"); above :data:`MAX_BOX_POINTS`
+    rows the boxes are precomputed (:func:`box_stats`) so the page stays small. With ``horizon_leg`` (the scoring
+    stage's two legs of a ``"6-12"`` range) the ``short`` leg is left out; ``kind == "mention"`` rows are grouped
+    as ``(mention)``."""
+    if scores is None or len(scores) == 0 or not {"rating", "excess_return"} <= set(scores.columns):
+        return None
+    frame = scores.copy()
+    if "horizon_leg" in frame.columns:  # a "6-12" range is scored at both ends: draw its long leg only
+        frame = frame[~frame["horizon_leg"].astype(str).isin(["short"])]
+    if "kind" in frame.columns:
+        frame["rating"] = frame["rating"].where(frame["kind"].astype(str) != "mention", "(mention)")
+    frame["excess_return"] = pd.to_numeric(frame["excess_return"], errors="coerce")
+    frame = frame[frame["excess_return"].notna()]
+    if frame.empty:
+        return None
+    if "broker" in frame.columns:
+        frame["_group"] = frame["broker"].astype(str) + " · " + frame["rating"].astype(str)
+    else:
+        frame["_group"] = frame["rating"].astype(str)
+    complete = _as_bool(frame["complete"]) if "complete" in frame.columns else pd.Series(True, index=frame.index)
+    fig = go.Figure()
+    for label, part in (("complete", frame[complete]), ("so far (incomplete)", frame[~complete])):
+        if part.empty:
+            continue
+        marker = dict(symbol="circle" if label == "complete" else "circle-open")
+        if len(frame) <= MAX_BOX_POINTS:
+            fig.add_trace(go.Box(x=[_label(g) for g in part["_group"]], y=part["excess_return"], name=label,
+                                 boxpoints="all", jitter=0.4, pointpos=0, marker=marker))
+            continue
+        stats = box_stats(part, "_group", "excess_return")
+        fig.add_trace(go.Box(x=[_label(g) for g in stats.index], q1=stats["q1"], median=stats["median"],
+                             q3=stats["q3"], lowerfence=stats["lowerfence"], upperfence=stats["upperfence"],
+                             mean=stats["mean"], name=label, marker=marker))
+    fig.update_layout(title="Excess return by rating", yaxis_tickformat=".0%", boxmode="group",
+                      **dict(_LAYOUT, hovermode="closest"))
+    return fig
+
+
+def _as_bool(values: pd.Series) -> pd.Series:
+    """A bool column from bools or their text (``"True"``/``"false"``/``"1"`` as read back from CSV)."""
+    if pd.api.types.is_bool_dtype(values):
+        return values
+    return values.map(lambda v: v if isinstance(v, (bool, np.bool_))
+                      else str(v).strip().lower() in ("true", "1", "yes"))
+
+
+def box_stats(frame: pd.DataFrame, group_col: str, value_col: str) -> pd.DataFrame:
+    """Box-plot statistics per group (the precomputed boxes drawn when there are too many points to embed).
+
+    ``q1``/``median``/``q3``: linear-interpolated quantiles (``numpy.percentile`` default); ``lowerfence`` /
+    ``upperfence``: the most extreme values within 1.5 IQR of the box (Tukey); ``mean``; ``count``."""
+    rows = {}
+    for key, part in frame.groupby(group_col, sort=True):
+        values = part[value_col].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if len(values) == 0:
+            continue
+        q1, median, q3 = np.percentile(values, [25, 50, 75])
+        iqr = q3 - q1
+        inside = values[(values >= q1 - 1.5 * iqr) & (values <= q3 + 1.5 * iqr)]
+        rows[key] = dict(q1=q1, median=median, q3=q3, lowerfence=inside.min(), upperfence=inside.max(),
+                         mean=values.mean(), count=len(values))
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _event_group_column(table: pd.DataFrame) -> str | None:
+    return next((c for c in EVENT_GROUP_COLUMNS if c in table.columns), None)
+
+
+def event_study_groupings(event_study: pd.DataFrame | None) -> list[str]:
+    """The ``group_by`` values of an event-study table (``rating_level``, ``action``, ``kind``…), in table order;
+    ``[""]`` for a table without ``group_by``; ``[]`` when there is nothing to draw."""
+    if event_study is None or len(event_study) == 0:
+        return []
+    if "group_by" not in event_study.columns:
+        return [""]
+    return [str(g) for g in pd.unique(event_study["group_by"].astype(str))]
+
+
+def event_study_figure(event_study: pd.DataFrame | None, group_by: str | None = None) -> go.Figure | None:
+    """Mean cumulative excess return after publication, one line per group, with a shaded 95 % band.
+
+    Long format (the scoring stage's ``event_study.csv``): ``offset`` (or ``session``; sessions after
+    publication, 0 = the base close), ``mean_excess`` (fraction), ``group`` (or the first present of
+    :data:`EVENT_GROUP_COLUMNS`; all rows one line when none), optional ``group_by`` (which grouping a row belongs
+    to: pass ``group_by`` to draw one of them), ``n`` (signals with data at that offset), ``ci_low``/``ci_high``."""
+    if event_study is None or len(event_study) == 0 or "mean_excess" not in event_study.columns:
+        return None
+    x_col = "offset" if "offset" in event_study.columns else "session" if "session" in event_study.columns else None
+    if x_col is None:
+        return None
+    frame = event_study
+    if group_by and "group_by" in frame.columns:
+        frame = frame[frame["group_by"].astype(str) == group_by]
+    frame = frame.assign(mean_excess=pd.to_numeric(frame["mean_excess"], errors="coerce"))
+    if frame["mean_excess"].notna().sum() == 0:
+        return None
+    group_col = _event_group_column(frame)
+    groups = [(None, frame)] if group_col is None else list(frame.groupby(group_col, sort=True))
+    fig = go.Figure()
+    for k, (key, part) in enumerate(groups):
+        part = part.sort_values(x_col)
+        color = _COLORS[k % len(_COLORS)]
+        name = "all" if key is None else _label(key)
+        if {"ci_low", "ci_high"} <= set(part.columns) and part["ci_low"].notna().any():
+            band = part[part["ci_low"].notna() & part["ci_high"].notna()]
+            fig.add_trace(go.Scatter(
+                x=np.concatenate([band[x_col], band[x_col][::-1]]),
+                y=np.concatenate([band["ci_high"], band["ci_low"][::-1]]),
+                fill="toself", fillcolor=color, opacity=0.15, line=dict(width=0), hoverinfo="skip",
+                showlegend=False, name=f"{name} 95% CI"))
+        custom = part["n"].to_numpy() if "n" in part.columns else None
+        fig.add_trace(go.Scatter(
+            x=part[x_col], y=part["mean_excess"], name=name, line=dict(color=color), customdata=custom,
+            hovertemplate=("%{y:.2%}" + (" (n=%{customdata})" if custom is not None else "")
+                           + "<extra>%{fullData.name}</extra>")))
+    by = f" by {_label(group_by)}" if group_by else ""
+    fig.update_layout(title=f"Event study{by}: mean cumulative excess return", xaxis_title="sessions after publication",
+                      yaxis_tickformat=".1%", **_LAYOUT)
+    return fig

@@ -1,0 +1,535 @@
+"""The HTML report of a run: one self-contained file that opens offline (the only module that formats numbers).
+
+:func:`write_report` builds ``report.html`` from the result tables of the other stages. Every section tolerates a
+missing or empty input and then says "no data". The page embeds plotly.js inline once (about 4.8 MB), so it needs no
+network; each chart's figure JSON sits in its own ``<script type="application/json">`` block with ``<``, ``>``
+and ``&`` escaped as ``\\u003c`` / ``\\u003e`` / ``\\u0026`` so no data string can close the block. Every string that
+came from a report or a config (broker, name, rating, note, config values, title, run name) goes through
+:func:`html.escape`. A static inline-SVG sparkline of the equity curve and a ``<noscript>`` note are the fallback
+when JavaScript is off (no PNG export: kaleido would need a browser download).
+
+Inputs (pandas DataFrames unless said otherwise; extra columns are shown as they are):
+
+``equity``
+    ``date``, ``equity`` (portfolio value, portfolio currency), optional ``cash``, ``benchmark`` (benchmark value
+    on the same scale or index points; shown as growth of 1) — the backtest's ``equity.csv``.
+``trades``
+    one row per fill, any columns (backtest ``trades.csv``: e.g. ``date, code, side, size, price, fees, ...``).
+``stats``
+    mapping name → value. Keys with ``[%]`` hold percents already (vectorbt style); keys naming a return, rate,
+    drawdown, volatility, excess or hit rate without ``[%]`` hold fractions and are shown as percents.
+``scores``
+    per-signal scores: ``rating``, ``excess_return`` (fraction) required for the distribution chart; optional
+    ``broker``, ``complete`` (bool, False = window still open, drawn as "so far"), ``horizon_leg`` (``short``
+    legs left out), ``kind`` (mentions grouped as ``(mention)``).
+``scorecard``
+    one row per group: any columns, e.g. the scoring stage's ``group_by, group, kind, n_signals, n_complete,
+    hit_rate, hit_rate_low, hit_rate_high, mean_excess, median_excess, excess_t_stat, ic_spearman, …``; with
+    ``group_by`` one table per grouping (broker first). Fractions for rates and returns.
+``event_study``
+    long format (the scoring stage's ``event_study.csv``): ``offset`` (or ``session``; sessions after
+    publication), ``mean_excess`` (fraction), ``group`` (or ``rating_level``, ``action``, ``rating``, ``key``),
+    optional ``group_by`` (one chart per grouping: ``rating_level``, ``action``, ``kind``), ``n``, ``ci_low``,
+    ``ci_high``.
+``screen``
+    the screen table of :func:`engine.screen.screen_signals` (:data:`engine.screen.SCREEN_COLUMNS`).
+``config``
+    the resolved run config as a mapping (shown as JSON).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from engine import plots
+
+__all__ = ["write_report", "write_run_report", "render_report", "format_value", "screen_display_table",
+           "safe_json_for_script", "RUN_FILES"]
+
+MAX_TABLE_ROWS = 1000
+
+_PERCENT_HINTS = ("return", "excess", "upside", "band_low", "band_high", "rate", "drawdown", "volatility",
+                  "cagr", "ci_low", "ci_high", "weight", "share_", "turnover", "alpha", "fraction",
+                  "tracking_error")
+_PRICE_HINTS = ("price", "close", "equity", "cash", "value", "fees", "cost", "pnl", "benchmark")
+_INT_HINTS = ("count", "sessions", "n_", "size", "shares", "trades")
+
+
+def safe_json_for_script(text: str) -> str:
+    """JSON text made safe inside a ``<script>`` element: ``<``, ``>``, ``&`` and U+2028/9 as ``\\uXXXX``.
+
+    These characters can only occur inside JSON strings, where the escapes mean the same characters."""
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_value(column: str, value: Any) -> str:
+    """Text for one cell, chosen by the column name (units from the naming conventions of the tables).
+
+    Fractions (returns, rates, bands, upside) → percent with 2 decimals; ``[%]`` keys → already percent;
+    prices and values → 2 decimals with thousands separators; counts → integers; dates → ``YYYY-MM-DD``;
+    booleans → ``yes`` / ``no``; missing → ``""``. Text is returned unescaped (callers escape for HTML)."""
+    if _is_missing(value):
+        return ""
+    name = column.lower()
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
+        stamp = pd.Timestamp(value)
+        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        if math.isinf(number):
+            return "∞" if number > 0 else "-∞"
+        if "[%]" in name:
+            return f"{number:,.2f}%"
+        if "stat" in name or name.startswith(("ic_", "sharpe", "sortino", "calmar")) or name == "ic":
+            return f"{number:,.2f}"  # t-statistics, information coefficients and ratios: plain numbers
+        if any(h in name for h in _PERCENT_HINTS):
+            signed = "return" in name or "upside" in name or name.endswith("excess")
+            return f"{number:+.2%}" if signed else f"{number:.2%}"
+        if any(name.startswith(h) or h in name for h in _INT_HINTS) and float(number).is_integer():
+            return f"{int(number):,d}"
+        if any(h in name for h in _PRICE_HINTS):
+            return f"{number:,.2f}"
+        if float(number).is_integer() and abs(number) < 1e15:
+            return f"{int(number):,d}"
+        return f"{number:,.4g}" if abs(number) >= 1e6 or abs(number) < 1e-3 else f"{number:,.3f}"
+    return str(value)
+
+
+def _truthy(value: Any) -> bool:
+    """A flag from a bool or its text as read back from CSV (``"True"``, ``"false"``, ``"1"``); missing = False."""
+    if _is_missing(value):
+        return False
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def _band_text(low: Any, high: Any) -> str:
+    """``[15%, open)``, ``[5%, 15%]``, ``(open, -5%]``: brackets show inclusive ends, parentheses open ones."""
+    low_text = "(open" if _is_missing(low) else f"[{float(low):.0%}"
+    high_text = "open)" if _is_missing(high) else f"{float(high):.0%}]"
+    return f"{low_text}, {high_text}"
+
+
+#: Screen columns shown in the report and the CLI, with their headings.
+SCREEN_DISPLAY = [
+    ("code", "code"), ("name", "name"), ("broker", "broker"), ("rating", "rating"), ("band", "band"),
+    ("report_date", "report date"), ("horizon_end", "horizon end"), ("sessions_elapsed", "elapsed"),
+    ("sessions_left", "left"), ("price_then", "price then"), ("price_now", "price now"),
+    ("stock_return", "stock"), ("benchmark_return", "benchmark"), ("excess_return", "excess"),
+    ("status", "status"), ("excess_needed", "needed"), ("target_price", "target"), ("upside_left", "upside"),
+    ("n_brokers", "brokers"), ("consensus_level", "consensus"), ("note", "note"),
+]
+
+
+def screen_display_table(screen: pd.DataFrame) -> pd.DataFrame:
+    """The screen table as display strings (the columns of :data:`SCREEN_DISPLAY`), for HTML and the terminal.
+
+    ``band`` is written ``[15%, open)``; an inferred report date gets a ``*``; the benchmark name follows its
+    return; ``needed`` is shown only below the band; superseded rows get ``(superseded)`` in the note."""
+    rows = []
+    for _, row in screen.iterrows():
+        out = {}
+        for col, _heading in SCREEN_DISPLAY:
+            if col == "band":
+                out[col] = _band_text(row.get("band_low"), row.get("band_high"))
+            elif col == "report_date":
+                out[col] = format_value(col, row.get(col)) + ("*" if _truthy(row.get("date_inferred")) else "")
+            elif col == "benchmark_return":
+                text = format_value(col, row.get(col))
+                out[col] = f"{text} {row.get('benchmark', '')}".strip() if text else ""
+            elif col == "note":
+                note = str(row.get("note", "") or "")
+                out[col] = (note + " (superseded)").strip() if _truthy(row.get("superseded")) else note
+            elif col == "excess_needed":
+                out[col] = format_value(col, row.get(col)) if row.get("status") == "below" else ""
+            elif col == "consensus_level":
+                value = row.get(col)
+                out[col] = "" if _is_missing(value) else f"{float(value):+.2f}"
+            else:
+                out[col] = format_value(col, row.get(col))
+        rows.append(out)
+    return pd.DataFrame(rows, columns=[c for c, _ in SCREEN_DISPLAY])
+
+
+def _cell_class(column: str, text: str) -> str:
+    if column == "status" and text in ("inside", "above", "below"):
+        return f' class="st-{text}"'
+    if column == "note" and text.startswith(("stale", "no ")):
+        return ' class="warn"'
+    if text[:1] in "+-" and any(h in column for h in ("return", "excess", "upside")) and len(text) > 1:
+        return ' class="pos"' if text[0] == "+" else ' class="neg"'
+    return ""
+
+
+def _table_html(display: pd.DataFrame, headings: Mapping[str, str] | None = None, *, total: int | None = None,
+                numeric: set[str] | None = None) -> str:
+    """An escaped, sortable HTML table of display strings."""
+    headings = headings or {}
+    numeric = numeric or set()
+    head = "".join(f"<th>{html.escape(str(headings.get(c, c)))}</th>" for c in display.columns)
+    body = []
+    for _, row in display.iterrows():
+        cells = []
+        for col in display.columns:
+            text = "" if _is_missing(row[col]) else str(row[col])
+            align = ' style="text-align:right"' if col in numeric else ""
+            cells.append(f"<td{_cell_class(str(col), text)}{align}>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    note = ""
+    if total is not None and total > len(display):
+        note = f'<p class="muted">showing the first {len(display):,d} of {total:,d} rows</p>'
+    return (f'<div class="table-wrap"><table class="sortable"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>{note}')
+
+
+def _generic_table(frame: pd.DataFrame) -> str:
+    shown = frame.head(MAX_TABLE_ROWS)
+    display = pd.DataFrame({str(c): [format_value(str(c), v) for v in shown[c]] for c in shown.columns},
+                           columns=[str(c) for c in shown.columns])
+    numeric = {str(c) for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
+               and not pd.api.types.is_bool_dtype(shown[c])}
+    return _table_html(display, total=len(frame), numeric=numeric)
+
+
+def _no_data(what: str) -> str:
+    return f'<p class="nodata">no data ({html.escape(what)})</p>'
+
+
+def _is_empty(table: Any) -> bool:
+    return table is None or (hasattr(table, "__len__") and len(table) == 0)
+
+
+class _Charts:
+    """Collects figures as escaped JSON blocks with a placeholder ``<div>`` each."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def embed(self, fig: Any, what: str) -> str:
+        if fig is None:
+            return _no_data(what)
+        self.count += 1
+        chart_id = f"chart-{self.count}"
+        spec = safe_json_for_script(fig.to_json())
+        return (f'<div class="chart" id="{chart_id}"></div>'
+                f'<script type="application/json" data-chart="{chart_id}">{spec}</script>')
+
+
+def _sparkline_svg(equity: pd.DataFrame | None, width: int = 320, height: int = 60) -> str:
+    """Static inline-SVG sparkline of strategy growth (the no-JavaScript fallback), or ``""``."""
+    frame = plots._equity_frame(equity)
+    if frame is None or len(frame) < 2:
+        return ""
+    growth = plots.growth_of_one(frame["equity"]).to_numpy(dtype=float)
+    growth = growth[np.isfinite(growth)]
+    if len(growth) < 2:
+        return ""
+    step = max(1, len(growth) // 400)
+    growth = growth[::step]
+    low, high = float(growth.min()), float(growth.max())
+    span = (high - low) or 1.0
+    xs = np.linspace(1, width - 1, len(growth))
+    ys = height - 1 - (growth - low) / span * (height - 2)
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
+    return (f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="equity curve"><polyline fill="none" stroke="#1f77b4" stroke-width="1.5" '
+            f'points="{points}"/></svg>')
+
+
+def _stats_html(stats: Mapping[str, Any] | None) -> str:
+    if not stats:
+        return _no_data("no backtest statistics")
+    items = []
+    for key, value in stats.items():
+        if isinstance(value, Mapping):
+            value = json.dumps(value, ensure_ascii=False, default=str)
+        items.append(f'<div class="stat"><div class="k">{html.escape(str(key))}</div>'
+                     f'<div class="v">{html.escape(format_value(str(key), value))}</div></div>')
+    return f'<div class="stats">{"".join(items)}</div>'
+
+
+def _screen_html(screen: pd.DataFrame | None) -> str:
+    if _is_empty(screen):
+        return _no_data("no live picks")
+    display = screen_display_table(screen.head(MAX_TABLE_ROWS))
+    counts = screen["status"].replace("", "no prices").value_counts() if "status" in screen.columns else {}
+    summary = ", ".join(f"{html.escape(str(k))}: {int(v)}" for k, v in counts.items())
+    numeric = {"sessions_elapsed", "sessions_left", "price_then", "price_now", "stock_return", "benchmark_return",
+               "excess_return", "excess_needed", "target_price", "upside_left", "n_brokers", "consensus_level"}
+    return (f'<p class="muted">{len(screen):,d} live picks ({summary}). Band status compares the excess return so '
+            f'far with the rating\'s own band; * = publication date inferred.</p>'
+            + _table_html(display, dict(SCREEN_DISPLAY), total=len(screen), numeric=numeric))
+
+
+def _scorecard_html(scorecard: pd.DataFrame | None) -> str:
+    """The scorecard; with a ``group_by`` column, one table per grouping (broker, rating, action, market, analyst,
+    all, then any other)."""
+    if _is_empty(scorecard):
+        return _no_data("no scorecard")
+    if "group_by" not in scorecard.columns:
+        return _generic_table(scorecard)
+    preferred = ["broker", "rating", "action", "market", "analyst", "all"]
+    order = sorted(pd.unique(scorecard["group_by"].astype(str)),
+                   key=lambda g: (preferred.index(g) if g in preferred else len(preferred), g))
+    parts = []
+    for group_by in order:
+        part = scorecard[scorecard["group_by"].astype(str) == group_by].drop(columns="group_by")
+        parts.append(f"<h3>by {html.escape(group_by)}</h3>" + _generic_table(part))
+    return ('<p class="muted">hit rate = share of complete windows whose excess return landed in the rating\'s own '
+            'band (95% Wilson interval in hit_rate_low..high); incomplete windows are counted separately.</p>'
+            + "".join(parts))
+
+
+def _event_study_html(event_study: pd.DataFrame | None, charts: "_Charts") -> str:
+    groupings = plots.event_study_groupings(event_study)
+    if not groupings:
+        return _no_data("no event study")
+    return "".join(charts.embed(plots.event_study_figure(event_study, group_by=g or None), "no event study")
+                   for g in groupings)
+
+
+def _config_html(config: Mapping[str, Any] | None) -> str:
+    if not config:
+        return _no_data("no config")
+    text = json.dumps(config, ensure_ascii=False, indent=2, default=str)
+    return f"<pre>{html.escape(text)}</pre>"
+
+
+_CSS = """
+body{font-family:-apple-system,"Segoe UI",Roboto,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0;
+color:#222;background:#fafafa}
+header{background:#1c2b3a;color:#fff;padding:18px 28px}header h1{margin:0 0 4px;font-size:22px}
+header .meta{opacity:.8;font-size:13px}main{padding:12px 28px 40px;max-width:1400px}
+section{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:12px 18px;margin:14px 0}
+h2{font-size:17px;margin:4px 0 10px}h3{font-size:14px;margin:12px 0 6px;color:#444}
+nav a{color:#cfe3ff;margin-right:14px;font-size:13px}
+.chart{width:100%;min-height:200px}.grid2{display:grid;grid-template-columns:1fr 1fr;gap:10px}
+@media(max-width:900px){.grid2{grid-template-columns:1fr}}
+.stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:8px}
+.stat{border:1px solid #eee;border-radius:4px;padding:6px 10px}.stat .k{font-size:12px;color:#666}
+.stat .v{font-size:16px;font-weight:600}
+.table-wrap{overflow-x:auto;max-height:640px;overflow-y:auto}
+table{border-collapse:collapse;font-size:12.5px;white-space:nowrap}
+th,td{border-bottom:1px solid #eee;padding:4px 8px;text-align:left}
+th{position:sticky;top:0;background:#f3f5f7;cursor:pointer;user-select:none}
+.st-inside{color:#1a7f37;font-weight:600}.st-below{color:#c62828;font-weight:600}
+.st-above{color:#1565c0;font-weight:600}.warn{color:#a66300}.pos{color:#1a7f37}.neg{color:#c62828}
+.nodata,.muted{color:#888;font-size:13px}pre{font-size:12px;background:#f6f8fa;padding:10px;overflow:auto}
+.spark{background:#fff;border-radius:4px;vertical-align:middle}
+"""
+
+# Records script errors on <html data-js-errors>; renders every chart; marks <html data-charts-rendered="N">.
+_ERROR_HOOK_JS = """
+window.__reportErrors=[];
+window.addEventListener('error',function(e){window.__reportErrors.push(String(e.message||e));
+document.documentElement.setAttribute('data-js-errors',window.__reportErrors.join(' | '));});
+"""
+
+_INIT_JS = """
+(function(){
+  function fail(e){window.__reportErrors.push(String(e&&e.message||e));
+    document.documentElement.setAttribute('data-js-errors',window.__reportErrors.join(' | '));}
+  var blocks=document.querySelectorAll('script[type="application/json"][data-chart]'),done=[];
+  if(typeof Plotly==='undefined'){fail('plotly.js did not load');return;}
+  for(var i=0;i<blocks.length;i++){
+    try{var spec=JSON.parse(blocks[i].textContent);
+      done.push(Plotly.newPlot(blocks[i].getAttribute('data-chart'),spec.data,spec.layout,
+        {responsive:true,displaylogo:false}));}catch(e){fail(e);}
+  }
+  Promise.all(done).then(function(){document.documentElement.setAttribute('data-charts-rendered',
+    String(document.querySelectorAll('.chart .main-svg').length>0?done.length:0));},fail);
+  document.querySelectorAll('table.sortable th').forEach(function(th,col){th.addEventListener('click',function(){
+    var tbody=th.closest('table').tBodies[0],rows=Array.from(tbody.rows),asc=th.dataset.asc!=='1';
+    th.dataset.asc=asc?'1':'0';
+    function key(r){var t=r.cells[col].textContent.replace(/[,%+*]/g,'');var n=parseFloat(t);
+      return isNaN(n)?t:n;}
+    rows.sort(function(a,b){var x=key(a),y=key(b);if(typeof x===typeof y)return (x>y?1:x<y?-1:0)*(asc?1:-1);
+      return (typeof x==='number'?-1:1)*(asc?1:-1);});
+    rows.forEach(function(r){tbody.appendChild(r);});});});
+})();
+"""
+
+
+def render_report(
+    *,
+    title: str,
+    run_name: str,
+    equity: pd.DataFrame | None = None,
+    trades: pd.DataFrame | None = None,
+    stats: Mapping[str, Any] | None = None,
+    scores: pd.DataFrame | None = None,
+    scorecard: pd.DataFrame | None = None,
+    event_study: pd.DataFrame | None = None,
+    screen: pd.DataFrame | None = None,
+    config: Mapping[str, Any] | None = None,
+    generated_at: dt.datetime | None = None,
+) -> str:
+    """The report as one HTML string (see :func:`write_report` and the module docstring for the inputs)."""
+    from plotly.offline import get_plotlyjs
+
+    charts = _Charts()
+    generated = (generated_at or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    sections = [
+        ("performance", "Performance",
+         _stats_html(stats)
+         + charts.embed(plots.equity_figure(equity), "no equity curve")
+         + '<div class="grid2">'
+         + charts.embed(plots.excess_figure(equity), "no benchmark in the equity table")
+         + charts.embed(plots.drawdown_figure(equity), "no equity curve")
+         + "</div>"
+         + charts.embed(plots.monthly_heatmap_figure(equity), "no equity curve")),
+        ("screen", "Live picks (screen)", _screen_html(screen)),
+        ("scorecard", "Broker scorecard", _scorecard_html(scorecard)),
+        ("ratings", "Excess return by rating",
+         charts.embed(plots.excess_distribution_figure(scores), "no scored signals")),
+        ("events", "Event study", _event_study_html(event_study, charts)),
+        ("trades", "Trades", _no_data("no trades") if _is_empty(trades) else _generic_table(trades)),
+        ("config", "Run config", _config_html(config)),
+    ]
+    nav = "".join(f'<a href="#{key}">{html.escape(name)}</a>' for key, name, _ in sections)
+    body = "".join(f'<section id="{key}"><h2>{html.escape(name)}</h2>{content}</section>'
+                   for key, name, content in sections)
+    plotly_js = get_plotlyjs().replace("</script", "<\\/script")
+    spark = _sparkline_svg(equity)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; font-src data:">
+<title>{html.escape(title)} — {html.escape(run_name)}</title>
+<style>{_CSS}</style>
+<script>{_ERROR_HOOK_JS}</script>
+<script>{plotly_js}</script>
+</head>
+<body>
+<header><h1>{html.escape(title)}</h1>
+<div class="meta">run <b>{html.escape(run_name)}</b> · generated {html.escape(generated)} · ratingbt {_version()}
+{spark}</div>
+<nav>{nav}</nav>
+<noscript><p>Interactive charts need JavaScript; the tables below and the sparkline above work without it.</p>
+</noscript>
+</header>
+<main>{body}</main>
+<script>{_INIT_JS}</script>
+</body>
+</html>
+"""
+
+
+def _version() -> str:
+    from engine import __version__
+
+    return html.escape(str(__version__))
+
+
+def write_report(
+    path: str | Path,
+    *,
+    title: str,
+    run_name: str,
+    equity: pd.DataFrame | None = None,
+    trades: pd.DataFrame | None = None,
+    stats: Mapping[str, Any] | None = None,
+    scores: pd.DataFrame | None = None,
+    scorecard: pd.DataFrame | None = None,
+    event_study: pd.DataFrame | None = None,
+    screen: pd.DataFrame | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write the self-contained HTML report to ``path`` (parents created) and return the path.
+
+    Every argument after ``run_name`` may be ``None`` or empty; its section then says "no data". Input columns
+    and units are listed in the module docstring. The file is written to a temporary name and renamed, so a reader
+    never sees half a report.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = render_report(title=title, run_name=run_name, equity=equity, trades=trades, stats=stats, scores=scores,
+                         scorecard=scorecard, event_study=event_study, screen=screen, config=config)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+
+#: Files :func:`write_run_report` reads from a run directory (each optional), by ``write_report`` argument.
+RUN_FILES = {
+    "equity": "equity.csv", "trades": "trades.csv", "stats": "stats.json", "scores": "scores.csv",
+    "scorecard": "scorecard.csv", "event_study": "event_study.csv", "screen": "screen.csv",
+}
+_RUN_DATE_COLUMNS = ("date", "report_date", "price_date", "horizon_end", "base_date", "end_date", "horizon_end_date")
+
+
+def _read_run_table(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, encoding="utf-8-sig", dtype={"horizon_months": str}, keep_default_na=True)
+    for col in _RUN_DATE_COLUMNS:
+        if col in frame.columns:
+            frame[col] = pd.to_datetime(frame[col], errors="coerce")
+    for col in ("note", "status", "name", "broker", "rating"):
+        if col in frame.columns:
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
+    return frame
+
+
+def _read_run_config(run_dir: Path) -> dict | None:
+    for name in ("config.json", "config.yaml", "config.yml"):
+        path = run_dir / name
+        if path.exists():
+            text = path.read_text(encoding="utf-8")
+            if name.endswith(".json"):
+                return json.loads(text)
+            import yaml
+
+            loaded = yaml.safe_load(text)
+            return loaded if isinstance(loaded, dict) else {"config": loaded}
+    return None
+
+
+def write_run_report(run_dir: str | Path, *, title: str = "ratingbt run", run_name: str | None = None,
+                     **tables: Any) -> Path:
+    """Write ``run_dir/report.html`` from the files a run directory holds (:data:`RUN_FILES`, each optional, plus
+    ``config.json`` / ``config.yaml``). Keyword arguments named like :func:`write_report`'s (``equity=``,
+    ``screen=``, ``config=``…) override the files. ``run_name`` defaults to the directory name."""
+    root = Path(run_dir)
+    unknown = set(tables) - set(RUN_FILES) - {"config"}
+    if unknown:
+        raise TypeError(f"write_run_report: unknown table(s) {', '.join(sorted(unknown))}; "
+                        f"allowed: {', '.join([*RUN_FILES, 'config'])}")
+    inputs: dict[str, Any] = {}
+    for key, name in RUN_FILES.items():
+        if key in tables:
+            inputs[key] = tables[key]
+            continue
+        path = root / name
+        if not path.exists():
+            continue
+        try:
+            inputs[key] = (json.loads(path.read_text(encoding="utf-8")) if name.endswith(".json")
+                           else _read_run_table(path))
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"{path}: cannot be read for the report ({exc})") from None
+    inputs["config"] = tables["config"] if "config" in tables else _read_run_config(root)
+    return write_report(root / "report.html", title=title, run_name=run_name or root.name, **inputs)

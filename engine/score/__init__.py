@@ -1,0 +1,95 @@
+"""Scoring broker ratings against each broker's own promise: ``scores``, ``scorecard`` and ``event_study`` tables.
+
+Public API (used by ``ratingbt score``, ``ratingbt run`` and ``ratingbt screen``)::
+
+    from engine.score import run_scoring, ScoreConfig
+    result = run_scoring(signals, panel, as_of="2026-06-30")      # -> ScoreResult
+    result.scores, result.scorecard, result.event_study            # pandas DataFrames
+    result.write(out_dir)                                          # scores.csv, scorecard.csv, event_study.csv
+
+Steps of :func:`run_scoring`:
+
+1. :func:`engine.signals.schema.coerce_signals` checks the table; :func:`engine.score.windows.cut_panel` drops
+   sessions after ``as_of``.
+2. :func:`engine.score.windows.score_windows` maps signals to panel indices (base, horizon end, benchmark; ranges
+   expanded to two rows) and calls the numba kernel :func:`engine.kernels.forward_returns.forward_returns_nb`, then
+   adds realised rating, hit, direction hit, touch hit and status.
+3. :func:`engine.score.scorecard.scorecard` groups the scores by broker, analyst, rating, action and market.
+4. :func:`engine.score.event_study.event_study` averages cumulative excess paths (kernel
+   :func:`engine.kernels.forward_returns.excess_paths_nb`) by rating level, action and kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from engine.data.panel import Panel
+from engine.score.event_study import EVENT_STUDY_COLUMNS, event_study
+from engine.score.scales import Band, ScaleLookup, default_scale_lookup, realised_rating
+from engine.score.scorecard import SCORECARD_COLUMNS, scorecard
+from engine.score.windows import (SCORE_COLUMNS, ScoreConfig, cut_panel, expand_horizons, prepare_windows,
+                                  score_windows)
+from engine.signals.schema import coerce_signals
+
+__all__ = ["ScoreResult", "ScoreConfig", "run_scoring", "score_windows", "scorecard", "event_study", "Band",
+           "ScaleLookup", "realised_rating", "default_scale_lookup", "SCORE_COLUMNS", "SCORECARD_COLUMNS",
+           "EVENT_STUDY_COLUMNS"]
+
+
+@dataclass
+class ScoreResult:
+    """The three tables of a scoring run (columns and units: README, section *Scoring brokers*)."""
+
+    scores: pd.DataFrame
+    scorecard: pd.DataFrame
+    event_study: pd.DataFrame
+    config: ScoreConfig
+    as_of: pd.Timestamp | None = None
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write ``scores.csv``, ``scorecard.csv`` and ``event_study.csv`` (UTF-8) into ``out_dir``; returns the paths."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, frame in (("scores", self.scores), ("scorecard", self.scorecard),
+                            ("event_study", self.event_study)):
+            path = out / f"{name}.csv"
+            frame.to_csv(path, index=False, date_format="%Y-%m-%d")
+            paths.append(path)
+        return paths
+
+    def broker_scorecard(self) -> pd.DataFrame:
+        """The scorecard rows grouped by broker (ratings and mentions)."""
+        return self.scorecard[self.scorecard["group_by"] == "broker"].reset_index(drop=True)
+
+
+def run_scoring(signals: pd.DataFrame, panel: Panel, as_of: object | None = None,
+                config: ScoreConfig | None = None, scale_lookup: ScaleLookup | None = None,
+                event_study_enabled: bool = True) -> ScoreResult:
+    """Score every signal on ``panel`` (see the module docstring for the steps and ``windows`` for conventions).
+
+    ``signals`` is a signals table (:data:`engine.signals.schema.SIGNAL_COLUMNS`); ``panel`` must hold the stocks and
+    their benchmarks (``000300.SH`` / ``HSI``) as adjusted closes. ``as_of`` (date-like) cuts the prices: nothing after
+    it is read. ``scale_lookup(broker, market)`` returns a broker's bands for the realised rating (default:
+    :func:`engine.score.scales.default_scale_lookup`).
+    """
+    config = config or ScoreConfig()
+    table = coerce_signals(signals)
+    cut = cut_panel(panel, as_of)
+    lookup = scale_lookup or default_scale_lookup(table)
+    scores = score_windows(table, cut, config, as_of=as_of, scale_lookup=lookup)
+    card = scorecard(scores, range_leg=config.range_leg)
+    if event_study_enabled:
+        firsts = expand_horizons(table, config).drop_duplicates("signal_row").reset_index(drop=True)
+        arrays = prepare_windows(firsts, cut, as_of)
+        asset = arrays["asset_col"].copy()
+        asset[arrays["after_as_of"]] = -1
+        study = event_study(firsts, asset, arrays["bench_col"], arrays["base_idx"], cut,
+                            n_offsets=config.event_offsets, excess_mode=config.excess_mode)
+    else:
+        study = pd.DataFrame(columns=EVENT_STUDY_COLUMNS)
+    return ScoreResult(scores=scores, scorecard=card, event_study=study, config=config,
+                       as_of=None if as_of is None else pd.Timestamp(as_of))

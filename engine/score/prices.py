@@ -1,0 +1,81 @@
+"""Prices for scoring: the panel of the signals' stocks and their benchmarks.
+
+:func:`panel_for_signals` uses the data layer's :func:`engine.data.load.load_panel` (the price cache; offline by
+default) unless a ``prices_dir`` is given; then it reads a directory of per-symbol CSV files named like ``../shared/data/prices`` (``SZ300474.csv``,
+``SH000300.csv``, ``HKHSI.csv``, ``HK00700.csv``; columns ``date, close`` at least, optional ``open, high, low,
+raw_close, volume`` with volume in shares). Codes without a file are simply absent from the panel; the scoring stage
+reports them as ``no price data``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from engine.data.panel import Panel, panel_from_frames
+from engine.symbols import SymbolError, default_benchmark, normalize_symbol, provider_ticker
+
+__all__ = ["codes_for_signals", "read_price_csv", "panel_from_price_dir", "panel_for_signals"]
+
+
+def codes_for_signals(signals: pd.DataFrame) -> list[str]:
+    """Canonical codes of the signals' stocks plus every benchmark they need (unreadable codes are skipped)."""
+    codes: dict[str, None] = {}
+    for code, bench in zip(signals["code"].astype(str), signals["benchmark"].fillna("").astype(str)):
+        try:
+            canonical = normalize_symbol(code)
+        except SymbolError:
+            continue
+        codes[canonical] = None
+        try:
+            codes[normalize_symbol(bench) if bench.strip() else default_benchmark(canonical)] = None
+        except SymbolError:
+            pass
+    return list(codes)
+
+
+def read_price_csv(path: Path) -> pd.DataFrame:
+    """One per-symbol CSV as a frame indexed by date; raises ``ValueError`` naming the file when ``date``/``close``
+    are missing."""
+    frame = pd.read_csv(path)
+    missing = [c for c in ("date", "close") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (need date, close)")
+    frame["date"] = pd.to_datetime(frame["date"], errors="coerce")
+    bad = frame["date"].isna()
+    if bad.any():
+        raise ValueError(f"{path}: unreadable date on line(s) {', '.join(str(i + 2) for i in frame.index[bad][:5])}")
+    return frame.set_index("date")
+
+
+def panel_from_price_dir(codes: Iterable[str], prices_dir: str | Path) -> Panel:
+    """Panel of ``codes`` read from ``prices_dir`` (local file names, see module docstring); missing files skipped."""
+    root = Path(prices_dir)
+    frames: dict[str, pd.DataFrame] = {}
+    for code in codes:
+        path = root / f"{provider_ticker(code, 'local')}.csv"
+        if path.is_file():
+            frames[code] = read_price_csv(path)
+    if not frames:
+        raise FileNotFoundError(f"no price file for any of {', '.join(codes)} in {root}")
+    return panel_from_frames(frames)
+
+
+def panel_for_signals(signals: pd.DataFrame, prices_dir: str | Path | None = None, offline: bool = True,
+                      as_of: object | None = None) -> Panel:
+    """The panel the signals need: from ``prices_dir`` when given, else through the data layer's ``load_panel``.
+
+    ``as_of`` bounds the requested range (nothing after it is loaded). Through the cache, missing symbols are not an
+    error: they come back as all-NaN columns and are scored ``no price data``.
+    """
+    codes = codes_for_signals(signals)
+    if prices_dir is not None:
+        return panel_from_price_dir(codes, prices_dir)
+    from engine.data.load import load_panel
+
+    dates = pd.to_datetime(signals["report_date"]).dropna()
+    start = (dates.min() - pd.Timedelta(days=31)).normalize() if len(dates) else None
+    end = pd.Timestamp(as_of).normalize() if as_of is not None else None
+    return load_panel(codes, start, end, offline=offline, on_missing="ignore")

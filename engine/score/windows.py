@@ -1,0 +1,326 @@
+"""Signals table → scoring windows on the panel → the per-signal ``scores`` table.
+
+Conventions (all configurable through :class:`ScoreConfig`):
+
+- **base**: the close of the publication date ``report_date``, or of the last session before it when that date is not
+  a session of the panel. A stock suspended at the base is valued at its last traded close before it.
+- **horizon end**: the last session on or before ``report_date + horizon_months`` (calendar months, ``DateOffset``).
+  A stock suspended at the horizon end is valued at its last traded close before it.
+- **ranges** ``"6-12"`` are scored at both ends: the signal becomes two rows of ``scores`` with ``horizon_leg`` =
+  ``short`` (6 months) and ``long`` (12 months); a single horizon gives one row with ``horizon_leg`` = ``single``.
+  Scorecards use one leg per signal (``ScoreConfig.range_leg``, default ``long``). An empty horizon uses
+  ``ScoreConfig.default_horizon_months`` (12) and says so in ``note``.
+- **benchmark**: the signal's ``benchmark`` when given (any spelling :func:`engine.symbols.normalize_symbol` reads),
+  else by market: CSI 300 ``000300.SH`` for A-shares, ``HSI`` for Hong Kong.
+- **incomplete**: when the stock's or the benchmark's data (or the panel, or ``as_of``) ends before the horizon end,
+  the window is scored *so far* up to the last session both have, and marked ``complete = False``.
+- **as_of**: sessions after ``as_of`` are cut from the panel; signals published after it get status
+  ``published after as-of`` (kept, not scored).
+- a stock absent from the panel or without any price gets status ``no price data`` (kept, never dropped); a row
+  without a security code (a name the ingest step could not resolve) gets ``no security code``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from engine.data.panel import Panel
+from engine.enums import EXCESS_MODE_NAMES, STATUS_NO_PRICE_DATA, WINDOW_STATUS_NAMES, WindowStatus
+from engine.kernels.forward_returns import forward_returns_nb, last_bar_index_nb
+from engine.score.scales import ScaleLookup, default_scale_lookup, realised_ratings
+from engine.symbols import SymbolError, default_benchmark, normalize_symbol
+
+__all__ = ["ScoreConfig", "parse_horizon", "expand_horizons", "cut_panel", "prepare_windows", "score_windows",
+           "STATUS_AFTER_AS_OF", "SCORE_COLUMNS"]
+
+STATUS_AFTER_AS_OF = "published after as-of"
+STATUS_NO_CODE = "no security code"  # a mention by name only whose code could not be resolved
+STATUS_NO_DATE = "no report date"
+
+
+@dataclass(frozen=True)
+class ScoreConfig:
+    """Scoring conventions. ``excess_mode``: ``absolute`` (r − b, the brokers' own definition) or ``relative``
+    ((1+r)/(1+b) − 1). ``range_leg``: which end of a ``"6-12"`` range the scorecards use (``short`` / ``long``).
+    ``event_offsets``: event-study sessions after publication (0..250 → 251). ``default_horizon_months`` applies to
+    signals without a horizon."""
+
+    excess_mode: Literal["absolute", "relative"] = "absolute"
+    range_leg: Literal["short", "long"] = "long"
+    default_horizon_months: int = 12
+    event_offsets: int = 251
+
+    def __post_init__(self) -> None:
+        if self.excess_mode not in EXCESS_MODE_NAMES:
+            raise ValueError(f"excess_mode={self.excess_mode!r}; allowed: {', '.join(EXCESS_MODE_NAMES)}")
+        if self.range_leg not in ("short", "long"):
+            raise ValueError(f"range_leg={self.range_leg!r}; allowed: short, long")
+        if self.default_horizon_months <= 0 or self.event_offsets <= 0:
+            raise ValueError("default_horizon_months and event_offsets must be positive")
+
+
+_RANGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|–|~|～|至|到)\s*(\d+(?:\.\d+)?)\s*$")
+_SINGLE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def parse_horizon(text: object) -> tuple[int, int] | None:
+    """``"12"`` → (12, 12); ``"6-12"`` (also ``6~12``, ``6至12``, ``12.0``) → (6, 12); empty/NaN → ``None``.
+
+    Raises ``ValueError`` quoting the text when it is neither a number of months nor a range.
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return None
+    s = str(text).strip().removesuffix("个月").removesuffix("月").removesuffix("m").strip()
+    if s == "" or s.lower() == "nan":
+        return None
+    m = _SINGLE_RE.match(s)
+    if m:
+        months = int(round(float(m.group(1))))
+        return months, months
+    m = _RANGE_RE.match(s)
+    if m:
+        lo, hi = sorted((int(round(float(m.group(1)))), int(round(float(m.group(2))))))
+        return lo, hi
+    raise ValueError(f"horizon_months {text!r} is neither a number of months (\"12\") nor a range (\"6-12\")")
+
+
+def expand_horizons(signals: pd.DataFrame, config: ScoreConfig) -> pd.DataFrame:
+    """One row per scored window: ranges become a ``short`` and a ``long`` row (see module docstring).
+
+    Adds ``signal_row`` (row in ``signals``), ``horizon_scored_months`` (int), ``horizon_leg`` and ``note``.
+    A bad horizon does not stop the run: that row gets the default horizon and a ``note`` naming the problem.
+    """
+    texts = signals["horizon_months"].astype(str).to_numpy(dtype=object)
+    ids = signals["signal_id"].astype(str).to_numpy(dtype=object)
+    codes, uniques = pd.factorize(texts) if len(texts) else (np.empty(0, np.int64), [])
+    lo_u, hi_u, note_u = [], [], []
+    for text in uniques:
+        note = ""
+        try:
+            parsed = parse_horizon(text)
+        except ValueError as exc:
+            parsed, note = None, f"{exc}; used {config.default_horizon_months} months"
+        if parsed is None:
+            parsed = (config.default_horizon_months,) * 2
+            note = note or f"no horizon given; used {config.default_horizon_months} months"
+        lo_u.append(parsed[0]), hi_u.append(parsed[1]), note_u.append(note)
+    lo = np.asarray(lo_u, dtype=np.int64)[codes]
+    hi = np.asarray(hi_u, dtype=np.int64)[codes]
+    note = np.asarray(note_u, dtype=object)[codes] if len(texts) else np.array([], dtype=object)
+    is_range = lo != hi
+    reps = np.where(is_range, 2, 1)
+    rows_idx = np.repeat(np.arange(len(texts), dtype=np.int64), reps)
+    first = np.r_[True, rows_idx[1:] != rows_idx[:-1]] if len(rows_idx) else np.zeros(0, dtype=bool)
+    rng = is_range[rows_idx]
+    months = np.where(rng & first, lo[rows_idx], hi[rows_idx])
+    legs = np.where(rng, np.where(first, "short", "long"), "single").astype(object)
+    notes = note[rows_idx]
+    bad = np.flatnonzero([bool(n) and not n.startswith("no horizon") for n in notes])
+    notes = notes.copy()
+    for i in bad:
+        notes[i] = f"signal {ids[rows_idx[i]]}: {notes[i]}"
+    out = signals.iloc[rows_idx].reset_index(drop=True)
+    out.insert(0, "signal_row", np.asarray(rows_idx, dtype=np.int64))
+    out["horizon_scored_months"] = np.asarray(months, dtype=np.int64)
+    out["horizon_leg"] = legs
+    out["note"] = notes
+    return out
+
+
+def cut_panel(panel: Panel, as_of: object | None) -> Panel:
+    """The panel without sessions after ``as_of`` (inclusive cut; ``None`` = unchanged). No look-ahead past ``as_of``."""
+    if as_of is None:
+        return panel
+    cutoff = np.datetime64(pd.Timestamp(as_of).normalize().to_datetime64(), "ns")
+    n = int(np.searchsorted(panel.sessions, cutoff, side="right"))
+    if n == len(panel.sessions):
+        return panel
+    return Panel(sessions=panel.sessions[:n], codes=panel.codes, open=panel.open[:n], high=panel.high[:n],
+                 low=panel.low[:n], close=panel.close[:n], raw_close=panel.raw_close[:n], volume=panel.volume[:n],
+                 tradable=panel.tradable[:n], markets=panel.markets, boards=panel.boards)
+
+
+def _canonical_codes(codes: np.ndarray) -> np.ndarray:
+    """Canonical spelling of each code (``300474`` → ``300474.SZ``); unreadable codes are kept as written."""
+    if len(codes) == 0:
+        return codes
+    inverse, uniques = pd.factorize(codes)
+    canonical = []
+    for code in uniques:
+        try:
+            canonical.append(normalize_symbol(code) if str(code).strip() else "")
+        except SymbolError:
+            canonical.append(str(code))
+    return np.asarray(canonical, dtype=object)[inverse]
+
+
+def _benchmark_code(code: str, given: str) -> str:
+    if given and given.strip():
+        try:
+            return normalize_symbol(given)
+        except SymbolError:
+            return given.strip()
+    try:
+        return default_benchmark(code)
+    except SymbolError:
+        return ""
+
+
+def prepare_windows(windows: pd.DataFrame, panel: Panel, as_of: object | None = None) -> dict[str, np.ndarray]:
+    """Index arrays for :func:`forward_returns_nb` from the expanded windows (see module docstring for conventions).
+
+    Returns ``asset_col`` (-1 = code not in panel or no price at all), ``bench_col`` (-1 = not in panel), ``base_idx``,
+    ``end_idx`` (``n_sessions`` = horizon ends after the panel), ``horizon_end_date`` (nominal date), ``benchmark``
+    (canonical code used) and ``after_as_of`` (published after ``as_of``).
+    """
+    sessions = panel.sessions
+    n_sessions = len(sessions)
+    code_index = pd.Index(panel.codes.astype(str))
+    has_price = np.isfinite(panel.close).any(axis=0)
+    codes = _canonical_codes(windows["code"].astype(str).to_numpy(dtype=object))
+    asset_col = code_index.get_indexer(codes).astype(np.int64)
+    found = asset_col >= 0
+    asset_col[found] = np.where(has_price[asset_col[found]], asset_col[found], -1)
+    given = windows["benchmark"].astype(str).to_numpy(dtype=object)
+    pair_codes, pair_uniques = pd.factorize(codes + "|" + given) if len(codes) else (np.empty(0, np.int64), [])
+    resolved = np.array([_benchmark_code(*pair.split("|", 1)) for pair in pair_uniques], dtype=object)
+    benchmark = resolved[pair_codes] if len(codes) else np.array([], dtype=object)
+    bench_col = code_index.get_indexer(benchmark).astype(np.int64) if len(benchmark) else np.array([], np.int64)
+    report = pd.to_datetime(windows["report_date"]).to_numpy(dtype="datetime64[ns]")
+    base_idx = np.searchsorted(sessions, report, side="right").astype(np.int64) - 1
+    base_idx[np.isnat(report)] = -1
+    months = windows["horizon_scored_months"].to_numpy(dtype=np.int64)
+    end_dates = np.full(len(windows), np.datetime64("NaT"), dtype="datetime64[ns]")
+    report_ts = pd.to_datetime(windows["report_date"])
+    for m in np.unique(months):
+        sel = months == m
+        end_dates[sel] = (report_ts[sel] + pd.DateOffset(months=int(m))).to_numpy(dtype="datetime64[ns]")
+    end_idx = np.searchsorted(sessions, end_dates, side="right").astype(np.int64) - 1
+    if n_sessions:
+        end_idx[end_dates > sessions[-1]] = n_sessions
+    end_idx[np.isnat(end_dates)] = -1
+    after = np.zeros(len(windows), dtype=bool)
+    if as_of is not None:
+        after = report > np.datetime64(pd.Timestamp(as_of).normalize().to_datetime64(), "ns")
+    return {"asset_col": asset_col, "bench_col": bench_col, "base_idx": base_idx, "end_idx": end_idx,
+            "horizon_end_date": end_dates, "benchmark": benchmark, "after_as_of": after}
+
+
+#: Columns the scoring stage adds to each window (units in the README's scoring section).
+SCORE_COLUMNS = [
+    "horizon_scored_months", "horizon_leg", "benchmark_used", "horizon_end_date",
+    "base_date", "base_close", "end_date", "end_close", "bench_base_date", "bench_base_close",
+    "bench_end_date", "bench_end_close", "stock_return", "bench_return", "excess_return",
+    "best_excess", "worst_excess", "realised_rating", "hit", "direction_hit", "touch_hit", "touch_date",
+    "sessions_to_touch", "days_to_touch", "complete", "status", "note",
+]
+
+
+def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``values[idx]`` with NaN/NaT where ``idx < 0``."""
+    safe = np.where(idx >= 0, idx, 0)
+    out = values[safe]
+    if out.dtype.kind == "M":
+        out = out.copy()
+        out[idx < 0] = np.datetime64("NaT")
+    else:
+        out = out.astype(float)
+        out[idx < 0] = np.nan
+    return out
+
+
+def score_windows(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = ScoreConfig(),
+                  as_of: object | None = None, scale_lookup: ScaleLookup | None = None) -> pd.DataFrame:
+    """The ``scores`` table: the signals' own columns plus :data:`SCORE_COLUMNS`, one row per scored window.
+
+    ``panel`` must already be cut at ``as_of`` (see :func:`cut_panel`); ``as_of`` here only marks signals published
+    after it. ``hit``, ``direction_hit`` and ``touch_hit`` are nullable booleans (NA for mentions, unrated rows and
+    windows that could not be scored); incomplete windows carry their *so far* values with ``complete = False``.
+    """
+    windows = expand_horizons(signals, config)
+    arrays = prepare_windows(windows, panel, as_of)
+    n = len(windows)
+    close = panel.close if panel.close.flags.f_contiguous else np.asfortranarray(panel.close)
+    last_bar = last_bar_index_nb(close)
+    scorable = (arrays["asset_col"] >= 0) & ~arrays["after_as_of"]
+    sel = np.flatnonzero(scorable)
+    band_low = windows["band_low"].to_numpy(dtype=float)
+    band_high = windows["band_high"].to_numpy(dtype=float)
+    res = forward_returns_nb(close, last_bar, arrays["asset_col"][sel], arrays["bench_col"][sel],
+                             arrays["base_idx"][sel], arrays["end_idx"][sel], band_low[sel], band_high[sel],
+                             EXCESS_MODE_NAMES[config.excess_mode])
+    names = ("stock_base_idx", "stock_end_idx", "bench_base_idx", "bench_end_idx", "stock_return", "bench_return",
+             "excess_return", "best_excess", "worst_excess", "touch_idx", "window_status")
+    full: dict[str, np.ndarray] = {}
+    for name, arr in zip(names, res):
+        fill = -1 if arr.dtype.kind == "i" else np.nan
+        out = np.full(n, fill, dtype=arr.dtype)
+        out[sel] = arr
+        full[name] = out
+
+    status = np.array([WINDOW_STATUS_NAMES[c] for c in full["window_status"]], dtype=object)
+    status[arrays["asset_col"] < 0] = STATUS_NO_PRICE_DATA
+    status[windows["code"].astype(str).str.strip().to_numpy() == ""] = STATUS_NO_CODE
+    status[windows["report_date"].isna().to_numpy()] = STATUS_NO_DATE
+    status[arrays["after_as_of"]] = STATUS_AFTER_AS_OF
+    scored = np.isin(status, (WINDOW_STATUS_NAMES[WindowStatus.Complete], WINDOW_STATUS_NAMES[WindowStatus.Incomplete]))
+
+    sessions = panel.sessions
+    sj = np.where(arrays["asset_col"] >= 0, arrays["asset_col"], 0)
+    bj = np.where(arrays["bench_col"] >= 0, arrays["bench_col"], 0)
+    out = windows.copy()
+    out["benchmark_used"] = arrays["benchmark"]
+    out["horizon_end_date"] = arrays["horizon_end_date"]
+    out["base_date"] = _take(sessions, full["stock_base_idx"])
+    out["base_close"] = np.where(full["stock_base_idx"] >= 0, close[np.maximum(full["stock_base_idx"], 0), sj], np.nan)
+    out["end_date"] = _take(sessions, full["stock_end_idx"])
+    out["end_close"] = np.where(full["stock_end_idx"] >= 0, close[np.maximum(full["stock_end_idx"], 0), sj], np.nan)
+    out["bench_base_date"] = _take(sessions, full["bench_base_idx"])
+    out["bench_base_close"] = np.where(full["bench_base_idx"] >= 0,
+                                       close[np.maximum(full["bench_base_idx"], 0), bj], np.nan)
+    out["bench_end_date"] = _take(sessions, full["bench_end_idx"])
+    out["bench_end_close"] = np.where(full["bench_end_idx"] >= 0,
+                                      close[np.maximum(full["bench_end_idx"], 0), bj], np.nan)
+    for name in ("stock_return", "bench_return", "excess_return", "best_excess", "worst_excess"):
+        out[name] = full[name]
+
+    lookup = scale_lookup or default_scale_lookup(signals)
+    markets = _markets(out["code"].astype(str).to_numpy(dtype=object), out["market"].astype(str).to_numpy(dtype=object))
+    out["realised_rating"] = realised_ratings(full["excess_return"], out["broker"].astype(str).to_numpy(dtype=object),
+                                              markets, lookup)
+
+    excess = full["excess_return"]
+    level = out["rating_level"].to_numpy(dtype=float)
+    rated = (out["kind"].to_numpy() == "rating") & np.isfinite(level) & scored
+    has_band = np.isfinite(band_low) | np.isfinite(band_high)
+    in_band = np.where(np.isfinite(band_low), excess >= band_low, True) & \
+        np.where(np.isfinite(band_high), excess <= band_high, True)
+    out["hit"] = pd.array(np.where(rated & has_band, in_band, False), dtype="boolean")
+    out.loc[~(rated & has_band), "hit"] = pd.NA
+    direction = np.where(level > 0, excess > 0, np.where(level < 0, excess < 0, in_band & has_band))
+    out["direction_hit"] = pd.array(direction, dtype="boolean")
+    out.loc[~(rated & ((level != 0) | has_band)), "direction_hit"] = pd.NA
+    touch = full["touch_idx"]
+    out["touch_hit"] = pd.array(touch >= 0, dtype="boolean")
+    out.loc[~(rated & has_band), "touch_hit"] = pd.NA
+    out["touch_date"] = _take(sessions, touch)
+    base = arrays["base_idx"]
+    out["sessions_to_touch"] = pd.array(np.where(touch >= 0, touch - base, 0), dtype="Int64")
+    out.loc[touch < 0, "sessions_to_touch"] = pd.NA
+    base_day = _take(sessions, np.where(base < len(sessions), base, -1))
+    out["days_to_touch"] = pd.array(((out["touch_date"].to_numpy() - base_day) / np.timedelta64(1, "D")))
+    out["complete"] = status == WINDOW_STATUS_NAMES[WindowStatus.Complete]
+    out["status"] = status
+    return out
+
+
+def _markets(codes: np.ndarray, markets: np.ndarray) -> np.ndarray:
+    """Market per row: the signal's ``market`` when ``A``/``HK``, else from the code (``.HK`` / ``HSI`` → HK)."""
+    is_hk = np.char.endswith(codes.astype(str), ".HK") | (codes.astype(str) == "HSI")
+    derived = np.where(is_hk, "HK", "A")
+    return np.where(np.isin(markets, ("A", "HK")), markets, derived).astype(object)

@@ -1,0 +1,376 @@
+"""Screen live picks: every rating still inside its horizon at an as-of date, and how it is doing so far.
+
+One public function, :func:`screen_signals`, turns a signals table (:mod:`engine.signals.schema`) and a price
+:class:`~engine.data.panel.Panel` into the screen table (one row per live rating). The algorithm:
+
+1. Keep rated rows (``kind == "rating"`` with a ``report_date``) published on or before the as-of date (no
+   look-ahead: a report published after ``as_of`` is invisible). ``as_of`` defaults to the last session with
+   any price in the panel.
+2. Horizon end (:func:`horizon_end_date`): ``report_date`` + ``horizon_months`` calendar months; a range such as
+   ``"6-12"`` uses its *long* end, so a pick counts as live until its latest possible end. A rating is live when
+   ``as_of <= horizon_end``. No horizon → :data:`DEFAULT_HORIZON_MONTHS` with a note; an unreadable one → listed
+   with an empty ``horizon_end`` and a note quoting it.
+3. Supersession: per (broker, code), the newest rating published by ``as_of`` is current; older ones are marked
+   ``superseded`` and dropped unless ``include_superseded``.
+4. Coverage: ``n_brokers`` = brokers with a current live rating on the code; ``consensus_level`` = mean of their
+   ``rating_level`` (+2 most bullish … −2 most bearish).
+5. Returns so far (:func:`returns_so_far`): base = adjusted close of the publication date, or of the last session
+   before it; "now" = the last adjusted close on or before ``as_of``; benchmark (``benchmark`` column, else CSI 300
+   ``000300.SH`` for A-shares / ``HSI`` for HK) over the *same two dates*; excess = stock − benchmark return.
+6. Band status: ``inside`` when ``band_low <= excess <= band_high`` (NaN = open end), ``above`` / ``below``
+   otherwise; ``excess_needed`` = ``band_low − excess`` when below (else 0).
+7. Notes: ``no price data`` (the code has no close on or before ``as_of`` / at the base),
+   ``stale (last price YYYY-MM-DD)`` when the stock's last close is older than ``as_of``; such picks are listed,
+   never dropped.
+
+Units: returns and bands are fractions (0.15 = 15 %); prices are raw traded prices in the pick's currency (CNY for
+A-shares, HKD for HK); dates are exchange-local calendar dates at midnight.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from engine.data.panel import Panel
+from engine.signals.schema import coerce_signals
+from engine.symbols import SymbolError, default_benchmark, normalize_symbol, parse_symbol
+
+__all__ = [
+    "SCREEN_COLUMNS",
+    "screen_signals",
+    "horizon_end_date",
+    "horizon_long_months",
+    "returns_so_far",
+    "band_status",
+    "band_status_arrays",
+    "count_sessions",
+    "returns_so_far_arrays",
+    "last_price_date",
+]
+
+#: Columns of the screen table, in order (see the README section "Screening" for meanings and units).
+SCREEN_COLUMNS: list[str] = [
+    "code", "name", "market", "broker", "rating", "rating_level", "band_low", "band_high", "benchmark",
+    "report_date", "date_inferred", "horizon_months", "horizon_end", "base_date", "price_date",
+    "sessions_elapsed", "sessions_left", "price_then", "price_now", "currency",
+    "stock_return", "benchmark_return", "excess_return", "status", "excess_needed",
+    "target_price", "upside_left", "n_brokers", "consensus_level", "superseded", "note", "signal_id",
+]
+
+#: Horizon used when a rating carries none (the scoring stage's ``ScoreConfig.default_horizon_months``).
+DEFAULT_HORIZON_MONTHS = 12
+
+_HORIZON_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:[-~～–—至到]\s*(\d+(?:\.\d+)?))?\s*$")
+
+
+def horizon_long_months(horizon: str | float | int) -> int:
+    """The long end of a horizon in whole months: ``"12"`` → 12, ``"6-12"`` → 12, ``6.0`` → 6.
+
+    Raises ``ValueError`` quoting the text when it is neither a number nor a ``"a-b"`` range.
+    """
+    text = str(horizon).strip()
+    match = _HORIZON_RE.match(text)
+    if not match:
+        raise ValueError(f"horizon_months {text!r} is not a number of months or a range like '6-12'")
+    values = [float(g) for g in match.groups() if g is not None]
+    return int(round(max(values)))
+
+
+def horizon_end_date(report_date: pd.Timestamp, horizon: str | float | int) -> pd.Timestamp:
+    """Calendar date at which a rating's horizon ends: ``report_date`` + long-end months (month-end clipped)."""
+    return pd.Timestamp(report_date) + pd.DateOffset(months=horizon_long_months(horizon))
+
+
+@lru_cache(maxsize=4)
+def _calendar_sessions(market: str) -> tuple[pd.DatetimeIndex, pd.Timestamp]:
+    """Exchange sessions (XSHG for A-shares, XHKG for HK) from 2005 to the calendar's end, and its last session
+    (:func:`engine.data.calendars.sessions`; nothing past the calendar's holiday data)."""
+    from engine.data.calendars import sessions
+
+    grid = sessions("XHKG" if market == "HK" else "XSHG", "2005-01-03", pd.Timestamp.today() + pd.DateOffset(years=5))
+    return grid, grid[-1]
+
+
+def count_sessions(market: str, after: pd.Series | pd.DatetimeIndex, through: pd.Series | pd.DatetimeIndex
+                   ) -> np.ndarray:
+    """Sessions in ``(after, through]`` on the market's exchange calendar (XSHG for ``"A"``, XHKG for ``"HK"``),
+    element-wise; 0 where a date is missing or ``through <= after``.
+
+    Past the calendar's last year (XSHG stops at 2026-12-31) weekdays are counted instead, an estimate that ignores
+    holidays (documented in the README).
+    """
+    sessions, last = _calendar_sessions(market)
+    lo = pd.DatetimeIndex(after)
+    hi = pd.DatetimeIndex(through)
+    valid = ~(lo.isna() | hi.isna())
+    lo_filled = lo.where(valid, last).to_numpy(dtype="datetime64[ns]")
+    hi_filled = hi.where(valid, last).to_numpy(dtype="datetime64[ns]")
+    grid = sessions.to_numpy(dtype="datetime64[ns]")
+    count = np.searchsorted(grid, hi_filled, side="right") - np.searchsorted(grid, lo_filled, side="right")
+    beyond_lo = np.maximum(lo_filled, last.to_datetime64()).astype("datetime64[D]") + np.timedelta64(1, "D")
+    beyond_hi = hi_filled.astype("datetime64[D]") + np.timedelta64(1, "D")
+    extra = np.where(hi_filled > last.to_datetime64(), np.busday_count(beyond_lo, np.maximum(beyond_lo, beyond_hi)), 0)
+    return np.where(valid & (hi_filled > lo_filled), np.maximum(count, 0) + extra, 0).astype(np.int64)
+
+
+def last_price_date(panel: Panel) -> pd.Timestamp | None:
+    """The last session at which any column of ``panel`` has a close (the default as-of date), or None."""
+    if panel.close.size == 0:
+        return None
+    rows = np.flatnonzero(np.isfinite(panel.close).any(axis=1))
+    return pd.Timestamp(panel.sessions[rows[-1]]) if len(rows) else None
+
+
+def _last_valid_rows(close: np.ndarray, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each pair ``(cols[k], rows[k])`` the last row ``<= rows[k]`` where ``close[:, cols[k]]`` is finite; -1 when
+    none, when ``cols[k] < 0`` or ``rows[k] < 0``. Memory: one int32 matrix over the distinct columns asked for."""
+    out = np.full(len(cols), -1, dtype=np.int64)
+    ok = (cols >= 0) & (rows >= 0)
+    if not ok.any():
+        return out
+    unique_cols, position = np.unique(cols[ok], return_inverse=True)
+    n_rows = int(rows[ok].max()) + 1
+    marks = np.where(np.isfinite(close[:n_rows, unique_cols]), np.arange(n_rows, dtype=np.int32)[:, None], -1)
+    last_valid = np.maximum.accumulate(marks.astype(np.int32), axis=0)
+    out[ok] = last_valid[rows[ok], position]
+    return out
+
+
+def returns_so_far_arrays(panel: Panel, stock_col: np.ndarray, bench_col: np.ndarray, base_row: np.ndarray,
+                          now_row: int) -> dict[str, np.ndarray]:
+    """Vectorised returns so far for many picks (the engine of :func:`returns_so_far`).
+
+    ``stock_col`` / ``bench_col``: panel columns (-1 = not in the panel); ``base_row``: last session row on or
+    before each publication date (-1 = before the panel); ``now_row``: last session row on or before ``as_of``.
+    Returns arrays ``base``, ``now``, ``bench_base``, ``bench_now`` (rows, -1 = none), ``stock_return``,
+    ``benchmark_return``, ``excess_return`` (fractions, NaN when a price is missing) and ``ok`` (bool).
+
+    TODO(score branch): once ``engine.kernels.forward_returns`` is merged into main, compute this with
+    ``forward_returns_nb`` on the panel cut at ``as_of`` (``end_idx = now_row``; its "so far" end is the last
+    session both series have, the same window as here) and keep the tests in ``tests/screen/test_screen.py``.
+    """
+    n = len(stock_col)
+    base = _last_valid_rows(panel.close, stock_col, base_row)
+    now = _last_valid_rows(panel.close, stock_col, np.full(n, now_row, dtype=np.int64))
+    has_stock = (base >= 0) & (now >= 0)
+    bench_base = _last_valid_rows(panel.close, np.where(has_stock, bench_col, -1), base)
+    bench_now = _last_valid_rows(panel.close, np.where(has_stock, bench_col, -1), now)
+    ok = has_stock & (bench_base >= 0) & (bench_now >= 0)
+    safe = lambda rows, cols: panel.close[np.where(ok, rows, 0), np.where(ok, cols, 0)]  # noqa: E731
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stock_return = np.where(ok, safe(now, stock_col) / safe(base, stock_col) - 1.0, np.nan)
+        benchmark_return = np.where(ok, safe(bench_now, bench_col) / safe(bench_base, bench_col) - 1.0, np.nan)
+    return dict(base=np.where(ok, base, -1), now=np.where(ok, now, -1), bench_base=bench_base, bench_now=bench_now,
+                stock_return=stock_return, benchmark_return=benchmark_return,
+                excess_return=stock_return - benchmark_return, ok=ok)
+
+
+def _row_on_or_before(panel: Panel, dates: pd.Series | pd.DatetimeIndex | pd.Timestamp) -> np.ndarray:
+    """Row of the last panel session on or before each date (-1 when before the first session)."""
+    stamps = pd.DatetimeIndex(np.atleast_1d(pd.DatetimeIndex(pd.Series(dates))))
+    return np.searchsorted(panel.sessions, stamps.to_numpy(dtype="datetime64[ns]"), side="right").astype(np.int64) - 1
+
+
+def returns_so_far(panel: Panel, code: str, benchmark: str, report_date: pd.Timestamp,
+                   as_of: pd.Timestamp) -> dict[str, object]:
+    """Stock, benchmark and excess return of one pick from its base close to the last close on or before ``as_of``.
+
+    Conventions (the scoring stage's): base = adjusted close of ``report_date`` or of the last session before it
+    with a close; end = the stock's last adjusted close on or before ``as_of`` (``price_date``); the benchmark level
+    is read on or before the same two dates, so both returns cover the same window. Returns fractions;
+    ``price_then`` / ``price_now`` are the raw closes at those dates. ``note`` is ``"no price data"`` when the stock
+    or its benchmark has no usable close, else ``""``.
+    """
+    codes = list(panel.codes)
+    stock_col = np.array([codes.index(code) if code in codes else -1])
+    bench_col = np.array([codes.index(benchmark) if benchmark in codes else -1])
+    got = returns_so_far_arrays(panel, stock_col, bench_col, _row_on_or_before(panel, pd.Timestamp(report_date)),
+                                int(_row_on_or_before(panel, pd.Timestamp(as_of))[0]))
+    if not got["ok"][0]:
+        return {"base_date": pd.NaT, "price_date": pd.NaT, "price_then": np.nan, "price_now": np.nan,
+                "stock_return": np.nan, "benchmark_return": np.nan, "excess_return": np.nan, "note": "no price data"}
+    base, now, j = int(got["base"][0]), int(got["now"][0]), int(stock_col[0])
+    return {"base_date": pd.Timestamp(panel.sessions[base]), "price_date": pd.Timestamp(panel.sessions[now]),
+            "price_then": float(panel.raw_close[base, j]), "price_now": float(panel.raw_close[now, j]),
+            "stock_return": float(got["stock_return"][0]), "benchmark_return": float(got["benchmark_return"][0]),
+            "excess_return": float(got["excess_return"][0]), "note": ""}
+
+
+def band_status(excess_return: float, band_low: float, band_high: float) -> tuple[str, float]:
+    """Status of an excess return against a band ``[band_low, band_high]`` (NaN = open end) and the excess needed.
+
+    Returns ``("inside" | "above" | "below" | "", excess_needed)``; ``excess_needed`` = ``band_low − excess`` when
+    below, ``0.0`` when inside or above, NaN when the excess is unknown. Both ends are inclusive, as in the scoring
+    stage's ``hit``. Fractions in, fractions out.
+    """
+    status, needed = band_status_arrays(np.array([excess_return], dtype=float), np.array([band_low], dtype=float),
+                                        np.array([band_high], dtype=float))
+    return str(status[0]), float(needed[0])
+
+
+def band_status_arrays(excess_return: np.ndarray, band_low: np.ndarray, band_high: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Element-wise :func:`band_status`: (status strings as an object array, excess needed as float64)."""
+    known = np.isfinite(excess_return)
+    below = known & np.isfinite(band_low) & (excess_return < band_low)
+    above = known & ~below & np.isfinite(band_high) & (excess_return > band_high)
+    status = np.where(~known, "", np.where(below, "below", np.where(above, "above", "inside"))).astype(object)
+    needed = np.where(~known, np.nan, np.where(below, band_low - excess_return, 0.0))
+    return status, needed
+
+
+def _benchmark_of(code: str, benchmark: str) -> str:
+    """The pick's benchmark: its own ``benchmark`` (normalised) or CSI 300 / HSI by market; ``""`` if unknown."""
+    try:
+        return normalize_symbol(benchmark) if benchmark else default_benchmark(code)
+    except (SymbolError, ValueError):
+        return ""
+
+
+def _market_of(code: str, market: str) -> str:
+    if market:
+        return market
+    try:
+        return parse_symbol(code).market.value
+    except (SymbolError, ValueError):
+        return ""
+
+
+def screen_signals(
+    signals: pd.DataFrame,
+    panel: Panel,
+    *,
+    as_of: str | pd.Timestamp | None = None,
+    include_superseded: bool = False,
+    brokers: Iterable[str] | None = None,
+    markets: Iterable[str] | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+) -> pd.DataFrame:
+    """The screen table (columns :data:`SCREEN_COLUMNS`) of ratings still inside their horizon at ``as_of``.
+
+    ``signals``: a signals table (coerced with :func:`~engine.signals.schema.coerce_signals`). ``panel``: prices
+    holding the picks and their benchmarks (missing codes are reported as ``no price data``). ``as_of``: defaults to
+    the last session with any price (:func:`last_price_date`). ``brokers`` / ``markets`` filter the rows shown
+    (``markets`` in ``{"A", "HK"}``); coverage and consensus are computed before filtering. ``sort``: a column of
+    the screen table (default: newest report first, then broker and code). Raises ``ValueError`` naming an unknown
+    sort column. See the module docstring for the steps and conventions.
+    """
+    if sort is not None and sort not in SCREEN_COLUMNS:
+        raise ValueError(f"unknown sort column {sort!r}; choose one of: {', '.join(SCREEN_COLUMNS)}")
+    sig = coerce_signals(signals)
+    if as_of is None:
+        as_of_ts = last_price_date(panel)
+        if as_of_ts is None:
+            raise ValueError("as_of not given and the price panel holds no prices: pass --as-of DATE")
+    else:
+        as_of_ts = pd.Timestamp(as_of).normalize()
+
+    sig = sig[(sig["kind"] == "rating") & sig["report_date"].notna() & (sig["code"] != "")]
+    sig = sig[sig["report_date"] <= as_of_ts].copy()
+    if sig.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in SCREEN_COLUMNS})
+
+    # 2. horizon end = report date + long-end months (one DateOffset per distinct horizon). An empty horizon uses
+    #    the scoring stage's default (12 months) and says so; an unreadable one keeps the pick listed (never
+    #    dropped) with no horizon end and a note naming the text.
+    sig["horizon_end"] = pd.NaT
+    sig["horizon_note"] = ""
+    for horizon, rows in sig.groupby("horizon_months", sort=False).groups.items():
+        text = str(horizon).strip()
+        if not text:
+            months = DEFAULT_HORIZON_MONTHS
+            sig.loc[rows, "horizon_note"] = f"horizon unknown: {months} months assumed"
+        else:
+            try:
+                months = horizon_long_months(text)
+            except ValueError:
+                sig.loc[rows, "horizon_note"] = f"horizon {text!r} not understood"
+                continue
+        sig.loc[rows, "horizon_end"] = sig.loc[rows, "report_date"] + pd.DateOffset(months=months)
+    sig["horizon_end"] = pd.to_datetime(sig["horizon_end"])
+
+    # 3. newest rating per (broker, code) published by as_of is current; the rest are superseded.
+    newest = sig.groupby(["broker", "code"], sort=False)["report_date"].transform("max")
+    sig["superseded"] = sig["report_date"] < newest
+    sig = sig[sig["horizon_end"].isna() | (sig["horizon_end"] >= as_of_ts)]
+
+    # 4. coverage and consensus over current live ratings (before the display filters)
+    current = sig[~sig["superseded"]]
+    coverage = current.groupby("code").agg(n_brokers=("broker", "nunique"), consensus_level=("rating_level", "mean"))
+    if not include_superseded:
+        sig = sig[~sig["superseded"]]
+    pairs = pd.MultiIndex.from_arrays([sig["code"].to_numpy(object), sig["market"].to_numpy(object),
+                                       sig["benchmark"].to_numpy(object)])
+    distinct = pairs.unique()  # parse each distinct (code, market, benchmark) once
+    market_of = {p: _market_of(p[0], p[1]) for p in distinct}
+    benchmark_of = {p: _benchmark_of(p[0], p[2]) for p in distinct}
+    sig = sig.assign(market=pairs.map(market_of.__getitem__).to_numpy(object),
+                     benchmark=pairs.map(benchmark_of.__getitem__).to_numpy(object))
+    if brokers:
+        sig = sig[sig["broker"].isin(list(brokers))]
+    if markets:
+        sig = sig[sig["market"].isin(list(markets))]
+    sig = sig.reset_index(drop=True)
+    if sig.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in SCREEN_COLUMNS})
+
+    # 5. returns so far on the panel
+    column_of = {code: j for j, code in enumerate(panel.codes)}
+    stock_col = np.array([column_of.get(c, -1) for c in sig["code"]], dtype=np.int64)
+    bench_col = np.array([column_of.get(b, -1) for b in sig["benchmark"]], dtype=np.int64)
+    now_row = int(_row_on_or_before(panel, as_of_ts)[0])
+    got = returns_so_far_arrays(panel, stock_col, bench_col, _row_on_or_before(panel, sig["report_date"]), now_row)
+    ok = got["ok"]
+    sessions = pd.DatetimeIndex(panel.sessions)
+    base_date = pd.DatetimeIndex(np.where(ok, sessions.to_numpy()[np.maximum(got["base"], 0)], np.datetime64("NaT")))
+    price_date = pd.DatetimeIndex(np.where(ok, sessions.to_numpy()[np.maximum(got["now"], 0)], np.datetime64("NaT")))
+    safe_col = np.maximum(stock_col, 0)
+    price_then = np.where(ok, panel.raw_close[np.maximum(got["base"], 0), safe_col], np.nan)
+    price_now = np.where(ok, panel.raw_close[np.maximum(got["now"], 0), safe_col], np.nan)
+    quoted = sig["price_at_report"].to_numpy(dtype=float)
+    price_then = np.where(ok & ~np.isfinite(price_then), quoted, price_then)  # raw close unknown: the report's quote
+
+    # 6. band status; 7. notes
+    status, needed = band_status_arrays(got["excess_return"], sig["band_low"].to_numpy(float),
+                                        sig["band_high"].to_numpy(float))
+    stale = ok & (price_date < as_of_ts)
+    price_note = np.where(~ok, "no price data",
+                          np.where(stale, "stale (last price " + price_date.strftime("%Y-%m-%d").fillna("") + ")", ""))
+    note = np.array(["; ".join(part for part in pair if part)
+                     for pair in zip(price_note, sig["horizon_note"].to_numpy(object))], dtype=object)
+    target = sig["target_price"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        upside = target / price_now - 1.0
+    elapsed = np.zeros(len(sig), dtype=np.int64)
+    left = np.zeros(len(sig), dtype=np.int64)
+    start = pd.Series(base_date).fillna(sig["report_date"])
+    for market, rows in sig.groupby("market").groups.items():
+        cal = "HK" if market == "HK" else "A"
+        elapsed[rows] = count_sessions(cal, start.loc[rows], pd.Series(as_of_ts, index=rows))
+        left[rows] = count_sessions(cal, pd.Series(as_of_ts, index=rows), sig.loc[rows, "horizon_end"])
+
+    out = pd.DataFrame({
+        "code": sig["code"], "name": sig["name"], "market": sig["market"], "broker": sig["broker"],
+        "rating": sig["rating"], "rating_level": sig["rating_level"], "band_low": sig["band_low"],
+        "band_high": sig["band_high"], "benchmark": sig["benchmark"], "report_date": sig["report_date"],
+        "date_inferred": sig["date_inferred"].astype(bool), "horizon_months": sig["horizon_months"],
+        "horizon_end": sig["horizon_end"], "base_date": base_date, "price_date": price_date,
+        "sessions_elapsed": elapsed, "sessions_left": left, "price_then": price_then, "price_now": price_now,
+        "currency": sig["currency"], "stock_return": got["stock_return"], "benchmark_return": got["benchmark_return"],
+        "excess_return": got["excess_return"], "status": status, "excess_needed": needed,
+        "target_price": target, "upside_left": upside,
+        "n_brokers": sig["code"].map(coverage["n_brokers"]).fillna(0).astype(np.int64),
+        "consensus_level": sig["code"].map(coverage["consensus_level"]).astype(float),
+        "superseded": sig["superseded"].astype(bool), "note": note.astype(object), "signal_id": sig["signal_id"],
+    }, columns=SCREEN_COLUMNS)
+    if sort is None:
+        out = out.sort_values(["report_date", "broker", "code"], ascending=[False, True, True], kind="stable")
+    else:
+        out = out.sort_values(sort, ascending=not descending, kind="stable", na_position="last")
+    return out.reset_index(drop=True)
