@@ -74,6 +74,12 @@ def universe(signals: pd.DataFrame, params: Params) -> list[str]:
     return sorted(set(select_signals(signals, params)["code"]) - {""})
 
 
+def start_date(signals: pd.DataFrame, params: Params) -> pd.Timestamp | None:
+    """Publication date of the first followed signal (the default start of a backtest)."""
+    dates = select_signals(signals, params)["report_date"].dropna()
+    return None if dates.empty else pd.Timestamp(dates.min())
+
+
 def episodes(signals: pd.DataFrame, panel: Panel, params: Params) -> pd.DataFrame:
     """One row per followed signal: code, broker, level, entry and exit session indices (exit exclusive)."""
     sessions = pd.DatetimeIndex(panel.sessions)

@@ -182,6 +182,29 @@ def _rules_for(cfg: BacktestConfig, params: Any, module: ModuleType):
     )
 
 
+def calendar_sessions_per_year(sessions: np.ndarray, benchmark: str) -> float:
+    """Sessions per year of the benchmark's exchange (XHKG for HSI, else XSHG): the mean session count of the
+    calendar years the backtest touches, from ``exchange_calendars``; falls back to the sessions present
+    (:func:`engine.stats.sessions_per_year`) for years outside the calendar's range."""
+    from engine import stats
+
+    days = pd.DatetimeIndex(sessions)
+    try:
+        import exchange_calendars as xcals
+
+        cal = xcals.get_calendar("XHKG" if benchmark == "HSI" else "XSHG")
+        counts = []
+        for year in sorted(set(days.year)):
+            lo, hi = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
+            if lo >= cal.first_session and hi <= cal.last_session:
+                counts.append(len(cal.sessions_in_range(lo, hi)))
+        if counts:
+            return float(np.mean(counts))
+    except Exception:  # noqa: BLE001 - calendar data missing or out of range: use the data's own sessions
+        pass
+    return stats.sessions_per_year(days)
+
+
 def _fx(cfg: BacktestConfig) -> float | pd.Series | None:
     """``portfolio.fx`` as a constant or a date-indexed Series read from its CSV (columns ``date,rate``)."""
     value = cfg.portfolio.fx
@@ -275,10 +298,13 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
             raise ConfigError(f"no signal passes the filters of strategy {cfg.strategy.name!r} "
                               f"({len(signals)} signals read): loosen strategy.params")
         if start is None:
-            dated = signals.loc[signals["code"].isin(codes), "report_date"].dropna()
-            if dated.empty:
+            if hasattr(module, "start_date"):
+                firsts = [d for d in (module.start_date(signals, p) for p in params_list) if d is not None]
+            else:
+                firsts = list(signals.loc[signals["code"].isin(codes), "report_date"].dropna())
+            if not firsts:
                 raise ConfigError("period.start is not set and the followed signals carry no report_date")
-            start = dated.min().normalize()
+            start = pd.Timestamp(min(firsts)).normalize()
         panel = load_prices(cfg, codes + [cfg.benchmark], start, end)
         if end is None:
             panel, note = _trim_to_coverage(panel, codes)
@@ -309,7 +335,7 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
     detail = simulate_weights(panel, weight_sets[set_of_variant[0]], rules[0], inputs=inputs)
     bench_close = panel.frame("close")[cfg.benchmark].ffill()
     bench_scaled = bench_close / bench_close.dropna().iloc[0] * cfg.portfolio.cash
-    periods = cfg.portfolio.sessions_per_year or stats.sessions_per_year(panel.sessions)
+    periods = cfg.portfolio.sessions_per_year or calendar_sessions_per_year(panel.sessions, cfg.benchmark)
     equity = detail.equity
     if hasattr(module, "overlay"):
         equity = module.overlay(detail.equity, detail.cash, bench_close, params_list[0]).rename("equity")

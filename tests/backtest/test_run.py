@@ -109,3 +109,10 @@ def test_hedged_strategy_subtracts_the_benchmark_overlay(config_file, tmp_path):
     expected = long_only.equity["equity"] - (long_value * bench_ret).cumsum()
     np.testing.assert_allclose(hedged.equity["equity"].to_numpy(), expected.to_numpy(), rtol=1e-12)
     assert not np.allclose(hedged.equity["equity"], long_only.equity["equity"])
+
+
+def test_sessions_per_year_come_from_the_exchange_calendar():
+    from engine.backtest.run import calendar_sessions_per_year
+
+    # 2024 had 242 Shanghai sessions (published SSE calendar)
+    assert calendar_sessions_per_year(pd.bdate_range("2024-03-01", "2024-05-31").to_numpy(), "000300.SH") == 242.0
