@@ -217,8 +217,8 @@ def _simulate_variant_nb(variant, weights, row_active, params, open_, low, close
                 standing[j] = np.nan
                 p = open_[i, j] if at_open else close[i, j]
                 fill_price[j] = p
-                if np.isnan(p):
-                    p = last_close[j] if units[j] != 0.0 else _prev_close_nb(close, i, j)
+                if np.isnan(p) and units[j] != 0.0:
+                    p = last_close[j]  # held but no price now: value at the last close (unheld: NaN, no order)
                 val_price[j] = p
                 if units[j] != 0.0:
                     value += units[j] * p * fx[i, fx_col[j]]
@@ -267,10 +267,16 @@ def _simulate_variant_nb(variant, weights, row_active, params, open_, low, close
                     vp = val_price[j]
                     if np.isnan(vp):
                         if w != 0.0 and pass_side == Side.BUY:
-                            n_rejects += 1
-                            if record:
-                                records, n_rec = _push_record_nb(records, n_rec, variant, i, j, Side.BUY, 0.0,
-                                                                 np.nan, 0.0, 0.0, np.nan, FillReason.NO_PRICE)
+                            repeat = not np.isnan(standing_prev[j]) and standing_reason[j] == FillReason.NO_PRICE
+                            if retry_on:
+                                standing[j] = w
+                                standing_reason[j] = FillReason.NO_PRICE
+                                n_standing += 1
+                            if not repeat:
+                                n_rejects += 1
+                                if record:
+                                    records, n_rec = _push_record_nb(records, n_rec, variant, i, j, Side.BUY, 0.0,
+                                                                     np.nan, 0.0, 0.0, np.nan, FillReason.NO_PRICE)
                         continue
                     rate = fx[i, fx_col[j]]
                     target_units = w * value / (vp * rate)
@@ -320,9 +326,13 @@ def _simulate_variant_nb(variant, weights, row_active, params, open_, low, close
                         held = units[j]
                         sellable = held - bought_today[j] if (t1_on and is_a) else held
                         if sellable <= 0.0:
+                            repeat = not np.isnan(standing_prev[j]) and standing_reason[j] == FillReason.T_PLUS_ONE
                             if retry_on:
                                 standing[j] = w
+                                standing_reason[j] = FillReason.T_PLUS_ONE
                                 n_standing += 1
+                            if repeat:
+                                continue
                             n_rejects += 1
                             if record:
                                 records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, 0.0,

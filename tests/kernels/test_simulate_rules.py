@@ -186,3 +186,13 @@ def test_st_limit_and_ipo_window():
     new = make_panel(["688999.SH"], DAYS, [NAN, 20.0, 30.0, 30.0], [NAN, 20.0, 30.0, 30.0])
     ipo = simulate_weights(new, np.array([[NAN], [1.0], [NAN], [NAN]]), NO_COSTS)
     assert list(ipo.trades["reason"]) == ["filled"] and ipo.trades.loc[0, "price"] == 30.0
+
+
+def test_order_for_a_stock_without_a_price_yet_stands_until_its_first_bar():
+    panel = make_panel(["600000.SH"], DAYS, [NAN, NAN, 10.0, 10.0], [NAN, NAN, 10.0, 10.0])
+    res = simulate_weights(panel, np.array([[1.0], [NAN], [NAN], [NAN]]), NO_COSTS)
+    # one no_price record on 03-05 (not repeated), then the fill at the first bar's open on 03-06
+    assert list(res.trades["reason"]) == ["no_price", "filled"]
+    assert res.trades.loc[1, "date"] == pd.Timestamp("2024-03-06") and res.trades.loc[1, "shares"] == 10_000
+    dropped = simulate_weights(panel, np.array([[1.0], [NAN], [NAN], [NAN]]), replace(NO_COSTS, retry_rejected=False))
+    assert list(dropped.trades["reason"]) == ["no_price"] and dropped.positions.iloc[-1, 0] == 0
