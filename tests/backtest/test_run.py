@@ -116,3 +116,17 @@ def test_sessions_per_year_come_from_the_exchange_calendar():
 
     # 2024 had 242 Shanghai sessions (published SSE calendar)
     assert calendar_sessions_per_year(pd.bdate_range("2024-03-01", "2024-05-31").to_numpy(), "000300.SH") == 242.0
+
+
+def test_fx_file_errors_name_the_file_and_line(config_file, tmp_path):
+    from engine.backtest.run import _fx
+
+    good = tmp_path / "fx.csv"
+    good.write_text("date,rate\n2024-03-01,0.91\n2024-03-15,0.92\n", encoding="utf-8")
+    cfg = load_backtest_config(config_file(), {"portfolio": {"fx": str(good)}})
+    assert _fx(cfg).tolist() == [0.91, 0.92]
+    bad = tmp_path / "fx_bad.csv"
+    bad.write_text("date,rate\n2024-03-01,0.91\n2024-03-15,-1\n", encoding="utf-8")
+    cfg = load_backtest_config(config_file(), {"portfolio": {"fx": str(bad)}})
+    with pytest.raises(ConfigError, match=r"fx_bad.csv, line 3: rate must be a positive number"):
+        _fx(cfg)
