@@ -123,7 +123,8 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
             if not float(fx) > 0:
                 raise ValueError(f"portfolio.fx must be > 0, got {fx!r}")
             fx_table[:, 1] = float(fx)
-    step, min_buy = rules.lot_arrays(panel.codes, panel.boards, hk_lots, warn=warn_lots)
+    step, min_buy = rules.lot_arrays(panel.codes, panel.boards, hk_lots, warn=warn_lots,
+                                     priced=np.isfinite(panel.close).any(axis=0))
     st_arr = np.zeros((0, 0), dtype=np.bool_) if st is None else np.ascontiguousarray(st, dtype=np.bool_)
     if st is not None and st_arr.shape != panel.shape:
         raise ValueError(f"st flags have shape {st_arr.shape}, expected {panel.shape}")

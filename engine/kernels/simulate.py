@@ -49,6 +49,12 @@ def limit_pct_nb(board: int, session: int, is_st: bool, fee_table: np.ndarray) -
 
     Main board 0.10 (ST: ``fee_table[session, LIMIT_ST_MAIN]``), ChiNext ``fee_table[session, LIMIT_CHINEXT]``
     (0.10 before 2020-08-24, 0.20 from it), STAR 0.20, Beijing 0.30; Hong Kong and indexes: NaN.
+
+    Shapes / NaN / Units
+    --------------------
+    ``board``: a :class:`engine.enums.BoardCodeT` int; ``session``: row of ``fee_table`` ``(n_sessions,
+    N_FEE_COLS)``. Returns a fraction (0.1 = ±10 %) or NaN. Reference: the dated table in
+    :mod:`engine.backtest.rules` and ``tests/kernels/test_simulate_rules.py``.
     """
     if board == BoardCode.MAIN:
         if is_st:
