@@ -49,15 +49,18 @@ def build(n_assets: int = 3000, n_sessions: int = 500, n_signals: int = 100_000,
 
 
 def pandas_screen(panel, signals, as_of) -> pd.Series:
-    """Per-pick plain-pandas excess return so far (the reference), indexed by signal_id."""
-    close = panel.frame("close")
+    """Per-pick plain-pandas excess return so far (the scoring conventions), indexed by signal_id: each series at
+    its last close on or before the base session, and on or before the last session both series reached."""
+    close = panel.frame("close").loc[:as_of]
+    bench = close["000300.SH"].dropna()
     out = {}
     for _, row in signals.iterrows():
-        before = close[row["code"]].loc[:row["report_date"]].dropna()
-        upto = close[row["code"]].loc[:as_of].dropna()
-        b0 = close["000300.SH"].loc[:before.index[-1]].dropna()
-        b1 = close["000300.SH"].loc[:upto.index[-1]].dropna()
-        out[row["signal_id"]] = (upto.iloc[-1] / before.iloc[-1]) - (b1.iloc[-1] / b0.iloc[-1])
+        base_session = close.index[close.index <= row["report_date"]][-1]
+        stock = close[row["code"]].dropna()
+        end = min(stock.index[-1], bench.index[-1])
+        stock_return = stock.loc[:end].iloc[-1] / stock.loc[:base_session].iloc[-1] - 1
+        bench_return = bench.loc[:end].iloc[-1] / bench.loc[:base_session].iloc[-1] - 1
+        out[row["signal_id"]] = stock_return - bench_return
     return pd.Series(out)
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "EVENT_GROUP_COLUMNS",
     "MAX_BOX_POINTS",
     "box_stats",
+    "screen_figure",
 ]
 
 _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
@@ -284,4 +285,38 @@ def event_study_figure(event_study: pd.DataFrame | None, group_by: str | None = 
     by = f" by {_label(group_by)}" if group_by else ""
     fig.update_layout(title=f"Event study{by}: mean cumulative excess return", xaxis_title="sessions after publication",
                       yaxis_tickformat=".1%", **_LAYOUT)
+    return fig
+
+
+def screen_figure(screen: pd.DataFrame | None) -> go.Figure | None:
+    """Live picks against their promise: one horizontal bar per pick with its excess return so far (fraction),
+    coloured by band status, and markers at the band's ends (``band_low`` ◆, ``band_high`` ◇).
+
+    Needs the screen table's ``code``, ``name``, ``broker``, ``excess_return``, ``band_low``, ``band_high``,
+    ``status``; picks without an excess return ("no price data") are left out of the chart (they stay in the table).
+    """
+    needed = {"code", "excess_return", "band_low", "band_high", "status"}
+    if screen is None or len(screen) == 0 or not needed <= set(screen.columns):
+        return None
+    frame = screen.assign(excess_return=pd.to_numeric(screen["excess_return"], errors="coerce"))
+    frame = frame[frame["excess_return"].notna()].sort_values("excess_return")
+    if frame.empty:
+        return None
+    labels = [_label(f"{c} {n} · {b}".strip()) for c, n, b in
+              zip(frame["code"], frame.get("name", ""), frame.get("broker", ""))]
+    colors = {"inside": "#2ca02c", "below": "#d62728", "above": "#1f77b4"}
+    fig = go.Figure(go.Bar(
+        x=frame["excess_return"], y=labels, orientation="h", name="excess so far",
+        marker_color=[colors.get(str(s), "#7f7f7f") for s in frame["status"]],
+        hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
+    for col, symbol, name in (("band_low", "diamond", "band low"), ("band_high", "diamond-open", "band high")):
+        values = pd.to_numeric(frame[col], errors="coerce")
+        if values.notna().any():
+            fig.add_trace(go.Scatter(x=values, y=labels, mode="markers", name=name,
+                                     marker=dict(symbol=symbol, size=10, color="#222"),
+                                     hovertemplate="%{y}: " + name + " %{x:.0%}<extra></extra>"))
+    layout = dict(_LAYOUT, hovermode="closest", height=max(220, 80 + 26 * len(frame)),
+                  margin=dict(l=220, r=20, t=40, b=40))
+    fig.update_layout(title="Live picks: excess return so far vs the rating's band", xaxis_tickformat=".0%",
+                      **layout)
     return fig

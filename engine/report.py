@@ -35,6 +35,9 @@ Inputs (pandas DataFrames unless said otherwise; extra columns are shown as they
     the screen table of :func:`engine.screen.screen_signals` (:data:`engine.screen.SCREEN_COLUMNS`).
 ``config``
     the resolved run config as a mapping (shown as JSON).
+``sweep``
+    optional: one row per backtest variant (its parameters and statistics, the backtest's ``sweep.csv``); the
+    section appears only when given.
 """
 
 from __future__ import annotations
@@ -269,7 +272,7 @@ def _stats_html(stats: Mapping[str, Any] | None) -> str:
     return f'<div class="stats">{"".join(items)}</div>'
 
 
-def _screen_html(screen: pd.DataFrame | None) -> str:
+def _screen_html(screen: pd.DataFrame | None, charts: "_Charts") -> str:
     if _is_empty(screen):
         return _no_data("no live picks")
     display = screen_display_table(screen.head(MAX_TABLE_ROWS))
@@ -279,6 +282,7 @@ def _screen_html(screen: pd.DataFrame | None) -> str:
                "excess_return", "excess_needed", "target_price", "upside_left", "n_brokers", "consensus_level"}
     return (f'<p class="muted">{len(screen):,d} live picks ({summary}). Band status compares the excess return so '
             f'far with the rating\'s own band; * = publication date inferred.</p>'
+            + charts.embed(plots.screen_figure(screen), "no live pick has prices")
             + _table_html(display, dict(SCREEN_DISPLAY), total=len(screen), numeric=numeric))
 
 
@@ -383,6 +387,7 @@ def render_report(
     event_study: pd.DataFrame | None = None,
     screen: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
+    sweep: pd.DataFrame | None = None,
     generated_at: dt.datetime | None = None,
 ) -> str:
     """The report as one HTML string (see :func:`write_report` and the module docstring for the inputs)."""
@@ -399,12 +404,13 @@ def render_report(
          + charts.embed(plots.drawdown_figure(equity), "no equity curve")
          + "</div>"
          + charts.embed(plots.monthly_heatmap_figure(equity), "no equity curve")),
-        ("screen", "Live picks (screen)", _screen_html(screen)),
+        ("screen", "Live picks (screen)", _screen_html(screen, charts)),
         ("scorecard", "Broker scorecard", _scorecard_html(scorecard)),
         ("ratings", "Excess return by rating",
          charts.embed(plots.excess_distribution_figure(scores), "no scored signals")),
         ("events", "Event study", _event_study_html(event_study, charts)),
         ("trades", "Trades", _no_data("no trades") if _is_empty(trades) else _generic_table(trades)),
+        *([("sweep", "Parameter sweep", _generic_table(sweep))] if not _is_empty(sweep) else []),
         ("config", "Run config", _config_html(config)),
     ]
     nav = "".join(f'<a href="#{key}">{html.escape(name)}</a>' for key, name, _ in sections)
@@ -457,6 +463,7 @@ def write_report(
     event_study: pd.DataFrame | None = None,
     screen: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
+    sweep: pd.DataFrame | None = None,
 ) -> Path:
     """Write the self-contained HTML report to ``path`` (parents created) and return the path.
 
@@ -467,7 +474,7 @@ def write_report(
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     text = render_report(title=title, run_name=run_name, equity=equity, trades=trades, stats=stats, scores=scores,
-                         scorecard=scorecard, event_study=event_study, screen=screen, config=config)
+                         scorecard=scorecard, event_study=event_study, screen=screen, config=config, sweep=sweep)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)
@@ -478,7 +485,7 @@ def write_report(
 #: Files :func:`write_run_report` reads from a run directory (each optional), by ``write_report`` argument.
 RUN_FILES = {
     "equity": "equity.csv", "trades": "trades.csv", "stats": "stats.json", "scores": "scores.csv",
-    "scorecard": "scorecard.csv", "event_study": "event_study.csv", "screen": "screen.csv",
+    "scorecard": "scorecard.csv", "event_study": "event_study.csv", "screen": "screen.csv", "sweep": "sweep.csv",
 }
 _RUN_DATE_COLUMNS = ("date", "report_date", "price_date", "horizon_end", "base_date", "end_date", "horizon_end_date")
 

@@ -14,14 +14,17 @@ One public function, :func:`screen_signals`, turns a signals table (:mod:`engine
    ``superseded`` and dropped unless ``include_superseded``.
 4. Coverage: ``n_brokers`` = brokers with a current live rating on the code; ``consensus_level`` = mean of their
    ``rating_level`` (+2 most bullish … −2 most bearish).
-5. Returns so far (:func:`returns_so_far`): base = adjusted close of the publication date, or of the last session
-   before it; "now" = the last adjusted close on or before ``as_of``; benchmark (``benchmark`` column, else CSI 300
-   ``000300.SH`` for A-shares / ``HSI`` for HK) over the *same two dates*; excess = stock − benchmark return.
+5. Returns so far (:func:`returns_so_far_arrays`, the scoring kernel ``forward_returns_nb`` with the horizon end
+   set to ``as_of``): base session = the last session on or before the publication date, each series valued at
+   its last adjusted close on or before it; end = ``as_of``'s session, or "so far" up to the last session that both
+   the stock and its benchmark (``benchmark`` column, else CSI 300 ``000300.SH`` for A-shares / ``HSI`` for HK)
+   have reached; excess = stock − benchmark return.
 6. Band status: ``inside`` when ``band_low <= excess <= band_high`` (NaN = open end), ``above`` / ``below``
    otherwise; ``excess_needed`` = ``band_low − excess`` when below (else 0).
-7. Notes: ``no price data`` (the code has no close on or before ``as_of`` / at the base),
-   ``stale (last price YYYY-MM-DD)`` when the stock's last close is older than ``as_of``; such picks are listed,
-   never dropped.
+7. Notes: ``no price data`` (the code is not in the panel, has no close on or before the base session, or no bar
+   from the base session on; or its benchmark has none), ``stale (last price YYYY-MM-DD)`` when the stock's last
+   close is older than the market's last session on or before ``as_of`` (``stale (last benchmark level …)`` when
+   the benchmark is the series that stopped); such picks are listed, never dropped.
 
 Units: returns and bands are fractions (0.15 = 15 %); prices are raw traded prices in the pick's currency (CNY for
 A-shares, HKD for HK); dates are exchange-local calendar dates at midnight.
@@ -29,8 +32,10 @@ A-shares, HKD for HK); dates are exchange-local calendar dates at midnight.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
@@ -51,6 +56,7 @@ __all__ = [
     "count_sessions",
     "returns_so_far_arrays",
     "last_price_date",
+    "write_screen",
 ]
 
 #: Columns of the screen table, in order (see the README section "Screening" for meanings and units).
@@ -126,48 +132,50 @@ def last_price_date(panel: Panel) -> pd.Timestamp | None:
     return pd.Timestamp(panel.sessions[rows[-1]]) if len(rows) else None
 
 
-def _last_valid_rows(close: np.ndarray, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """For each pair ``(cols[k], rows[k])`` the last row ``<= rows[k]`` where ``close[:, cols[k]]`` is finite; -1 when
-    none, when ``cols[k] < 0`` or ``rows[k] < 0``. Memory: one int32 matrix over the distinct columns asked for."""
-    out = np.full(len(cols), -1, dtype=np.int64)
-    ok = (cols >= 0) & (rows >= 0)
-    if not ok.any():
-        return out
-    unique_cols, position = np.unique(cols[ok], return_inverse=True)
-    n_rows = int(rows[ok].max()) + 1
-    marks = np.where(np.isfinite(close[:n_rows, unique_cols]), np.arange(n_rows, dtype=np.int32)[:, None], -1)
-    last_valid = np.maximum.accumulate(marks.astype(np.int32), axis=0)
-    out[ok] = last_valid[rows[ok], position]
-    return out
-
-
 def returns_so_far_arrays(panel: Panel, stock_col: np.ndarray, bench_col: np.ndarray, base_row: np.ndarray,
                           now_row: int) -> dict[str, np.ndarray]:
-    """Vectorised returns so far for many picks (the engine of :func:`returns_so_far`).
+    """Vectorised returns so far for many picks, computed by the scoring kernel
+    :func:`engine.kernels.forward_returns.forward_returns_nb` on the panel cut after ``now_row`` with the horizon
+    end set to ``now_row`` — so the screen and the scorecard share one set of conventions:
 
-    ``stock_col`` / ``bench_col``: panel columns (-1 = not in the panel); ``base_row``: last session row on or
-    before each publication date (-1 = before the panel); ``now_row``: last session row on or before ``as_of``.
-    Returns arrays ``base``, ``now``, ``bench_base``, ``bench_now`` (rows, -1 = none), ``stock_return``,
-    ``benchmark_return``, ``excess_return`` (fractions, NaN when a price is missing) and ``ok`` (bool).
+    - base: last close on or before ``base_row`` (stock and benchmark separately);
+    - end: ``now_row`` when both series have a bar there, else "so far" up to the last session both have;
+    - a stock with no bar on or after the base session (``NoPriceSince``), no base price or no benchmark → not ok.
 
-    TODO(score branch): once ``engine.kernels.forward_returns`` is merged into main, compute this with
-    ``forward_returns_nb`` on the panel cut at ``as_of`` (``end_idx = now_row``; its "so far" end is the last
-    session both series have, the same window as here) and keep the tests in ``tests/screen/test_screen.py``.
+    ``stock_col`` / ``bench_col``: panel columns (-1 = not in the panel); ``base_row``: row of the last session on or
+    before each publication date (-1 = before the panel). Returns arrays ``base``, ``now`` (stock rows used),
+    ``bench_base``, ``bench_now`` (-1 = none), ``stock_return``, ``benchmark_return``, ``excess_return``
+    (fractions, NaN when not ok), ``ok`` (bool) and ``stock_last`` (the stock's last row with a bar up to
+    ``now_row``, -1 = none; tells a stale stock from a stale benchmark).
     """
+    from engine.enums import WindowStatus
+    from engine.kernels.forward_returns import forward_returns_nb, last_bar_index_nb
+
     n = len(stock_col)
-    base = _last_valid_rows(panel.close, stock_col, base_row)
-    now = _last_valid_rows(panel.close, stock_col, np.full(n, now_row, dtype=np.int64))
-    has_stock = (base >= 0) & (now >= 0)
-    bench_base = _last_valid_rows(panel.close, np.where(has_stock, bench_col, -1), base)
-    bench_now = _last_valid_rows(panel.close, np.where(has_stock, bench_col, -1), now)
-    ok = has_stock & (bench_base >= 0) & (bench_now >= 0)
-    safe = lambda rows, cols: panel.close[np.where(ok, rows, 0), np.where(ok, cols, 0)]  # noqa: E731
-    with np.errstate(invalid="ignore", divide="ignore"):
-        stock_return = np.where(ok, safe(now, stock_col) / safe(base, stock_col) - 1.0, np.nan)
-        benchmark_return = np.where(ok, safe(bench_now, bench_col) / safe(bench_base, bench_col) - 1.0, np.nan)
-    return dict(base=np.where(ok, base, -1), now=np.where(ok, now, -1), bench_base=bench_base, bench_now=bench_now,
-                stock_return=stock_return, benchmark_return=benchmark_return,
-                excess_return=stock_return - benchmark_return, ok=ok)
+    close = np.asfortranarray(panel.close[: now_row + 1]) if now_row >= 0 else np.empty((0, panel.close.shape[1]))
+    last_bar = last_bar_index_nb(close) if len(close) else np.full(panel.close.shape[1], -1, dtype=np.int64)
+    in_panel = (stock_col >= 0) & (base_row >= 0) & (now_row >= 0)
+    in_panel &= np.where(stock_col >= 0, last_bar[np.maximum(stock_col, 0)] >= 0, False)
+    sel = np.flatnonzero(in_panel)
+    out = {name: np.full(n, -1, dtype=np.int64) for name in ("base", "now", "bench_base", "bench_now")}
+    out.update({name: np.full(n, np.nan) for name in ("stock_return", "benchmark_return", "excess_return")})
+    out["ok"] = np.zeros(n, dtype=bool)
+    out["stock_last"] = np.where(stock_col >= 0, last_bar[np.maximum(stock_col, 0)], -1)
+    if len(sel):
+        nan = np.full(len(sel), np.nan)
+        res = forward_returns_nb(close, last_bar, stock_col[sel].astype(np.int64), bench_col[sel].astype(np.int64),
+                                 base_row[sel].astype(np.int64), np.full(len(sel), now_row, dtype=np.int64),
+                                 nan, nan, 0)  # mode 0 = absolute excess r − b
+        base, end, bench_base, bench_end, stock_return, bench_return, excess_return = res[:7]
+        status = res[10]
+        ok = (status == WindowStatus.Complete) | (status == WindowStatus.Incomplete)
+        for name, values in (("base", base), ("now", end), ("bench_base", bench_base), ("bench_now", bench_end)):
+            out[name][sel] = np.where(ok, values, -1)
+        for name, values in (("stock_return", stock_return), ("benchmark_return", bench_return),
+                             ("excess_return", excess_return)):
+            out[name][sel] = np.where(ok, values, np.nan)
+        out["ok"][sel] = ok
+    return out
 
 
 def _row_on_or_before(panel: Panel, dates: pd.Series | pd.DatetimeIndex | pd.Timestamp) -> np.ndarray:
@@ -339,9 +347,18 @@ def screen_signals(
     # 6. band status; 7. notes
     status, needed = band_status_arrays(got["excess_return"], sig["band_low"].to_numpy(float),
                                         sig["band_high"].to_numpy(float))
-    stale = ok & (price_date < as_of_ts)
+    # stale = the last price is older than the market's last session on or before as_of (so a weekend or a
+    # mainland holiday as-of date, or an HK-only session of a combined A+H panel, does not flag A-shares)
+    expected = pd.Series(pd.Timestamp(sessions[now_row]) if now_row >= 0 else as_of_ts, index=sig.index)
+    for market in pd.unique(sig["market"]):
+        grid, last = _calendar_sessions("HK" if market == "HK" else "A")
+        if as_of_ts <= last:
+            expected[sig["market"] == market] = grid[grid.searchsorted(as_of_ts, side="right") - 1]
+    stale = ok & (price_date < pd.DatetimeIndex(expected))
+    stock_current = got["stock_last"] >= now_row  # the stock has a bar at as-of: the benchmark is the stale one
+    stale_text = np.where(stock_current, "stale (last benchmark level ", "stale (last price ")
     price_note = np.where(~ok, "no price data",
-                          np.where(stale, "stale (last price " + price_date.strftime("%Y-%m-%d").fillna("") + ")", ""))
+                          np.where(stale, stale_text + price_date.strftime("%Y-%m-%d").fillna("") + ")", ""))
     note = np.array(["; ".join(part for part in pair if part)
                      for pair in zip(price_note, sig["horizon_note"].to_numpy(object))], dtype=object)
     target = sig["target_price"].to_numpy(dtype=float)
@@ -374,3 +391,22 @@ def screen_signals(
     else:
         out = out.sort_values(sort, ascending=not descending, kind="stable", na_position="last")
     return out.reset_index(drop=True)
+
+
+def write_screen(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write the screen table (all :data:`SCREEN_COLUMNS`, fractions, ISO dates) as ``.csv`` or ``.json``
+    (records, UTF-8); raises ``ValueError`` naming the path for another suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = table.copy()
+    for col in ("report_date", "horizon_end", "base_date", "price_date"):
+        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d").fillna("")
+    if suffix == ".csv":
+        out.to_csv(path, index=False, encoding="utf-8")
+    elif suffix == ".json":
+        records = json.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
+        path.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
+    else:
+        raise ValueError(f"{path}: output must end in .csv or .json")
+    return path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -15,11 +14,11 @@ from rich.text import Text
 
 from engine.data.panel import Panel
 from engine.report import SCREEN_DISPLAY, screen_display_table
-from engine.screen import SCREEN_COLUMNS, screen_signals
+from engine.screen import SCREEN_COLUMNS, screen_signals, write_screen
 from engine.signals.schema import coerce_signals
 from engine.symbols import SymbolError, default_benchmark, normalize_symbol
 
-__all__ = ["screen", "read_signals", "load_screen_panel", "write_screen"]
+__all__ = ["screen", "read_signals", "load_screen_panel"]
 
 #: Calendar days loaded before the earliest report date, so a base close before a holiday week is found.
 BASE_LOOKBACK_DAYS = 20
@@ -97,23 +96,6 @@ def load_screen_panel(signals: pd.DataFrame, as_of: pd.Timestamp | None, *, offl
                       progress=progress)
 
 
-def write_screen(table: pd.DataFrame, path: Path) -> Path:
-    """Write the screen table (all :data:`~engine.screen.SCREEN_COLUMNS`, fractions, ISO dates) as CSV or JSON."""
-    suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out = table.copy()
-    for col in ("report_date", "horizon_end", "base_date", "price_date"):
-        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d").fillna("")
-    if suffix == ".csv":
-        out.to_csv(path, index=False, encoding="utf-8")
-    elif suffix == ".json":
-        records = json.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
-        path.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
-    else:
-        raise ValueError(f"{path}: output must end in .csv or .json")
-    return path
-
-
 def _print_table(table: pd.DataFrame, as_of: str, console: Console) -> None:
     shown = screen_display_table(table)
     rich_table = Table(title=f"Live picks at {as_of} ({len(table)})", header_style="bold", show_lines=False)
@@ -166,7 +148,10 @@ def screen(
         if (signals is None) == (not reports):
             raise ValueError("give exactly one of --signals FILE or --reports PATH")
         table_in = read_signals(signals) if signals is not None else _signals_from_reports(list(reports or []))
-        as_of_ts = pd.Timestamp(as_of).normalize() if as_of else None
+        try:
+            as_of_ts = pd.Timestamp(as_of).normalize() if as_of else None
+        except ValueError:
+            raise ValueError(f"--as-of {as_of!r} is not a date (write YYYY-MM-DD)") from None
         descending = bool(sort and sort.startswith("-"))
         sort_col = sort.lstrip("-") if sort else None
         if sort_col is not None and sort_col not in SCREEN_COLUMNS:

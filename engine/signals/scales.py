@@ -341,7 +341,10 @@ def parse_scale_section(text: str) -> RatingScale | None:
         part = parts[context]
         if part.bands and word in [b.rating for b in part.bands]:
             continue
-        part.bands.append(RatingBand(rating=word, low=band[0], high=band[1]))
+        try:
+            part.bands.append(RatingBand(rating=word, low=band[0], high=band[1]))
+        except ValidationError:
+            continue  # an implausible edge (e.g. a mangled "515%"): not a rating definition line
         if part.horizon is None:
             part.horizon = _horizon_in(desc) or recent_horizon
         first_band = idx if first_band is None else first_band

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.screen.conftest import seed_signals  # noqa: F401  (re-exported for the report tests)
 
 EVIL = "<script>alert(1)</script>"
 

@@ -52,13 +52,13 @@ def test_no_live_script_from_report_or_config_strings(tables, tmp_path):
     data_blocks = [body for attrs, body in parser.scripts if attrs.get("type") == "application/json"]
     assert len(executable) == 3  # error hook, plotly.js, chart init: nothing else runs
     assert all("alert(1)" not in body for body in executable)
-    assert len(data_blocks) == 7  # 4 equity charts, distribution, event study by rating_level and by action
+    assert len(data_blocks) == 8  # 4 equity charts, live picks, distribution, event study by rating_level and by action
     for body in data_blocks:  # each block parses whole: no string closed it early
         assert "<" not in body and ">" not in body
         spec = json.loads(body)
         assert "data" in spec and "layout" in spec
     # the evil broker reached the chart data, escaped as text for plotly's label renderer
-    box = json.loads(data_blocks[4])
+    box = json.loads(data_blocks[5])
     assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in str(x) for tr in box["data"] for x in tr.get("x", []))
 
 
@@ -179,7 +179,7 @@ def test_distribution_reads_csv_booleans_and_precomputes_large_boxes(tables, mon
 
 
 def test_write_run_report_reads_the_run_directory(tables, tmp_path):
-    from engine.commands.screen import write_screen
+    from engine.screen import write_screen
     from engine.report import write_run_report
 
     run = tmp_path / "runs" / "seeds"
@@ -192,12 +192,25 @@ def test_write_run_report_reads_the_run_directory(tables, tmp_path):
     tables["event_study"].to_csv(run / "event_study.csv", index=False)
     write_screen(tables["screen"], run / "screen.csv")
     (run / "config.yaml").write_text(f"name: '{EVIL}'\nreports: [../shared/seeds]\n", encoding="utf-8")
+    pd.DataFrame({"top_n": [5, 10], "total_return": [0.12, 0.08]}).to_csv(run / "sweep.csv", index=False)
     path = write_run_report(run, title="Seeds")
     text = path.read_text(encoding="utf-8")
     assert path == run / "report.html"
     assert "no data (" not in text  # every section found its file
-    assert text.count('data-chart="') == 7
+    assert text.count('data-chart="') == 8
     assert "2025-05-07*" in text and "[15%, open)" in text  # the screen CSV read back with its dates and bands
+    assert '<section id="sweep">' in text and "+12.00%" in text
     assert EVIL not in text and "seeds</b>" in text
     with pytest.raises(TypeError, match="unknown table"):
         write_run_report(run, equitty=None)
+
+
+def test_screen_figure_bars_and_band_markers(tables):
+    screen = pd.concat([tables["screen"], tables["screen"].assign(code="06082.HK", excess_return=np.nan,
+                                                                  status="", note="no price data")])
+    fig = plots.screen_figure(screen)
+    bars, low = fig.data[0], fig.data[1]
+    assert list(bars.x) == [0.0413] and bars.marker.color == ("#d62728",)  # below → red; no-price pick left out
+    assert list(low.x) == [0.15] and len(fig.data) == 2  # open top end: no band-high marker
+    assert "&lt;script&gt;" in bars.y[0]
+    assert plots.screen_figure(screen.iloc[1:]) is None

@@ -40,11 +40,11 @@ def test_report_renders_in_headless_chromium(tables, tmp_path):
     dom_run = _chromium(url, tmp_path / "profile-dom", "--enable-logging=stderr", "--v=0", "--dump-dom")
     dom = dom_run.stdout
     assert dom_run.returncode == 0, dom_run.stderr[-2000:]
-    assert 'data-charts-rendered="7"' in dom, "not every chart finished Plotly.newPlot"
+    assert 'data-charts-rendered="8"' in dom, "not every chart finished Plotly.newPlot"
     assert 'data-js-errors="' not in dom, re.findall(r'data-js-errors="[^"]*"', dom)
-    # each of the seven chart divs holds plotly's SVG
-    assert len(re.findall(r'<div class="chart js-plotly-plot" id="chart-\d+"', dom)) == 7
-    assert dom.count('class="main-svg"') >= 7
+    # each of the eight chart divs holds plotly's SVG
+    assert len(re.findall(r'<div class="chart js-plotly-plot" id="chart-\d+"', dom)) == 8
+    assert dom.count('class="main-svg"') >= 8
     assert 'class="heatmaplayer' in dom and "class=\"boxlayer" in dom
     console = [line for line in dom_run.stderr.splitlines() if "CONSOLE" in line]
     assert console == [], console  # no console errors (nor CSP violations, nor warnings) at all

@@ -162,21 +162,33 @@ def test_missing_or_bad_horizon_is_listed_with_a_note():
 
 
 def _pandas_reference(close: pd.DataFrame, code: str, bench: str, report_date, as_of) -> tuple[float, float, str]:
-    """Plain-pandas returns so far: last close on or before each date, benchmark over the stock's own two dates."""
+    """Plain-pandas returns so far with the scoring stage's conventions.
+
+    base session = last panel session on or before the publication date; each series valued at its last close on or
+    before it. End = the last session on or before as-of that *both* series have reached (so far), each valued at
+    its last close on or before it. A stock without a bar from the base session on → no price data."""
     if code not in close or bench not in close:
         return np.nan, np.nan, "no price data"
-    before = close[code].loc[:report_date].dropna()
-    upto = close[code].loc[:as_of].dropna()
-    if before.empty or upto.empty:
+    upto = close.loc[:as_of]
+    base_session = close.index[close.index <= report_date]
+    if base_session.empty:
         return np.nan, np.nan, "no price data"
-    base_date, now_date = before.index[-1], upto.index[-1]
-    b0 = close[bench].loc[:base_date].dropna()
-    b1 = close[bench].loc[:now_date].dropna()
-    if b0.empty or b1.empty:
+    base_session = base_session[-1]
+    stock, index = upto[code].dropna(), upto[bench].dropna()
+    if stock.loc[:base_session].empty or index.loc[:base_session].empty or stock.loc[base_session:].empty:
         return np.nan, np.nan, "no price data"
-    stock = upto.iloc[-1] / before.iloc[-1] - 1
-    note = "" if now_date >= pd.Timestamp(as_of) else f"stale (last price {now_date:%Y-%m-%d})"
-    return stock, stock - (b1.iloc[-1] / b0.iloc[-1] - 1), note
+    end = min(stock.index[-1], index.index[-1])
+    stock_return = stock.loc[:end].iloc[-1] / stock.loc[:base_session].iloc[-1] - 1
+    bench_return = index.loc[:end].iloc[-1] / index.loc[:base_session].iloc[-1] - 1
+    price_date = stock.loc[:end].index[-1]
+    last_session = upto.index[-1]
+    if price_date >= last_session:
+        note = ""
+    elif stock.index[-1] >= last_session:
+        note = f"stale (last benchmark level {price_date:%Y-%m-%d})"
+    else:
+        note = f"stale (last price {price_date:%Y-%m-%d})"
+    return stock_return, stock_return - bench_return, note
 
 
 def test_vectorised_screen_equals_pandas_reference_on_random_panel():
@@ -220,3 +232,21 @@ def test_count_sessions_inside_and_past_the_calendar():
     # XSHG: National Day week 2025-10-01..08 is closed → only 2025-10-09 in (09-30, 10-09].
     # Past XSHG's last session 2026-12-31: 12-31 (1 session) + weekdays 2027-01-01, 04..08 (6) = 7 (estimate).
     assert count_sessions("A", after, through).tolist() == [1, 7, 0, 0]
+
+
+def test_stale_benchmark_and_non_session_as_of():
+    dates = pd.bdate_range("2025-01-02", periods=5)  # Thu 2 .. Wed 8 Jan
+    stock = pd.DataFrame({"date": dates, "close": [10, 11, 12, 13, 14.0], "raw_close": [10, 11, 12, 13, 14.0],
+                          "volume": 1.0})
+    bench = pd.DataFrame({"date": dates[:4], "close": [100, 101, 102, 104.0], "volume": 1.0})  # no level on Jan 8
+    panel = panel_from_frames({"600000.SH": stock, "000300.SH": bench})
+    signals = coerce_signals(pd.DataFrame([_toy_signals(report_date="2025-01-02")]))
+    row = screen_signals(signals, panel, as_of="2025-01-08").iloc[0]
+    # so far = up to Jan 7, the last session both have: stock 13/10-1 = 0.30, benchmark 104/100-1 = 0.04
+    assert row["note"] == "stale (last benchmark level 2025-01-07)"
+    assert row["excess_return"] == pytest.approx(0.30 - 0.04, abs=1e-12)
+    # a Saturday as-of date is not "stale" for a stock that traded on Friday
+    fresh = panel_from_frames({"600000.SH": stock.iloc[:3], "000300.SH": bench.iloc[:3]})  # to Mon 6 Jan
+    weekend = coerce_signals(pd.DataFrame([_toy_signals(report_date="2025-01-02")]))
+    row = screen_signals(weekend, fresh, as_of="2025-01-05").iloc[0]  # Sunday: last session Fri 3 Jan
+    assert row["note"] == "" and row["price_date"] == pd.Timestamp("2025-01-03")

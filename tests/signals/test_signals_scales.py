@@ -99,3 +99,13 @@ def test_compare_scales_horizon():
     own = registry.get("民生证券").model_copy(deep=True)
     own.stock.horizon_months = "6"
     assert compare_scales(own, registry.get("民生证券")) == ["stock horizon 6 months in report vs 12 in registry"]
+
+
+def test_implausible_band_edge_is_skipped_not_raised():
+    """Regression (found by hypothesis): a mangled percent such as 515% must not crash the parser."""
+    from engine.signals.scales import parse_scale_section
+
+    text = "评级说明\n以报告发布日后的 12 个月内公司股价相对沪深 300 指数的涨跌幅为基准\n推荐\t相对基准指数涨幅 515%以上\n中性\t相对基准指数涨幅-5% ~ 5%之间\n"
+    scale = parse_scale_section(text)
+    assert scale is not None
+    assert scale.stock.ratings() == ["中性"]
