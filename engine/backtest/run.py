@@ -410,12 +410,12 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
     path = out_dir / "trades.csv"
     trades = run.trades.copy()
     trades["date"] = pd.DatetimeIndex(trades["date"]).strftime("%Y-%m-%d")
-    trades.to_csv(path, index=False)
+    trades.to_csv(path, index=False, float_format="%.6f")
     written.append(path)
     path = out_dir / "positions.csv"
     positions = run.positions.copy()
     positions["date"] = pd.DatetimeIndex(positions["date"]).strftime("%Y-%m-%d")
-    positions.to_csv(path, index=False)
+    positions.to_csv(path, index=False, float_format="%.6f")
     written.append(path)
     path = out_dir / "stats.json"
     path.write_text(json.dumps({k: _jsonable(v) for k, v in run.stats.items()}, indent=2, ensure_ascii=False),
@@ -423,6 +423,6 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
     written.append(path)
     if run.sweep is not None:
         path = out_dir / "sweep.csv"
-        run.sweep.to_csv(path)
+        run.sweep.to_csv(path, float_format="%.10g")
         written.append(path)
     return written
