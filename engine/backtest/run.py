@@ -232,29 +232,31 @@ def _universe(module: ModuleType, signals: pd.DataFrame, params_list: list[Any])
     return list(dict.fromkeys(c for c in signals["code"] if c))
 
 
-def _trim_to_coverage(panel: Panel, codes: list[str]) -> tuple[Panel, str]:
-    """Without ``period.end``, stop at the last session on which every strategy stock with data still has a bar
-    (after it, held stocks could be neither valued nor sold). Returns the panel and a note when it was cut."""
-    close = panel.close
-    last_bar: dict[str, int] = {}
-    for code in codes:
-        if code in set(panel.codes):
-            has = np.flatnonzero(np.isfinite(close[:, panel.column(code)]))
-            if len(has):
-                last_bar[code] = int(has[-1])
-    if not last_bar:
-        return panel, ""
-    code, cut = min(last_bar.items(), key=lambda kv: kv[1])
-    if cut >= len(panel.sessions) - 1:
-        return panel, ""
-    keep = slice(0, cut + 1)
-    trimmed = Panel(sessions=panel.sessions[keep], codes=panel.codes, open=panel.open[keep], high=panel.high[keep],
-                    low=panel.low[keep], close=panel.close[keep], raw_close=panel.raw_close[keep],
-                    volume=panel.volume[keep], tradable=panel.tradable[keep], markets=panel.markets,
-                    boards=panel.boards)
-    day = pd.Timestamp(panel.sessions[cut]).date()
-    return trimmed, (f"period ends {day}: the last price of {code} (set period.end to run longer; stocks without "
-                     "prices after their last bar are then valued at that bar and cannot be sold)")
+def _slice_panel(panel: Panel, rows: slice) -> Panel:
+    return Panel(sessions=panel.sessions[rows], codes=panel.codes, open=panel.open[rows], high=panel.high[rows],
+                 low=panel.low[rows], close=panel.close[rows], raw_close=panel.raw_close[rows],
+                 volume=panel.volume[rows], tradable=panel.tradable[rows], markets=panel.markets, boards=panel.boards)
+
+
+def _coverage_cut(panel: Panel, weight_sets: list[np.ndarray]) -> tuple[int | None, str]:
+    """Without ``period.end``: the last session before which every stock the strategy still holds has prices.
+
+    A stock counts when its last instruction on or before its last bar is a positive weight (it would be held
+    with no price to value or sell it). Returns ``(row index, code)`` of the earliest such last bar, or
+    ``(None, "")`` when no cut is needed."""
+    has_bar = np.isfinite(panel.close)
+    n_sessions = len(panel.sessions)
+    best: tuple[int | None, str] = (None, "")
+    for j, code in enumerate(panel.codes):
+        bars = np.flatnonzero(has_bar[:, j])
+        if len(bars) == 0 or bars[-1] >= n_sessions - 1:
+            continue
+        last = int(bars[-1])
+        for w in weight_sets:
+            given = np.flatnonzero(~np.isnan(w[: last + 1, j]))
+            if len(given) and w[given[-1], j] > 0 and (best[0] is None or last < best[0]):
+                best = (last, str(code))
+    return best
 
 
 def _positions_table(result, panel: Panel) -> pd.DataFrame:
@@ -306,10 +308,10 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
                 raise ConfigError("period.start is not set and the followed signals carry no report_date")
             start = pd.Timestamp(min(firsts)).normalize()
         panel = load_prices(cfg, codes + [cfg.benchmark], start, end)
-        if end is None:
-            panel, note = _trim_to_coverage(panel, codes)
-            if note:
-                messages.append(note)
+        if end is None:  # drop the calendar's sessions after the last bar of any stock or the benchmark
+            with_bar = np.flatnonzero(np.isfinite(panel.close).any(axis=1))
+            if len(with_bar):
+                panel = _slice_panel(panel, slice(0, int(with_bar[-1]) + 1))
     if len(panel.sessions) < 2:
         raise ConfigError(f"fewer than 2 sessions of prices between {start} and {end}")
     if cfg.benchmark not in set(panel.codes):
@@ -325,10 +327,18 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
         key = json.dumps(params.model_dump(exclude=kernel_params), sort_keys=True, default=str)
         if key not in seen:
             strat = module.target_weights(signals, panel, params)
-            aligned = align_weights(panel, strat)
             seen[key] = len(weight_sets)
-            weight_sets.append(to_decision_rows(aligned, cfg.portfolio.execution))
+            weight_sets.append(align_weights(panel, strat))
         set_of_variant.append(seen[key])
+    if cfg.period.end is None:
+        cut, code = _coverage_cut(panel, weight_sets)
+        if cut is not None:
+            panel = _slice_panel(panel, slice(0, cut + 1))
+            weight_sets = [w[: cut + 1] for w in weight_sets]
+            messages.append(f"period ends {pd.Timestamp(panel.sessions[-1]).date()}: the last price of {code}, "
+                            "which the strategy still holds then (set period.end to run longer; a stock is then "
+                            "valued at its last bar and cannot be sold)")
+    weight_sets = [to_decision_rows(w, cfg.portfolio.execution) for w in weight_sets]
     rules = [_rules_for(cfg, p, module) for p in params_list]
     inputs = kernel_inputs(panel, currency=cfg.portfolio.currency, fx=_fx(cfg), hk_lots=cfg.portfolio.hk_lots)
     step("simulate")

@@ -143,3 +143,16 @@ def test_target_weights_file_through_the_runner(config_file, tmp_path):
     assert set(fills["date"]) == {pd.Timestamp("2024-03-11"), pd.Timestamp("2024-03-25")}
     last = run.positions[run.positions["date"] == run.positions["date"].max()]
     assert list(last["code"]) == ["000001.SZ"]
+
+
+def test_default_end_stops_at_the_last_price_of_a_held_stock(config_file, prices_dir):
+    path = prices_dir / "SZ000001.csv"
+    bars = pd.read_csv(path)
+    bars[bars["date"] <= "2024-03-15"].to_csv(path, index=False)   # data ends while BrokerB's pick is held
+    run = run_backtest(load_backtest_config(config_file()))
+    assert run.equity.index[-1] == pd.Timestamp("2024-03-15")
+    assert any("000001.SZ" in m for m in run.messages)
+    # with period.end set the run goes on and the stock keeps its last value
+    longer = run_backtest(load_backtest_config(config_file(), {"period": {"start": "2024-03-01",
+                                                                          "end": "2024-04-25"}}))
+    assert longer.equity.index[-1] == pd.Timestamp("2024-04-25") and not longer.messages
