@@ -96,8 +96,9 @@ def load_prices(cfg: BacktestConfig, codes: list[str], start: pd.Timestamp, end:
                            cache=cfg.resolve(cfg.data.cache), on_missing="ignore")
     no_data = [c for c in codes if c in set(panel.codes) and not np.isfinite(panel.close[:, panel.column(c)]).any()]
     if no_data:
-        warnings.warn(f"no prices for {', '.join(no_data)} from {', '.join(cfg.data.providers)}"
-                      + (" (offline)" if cfg.data.offline else ""), stacklevel=2)
+        used = [n for n in cfg.data.providers if not (cfg.data.offline and n not in ("local", "cache"))]
+        warnings.warn(f"no prices for {', '.join(no_data)} from {', '.join(used)}"
+                      + (" (offline)" if cfg.data.offline else "") + "; its signals are skipped", stacklevel=2)
     return panel
 
 
