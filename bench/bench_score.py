@@ -5,7 +5,8 @@
    of 3), checks it against the pandas reference of ``tests/kernels/test_forward_returns.py`` on a subsample and times
    that reference on the same subsample to give the ratio (per-signal rates; the reference is O(signals)).
 2. market: 100,000 random signals on the real market file ``../shared/data/market/ashare_daily_2024_2025.parquet``
-   (5,154 stocks, qfq closes, loaded with ``engine.data.load.panel_from_long``) plus CSI 300 from ``../shared/data/prices/SH000300.csv``; times the kernel
+   (5,154 stocks, qfq closes, loaded with ``engine.data.load.panel_from_long``) plus CSI 300 from
+   ``../shared/data/prices/SH000300.csv``; times the kernel
    and the whole :func:`engine.score.run_scoring` (scores, scorecard, event study).
 
 Each part runs in its own process so its peak RSS (``ru_maxrss``) is its own. Prints one line per figure.
@@ -41,12 +42,20 @@ def peak_rss_mib() -> float:
 
 
 def timed(fn, repeat: int = 3) -> tuple[float, object]:
+    """Best wall time of ``repeat`` calls (and the last result)."""
     best, out = np.inf, None
     for _ in range(repeat):
         t0 = time.perf_counter()
         out = fn()
         best = min(best, time.perf_counter() - t0)
     return best, out
+
+
+def cpu_time(fn) -> float:
+    """CPU seconds of one call, summed over threads (independent of other processes' load)."""
+    t0 = time.process_time()
+    fn()
+    return time.process_time() - t0
 
 
 def synthetic(n_assets: int = 5000, n_sessions: int = 2500, n_signals: int = 1_000_000, sample: int = 1000) -> dict:
@@ -72,6 +81,23 @@ def synthetic(n_assets: int = 5000, n_sessions: int = 2500, n_signals: int = 1_0
     run()
     cold = time.perf_counter() - t0
     warm, out = timed(run)
+    warm_cpu = cpu_time(run)
+
+    def run_sorted():  # what engine.score.windows.score_windows does: visit signals by (asset, base)
+        order = np.argsort(asset * (n_sessions + 2) + base)
+        res = forward_returns_nb(close, last_bar_index_nb(close), asset[order], bench[order], base[order],
+                                 end[order], low[order], high[order], ExcessMode.Absolute)
+        out = []
+        for arr in res:
+            back = np.empty_like(arr)
+            back[order] = arr
+            out.append(back)
+        return out
+
+    warm_sorted, out_sorted = timed(run_sorted)
+    warm_sorted_cpu = cpu_time(run_sorted)
+    for a, b in zip(out, out_sorted):
+        np.testing.assert_array_equal(a, b)
 
     sys.path.insert(0, str(ROOT / "tests" / "kernels"))
     from test_forward_returns import forward_returns_pandas  # the reference the tests use
@@ -87,10 +113,12 @@ def synthetic(n_assets: int = 5000, n_sessions: int = 2500, n_signals: int = 1_0
                                    err_msg=name)
     per_signal_pandas = pandas_s / sample
     return {"part": "synthetic", "signals": n_signals, "assets": n_assets, "sessions": n_sessions,
-            "cold_s": cold, "warm_s": warm, "signals_per_s": n_signals / warm,
+            "cold_s": cold, "warm_s": warm, "warm_cpu_s": warm_cpu, "signals_per_s": n_signals / warm,
+            "warm_sorted_s": warm_sorted, "warm_sorted_cpu_s": warm_sorted_cpu,
             "pandas_sample": sample, "pandas_sample_s": pandas_s,
             "pandas_extrapolated_s": per_signal_pandas * n_signals,
             "ratio_pandas_over_numba": per_signal_pandas * n_signals / warm,
+            "ratio_pandas_over_numba_sorted": per_signal_pandas * n_signals / warm_sorted,
             "complete_share": float(np.mean(out[-1] == 0)), "peak_rss_mib": peak_rss_mib(),
             "threads": int(os.environ.get("NUMBA_NUM_THREADS", os.cpu_count() or 1))}
 
@@ -144,13 +172,15 @@ def market(n_signals: int = 100_000) -> dict:
 
     kernel()
     kernel_s, out = timed(kernel)
+    kernel_cpu = cpu_time(kernel)
     t0 = time.perf_counter()
     result = run_scoring(signals, panel)
     full_cold = time.perf_counter() - t0
     full_s, result = timed(lambda: run_scoring(signals, panel), repeat=2)
+    full_cpu = cpu_time(lambda: run_scoring(signals, panel))
     return {"part": "market", "signals": n_signals, "windows": len(windows), "assets": len(codes),
-            "sessions": len(sessions), "load_s": load_s, "kernel_warm_s": kernel_s,
-            "run_scoring_first_s": full_cold, "run_scoring_warm_s": full_s,
+            "sessions": len(sessions), "load_s": load_s, "kernel_warm_s": kernel_s, "kernel_warm_cpu_s": kernel_cpu,
+            "run_scoring_first_s": full_cold, "run_scoring_warm_s": full_s, "run_scoring_warm_cpu_s": full_cpu,
             "complete_share": float(result.scores["complete"].mean()),
             "scores_rows": len(result.scores), "scorecard_rows": len(result.scorecard),
             "event_study_rows": len(result.event_study), "peak_rss_mib": peak_rss_mib()}
@@ -165,6 +195,7 @@ def main() -> None:
             subprocess.run([sys.executable, __file__, "--part", part], check=True)
         return
     result = synthetic() if args.part == "synthetic" else market()
+    result["load_avg_1m"] = os.getloadavg()[0]
     print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items()},
                      ensure_ascii=False))
 

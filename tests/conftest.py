@@ -23,3 +23,6 @@ def _isolated_cache(tmp_path, monkeypatch):
     """Every test gets its own empty price cache and runs directory; nothing leaks into the repo's data_cache/."""
     monkeypatch.setenv("RATINGBT_CACHE", str(tmp_path / "data_cache"))
     monkeypatch.setenv("RATINGBT_RUNS", str(tmp_path / "runs"))
+    from engine.data.chain import forget_unreachable
+
+    forget_unreachable()  # providers marked unreachable by one test must not be skipped in the next

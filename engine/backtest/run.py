@@ -73,10 +73,12 @@ def load_signals(cfg: BacktestConfig) -> pd.DataFrame:
     return coerce_signals(result.signals)
 
 
-def load_prices(cfg: BacktestConfig, codes: list[str], start: pd.Timestamp, end: pd.Timestamp | None) -> Panel:
+def load_prices(cfg: BacktestConfig, codes: list[str], start: pd.Timestamp, end: pd.Timestamp | None,
+                calendar: str | None = None) -> Panel:
     """Panel of ``codes`` over ``[start, end]`` (``end`` None = today) from the configured provider chain
     (:func:`engine.data.load.load_panel`); ``data.offline`` keeps only the local folder and the cache.
-    Sessions follow the benchmark's exchange calendar (XSHG for CSI 300, XHKG for HSI)."""
+    Sessions follow ``calendar`` when given (see :func:`engine.data.load.load_panel`), else the benchmark's exchange
+    calendar (XSHG for CSI 300, XHKG for HSI)."""
     prices_dir = cfg.resolve(cfg.data.prices_dir)
     if prices_dir is not None and not prices_dir.is_dir():
         raise MissingInputError(_shared_hint(cfg, "data.prices_dir", prices_dir))
@@ -88,7 +90,7 @@ def load_prices(cfg: BacktestConfig, codes: list[str], start: pd.Timestamp, end:
         if name == "cache" or (cfg.data.offline and name != "local"):
             continue  # the cache is always read first; offline = no network provider
         providers.append(make_provider("local", roots=[prices_dir]) if name == "local" and prices_dir else name)
-    calendar = "XHKG" if cfg.benchmark == "HSI" else "XSHG"
+    calendar = calendar or ("XHKG" if cfg.benchmark == "HSI" else "XSHG")
     end = end if end is not None else pd.Timestamp.today().normalize()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # missing ranges are reported below, once, in our own words

@@ -79,6 +79,17 @@ def fetch(
     except SymbolError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2)
+    import pandas as pd
+
+    for opt, value in (("--start", start), ("--end", end)):
+        try:
+            pd.Timestamp(value)
+        except ValueError:
+            err.print(f"[red]error:[/] {opt} {value!r} is not a date (expected YYYY-MM-DD)")
+            raise typer.Exit(2)
+    if pd.Timestamp(start) > pd.Timestamp(end):
+        err.print(f"[red]error:[/] --start {start} is after --end {end}")
+        raise typer.Exit(2)
     store = _cache(cache)
     chain = None
     if not offline:
@@ -93,8 +104,11 @@ def fetch(
     with _progress(err) as bar:
         task = bar.add_task("fetch", total=len(codes), item="")
 
-        def step(code: str) -> None:
-            bar.update(task, advance=0 if bar.tasks[0].completed == 0 and code == codes[0] else 1, item=code)
+        done = [0]
+
+        def step(code: str) -> None:  # called before each code
+            bar.update(task, completed=done[0], item=code)
+            done[0] += 1
 
         report = ensure_cached(store, codes, start, end, chain=chain, offline=offline, progress=step)
         bar.update(task, completed=len(codes))
@@ -183,6 +197,7 @@ def status(
         table.add_row(code, entry.get("first") or "-", entry.get("last") or "-", str(entry.get("rows", 0)),
                       str(entry.get("source", "?")), str(entry.get("updated", "?"))[:19].replace("T", " "))
     out.print(table)
+    store.flush()
     stray = store.stray_temp_files()
     if stray:
         err.print(f"[dim]{len(stray)} leftover temp file(s) of interrupted writes (ignored)[/]")
@@ -226,6 +241,7 @@ def verify(
             else:  # read() already validated the bars (invalid files raise CacheCorruptError)
                 suspects.extend(find_suspects(code, bars, include_half_days=half_days, validate=False))
             bar.advance(task)
+    store.flush()
     if suspects:
         table = Table(title=f"suspect rows ({len(suspects)}; valid but probably wrong)")
         for col in ("symbol", "date", "rule", "reason"):

@@ -1,11 +1,118 @@
-"""``ratingbt run`` (not implemented yet)."""
+"""``ratingbt run CONFIG``: the main job — ingest, prices, score, backtest, screen and the HTML report."""
 
 from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
 
 import typer
 
 
-def run() -> None:
-    """Not implemented yet."""
-    typer.echo("ratingbt run: not implemented yet", err=True)
-    raise typer.Exit(2)
+def _route_logs_to(console) -> None:
+    import logging
+
+    from rich.text import Text
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            console.print(Text(f"note: {record.getMessage()}", style="yellow"))
+
+    logger = logging.getLogger("engine")
+    if not any(type(h).__name__ == "Handler" for h in logger.handlers):
+        handler = Handler(logging.WARNING)
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+def run(
+    config: Path = typer.Argument(..., help="YAML run config (see configs/seeds.yaml)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Override the run name (output folder runs/<name>/)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Parent folder of the run folder."),
+    offline: bool = typer.Option(False, "--offline", help="Use only local prices and the cache, no network."),
+    as_of: Optional[str] = typer.Option(None, "--as-of",
+                                        help="Screen date YYYY-MM-DD (default: the last date with prices)."),
+    score_as_of: Optional[str] = typer.Option(None, "--score-as-of",
+                                              help="Score with prices up to this date only (default: all)."),
+) -> None:
+    """Run the whole job of a config and write runs/<name>/ with report.html.
+
+    Steps: read the reports (or signals file) → load prices (local files, cache, akshare, yfinance) → score every
+    rating against its broker's own scale → backtest the strategy → screen the picks still live → write the HTML
+    report. Every step leaves a plain table in the run folder (signals.csv, scores.csv, scorecard.csv,
+    event_study.csv, equity.csv, trades.csv, positions.csv, stats.json, screen.csv).
+
+    Examples:
+
+      ratingbt run configs/seeds.yaml
+
+      ratingbt run configs/seeds.yaml --offline --as-of 2026-02-27 --name seeds-feb
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+    from rich.text import Text
+
+    from engine.backtest.run import MissingInputError
+    from engine.config import ConfigError, load_backtest_config
+    from engine.paths import runs_dir
+    from engine.pipeline import STEPS, run_pipeline
+
+    console = Console()
+    err = Console(stderr=True)
+    _route_logs_to(console)
+    try:
+        cfg = load_backtest_config(config, {"name": name} if name else None)
+    except ConfigError as exc:
+        err.print(Text(f"error: {exc}", style="red"))
+        raise typer.Exit(2) from None
+    if offline:
+        cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"offline": True})})
+    parent = output or (cfg.resolve(cfg.output) if cfg.output else runs_dir())
+    out_dir = Path(parent) / cfg.name
+    command_line = " ".join(shlex.quote(a) for a in ["ratingbt", *sys.argv[1:]])
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                        TimeElapsedColumn(), console=console, transient=False)
+    try:
+        with progress:
+            task = progress.add_task(f"run {cfg.name}", total=len(STEPS))
+
+            def on_step(step: str) -> None:
+                done = STEPS.index(step) if step in STEPS else 0
+                progress.update(task, completed=done, description=f"run {cfg.name}: {step}")
+
+            outcome = run_pipeline(cfg, out_dir=out_dir, command_line=command_line, score_as_of=score_as_of,
+                                   screen_as_of=as_of, progress=on_step)
+            progress.update(task, completed=len(STEPS), description=f"run {cfg.name}: done")
+    except (ConfigError, MissingInputError, ValueError, KeyError) as exc:
+        err.print(Text(f"error: {exc}", style="red"))
+        raise typer.Exit(2) from None
+
+    for note in outcome.notes:
+        console.print(Text(f"note: {note}", style="yellow"))
+    s = outcome.stats
+    n_ratings = int((outcome.signals["kind"] == "rating").sum())
+    summary = Table(title=f"{cfg.name}: {len(outcome.signals)} signals ({n_ratings} ratings), "
+                          f"{cfg.strategy.name} vs {cfg.benchmark} {s.get('first_session')} → {s.get('last_session')}")
+    summary.add_column("what")
+    summary.add_column("value", justify="right")
+
+    def pct(x) -> str:
+        return "n/a" if x is None or x != x else f"{x * 100:+.2f} %"
+
+    summary.add_row("strategy total return", pct(s.get("total_return")))
+    summary.add_row("benchmark total return", pct(s.get("benchmark_total_return")))
+    summary.add_row("excess return", pct(s.get("excess_return")))
+    summary.add_row("max drawdown", pct(s.get("max_drawdown")))
+    card = outcome.scorecard
+    for _, row in card.iterrows():
+        counts = (f"{int(row['n_signals'])} signals: {int(row['n_complete'])} complete, "
+                  f"{int(row['n_incomplete'])} incomplete, {int(row['n_no_price'])} no price data")
+        hit = f"; hit rate {pct(row['hit_rate'])}" if row["kind"] == "rating" else ""
+        summary.add_row(Text(f"{row['group']} ({row['kind']}s)"), Text(counts + hit))
+    live = outcome.screen
+    summary.add_row("live picks in the screen", str(len(live)))
+    console.print(summary)
+    console.print(f"wrote {out_dir}: " + ", ".join(p.name for p in outcome.files))
+    console.print(Text(f"report: {outcome.report.resolve()}", style="bold green"))

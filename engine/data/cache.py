@@ -13,7 +13,9 @@ self-describing and the manifest can be repaired from the files):
 - ``covered``: list of ``[start, end]`` date ranges (ISO, inclusive) that were asked of a provider and answered —
   a range may be covered without bars (holidays, suspensions); what lies outside is *missing*;
 - ``source``: provider of the latest update (``local``, ``akshare``, ``yfinance``); ``sources``: rows per source tag;
-- ``updated``: UTC time of the latest write (ISO 8601); ``file``: path relative to the root.
+- ``updated``: UTC time of the latest write (ISO 8601); ``file``: path relative to the root;
+- ``stat``: the file's ``[mtime_ns, size]`` when the entry was written (a mismatch means the file changed behind
+  the manifest's back, e.g. a write whose manifest update was interrupted: the entry is re-read from the file).
 
 Writes go to a temporary file in the same directory, are flushed and fsynced, then moved into place with
 ``os.replace`` (atomic on POSIX): a process killed mid-write leaves the previous file intact (plus a stray
@@ -162,6 +164,7 @@ class PriceCache:
         self._manifest: dict | None = None
         self._defer_manifest = 0
         self._dirty = False
+        self._unsynced = False
 
     # -- manifest ---------------------------------------------------------------------------------------------
     def manifest(self) -> dict:
@@ -191,6 +194,11 @@ class PriceCache:
                 symbols[meta["code"]] = meta
         return {"version": MANIFEST_VERSION, "symbols": symbols}
 
+    def flush(self) -> None:
+        """Save the manifest if entries were repaired or deferred writes are pending."""
+        if self._dirty and not self._defer_manifest:
+            self._save_manifest()
+
     def _save_manifest(self) -> None:
         if self._defer_manifest:
             self._dirty = True
@@ -209,10 +217,10 @@ class PriceCache:
         finally:
             self._defer_manifest -= 1
             if not self._defer_manifest:
-                if hasattr(os, "sync"):
+                if self._unsynced and hasattr(os, "sync"):
                     os.sync()
-                if self._dirty:
-                    self._save_manifest()
+                self._unsynced = False
+                self.flush()
 
     # -- paths and entries -------------------------------------------------------------------------------------
     def path(self, code: str) -> Path:
@@ -229,12 +237,19 @@ class PriceCache:
         """The manifest entry of ``code`` (repaired from the file's metadata when missing or stale), or None."""
         entry = self.manifest()["symbols"].get(code)
         path = self.path(code)
-        if not path.is_file():
+        try:
+            st = path.stat()
+        except OSError:
             return None
+        stamp = [st.st_mtime_ns, st.st_size]
+        if entry is not None and entry.get("stat") == stamp:
+            return entry  # file unchanged since the manifest saw it
         meta = self._file_meta(path)
-        if meta is not None and (entry is None or entry.get("updated") != meta.get("updated")):
-            self.manifest()["symbols"][code] = meta
-            self._save_manifest()
+        if meta is not None:
+            meta = {**meta, "stat": stamp}
+            if meta != entry:  # repaired in memory; saved with the next write or flush()
+                self.manifest()["symbols"][code] = meta
+                self._dirty = True
             return meta
         return entry
 
@@ -266,20 +281,26 @@ class PriceCache:
         if not path.is_file():
             raise KeyError(f"{code} is not in the cache ({self.root})")
         try:
-            table = pq.read_table(path)
-            df = table.to_pandas()
+            table = pq.ParquetFile(path).read(use_threads=False)
         except Exception as exc:  # noqa: BLE001
             raise CacheCorruptError(code, path, f"unreadable parquet ({type(exc).__name__}: {exc})") from exc
         md = table.schema.metadata or {}
         if _META_KEY not in md:
             raise CacheCorruptError(code, path, "missing ratingbt metadata (not written by this cache)")
         meta = json.loads(md[_META_KEY])
-        missing_cols = [c for c in BAR_COLUMNS if c not in df.columns]
+        missing_cols = [c for c in BAR_COLUMNS if c not in table.column_names]
         if missing_cols:
             raise CacheCorruptError(code, path, f"missing column(s) {missing_cols}")
-        if len(df) != meta.get("rows"):
-            raise CacheCorruptError(code, path, f"{len(df)} rows but its metadata says {meta.get('rows')}")
-        df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
+        if table.num_rows != meta.get("rows"):
+            raise CacheCorruptError(code, path, f"{table.num_rows} rows but its metadata says {meta.get('rows')}")
+        try:  # plain numpy columns: much faster than Table.to_pandas for small frames
+            cols = {"date": table.column("date").to_numpy().astype("datetime64[ns]")}
+            for name in BAR_COLUMNS[1:-1]:
+                cols[name] = table.column(name).to_numpy().astype("float64", copy=False)
+            cols["source"] = pd.array(table.column("source").to_pylist(), dtype="str")
+            df = pd.DataFrame(cols)
+        except Exception as exc:  # noqa: BLE001 - wrong column types
+            raise CacheCorruptError(code, path, f"bad column types ({type(exc).__name__}: {exc})") from exc
         issues = validate_bars(df, code)
         if issues:
             head = "; ".join(str(i) for i in issues[:3])
@@ -324,8 +345,12 @@ class PriceCache:
         md = dict(table.schema.metadata or {})
         md[_META_KEY] = json.dumps(entry).encode("utf-8")
         table = table.replace_schema_metadata(md)
-        atomic_write_bytes(self.path(code), lambda tmp: pq.write_table(table, tmp, compression="zstd"),
+        path = self.path(code)
+        atomic_write_bytes(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"),
                            fsync=not self._defer_manifest)
+        self._unsynced = self._unsynced or bool(self._defer_manifest)
+        st = path.stat()
+        entry = {**entry, "stat": [st.st_mtime_ns, st.st_size]}
         self.manifest()["symbols"][code] = entry
         self._save_manifest()
         return entry

@@ -4,22 +4,27 @@ Algorithm of :meth:`ProviderChain.fetch` for one ``(code, start, end)``:
 
 1. for each provider in ``order``: wait until ``min_interval`` seconds have passed since that provider's previous
    call (:class:`RateLimiter`);
-2. run ``provider.fetch`` in a worker thread and give up after ``timeout`` seconds (:class:`ProviderTimeout`; the
-   thread cannot be killed and is left to finish in the background);
+2. run ``provider.fetch`` in a daemon worker thread and give up after ``timeout`` seconds (:class:`ProviderTimeout`;
+   the thread cannot be killed and is left to finish in the background);
 3. on a *transient* error (timeout, network error, empty answer) retry up to ``retries`` more times, sleeping
    ``backoff * 2**k`` seconds (capped at ``max_backoff``) before retry ``k``; on a permanent error (schema changed,
    instrument not supported, package missing) move on at once;
 4. the first provider that returns rows wins; if all fail, raise :class:`AllProvidersFailed` naming every provider,
-   its last error, the symbol and the date range.
+   its last error, the symbol and the date range;
+5. a provider whose calls fail with *network* errors (cannot resolve or reach the host, time-outs) for
+   ``unreachable_after`` symbols in a row, with no success in between, is marked unreachable and skipped for the
+   rest of the chain's life (recorded as an attempt saying so), so an offline machine does not spend minutes on
+   retries. Data errors (unknown symbol, empty answer without a network reason) never trip it.
 
 ``sleep`` and ``clock`` are injectable so tests run without real waiting.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
 import logging
+import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -29,7 +34,8 @@ import pandas as pd
 from engine.data.bars import BarsInvalidError, validate_bars
 from engine.data.providers.base import Provider, ProviderError, ProviderTimeout, to_date
 
-__all__ = ["ProviderChain", "ChainSettings", "AllProvidersFailed", "RateLimiter", "Attempt"]
+__all__ = ["ProviderChain", "ChainSettings", "AllProvidersFailed", "RateLimiter", "Attempt", "is_network_error",
+           "forget_unreachable"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,33 @@ class ChainSettings:
     backoff: float = 1.0
     max_backoff: float = 30.0
     min_interval: dict[str, float] = field(default_factory=lambda: {"akshare": 1.0, "yfinance": 0.5, "local": 0.0})
+    unreachable_after: int = 2  # symbols in a row failing with network errors before a provider is skipped
+    unreachable_ttl: float = 600.0  # seconds a provider stays marked unreachable (shared by chains in a process)
+
+
+#: provider name -> (monotonic time it was marked, the error): shared by every chain of the process, so the second
+#: stage of a run does not rediscover that the network is down. Entries expire after ``unreachable_ttl``.
+_UNREACHABLE: dict[str, tuple[float, str]] = {}
+
+
+def forget_unreachable() -> None:
+    """Clear the process-wide memory of unreachable providers (tests; or after the network comes back)."""
+    _UNREACHABLE.clear()
+
+
+_NETWORK_TEXT = re.compile(
+    r"resolve host|name or service not known|nameresolution|temporary failure in name resolution|dnserror|"
+    r"failed to establish|connection (?:refused|reset|aborted)|max retries exceeded|network is unreachable|"
+    r"timed out|did not answer within|curl: \((?:6|7|28)\)", re.I)
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """True when ``exc`` says the host could not be reached (not that the data was missing or malformed)."""
+    if isinstance(exc, (ProviderTimeout, ConnectionError, TimeoutError)):
+        return True
+    if isinstance(exc, OSError) and not isinstance(exc, (FileNotFoundError, PermissionError)):
+        return True
+    return bool(_NETWORK_TEXT.search(str(exc)))
 
 
 @dataclass(frozen=True)
@@ -106,27 +139,55 @@ class ProviderChain:
         self.sleep = sleep
         self.limiter = RateLimiter(self.settings.min_interval, clock=clock, sleep=sleep)
         self.attempts: list[Attempt] = []
-        self._pool = cf.ThreadPoolExecutor(max_workers=4, thread_name_prefix="ratingbt-provider")
+        self._network_strikes: dict[str, int] = {}
+        self._clock = clock
+
+    @property
+    def unreachable(self) -> dict[str, str]:
+        """Providers currently skipped as unreachable (name → the error that marked them), process-wide."""
+        now = self._clock()
+        for name, (since, _) in list(_UNREACHABLE.items()):
+            if now - since > self.settings.unreachable_ttl:
+                del _UNREACHABLE[name]
+        return {name: error for name, (_, error) in _UNREACHABLE.items()}
 
     @property
     def names(self) -> list[str]:
         return [p.name for p in self.providers]
 
     def _call(self, provider: Provider, code: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+        """``provider.fetch`` in a daemon thread, abandoned after ``timeout`` seconds (a hung network call cannot
+        be killed, but a daemon thread does not keep the process alive at exit either)."""
         if self.settings.timeout is None or self.settings.timeout <= 0:
             return provider.fetch(code, start, end)
-        future = self._pool.submit(provider.fetch, code, start, end)
-        try:
-            return future.result(timeout=self.settings.timeout)
-        except cf.TimeoutError:
-            future.cancel()
-            raise ProviderTimeout(f"{provider.name} did not answer within {self.settings.timeout:g} s") from None
+        box: dict[str, object] = {}
+
+        def target() -> None:
+            try:
+                box["result"] = provider.fetch(code, start, end)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=target, name=f"ratingbt-{provider.name}", daemon=True)
+        worker.start()
+        worker.join(self.settings.timeout)
+        if worker.is_alive():
+            raise ProviderTimeout(f"{provider.name} did not answer within {self.settings.timeout:g} s")
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box["result"]  # type: ignore[return-value]
 
     def fetch(self, code: str, start, end) -> tuple[pd.DataFrame, str]:
         """``(bars, provider name)`` from the first provider that succeeds; raises :class:`AllProvidersFailed`."""
         start_d, end_d = to_date(start), to_date(end)
         attempts: list[Attempt] = []
+        unreachable = self.unreachable
         for provider in self.providers:
+            if provider.name in unreachable:
+                attempts.append(Attempt(provider.name, 0, f"skipped: unreachable earlier in this run "
+                                                          f"({unreachable[provider.name]})", 0.0))
+                continue
+            network_failed = False
             for k in range(self.settings.retries + 1):
                 if k > 0:
                     self.sleep(min(self.settings.backoff * 2 ** (k - 1), self.settings.max_backoff))
@@ -145,6 +206,7 @@ class ProviderChain:
                 except ProviderError as exc:
                     attempts.append(Attempt(provider.name, k + 1, f"{type(exc).__name__}: {exc}",
                                             time.perf_counter() - t0))
+                    network_failed = network_failed or is_network_error(exc)
                     if not exc.transient:
                         break
                     continue
@@ -153,18 +215,27 @@ class ProviderChain:
                     # endpoint (KeyError, TypeError, ValueError inside the package) are not
                     attempts.append(Attempt(provider.name, k + 1, f"{type(exc).__name__}: {exc}",
                                             time.perf_counter() - t0))
+                    network_failed = network_failed or is_network_error(exc)
                     if not isinstance(exc, (OSError, ConnectionError, TimeoutError)):
                         break
                     continue
+                self._network_strikes[provider.name] = 0
                 attempts.append(Attempt(provider.name, k + 1, "", time.perf_counter() - t0))
                 self.attempts.extend(attempts)
                 log.info("fetched %s %s..%s from %s (%d rows)", code, start_d, end_d, provider.name, len(df))
                 return df, provider.name
+            if network_failed:
+                strikes = self._network_strikes.get(provider.name, 0) + 1
+                self._network_strikes[provider.name] = strikes
+                if strikes >= self.settings.unreachable_after:
+                    _UNREACHABLE[provider.name] = (self._clock(), attempts[-1].error)
+                    log.warning("%s unreachable (%d symbols in a row failed with network errors); skipping it for "
+                                "the rest of this run", provider.name, strikes)
         self.attempts.extend(attempts)
         raise AllProvidersFailed(code, start_d, end_d, attempts)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Nothing to release (worker threads are per call and daemonic); kept for callers that close chains."""
 
 
 def build_chain(order: Iterable[str] | str | None = None, settings: ChainSettings | None = None,

@@ -117,13 +117,20 @@ def answered_range(code: str, start: dt.date, end: dt.date, bars: pd.DataFrame) 
 
 
 def ensure_cached(cache: PriceCache, codes: Iterable[str], start, end, *, chain: ProviderChain | None = None,
-                  offline: bool = False, progress: Callable[[str], None] | None = None) -> FetchReport:
+                  offline: bool = False, progress: Callable[[str], None] | None = None,
+                  frames: dict[str, pd.DataFrame] | None = None) -> FetchReport:
     """Make sure ``cache`` covers ``[start, end]`` for every code (see module docstring). Never raises for a single
-    symbol's failure: errors and still-missing ranges are collected in the returned :class:`FetchReport`."""
-    report = FetchReport()
+    symbol's failure: errors and still-missing ranges are collected in the returned :class:`FetchReport`.
+    ``frames``, when given, receives each code's validated cached bars (whole cached range), saving a re-read."""
     start_d, end_d = pd.Timestamp(start).date(), pd.Timestamp(end).date()
     if start_d > end_d:
         raise ValueError(f"start {start_d} is after end {end_d}")
+    with cache.batch():  # one manifest save at the end instead of one per symbol
+        return _ensure(cache, list(codes), start_d, end_d, chain, offline, progress, frames)
+
+
+def _ensure(cache, codes, start_d, end_d, chain, offline, progress, frames) -> FetchReport:
+    report = FetchReport()
     for code in codes:
         if progress:
             progress(code)
@@ -139,6 +146,8 @@ def ensure_cached(cache: PriceCache, codes: Iterable[str], start, end, *, chain:
                 continue
             cache.quarantine(code)
         gaps = _session_gaps(cache, code, start_d, end_d)
+        if frames is not None and cached is not None:
+            frames[code] = cached
         if offline:
             reason = "not cached" if cached is None else "outside the cached range"
             report.missing.extend(MissingRange(code, a, b, reason) for a, b in gaps)
@@ -170,6 +179,8 @@ def ensure_cached(cache: PriceCache, codes: Iterable[str], start, end, *, chain:
             report.fetched[code] = report.fetched.get(code, 0) + len(bars)
             report.sources[code] = provider
             cached = cache.read(code)
+            if frames is not None:
+                frames[code] = cached
             if got is not None:
                 for ma, mb in _session_gaps(cache, code, a, b):
                     report.missing.append(MissingRange(code, ma, mb, f"{provider} has no bars there"))

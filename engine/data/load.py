@@ -24,11 +24,11 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from engine.data.cache import CacheCorruptError, PriceCache
+from engine.data.cache import PriceCache
 from engine.data.calendars import CALENDARS, calendar_for_codes, sessions as calendar_sessions
 from engine.data.chain import ProviderChain, build_chain
 from engine.data.fetch import FetchReport, MissingRange, ensure_cached
-from engine.data.panel import PANEL_FIELDS, Panel, panel_from_frames
+from engine.data.panel import PANEL_FIELDS, Panel
 from engine.symbols import normalize_symbol
 
 __all__ = ["load_panel", "load_frames", "panel_from_long", "MissingDataError", "resolve_chain"]
@@ -90,21 +90,22 @@ def load_frames(codes: Iterable[str] | str, start=None, end=None, *, offline: bo
             raise ValueError("start/end not given and none of the codes is cached: pass start and end")
         start = start if start is not None else min(firsts)
         end = end if end is not None else max(lasts)
-    chain = None if offline else resolve_chain(providers)
+    no_providers = isinstance(providers, (list, tuple)) and not providers
+    chain = None if offline or no_providers else resolve_chain(providers)
+    full: dict[str, pd.DataFrame] = {}
     try:
-        report = ensure_cached(store, code_list, start, end, chain=chain, offline=offline, progress=progress)
+        report = ensure_cached(store, code_list, start, end, chain=chain, offline=offline, progress=progress,
+                               frames=full)
     finally:
         if chain is not None and not isinstance(providers, ProviderChain):
             chain.close()
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
     frames: dict[str, pd.DataFrame] = {}
     for code in code_list:
-        try:
-            frames[code] = store.read(code, start, end)
-        except KeyError:
-            continue
-        except CacheCorruptError as exc:  # only reachable offline; already listed as missing
-            if str(exc) not in report.corrupt:
-                report.corrupt.append(str(exc))
+        if code in full:
+            df = full[code]
+            dates = df["date"]
+            frames[code] = df[(dates >= lo) & (dates <= hi)].reset_index(drop=True)
     return frames, report
 
 
@@ -125,6 +126,7 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     offline: ``True`` = use the cache only, list missing ranges; ``None`` = ``RATINGBT_OFFLINE`` env (default off).
     providers: fallback chain — ``None`` (``RATINGBT_PROVIDERS`` or ``local,akshare,yfinance``), a string
         ``"local,akshare"``, a list of names / provider objects, or a :class:`~engine.data.chain.ProviderChain`.
+        An empty list means "cache only" (like offline; missing ranges say "no providers given").
     cache: :class:`~engine.data.cache.PriceCache`, a directory, or ``None`` (:func:`engine.paths.cache_dir`).
     on_missing: ``"warn"`` (default: warn and leave NaN), ``"raise"`` (:class:`MissingDataError` listing every
         missing range and provider error) or ``"ignore"``. Missing ranges are always in ``Panel.missing``.
@@ -158,12 +160,32 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
         sess = pd.DatetimeIndex([])
     else:
         sess = calendar_sessions(cal, lo, hi, data_sessions=data_dates)
-    empty = pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "close": pd.Series(dtype="float64")})
-    ordered = {code: frames.get(code, empty) for code in code_list}
-    panel = panel_from_frames(ordered, sessions=sess)
+    panel = _align(code_list, frames, sess)
     panel.missing = tuple(report.missing)
     _untradable_indexes(panel)
     return panel
+
+
+def _align(codes: list[str], frames: dict[str, pd.DataFrame], sess: pd.DatetimeIndex) -> Panel:
+    """Scatter each code's bars into ``(sessions, assets)`` arrays (same result as
+    :func:`engine.data.panel.panel_from_frames`, without a per-symbol reindex). Rows off ``sess`` are dropped."""
+    sess_i8 = pd.DatetimeIndex(sess).as_unit("ns").asi8
+    n_s, n_a = len(sess_i8), len(codes)
+    arrays = {name: np.full((n_s, n_a), np.nan) for name in PANEL_FIELDS}
+    for j, code in enumerate(codes):
+        df = frames.get(code)
+        if df is None or df.empty or not n_s:
+            continue
+        d = df["date"].to_numpy(dtype="datetime64[ns]").view("int64")
+        pos = np.searchsorted(sess_i8, d)
+        ok = pos < n_s
+        ok[ok] = sess_i8[pos[ok]] == d[ok]
+        rows = pos[ok]
+        for name in PANEL_FIELDS:
+            arrays[name][rows, j] = df[name].to_numpy(dtype=float)[ok]
+    tradable = np.isfinite(arrays["close"]) & (np.nan_to_num(arrays["volume"], nan=0.0) > 0)
+    return Panel(sessions=sess_i8.view("datetime64[ns]").copy(), codes=np.array(codes, dtype=object),
+                 tradable=tradable, **arrays)
 
 
 def _untradable_indexes(panel: Panel) -> None:
@@ -177,55 +199,87 @@ def panel_from_long(source: str | Path | pd.DataFrame, codes: Iterable[str] | No
                     calendar: str = "data", volume_unit: str = "lots") -> Panel:
     """Panel straight from a long table (``code, date, open, high, low, close, volume``; the market parquet).
 
-    ``codes``: keep only these (canonical order of first appearance in ``codes``); default all, sorted.
+    ``codes``: keep only these (columns in the order given); default all, sorted by canonical code.
     ``calendar``: ``"data"`` (union of the file's dates, default), or ``XSHG`` / ``XHKG`` / ``A+H``.
     ``volume_unit``: ``"lots"`` (×100 → shares; the market file) or ``"shares"``. ``raw_close`` is NaN (the long
-    file has adjusted prices only). Rows are scattered into preallocated arrays: no pivot, no per-symbol frames.
+    file has adjusted prices only). Algorithm: read the columns with pyarrow, dictionary-encode the code column
+    (so each of the ~5,000 codes is parsed once, not each of the ~2.3 M rows), factorize the dates, then scatter
+    every field into a preallocated ``(sessions, assets)`` array with one fancy-index assignment — no pivot and no
+    per-symbol frames.
     """
-    from engine.data.providers.local import LOTS_TO_SHARES, read_long_parquet
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
+    from engine.data.providers.local import LOTS_TO_SHARES
+
+    if volume_unit not in ("lots", "shares"):
+        raise ValueError(f"volume_unit must be 'lots' or 'shares', got {volume_unit!r}")
+    wanted = _unique_codes(codes) if codes is not None else None
     if isinstance(source, pd.DataFrame):
-        df = source
-        if codes is not None:
-            wanted = {normalize_symbol(c) for c in codes}
-            canon = df["code"].astype("str").map(lambda c: normalize_symbol(c))
-            df = df[canon.isin(wanted)].assign(code=canon[canon.isin(wanted)])
-        else:
-            df = df.assign(code=df["code"].astype("str").map(normalize_symbol))
-        if volume_unit == "lots":
-            df = df.assign(volume=df["volume"].astype("float64") * LOTS_TO_SHARES)
+        table = pa.Table.from_pandas(source, preserve_index=False)
+    else:
+        filters = []
+        if wanted is not None:
+            filters.append(("code", "in", [c.split(".")[0] for c in wanted]))
         if start is not None:
-            df = df[df["date"] >= pd.Timestamp(start)]
+            filters.append(("date", ">=", pd.Timestamp(start)))
         if end is not None:
-            df = df[df["date"] <= pd.Timestamp(end)]
+            filters.append(("date", "<=", pd.Timestamp(end)))
+        table = pq.read_table(source, columns=["code", "date", *[f for f in PANEL_FIELDS if f != "raw_close"]],
+                              filters=filters or None)
+    missing_cols = [c for c in ("code", "date", "close") if c not in table.column_names]
+    if missing_cols:
+        raise ValueError(f"{source if not isinstance(source, pd.DataFrame) else 'frame'}: long table lacks "
+                         f"column(s) {missing_cols}; found {table.column_names}")
+    dict_codes = pc.dictionary_encode(pc.cast(table.column("code"), pa.string())).combine_chunks()
+    raw_idx = dict_codes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    canon = np.array([normalize_symbol(c) for c in dict_codes.dictionary.to_pylist()], dtype=object)
+    dates = pd.DatetimeIndex(table.column("date").to_pandas()).tz_localize(None).normalize().as_unit("ns")
+    keep = np.ones(len(raw_idx), dtype=bool)
+    if start is not None:
+        keep &= dates >= pd.Timestamp(start)
+    if end is not None:
+        keep &= dates <= pd.Timestamp(end)
+    if wanted is not None:
+        order = {c: i for i, c in enumerate(wanted)}
+        remap = np.array([order.get(c, -1) for c in canon], dtype=np.int64)
+        code_arr = np.array(wanted, dtype=object)
     else:
-        df = read_long_parquet(Path(source), codes=codes, start=start, end=end, volume_unit=volume_unit)
-    code_values = df["code"].to_numpy(dtype=object)
-    if codes is not None:
-        order = _unique_codes(codes)
-        lookup = {c: i for i, c in enumerate(order)}
-        col_idx = np.fromiter((lookup[c] for c in code_values), dtype=np.int64, count=len(code_values))
-        code_arr = np.array(order, dtype=object)
-    else:
-        col_idx, uniques = pd.factorize(code_values, sort=True)
-        code_arr = np.asarray(uniques, dtype=object)
-    date_values = pd.DatetimeIndex(df["date"]).tz_localize(None).normalize()
-    data_dates = date_values.unique().sort_values()
+        sort = np.argsort(canon.astype(str), kind="stable")
+        remap = np.empty(len(canon), dtype=np.int64)
+        remap[sort] = np.arange(len(canon))
+        code_arr = canon[sort]
+    col_idx = remap[raw_idx] if len(canon) else raw_idx
+    keep &= col_idx >= 0
+    date_i8 = dates.asi8
+    data_dates = pd.DatetimeIndex(np.unique(date_i8[keep]).astype("datetime64[ns]"))
     if calendar == "data":
         sess = data_dates
     else:
+        if not len(data_dates) and (start is None or end is None):
+            raise ValueError("no rows left and no start/end to build calendar sessions from")
         sess = calendar_sessions(calendar, start if start is not None else data_dates[0],
                                  end if end is not None else data_dates[-1], data_sessions=data_dates)
     sess_i8 = sess.asi8
-    row_idx = np.searchsorted(sess_i8, date_values.asi8)
-    row_idx_clip = np.minimum(row_idx, len(sess_i8) - 1)
-    keep = (row_idx < len(sess_i8)) & (sess_i8[row_idx_clip] == date_values.asi8)
+    row_idx = np.searchsorted(sess_i8, date_i8)
+    inside = row_idx < len(sess_i8)
+    keep &= inside
+    keep[inside] &= sess_i8[row_idx[inside]] == date_i8[inside]
+    rows, cols = row_idx[keep], col_idx[keep]
     n_s, n_a = len(sess_i8), len(code_arr)
     arrays = {}
+    table = table.drop_columns(["code", "date"])
+    del dict_codes, raw_idx, dates, date_i8, row_idx, col_idx
     for name in PANEL_FIELDS:
         out = np.full((n_s, n_a), np.nan)
-        if name in df.columns:
-            out[row_idx[keep], col_idx[keep]] = df[name].to_numpy(dtype=float)[keep]
+        if name in table.column_names:
+            values = table.column(name).to_numpy().astype(np.float64, copy=False)
+            table = table.drop_columns([name])  # release each input column as soon as it is scattered
+            if name == "volume" and volume_unit == "lots":
+                values = values * LOTS_TO_SHARES
+            out[rows, cols] = values[keep]
+            del values
         arrays[name] = out
     tradable = np.isfinite(arrays["close"]) & (np.nan_to_num(arrays["volume"], nan=0.0) > 0)
     panel = Panel(sessions=sess.to_numpy(dtype="datetime64[ns]"), codes=code_arr, tradable=tradable, **arrays)

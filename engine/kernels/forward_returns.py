@@ -107,8 +107,8 @@ def forward_returns_nb(
         none), ``stock_return, bench_return, excess_return, best_excess, worst_excess`` (float64), ``touch_idx``
         (int64), ``window_status`` (int8, :data:`engine.enums.WindowStatus`).
     NaN:
-        NaN closes = no bar (carried forward). ``bench_col < 0`` or ``base_idx < 0`` are allowed (no benchmark / published
-        before the first session). NaN band end = open end. ``asset_col`` must be a valid column.
+        NaN closes = no bar (carried forward). ``bench_col < 0`` or ``base_idx < 0`` are allowed (no benchmark /
+        published before the first session). NaN band end = open end. ``asset_col`` must be a valid column.
     Units:
         Returns are fractions; indices are rows of ``close``; ``mode`` 0 = ``r - b``, 1 = ``(1+r)/(1+b) - 1``.
     Pandas reference:
@@ -226,7 +226,7 @@ def excess_paths_nb(
     n_offsets: int,
     mode: int,
 ) -> np.ndarray:
-    """Cumulative excess return of each signal at sessions ``base_idx + k`` for ``k = 0 .. n_offsets - 1`` (event study).
+    """Cumulative excess return of each signal at sessions ``base_idx + k``, ``k = 0 .. n_offsets - 1`` (event study).
 
     Same base and carry-forward conventions as :func:`forward_returns_nb`; offset 0 is the base session (excess 0).
 
@@ -279,7 +279,8 @@ def group_path_sums_nb(paths: np.ndarray, group_codes: np.ndarray, n_groups: int
 
     Shapes:
         ``paths`` (N, K) float64 (e.g. from :func:`excess_paths_nb`); ``group_codes`` (N,) int64 in ``0..n_groups-1``
-        (-1 = row belongs to no group) → (3, n_groups, K) float64: ``[0]`` counts, ``[1]`` sums, ``[2]`` sums of squares.
+        (-1 = row belongs to no group) → (3, n_groups, K) float64: ``[0]`` counts, ``[1]`` sums, ``[2]`` sums of
+        squares.
     NaN:
         NaN entries are skipped (not counted).
     Units:

@@ -24,14 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from engine.data.panel import Panel
 from engine.score.event_study import EVENT_STUDY_COLUMNS, event_study
 from engine.score.scales import Band, ScaleLookup, default_scale_lookup, realised_rating
 from engine.score.scorecard import SCORECARD_COLUMNS, scorecard
-from engine.score.windows import (SCORE_COLUMNS, ScoreConfig, cut_panel, expand_horizons, prepare_windows,
-                                  score_windows)
+from engine.score.windows import SCORE_COLUMNS, ScoreConfig, cut_panel, score_windows, score_windows_with_indices
 from engine.signals.schema import coerce_signals
 
 __all__ = ["ScoreResult", "ScoreConfig", "run_scoring", "score_windows", "scorecard", "event_study", "Band",
@@ -50,7 +50,7 @@ class ScoreResult:
     as_of: pd.Timestamp | None = None
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``scores.csv``, ``scorecard.csv`` and ``event_study.csv`` (UTF-8) into ``out_dir``; returns the paths."""
+        """Write ``scores.csv``, ``scorecard.csv``, ``event_study.csv`` (UTF-8) into ``out_dir``; returns the paths."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = []
@@ -80,15 +80,14 @@ def run_scoring(signals: pd.DataFrame, panel: Panel, as_of: object | None = None
     table = coerce_signals(signals)
     cut = cut_panel(panel, as_of)
     lookup = scale_lookup or default_scale_lookup(table)
-    scores = score_windows(table, cut, config, as_of=as_of, scale_lookup=lookup)
+    scores, indices = score_windows_with_indices(table, cut, config, as_of=as_of, scale_lookup=lookup)
     card = scorecard(scores, range_leg=config.range_leg)
     if event_study_enabled:
-        firsts = expand_horizons(table, config).drop_duplicates("signal_row").reset_index(drop=True)
-        arrays = prepare_windows(firsts, cut, as_of)
-        asset = arrays["asset_col"].copy()
-        asset[arrays["after_as_of"]] = -1
-        study = event_study(firsts, asset, arrays["bench_col"], arrays["base_idx"], cut,
-                            n_offsets=config.event_offsets, excess_mode=config.excess_mode)
+        first = (scores["horizon_leg"] != "long").to_numpy()  # one path per signal
+        asset = np.where(indices["after_as_of"], -1, indices["asset_col"])[first]
+        study = event_study(scores[first].reset_index(drop=True), asset, indices["bench_col"][first],
+                            indices["base_idx"][first], cut, n_offsets=config.event_offsets,
+                            excess_mode=config.excess_mode)
     else:
         study = pd.DataFrame(columns=EVENT_STUDY_COLUMNS)
     return ScoreResult(scores=scores, scorecard=card, event_study=study, config=config,

@@ -59,11 +59,11 @@ def event_study(windows: pd.DataFrame, asset_col: np.ndarray, bench_col: np.ndar
     close = panel.close if panel.close.flags.f_contiguous else np.asfortranarray(panel.close)
     last_bar = last_bar_index_nb(close)
     sums: dict[tuple[str, str], list[np.ndarray]] = {}
-    for start in range(0, len(windows), chunk):
-        sl = slice(start, start + chunk)
-        sel = np.flatnonzero(ok[sl]) + start
-        if len(sel) == 0:
-            continue
+    todo = np.flatnonzero(ok)
+    # visit signals by (asset, base): column-local memory access (see engine/score/windows.py)
+    todo = todo[np.argsort(asset_col[todo] * (len(panel.sessions) + 2) + base_idx[todo])]
+    for start in range(0, len(todo), chunk):
+        sel = todo[start:start + chunk]
         paths = excess_paths_nb(close, last_bar, asset_col[sel], bench_col[sel], base_idx[sel], n_offsets,
                                 EXCESS_MODE_NAMES[excess_mode])
         for group_by, member, labels in groupings:

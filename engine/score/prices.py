@@ -1,7 +1,8 @@
 """Prices for scoring: the panel of the signals' stocks and their benchmarks.
 
 :func:`panel_for_signals` uses the data layer's :func:`engine.data.load.load_panel` (the price cache; offline by
-default) unless a ``prices_dir`` is given; then it reads a directory of per-symbol CSV files named like ``../shared/data/prices`` (``SZ300474.csv``,
+default) unless a ``prices_dir`` is given; then it reads a directory of per-symbol CSV files named like
+``../shared/data/prices`` (``SZ300474.csv``,
 ``SH000300.csv``, ``HKHSI.csv``, ``HK00700.csv``; columns ``date, close`` at least, optional ``open, high, low,
 raw_close, volume`` with volume in shares). Codes without a file are simply absent from the panel; the scoring stage
 reports them as ``no price data``.

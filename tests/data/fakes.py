@@ -82,6 +82,15 @@ class FakeAkshare:
         return _em_frame(self._range(dict(start_date=start_date, end_date=end_date)), adjust, symbol,
                          lots=False).rename(columns=self.rename)
 
+    def stock_hk_daily(self, symbol="00981", adjust=""):
+        """Sina: whole history, English columns, date as python dates, volume in shares."""
+        self.calls.append(("stock_hk_daily", dict(symbol=symbol, adjust=adjust)))
+        f = HFQ_FACTOR if adjust == "hfq" else pd.Series(1.0, index=TRUTH_DATES)
+        t = TRUTH_RAW
+        return pd.DataFrame({"date": [d.date() for d in TRUTH_DATES], "open": (t["open"] * f).to_numpy(),
+                             "high": (t["high"] * f).to_numpy(), "low": (t["low"] * f).to_numpy(),
+                             "close": (t["close"] * f).to_numpy(), "volume": (t["lots"] * 100.0).to_numpy()})
+
     def _sina_index(self, name, symbol):
         self._maybe_fail(name, dict(symbol=symbol))
         if self.empty:

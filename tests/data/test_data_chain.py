@@ -134,3 +134,46 @@ def test_chain_rate_limit_between_symbols():
     for code in ("300474.SZ", "600519.SH", "000001.SZ"):
         c.fetch(code, START, END)
     assert slept == [1.0, 1.0]
+
+
+def test_real_akshare_provider_timing_out_falls_back_to_yfinance():
+    slow_ak = AkshareProvider(module=FakeAkshare(delay=0.5))  # answers, but too late
+    c, _ = chain([slow_ak, YfinanceProvider(module=FakeYfinance())], timeout=0.05, retries=0)
+    df, name = c.fetch("600519.SH", START, END)
+    assert name == "yfinance" and len(df) == 8
+    assert "did not answer within 0.05 s" in c.attempts[0].error
+
+
+def test_unreachable_provider_is_skipped_after_network_failures_on_two_symbols():
+    """An offline machine: akshare cannot resolve its host, yfinance answers empty with yfinance's DNS reason.
+    After two symbols both are skipped at once (no more retries or back-off), and the error says why."""
+    dns = ScriptedProvider("akshare", [ConnectionError("Max retries exceeded: NameResolutionError")])
+    yf_dns = ScriptedProvider("yfinance", [EmptyResult("yfinance returned an empty frame for 6082.HK: "
+                                                       "Could not resolve host: query2.finance.yahoo.com")])
+    c, sleeps = chain([dns, yf_dns], retries=2)
+    for code in ("06082.HK", "00992.HK"):
+        with pytest.raises(AllProvidersFailed):
+            c.fetch(code, START, END)
+    calls_before, sleeps_before = (len(dns.calls), len(yf_dns.calls)), len(sleeps)
+    assert calls_before == (6, 6) and set(c.unreachable) == {"akshare", "yfinance"}
+    with pytest.raises(AllProvidersFailed, match="skipped: unreachable earlier in this run"):
+        c.fetch("300474.SZ", START, END)
+    assert (len(dns.calls), len(yf_dns.calls)) == calls_before and len(sleeps) == sleeps_before
+
+
+def test_data_errors_and_successes_do_not_mark_a_provider_unreachable():
+    """Unknown symbols (empty answer without a network reason) never trip the breaker; a success resets it."""
+    empty = ScriptedProvider("yfinance", [EmptyResult("yfinance returned an empty frame for 6082.HK")])
+    c, _ = chain([empty], retries=0)
+    for code in ("06082.HK", "00992.HK", "01810.HK"):
+        with pytest.raises(AllProvidersFailed):
+            c.fetch(code, START, END)
+    assert c.unreachable == {}
+    flaky = ScriptedProvider("akshare", [ConnectionError("reset"), GOOD, ConnectionError("reset"), GOOD])
+    c, _ = chain([flaky], retries=0)
+    with pytest.raises(AllProvidersFailed):
+        c.fetch("300474.SZ", START, END)
+    c.fetch("300474.SZ", START, END)
+    with pytest.raises(AllProvidersFailed):
+        c.fetch("300474.SZ", START, END)
+    assert c.unreachable == {}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
@@ -71,6 +70,10 @@ def test_fetch_rejects_unknown_provider_and_bad_symbol(tmp_path):
     assert res.exit_code == 2 and "allowed: local, akshare, yfinance" in res.output
     res = _run("data", "fetch", "notacode", "--start", "2024-01-01", "--end", "2024-01-31", "--cache", str(tmp_path))
     assert res.exit_code == 2 and "notacode" in res.output
+    res = _run("data", "fetch", "300474", "--start", "2024-13-01", "--end", "2024-01-31", "--cache", str(tmp_path))
+    assert res.exit_code == 2 and "--start '2024-13-01' is not a date" in res.output
+    res = _run("data", "fetch", "300474", "--start", "2024-02-01", "--end", "2024-01-31", "--cache", str(tmp_path))
+    assert res.exit_code == 2 and "is after --end" in res.output
 
 
 def test_fetch_with_local_provider_from_a_directory(tmp_path, monkeypatch):

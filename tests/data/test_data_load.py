@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -136,3 +135,13 @@ def test_load_panel_on_real_shared_prices(shared, tmp_path):
     got = panel.frame("close")["300474.SZ"].dropna()
     pd.testing.assert_series_equal(got, ref, check_names=False, check_freq=False)
     assert len(panel.sessions) == 242  # XSHG sessions in 2024
+
+
+def test_panel_subset_keeps_columns_in_given_order(tmp_path):
+    panel = panel_from_long(_long_frame())
+    sub = panel.subset(["688981.SH", "000001.SZ"])
+    assert list(sub.codes) == ["688981.SH", "000001.SZ"] and list(sub.boards) == ["star", "main"]
+    np.testing.assert_array_equal(sub.close[:, 0], panel.close[:, panel.column("688981.SH")])
+    np.testing.assert_array_equal(sub.tradable[:, 1], panel.tradable[:, panel.column("000001.SZ")])
+    with pytest.raises(KeyError, match="600000.SH is not in the panel"):
+        panel.subset(["600000.SH"])

@@ -46,6 +46,23 @@ def test_akshare_hk_volume_already_in_shares_and_range_clipped():
     np.testing.assert_array_equal(df["volume"], TRUTH_RAW["lots"].iloc[2:6].to_numpy() * 100)
 
 
+def test_akshare_hk_falls_back_to_sina_stock_hk_daily():
+    fake = FakeAkshare(fail_times=1)  # stock_hk_hist (eastmoney) fails once
+    df = AkshareProvider(module=fake).fetch("00700.HK", dt.date(2024, 3, 5), dt.date(2024, 3, 8))
+    assert [c[0] for c in fake.calls] == ["stock_hk_hist", "stock_hk_daily", "stock_hk_daily"]
+    np.testing.assert_allclose(df["close"], (TRUTH_RAW["close"] * HFQ_FACTOR).iloc[2:6])
+    np.testing.assert_allclose(df["raw_close"], TRUTH_RAW["close"].iloc[2:6])
+    np.testing.assert_array_equal(df["volume"], TRUTH_RAW["lots"].iloc[2:6].to_numpy() * 100)
+
+
+def test_akshare_hk_both_endpoints_failing_keeps_first_error_with_note():
+    fake = FakeAkshare(fail_times=1)
+    fake.stock_hk_daily = None  # not callable → the fallback fails too
+    with pytest.raises(ConnectionError) as info:
+        AkshareProvider(module=fake).fetch("00700.HK", START, END)
+    assert any("stock_hk_daily fallback also failed" in n for n in info.value.__notes__)
+
+
 @pytest.mark.parametrize("code,func", [("000300.SH", "stock_zh_index_daily"), ("HSI", "stock_hk_index_daily_sina")])
 def test_akshare_indexes_use_sina_calls_and_clip_dates(code, func):
     fake = FakeAkshare()

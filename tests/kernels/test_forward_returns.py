@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from engine.enums import ExcessMode, WindowStatus
-from engine.kernels.forward_returns import excess_paths_nb, forward_returns_nb, last_bar_index_nb
+from engine.kernels.forward_returns import (excess_paths_nb, forward_returns_nb, group_path_sums_nb,
+                                            last_bar_index_nb)
 
 ATOL = 1e-12
 
@@ -192,3 +193,18 @@ def test_excess_paths_equal_pandas(mode):
 def test_last_bar_index():
     close = np.array([[1.0, np.nan, np.nan], [np.nan, 2.0, np.nan], [np.nan, np.nan, np.nan]])
     np.testing.assert_array_equal(last_bar_index_nb(close), [0, 1, -1])
+
+
+def test_group_path_sums_equal_pandas():
+    rng = np.random.default_rng(5)
+    paths = rng.normal(0, 0.1, (300, 7))
+    paths[rng.random(paths.shape) < 0.2] = np.nan
+    codes = rng.integers(-1, 4, 300).astype(np.int64)
+    got = group_path_sums_nb(paths, codes, 4)
+    frame = pd.DataFrame(paths)
+    keep = codes >= 0
+    grouped = frame[keep].groupby(codes[keep])
+    np.testing.assert_array_equal(got[0], grouped.count().reindex(range(4)).to_numpy(dtype=float))
+    np.testing.assert_allclose(got[1], grouped.sum().reindex(range(4)).to_numpy(), rtol=0, atol=ATOL)
+    np.testing.assert_allclose(got[2], (frame[keep] ** 2).groupby(codes[keep]).sum().reindex(range(4)).to_numpy(),
+                               rtol=0, atol=ATOL)

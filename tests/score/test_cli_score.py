@@ -107,3 +107,20 @@ def test_seeds_end_to_end(shared, tmp_path):
     biren = scores[scores["code"] == "06082.HK"].iloc[0]
     assert biren["status"] == "no price data"
     assert "no price data" in result.output and "incomplete" in result.output
+
+
+def test_score_cli_by_option(tmp_path):
+    dates = pd.bdate_range("2024-01-01", periods=30).strftime("%Y-%m-%d").tolist()
+    prices = tmp_path / "prices"
+    _write_prices(prices, dates, {"SH000300": np.linspace(100, 110, 30), "SZ300001": np.linspace(10, 14, 30)})
+    path = tmp_path / "signals.csv"
+    make_signals([dict(broker="B", code="300001.SZ", report_date=dates[1], horizon_months="1", rating="买入",
+                       rating_level=2, band_low=0.1, action="upgrade")]).to_csv(path, index=False)
+    base = ["score", "-s", str(path), "--prices", str(prices), "-o", str(tmp_path / "o")]
+    result = runner.invoke(app, base + ["--by", "rating,action"])
+    assert result.exit_code == 0, result.output
+    assert "Scorecard by rating" in result.output and "B · 买入" in result.output
+    assert "Scorecard by action" in result.output and "upgrade" in result.output
+    assert "Scorecard by broker" not in result.output
+    result = runner.invoke(app, base + ["--by", "sector"])
+    assert result.exit_code != 0 and "sector" in result.output

@@ -8,7 +8,6 @@ import pytest
 from scipy import stats as sps
 
 from engine.score import run_scoring
-from engine.score.scorecard import scorecard
 from engine.score.stats import rank_average, spearman, t_stat, wilson_interval
 from tests.score.helpers import make_panel, make_signals
 

@@ -1,6 +1,7 @@
 """Two seed signals worked by hand from the real price files in ``../shared/data/prices``.
 
-1. 民生证券 (seed 000): 景嘉微 300474.SZ, 推荐, published 2024-03-01, 12 months vs CSI 300.
+1. 民生证券 (seed 000): 景嘉微 300474.SZ, published 2024-03-01, 12 months vs CSI 300, scored as a 推荐 rating (the
+   ingest step records it as a mention under the industry's 推荐; here it is given the rating to work the band by hand).
 2. 民生证券 (seed 002): 中芯国际 688981.SH, 推荐; the report prints no date, its prices are the 2025-05-06 close, so
    the publication date is inferred as the next session, 2025-05-07. SH688981.csv ends 2026-02-27, before the horizon
    end 2026-05-07: the window is incomplete and scored so far.
@@ -78,7 +79,8 @@ def test_688981_inferred_date_incomplete(seed_result):
     result, frames = seed_result
     row = result.scores.iloc[1]
     assert bool(row["date_inferred"])
-    # base: inferred publication date 2025-05-07 (the session after the 2025-05-06 price date): close 90.50, CSI 3831.627
+    # base: inferred publication date 2025-05-07 (the session after the 2025-05-06 price date):
+    # close 90.50, CSI 300 3831.627
     assert row["base_date"] == pd.Timestamp("2025-05-07") and row["base_close"] == 90.5
     assert row["bench_base_close"] == 3831.627
     # horizon end 2026-05-07, but SH688981.csv ends 2026-02-27 → scored so far to 2026-02-27 for both legs
@@ -105,7 +107,8 @@ def test_no_price_data_kept_and_incomplete_excluded(seed_result):
     card = scorecard(result.scores)
     ms = card[(card["group_by"] == "broker") & (card["group"] == "民生证券")].iloc[0]
     # 300474 complete (hit), 688981 incomplete → excluded from the hit rate
-    assert (ms["n_signals"], ms["n_complete"], ms["n_incomplete"], ms["n_hit_eligible"], ms["n_hits"]) == (2, 1, 1, 1, 1)
+    counts = ("n_signals", "n_complete", "n_incomplete", "n_hit_eligible", "n_hits")
+    assert tuple(ms[c] for c in counts) == (2, 1, 1, 1, 1)
     assert ms["mean_excess"] == pytest.approx(0.27004541273284377, abs=1e-12)
     assert ms["mean_excess_incomplete"] == pytest.approx(0.04130654870445838, abs=1e-12)
     pa = card[(card["group_by"] == "broker") & (card["group"] == "平安证券(香港)")].iloc[0]

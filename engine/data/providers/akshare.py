@@ -9,6 +9,8 @@ A-share         ``stock_zh_a_hist(symbol="300474", period="daily", start_date=  
                 "YYYYMMDD", end_date=..., adjust="")`` and again with ``"hfq"``      → raw and hfq bars; volume ×100
 CSI 300         ``stock_zh_index_daily(symbol="sh000300")`` (whole history)          date open high low close volume
 HK stock        ``stock_hk_hist(symbol="00700", ..., adjust="")`` and ``"hfq"``      same Chinese columns; volume shares
+                (eastmoney); if that fails, ``stock_hk_daily(symbol, adjust=""|"hfq")``  date open high low close volume
+                (sina, whole history)
 HSI             ``stock_hk_index_daily_sina(symbol="HSI")`` (whole history)          date open high low close volume
 ==============  ==================================================================  =====================================
 
@@ -109,6 +111,17 @@ class AkshareProvider:
         merged["adj_factor"] = merged["close"] / merged["raw_close"]
         return merged
 
+    def _hk_daily(self, digits: str) -> pd.DataFrame:
+        """Sina's ``stock_hk_daily``: raw and hfq whole histories (English columns, volume in shares)."""
+        func = getattr(self.ak, "stock_hk_daily", None)
+        if func is None:
+            raise SchemaChanged("akshare has no function stock_hk_daily (package version changed?)")
+        raw = normalize_akshare_frame(func(symbol=digits, adjust=""), what=f"stock_hk_daily({digits})")
+        adj = normalize_akshare_frame(func(symbol=digits, adjust="hfq"), what=f"stock_hk_daily({digits}, hfq)")
+        merged = adj.merge(raw[["date", "close"]].rename(columns={"close": "raw_close"}), on="date", how="left")
+        merged["adj_factor"] = merged["close"] / merged["raw_close"]
+        return merged
+
     def _index(self, func_name: str, symbol: str) -> pd.DataFrame:
         func = getattr(self.ak, func_name, None)
         if func is None:
@@ -132,7 +145,14 @@ class AkshareProvider:
         elif sym.code == BENCHMARK_HSI:
             df = self._index("stock_hk_index_daily_sina", "HSI")
         elif sym.market is Market.HK:
-            df = self._stock("stock_hk_hist", sym.digits, start, end, lots=False)
+            try:
+                df = self._stock("stock_hk_hist", sym.digits, start, end, lots=False)
+            except Exception as first:  # noqa: BLE001 - eastmoney endpoint down or changed: try sina
+                try:
+                    df = self._hk_daily(sym.digits)
+                except Exception as second:  # noqa: BLE001
+                    first.add_note(f"stock_hk_daily fallback also failed: {type(second).__name__}: {second}")
+                    raise first from second
         else:
             df = self._stock("stock_zh_a_hist", sym.digits, start, end, lots=True)
         return finish_frame(df, provider=self.name, code=code, start=start, end=end, source="akshare")

@@ -11,6 +11,8 @@ failure: it logs and returns an empty frame, or a frame whose prices are all NaN
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import warnings
 from types import ModuleType
 
 import numpy as np
@@ -20,6 +22,22 @@ from engine.data.providers.base import EmptyResult, ProviderUnavailable, SchemaC
 from engine.symbols import provider_ticker
 
 __all__ = ["YfinanceProvider", "normalize_yfinance_frame"]
+
+
+class _CapturingHandler(logging.Handler):
+    """Collects the messages yfinance logs during one call (it reports failures only through its logger)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = " ".join(record.getMessage().split())
+        if text and text not in self.messages:
+            self.messages.append(text)
+
+    def text(self, limit: int = 300) -> str:
+        return "; ".join(self.messages)[:limit]
 
 
 def normalize_yfinance_frame(df: pd.DataFrame | None, ticker: str) -> pd.DataFrame:
@@ -88,8 +106,28 @@ class YfinanceProvider:
     def fetch(self, code: str, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Bars of ``code`` over ``start..end`` (inclusive; yfinance's ``end`` is exclusive, so +1 day is asked)."""
         ticker = provider_ticker(code, "yfinance")
-        raw = self.yf.download(ticker, start=start.isoformat(), end=(end + dt.timedelta(days=1)).isoformat(),
-                               auto_adjust=False, actions=False, progress=False, threads=False,
-                               multi_level_index=True, timeout=self.timeout)
-        df = normalize_yfinance_frame(raw, ticker)
+        # yfinance logs failures instead of raising: keep its messages (for our error) and keep them off the terminal
+        yf_logger = logging.getLogger("yfinance")
+        captured = _CapturingHandler()
+        level, propagate = yf_logger.level, yf_logger.propagate
+        yf_logger.addHandler(captured)
+        yf_logger.setLevel(logging.WARNING)
+        yf_logger.propagate = False
+        try:
+            # pandas deprecation warnings raised inside yfinance's own code (not actionable by our users); added
+            # after the import because yfinance's import puts its own "default" filter for itself first
+            yf = self.yf
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"yfinance(\.|$)")
+            raw = yf.download(ticker, start=start.isoformat(), end=(end + dt.timedelta(days=1)).isoformat(),
+                                   auto_adjust=False, actions=False, progress=False, threads=False,
+                                   multi_level_index=True, timeout=self.timeout)
+        finally:
+            yf_logger.removeHandler(captured)
+            yf_logger.setLevel(level)
+            yf_logger.propagate = propagate
+        try:
+            df = normalize_yfinance_frame(raw, ticker)
+        except EmptyResult as exc:
+            reason = captured.text()  # e.g. "Could not resolve host: query2.finance.yahoo.com"
+            raise EmptyResult(f"{exc} ({reason})" if reason else str(exc)) from None
         return finish_frame(df, provider=self.name, code=code, start=start, end=end, source="yfinance")

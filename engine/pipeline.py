@@ -1,0 +1,139 @@
+"""The main job, ``ratingbt run CONFIG``: every stage in order, each writing its plain table into the run folder.
+
+Steps (each names the function that does the work; any table can be re-read with pandas and the next stage resumed
+from it):
+
+1. signals — :func:`engine.signals.ingest.ingest_paths` on ``signals.reports`` (or the ``signals.file`` table via
+   :func:`engine.backtest.run.load_signals`) → ``signals.csv`` (columns :data:`engine.signals.schema.SIGNAL_COLUMNS`).
+2. prices — :func:`engine.backtest.run.load_prices` for every signal's stock and benchmark on the combined A+H
+   calendar (local files, cache, then the configured providers; codes without prices stay as NaN columns).
+3. score — :func:`engine.score.run_scoring` → ``scores.csv``, ``scorecard.csv``, ``event_study.csv``.
+4. backtest — :func:`engine.backtest.run.run_backtest` + :func:`engine.backtest.run.write_run` → ``config.yaml``,
+   ``equity.csv``, ``trades.csv``, ``positions.csv``, ``stats.json`` (``sweep.csv`` for a grid).
+5. screen — :func:`engine.screen.screen_signals` at ``screen.as_of`` (default: the last date with prices) →
+   ``screen.csv``.
+6. report — :func:`engine.report.write_run_report` → ``report.html`` (one self-contained file).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from engine.config import BacktestConfig, ConfigError
+
+__all__ = ["RunOutcome", "run_pipeline", "STEPS"]
+
+STEPS = ("signals", "prices", "score", "backtest", "screen", "report")
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced: the output folder, the report file, headline figures and notes for the user."""
+
+    out_dir: Path
+    report: Path
+    signals: pd.DataFrame
+    scorecard: pd.DataFrame
+    screen: pd.DataFrame
+    stats: dict
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _ingest(cfg: BacktestConfig, notes: list[str]) -> pd.DataFrame:
+    """Signals of the config, with every per-file message of the parser kept as a note."""
+    from engine.backtest.run import MissingInputError, _shared_hint, load_signals
+    from engine.signals.schema import coerce_signals
+
+    if cfg.signals.reports is None:
+        return load_signals(cfg)
+    from engine.signals.ingest import ingest_paths
+
+    path = cfg.resolve(cfg.signals.reports)
+    if not path.exists():
+        raise MissingInputError(_shared_hint(cfg, "signals.reports", path))
+    result = ingest_paths([path])
+    for file_result in result.files:
+        for message in file_result.messages:
+            notes.append(f"{Path(file_result.path).name}: {message.text}")
+    if result.signals.empty:
+        raise ConfigError(f"no signal could be read from {path} (see the notes above)")
+    return coerce_signals(result.signals)
+
+
+def _score_panel(cfg: BacktestConfig, signals: pd.DataFrame):
+    """One panel for scoring and screening: every stock with a code plus its benchmark, on the A+H calendar."""
+    from engine.backtest.run import load_prices
+    from engine.score.prices import codes_for_signals
+
+    codes = codes_for_signals(signals)
+    dates = signals["report_date"].dropna()
+    start = (dates.min() - pd.Timedelta(days=31)).normalize()
+    end = pd.Timestamp(cfg.period.end) if cfg.period.end else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # codes without prices are reported by the score and screen tables
+        return load_prices(cfg, codes, start, end, calendar="auto")
+
+
+def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
+                 score_as_of: str | None = None, screen_as_of: str | None = None,
+                 progress: Callable[[str], None] | None = None) -> RunOutcome:
+    """Run every stage of the config (see the module docstring) and write ``out_dir``.
+
+    ``score_as_of`` cuts the prices used for scoring (default: all data); ``screen_as_of`` is the screen date
+    (default: the last date with prices). ``progress(step)`` is called as each step starts.
+    """
+    from engine.backtest.run import run_backtest, write_run
+    from engine.report import write_run_report
+    from engine.score import run_scoring
+    from engine.screen import screen_signals, write_screen
+
+    def step(name: str) -> None:
+        if progress is not None:
+            progress(name)
+
+    notes: list[str] = []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+
+    step("signals")
+    signals = _ingest(cfg, notes)
+    path = out_dir / "signals.csv"
+    signals.to_csv(path, index=False, date_format="%Y-%m-%d")
+    files.append(path)
+
+    step("prices")
+    panel = _score_panel(cfg, signals)
+    missing = [c for c in panel.codes if not pd.notna(panel.close[:, panel.column(c)]).any()]
+    if missing:
+        notes.append(f"no price data for {', '.join(missing)} (listed as such in the scores and the screen)")
+
+    step("score")
+    scoring = run_scoring(signals, panel, as_of=score_as_of)
+    files += scoring.write(out_dir)
+
+    step("backtest")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = run_backtest(cfg, signals=signals)
+    notes += [f"backtest: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
+    files += write_run(run, out_dir, command_line)
+    notes += run.messages
+
+    step("screen")
+    screen = screen_signals(signals, panel, as_of=screen_as_of)
+    path = out_dir / "screen.csv"
+    write_screen(screen, path)
+    files.append(path)
+
+    step("report")
+    report = write_run_report(out_dir, title=f"ratingbt run: {cfg.name}", run_name=cfg.name)
+    files.append(report)
+    unique_notes = list(dict.fromkeys(notes))
+    return RunOutcome(out_dir=out_dir, report=report, signals=signals, scorecard=scoring.broker_scorecard(),
+                      screen=screen, stats=run.stats, files=files, notes=unique_notes)
