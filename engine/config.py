@@ -97,7 +97,8 @@ class PortfolioConfig(_Strict):
     commission_rate: float | None = Field(None, ge=0, lt=0.01, description="overrides the costs profile")
     commission_min: float | None = Field(None, ge=0)
     rules: RulesConfig = Field(default_factory=RulesConfig)
-    fx: float | None = Field(None, gt=0, description="constant HKD→CNY (or CNY→HKD) rate for mixed portfolios")
+    fx: float | str | None = Field(None, description="HKD→CNY (CNY→HKD for an HKD account) for mixed portfolios: "
+                                   "a constant rate or a CSV file with columns date,rate")
     hk_lots: dict[str, int] = Field(default_factory=dict, description="board lot per HK code (default 100)")
     sessions_per_year: float | None = Field(None, gt=0, description="annualisation; default derived from data")
     risk_free: float = Field(0.0, ge=0, lt=1, description="risk-free rate per year (fraction)")

@@ -14,6 +14,9 @@ A strategy is a module ``strategies/<name>.py`` (or any ``.py`` file named by pa
     the target fraction of portfolio value to hold *from* that session on (trades at that session's open with
     ``execution: open``, at its close with ``execution: close``); ``0`` = exit; ``NaN`` = no instruction (hold).
     Fractions sum to ≤ 1 per row (long only; the simulator does not borrow).
+``universe(signals, params) -> list[str]`` and ``start_date(signals, params) -> Timestamp | None`` (optional)
+    the codes whose prices to load (default: every code in the signals) and the default start of the backtest
+    (default: the earliest ``report_date`` of those codes).
 ``KERNEL_PARAMS`` (optional)
     names of ``Params`` fields that the simulator applies instead of the strategy (today: ``stop_loss``, a
     fraction below the average entry price). Varying only those in a sweep reuses one set of weights.

@@ -74,6 +74,12 @@ def universe(signals: pd.DataFrame, params: Params) -> list[str]:
     return sorted(set(select_signals(signals, params)["code"]) - {""})
 
 
+def start_date(signals: pd.DataFrame, params: Params) -> pd.Timestamp | None:
+    """Publication date of the first followed signal (the default start of a backtest)."""
+    dates = select_signals(signals, params)["report_date"].dropna()
+    return None if dates.empty else pd.Timestamp(dates.min())
+
+
 def episodes(signals: pd.DataFrame, panel: Panel, params: Params) -> pd.DataFrame:
     """One row per followed signal: code, broker, level, entry and exit session indices (exit exclusive)."""
     sessions = pd.DatetimeIndex(panel.sessions)
@@ -83,26 +89,54 @@ def episodes(signals: pd.DataFrame, panel: Panel, params: Params) -> pd.DataFram
     if missing:
         warnings.warn(f"follow_ratings: no prices for {', '.join(missing)}; their signals are skipped", stacklevel=2)
     chosen = chosen[in_panel]
-    rows = []
-    for sig in chosen.itertuples(index=False):
-        published = pd.Timestamp(sig.report_date)
-        entry = int(sessions.searchsorted(published, side="right"))  # first session strictly after publication
-        if entry >= len(sessions):
+    columns = ["code", "broker", "rating_level", "entry", "exit"]
+    if chosen.empty:
+        return pd.DataFrame(columns=columns)
+    published = pd.DatetimeIndex(chosen["report_date"])
+    entry = sessions.searchsorted(published, side="right")  # first session strictly after publication
+    # horizon end per signal: report date + months (the config's, else the signal's own), grouped by month count
+    if params.horizon_months is not None:
+        months = np.full(len(chosen), float(params.horizon_months))
+    else:
+        months = np.array([horizon_of(h, params.default_horizon_months) for h in chosen["horizon_months"]])
+    horizon_end = np.empty(len(chosen), dtype="datetime64[ns]")
+    for m in np.unique(months):
+        sel = months == m
+        shifted = published[sel] + pd.DateOffset(months=int(m), days=int(round((m % 1) * 30)))
+        horizon_end[sel] = shifted.to_numpy(dtype="datetime64[ns]")
+    exit_ = sessions.searchsorted(pd.DatetimeIndex(horizon_end), side="left")
+    if params.hold_sessions is not None:
+        exit_ = np.minimum(exit_, entry + params.hold_sessions)
+    if params.exit_on_downgrade:
+        exit_ = np.minimum(exit_, _downgrade_exits(signals, chosen, sessions))
+    keep = (entry < len(sessions)) & (exit_ > entry)
+    return pd.DataFrame({"code": chosen["code"].to_numpy()[keep], "broker": chosen["broker"].to_numpy()[keep],
+                         "rating_level": chosen["rating_level"].to_numpy(dtype=float)[keep],
+                         "entry": entry[keep], "exit": exit_[keep]}, columns=columns)
+
+
+def _downgrade_exits(signals: pd.DataFrame, chosen: pd.DataFrame, sessions: pd.DatetimeIndex) -> np.ndarray:
+    """Session index after the first later downgrade (``action == "downgrade"`` or a lower rating level) of the
+    same stock by the same broker, per chosen signal; ``len(sessions)`` when there is none."""
+    pool = signals[signals["code"].isin(set(chosen["code"])) & signals["report_date"].notna()]
+    dates = pool["report_date"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    is_down = (pool["action"] == "downgrade").to_numpy()
+    levels = pool["rating_level"].to_numpy(dtype=float)
+    groups: dict[tuple[str, str], np.ndarray] = {}
+    for key, idx in pool.groupby(["code", "broker"], sort=False).indices.items():
+        groups[key] = idx
+    out = np.full(len(chosen), len(sessions), dtype=np.int64)
+    c_dates = chosen["report_date"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    c_levels = chosen["rating_level"].to_numpy(dtype=float)
+    for k, (code, broker) in enumerate(zip(chosen["code"].to_numpy(), chosen["broker"].to_numpy())):
+        idx = groups.get((code, broker))
+        if idx is None or len(idx) < 2:
             continue
-        months = params.horizon_months or horizon_of(sig.horizon_months, params.default_horizon_months)
-        horizon_end = published + pd.DateOffset(months=int(months), days=int(round((months % 1) * 30)))
-        exit_ = int(sessions.searchsorted(horizon_end, side="left"))
-        if params.hold_sessions is not None:
-            exit_ = min(exit_, entry + params.hold_sessions)
-        if params.exit_on_downgrade:
-            later = signals[(signals["code"] == sig.code) & (signals["broker"] == sig.broker)
-                            & (signals["report_date"] > published)
-                            & ((signals["action"] == "downgrade") | (signals["rating_level"] < sig.rating_level))]
-            if len(later):
-                exit_ = min(exit_, int(sessions.searchsorted(later["report_date"].min(), side="right")))
-        if exit_ > entry:
-            rows.append((sig.code, sig.broker, float(sig.rating_level), entry, exit_))
-    return pd.DataFrame(rows, columns=["code", "broker", "rating_level", "entry", "exit"])
+        later = (dates[idx] > c_dates[k]) & (is_down[idx] | (levels[idx] < c_levels[k]))
+        if later.any():
+            first = pd.Timestamp(dates[idx][later].min())
+            out[k] = sessions.searchsorted(first, side="right")
+    return out
 
 
 def target_weights(signals: pd.DataFrame, panel: Panel, params: Params) -> pd.DataFrame:

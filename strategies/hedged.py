@@ -29,6 +29,11 @@ def universe(signals: pd.DataFrame, params: Params) -> list[str]:
     return follow_ratings.universe(signals, params)
 
 
+def start_date(signals: pd.DataFrame, params: Params) -> pd.Timestamp | None:
+    """Publication date of the first followed signal."""
+    return follow_ratings.start_date(signals, params)
+
+
 def target_weights(signals: pd.DataFrame, panel: Panel, params: Params) -> pd.DataFrame:
     """The long book of :func:`strategies.follow_ratings.target_weights`."""
     base = follow_ratings.Params(**params.model_dump(exclude={"hedge_ratio"}))

@@ -77,11 +77,12 @@ def board_codes(boards: np.ndarray) -> np.ndarray:
 
 
 def lot_arrays(codes: np.ndarray, boards: np.ndarray, hk_lots: Mapping[str, int] | None = None,
-               warn: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               warn: bool = True, priced: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Lot step and minimum buy quantity in traded shares per asset: ``(lot_step, min_buy)``, float64.
 
     Main board / ChiNext / Beijing: 100 / 100. STAR: step 1 share, minimum 200. Hong Kong: the board lot from
-    ``hk_lots`` (code → shares), else :data:`DEFAULT_HK_LOT` with a warning naming the codes. Indexes: 1 / 1.
+    ``hk_lots`` (code → shares), else :data:`DEFAULT_HK_LOT` with a warning naming the codes (only those with
+    prices when the ``priced`` mask is given). Indexes: 1 / 1.
     """
     hk_lots = dict(hk_lots or {})
     codes_b = board_codes(boards)
@@ -96,7 +97,8 @@ def lot_arrays(codes: np.ndarray, boards: np.ndarray, hk_lots: Mapping[str, int]
         elif b == BoardCode.HK:
             lot = hk_lots.get(str(code))
             if lot is None:
-                missing.append(str(code))
+                if priced is None or priced[j]:
+                    missing.append(str(code))
                 lot = DEFAULT_HK_LOT
             if int(lot) <= 0:
                 raise ValueError(f"portfolio.hk_lots[{code!r}] must be a positive number of shares, got {lot!r}")

@@ -98,8 +98,9 @@ def load_prices(cfg: BacktestConfig, codes: list[str], start: pd.Timestamp, end:
                            cache=cfg.resolve(cfg.data.cache), on_missing="ignore")
     no_data = [c for c in codes if c in set(panel.codes) and not np.isfinite(panel.close[:, panel.column(c)]).any()]
     if no_data:
-        warnings.warn(f"no prices for {', '.join(no_data)} from {', '.join(cfg.data.providers)}"
-                      + (" (offline)" if cfg.data.offline else ""), stacklevel=2)
+        used = [n for n in cfg.data.providers if not (cfg.data.offline and n not in ("local", "cache"))]
+        warnings.warn(f"no prices for {', '.join(no_data)} from {', '.join(used)}"
+                      + (" (offline)" if cfg.data.offline else "") + "; its signals are skipped", stacklevel=2)
     return panel
 
 
@@ -184,6 +185,47 @@ def _rules_for(cfg: BacktestConfig, params: Any, module: ModuleType):
     )
 
 
+def calendar_sessions_per_year(sessions: np.ndarray, benchmark: str) -> float:
+    """Sessions per year of the benchmark's exchange (XHKG for HSI, else XSHG): the mean session count of the
+    calendar years the backtest touches, from ``exchange_calendars``; falls back to the sessions present
+    (:func:`engine.stats.sessions_per_year`) for years outside the calendar's range."""
+    from engine import stats
+
+    days = pd.DatetimeIndex(sessions)
+    try:
+        import exchange_calendars as xcals
+
+        cal = xcals.get_calendar("XHKG" if benchmark == "HSI" else "XSHG")
+        counts = []
+        for year in sorted(set(days.year)):
+            lo, hi = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
+            if lo >= cal.first_session and hi <= cal.last_session:
+                counts.append(len(cal.sessions_in_range(lo, hi)))
+        if counts:
+            return float(np.mean(counts))
+    except Exception:  # noqa: BLE001 - calendar data missing or out of range: use the data's own sessions
+        pass
+    return stats.sessions_per_year(days)
+
+
+def _fx(cfg: BacktestConfig) -> float | pd.Series | None:
+    """``portfolio.fx`` as a constant or a date-indexed Series read from its CSV (columns ``date,rate``)."""
+    value = cfg.portfolio.fx
+    if value is None or isinstance(value, (int, float)):
+        return value
+    path = cfg.resolve(value)
+    if not path.is_file():
+        raise ConfigError(f"portfolio.fx: {path} is neither a number nor an existing CSV file (date,rate)")
+    table = pd.read_csv(path)
+    if not {"date", "rate"} <= set(table.columns):
+        raise ConfigError(f"{path}: portfolio.fx file needs columns date,rate (found {', '.join(table.columns)})")
+    rate = pd.to_numeric(table["rate"], errors="coerce")
+    if rate.isna().any() or (rate <= 0).any():
+        line = int(np.flatnonzero(rate.isna() | (rate <= 0))[0]) + 2
+        raise ConfigError(f"{path}, line {line}: rate must be a positive number")
+    return pd.Series(rate.to_numpy(), index=pd.to_datetime(table["date"]))
+
+
 def _universe(module: ModuleType, signals: pd.DataFrame, params_list: list[Any]) -> list[str]:
     if hasattr(module, "universe"):
         codes: list[str] = []
@@ -193,29 +235,31 @@ def _universe(module: ModuleType, signals: pd.DataFrame, params_list: list[Any])
     return list(dict.fromkeys(c for c in signals["code"] if c))
 
 
-def _trim_to_coverage(panel: Panel, codes: list[str]) -> tuple[Panel, str]:
-    """Without ``period.end``, stop at the last session on which every strategy stock with data still has a bar
-    (after it, held stocks could be neither valued nor sold). Returns the panel and a note when it was cut."""
-    close = panel.close
-    last_bar: dict[str, int] = {}
-    for code in codes:
-        if code in set(panel.codes):
-            has = np.flatnonzero(np.isfinite(close[:, panel.column(code)]))
-            if len(has):
-                last_bar[code] = int(has[-1])
-    if not last_bar:
-        return panel, ""
-    code, cut = min(last_bar.items(), key=lambda kv: kv[1])
-    if cut >= len(panel.sessions) - 1:
-        return panel, ""
-    keep = slice(0, cut + 1)
-    trimmed = Panel(sessions=panel.sessions[keep], codes=panel.codes, open=panel.open[keep], high=panel.high[keep],
-                    low=panel.low[keep], close=panel.close[keep], raw_close=panel.raw_close[keep],
-                    volume=panel.volume[keep], tradable=panel.tradable[keep], markets=panel.markets,
-                    boards=panel.boards)
-    day = pd.Timestamp(panel.sessions[cut]).date()
-    return trimmed, (f"period ends {day}: the last price of {code} (set period.end to run longer; stocks without "
-                     "prices after their last bar are then valued at that bar and cannot be sold)")
+def _slice_panel(panel: Panel, rows: slice) -> Panel:
+    return Panel(sessions=panel.sessions[rows], codes=panel.codes, open=panel.open[rows], high=panel.high[rows],
+                 low=panel.low[rows], close=panel.close[rows], raw_close=panel.raw_close[rows],
+                 volume=panel.volume[rows], tradable=panel.tradable[rows], markets=panel.markets, boards=panel.boards)
+
+
+def _coverage_cut(panel: Panel, weight_sets: list[np.ndarray]) -> tuple[int | None, str]:
+    """Without ``period.end``: the last session before which every stock the strategy still holds has prices.
+
+    A stock counts when its last instruction on or before its last bar is a positive weight (it would be held
+    with no price to value or sell it). Returns ``(row index, code)`` of the earliest such last bar, or
+    ``(None, "")`` when no cut is needed."""
+    has_bar = np.isfinite(panel.close)
+    n_sessions = len(panel.sessions)
+    best: tuple[int | None, str] = (None, "")
+    for j, code in enumerate(panel.codes):
+        bars = np.flatnonzero(has_bar[:, j])
+        if len(bars) == 0 or bars[-1] >= n_sessions - 1:
+            continue
+        last = int(bars[-1])
+        for w in weight_sets:
+            given = np.flatnonzero(~np.isnan(w[: last + 1, j]))
+            if len(given) and w[given[-1], j] > 0 and (best[0] is None or last < best[0]):
+                best = (last, str(code))
+    return best
 
 
 def _positions_table(result, panel: Panel) -> pd.DataFrame:
@@ -259,15 +303,18 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
             raise ConfigError(f"no signal passes the filters of strategy {cfg.strategy.name!r} "
                               f"({len(signals)} signals read): loosen strategy.params")
         if start is None:
-            dated = signals.loc[signals["code"].isin(codes), "report_date"].dropna()
-            if dated.empty:
+            if hasattr(module, "start_date"):
+                firsts = [d for d in (module.start_date(signals, p) for p in params_list) if d is not None]
+            else:
+                firsts = list(signals.loc[signals["code"].isin(codes), "report_date"].dropna())
+            if not firsts:
                 raise ConfigError("period.start is not set and the followed signals carry no report_date")
-            start = dated.min().normalize()
+            start = pd.Timestamp(min(firsts)).normalize()
         panel = load_prices(cfg, codes + [cfg.benchmark], start, end)
-        if end is None:
-            panel, note = _trim_to_coverage(panel, codes)
-            if note:
-                messages.append(note)
+        if end is None:  # drop the calendar's sessions after the last bar of any stock or the benchmark
+            with_bar = np.flatnonzero(np.isfinite(panel.close).any(axis=1))
+            if len(with_bar):
+                panel = _slice_panel(panel, slice(0, int(with_bar[-1]) + 1))
     if len(panel.sessions) < 2:
         raise ConfigError(f"fewer than 2 sessions of prices between {start} and {end}")
     if cfg.benchmark not in set(panel.codes):
@@ -283,17 +330,25 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
         key = json.dumps(params.model_dump(exclude=kernel_params), sort_keys=True, default=str)
         if key not in seen:
             strat = module.target_weights(signals, panel, params)
-            aligned = align_weights(panel, strat)
             seen[key] = len(weight_sets)
-            weight_sets.append(to_decision_rows(aligned, cfg.portfolio.execution))
+            weight_sets.append(align_weights(panel, strat))
         set_of_variant.append(seen[key])
+    if cfg.period.end is None:
+        cut, code = _coverage_cut(panel, weight_sets)
+        if cut is not None:
+            panel = _slice_panel(panel, slice(0, cut + 1))
+            weight_sets = [w[: cut + 1] for w in weight_sets]
+            messages.append(f"period ends {pd.Timestamp(panel.sessions[-1]).date()}: the last price of {code}, "
+                            "which the strategy still holds then (set period.end to run longer; a stock is then "
+                            "valued at its last bar and cannot be sold)")
+    weight_sets = [to_decision_rows(w, cfg.portfolio.execution) for w in weight_sets]
     rules = [_rules_for(cfg, p, module) for p in params_list]
-    inputs = kernel_inputs(panel, currency=cfg.portfolio.currency, fx=cfg.portfolio.fx, hk_lots=cfg.portfolio.hk_lots)
+    inputs = kernel_inputs(panel, currency=cfg.portfolio.currency, fx=_fx(cfg), hk_lots=cfg.portfolio.hk_lots)
     step("simulate")
     detail = simulate_weights(panel, weight_sets[set_of_variant[0]], rules[0], inputs=inputs)
     bench_close = panel.frame("close")[cfg.benchmark].ffill()
     bench_scaled = bench_close / bench_close.dropna().iloc[0] * cfg.portfolio.cash
-    periods = cfg.portfolio.sessions_per_year or stats.sessions_per_year(panel.sessions)
+    periods = cfg.portfolio.sessions_per_year or calendar_sessions_per_year(panel.sessions, cfg.benchmark)
     equity = detail.equity
     if hasattr(module, "overlay"):
         equity = module.overlay(detail.equity, detail.cash, bench_close, params_list[0]).rename("equity")
@@ -368,12 +423,12 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
     path = out_dir / "trades.csv"
     trades = run.trades.copy()
     trades["date"] = pd.DatetimeIndex(trades["date"]).strftime("%Y-%m-%d")
-    trades.to_csv(path, index=False)
+    trades.to_csv(path, index=False, float_format="%.6f")
     written.append(path)
     path = out_dir / "positions.csv"
     positions = run.positions.copy()
     positions["date"] = pd.DatetimeIndex(positions["date"]).strftime("%Y-%m-%d")
-    positions.to_csv(path, index=False)
+    positions.to_csv(path, index=False, float_format="%.6f")
     written.append(path)
     path = out_dir / "stats.json"
     path.write_text(json.dumps({k: _jsonable(v) for k, v in run.stats.items()}, indent=2, ensure_ascii=False),
@@ -381,6 +436,6 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
     written.append(path)
     if run.sweep is not None:
         path = out_dir / "sweep.csv"
-        run.sweep.to_csv(path)
+        run.sweep.to_csv(path, float_format="%.10g")
         written.append(path)
     return written

@@ -15,6 +15,7 @@ in the other currency is converted with ``fx`` (CNY per HKD for a CNY account; H
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -66,7 +67,7 @@ class KernelInputs:
     open: np.ndarray
     low: np.ndarray
     close: np.ndarray
-    raw_close: np.ndarray
+    scale: np.ndarray      # raw_close / close forward-filled (1.0 before the first raw price); (0, 0) if none
     tradable: np.ndarray
     st: np.ndarray
     board: np.ndarray
@@ -76,6 +77,16 @@ class KernelInputs:
     fx_col: np.ndarray
     fx: np.ndarray
     fee_table: np.ndarray
+
+
+def _traded_scale(panel: Panel) -> np.ndarray:
+    """``raw_close / close`` forward-filled per asset, 1.0 before the first known raw price; ``(0, 0)`` if none."""
+    if not np.isfinite(panel.raw_close).any():
+        return np.empty((0, 0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = panel.raw_close / panel.close
+    ratio[~np.isfinite(ratio) | (ratio <= 0)] = np.nan
+    return np.ascontiguousarray(pd.DataFrame(ratio).ffill().fillna(1.0).to_numpy())
 
 
 def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series | None = None,
@@ -96,7 +107,8 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
     trad_mask = np.asarray(panel.boards).astype(str) != "index"
     fx_col = np.where(foreign, 1, 0).astype(np.int64)
     fx_table = np.ones((len(panel.sessions), 2))
-    if (foreign & trad_mask).any():
+    priced = np.isfinite(panel.close).any(axis=0)
+    if fx is not None or (foreign & trad_mask & priced).any():
         if fx is None:
             raise ValueError(f"the panel holds {'HK' if currency == 'CNY' else 'A-share'} stocks in a {currency} "
                              "account: set portfolio.fx (a constant rate or a series)")
@@ -111,7 +123,8 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
             if not float(fx) > 0:
                 raise ValueError(f"portfolio.fx must be > 0, got {fx!r}")
             fx_table[:, 1] = float(fx)
-    step, min_buy = rules.lot_arrays(panel.codes, panel.boards, hk_lots, warn=warn_lots)
+    step, min_buy = rules.lot_arrays(panel.codes, panel.boards, hk_lots, warn=warn_lots,
+                                     priced=np.isfinite(panel.close).any(axis=0))
     st_arr = np.zeros((0, 0), dtype=np.bool_) if st is None else np.ascontiguousarray(st, dtype=np.bool_)
     if st is not None and st_arr.shape != panel.shape:
         raise ValueError(f"st flags have shape {st_arr.shape}, expected {panel.shape}")
@@ -119,8 +132,7 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
         open=np.ascontiguousarray(panel.open, dtype=float),
         low=np.ascontiguousarray(panel.low, dtype=float),  # (0, 0) is swapped in when no stop-loss is used
         close=np.ascontiguousarray(panel.close, dtype=float),
-        raw_close=(np.ascontiguousarray(panel.raw_close, dtype=float) if np.isfinite(panel.raw_close).any()
-                   else np.empty((0, 0))),
+        scale=_traded_scale(panel),
         tradable=np.ascontiguousarray(panel.tradable, dtype=np.bool_),
         st=st_arr,
         board=rules.board_codes(panel.boards),
@@ -174,9 +186,15 @@ class SimulationResult:
     fees: pd.Series            # costs paid per session
     traded_value: pd.Series    # gross traded value per session (buys + sells)
     positions: pd.DataFrame    # adjusted units held after each session (value = units × adjusted close)
-    trades: pd.DataFrame       # fills and rejections (see :func:`trades_frame`)
+    records: np.ndarray        # trade_dt records of fills and rejections (``trades`` is the table view)
+    panel: Panel
     rules: SimulationRules = field(default_factory=SimulationRules)
     inputs: KernelInputs | None = None
+
+    @cached_property
+    def trades(self) -> pd.DataFrame:
+        """Fills and rejections as a table (see :func:`trades_frame`), built on first access."""
+        return trades_frame(self.records, self.panel)
 
     @property
     def position_values(self) -> pd.DataFrame:
@@ -222,10 +240,11 @@ def simulate_weights(panel: Panel, weights: pd.DataFrame | np.ndarray, rules: Si
     rules = rules or SimulationRules()
     inputs = inputs or kernel_inputs(panel, **input_kwargs)
     w = align_weights(panel, weights)[None, :, :]
+    row_active = ~np.isnan(w).all(axis=2)
     params = params_matrix([rules])
     low = inputs.low if rules.stop_loss > 0 else np.empty((0, 0))
     equity, cash, fees, traded, positions, records = simulate_nb(
-        w, params, inputs.open, low, inputs.close, inputs.raw_close, inputs.tradable, inputs.st, inputs.board,
+        w, row_active, params, inputs.open, low, inputs.close, inputs.scale, inputs.tradable, inputs.st, inputs.board,
         inputs.lot_step, inputs.min_buy, inputs.listing_idx, inputs.fx_col, inputs.fx, inputs.fee_table,
         int(np.count_nonzero(~np.isnan(w)) + 64))
     idx = pd.DatetimeIndex(panel.sessions, name="date")
@@ -236,7 +255,8 @@ def simulate_weights(panel: Panel, weights: pd.DataFrame | np.ndarray, rules: Si
         fees=pd.Series(fees[0], index=idx, name="fees"),
         traded_value=pd.Series(traded[0], index=idx, name="traded_value"),
         positions=pd.DataFrame(positions, index=idx, columns=cols, copy=False),
-        trades=trades_frame(records, panel),
+        records=records,
+        panel=panel,
         rules=rules,
         inputs=inputs,
     )
@@ -268,8 +288,9 @@ def simulate_sweep(panel: Panel, weight_sets: Sequence[pd.DataFrame | np.ndarray
         raise ValueError("weight_set_of_variant points past the weight sets given")
     params = params_matrix(variants, weight_set_of_variant)
     low = inputs.low if any(r.stop_loss > 0 for r in variants) else np.empty((0, 0))
+    row_active = ~np.isnan(w).all(axis=2)
     equity, cash, fees, traded, counts = simulate_batch_nb(
-        w, params, inputs.open, low, inputs.close, inputs.raw_close, inputs.tradable, inputs.st, inputs.board,
+        w, row_active, params, inputs.open, low, inputs.close, inputs.scale, inputs.tradable, inputs.st, inputs.board,
         inputs.lot_step, inputs.min_buy, inputs.listing_idx, inputs.fx_col, inputs.fx, inputs.fee_table)
     idx = pd.DatetimeIndex(panel.sessions, name="date")
     cols = pd.RangeIndex(len(variants), name="variant")

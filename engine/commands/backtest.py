@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -44,8 +45,11 @@ def backtest(
         cfg = load_backtest_config(config, overrides)
         if offline:
             cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"offline": True})})
-        with console.status("backtest") as status:
+        with console.status("backtest") as status, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             run = run_backtest(cfg, progress=lambda text: status.update(f"backtest: {text}"))
+        for seen in dict.fromkeys(str(w.message) for w in caught):
+            err.print(f"[yellow]warning:[/yellow] {seen}", highlight=False)
     except (ConfigError, MissingInputError, KeyError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None

@@ -26,8 +26,8 @@ Algorithm, per variant and session ``i``:
 
 Positions are held in *adjusted units* (value = units × adjusted price, so dividends and splits in the adjusted
 series accrue to the position); a trade converts units to *traded shares* with the session's scale
-``raw_close / close`` (the last known one; 1.0 where the raw price was never known, i.e. the adjusted price is
-taken as the traded price). Lot rounding, minimum quantities, the price-limit test and the recorded fill price use
+``raw_close / close`` (forward-filled by the wrapper; 1.0 where the raw price was never known, i.e. the adjusted
+price is taken as the traded price). Lot rounding, minimum quantities, the price-limit test and the recorded fill price use
 traded shares and traded prices.
 """
 
@@ -49,6 +49,12 @@ def limit_pct_nb(board: int, session: int, is_st: bool, fee_table: np.ndarray) -
 
     Main board 0.10 (ST: ``fee_table[session, LIMIT_ST_MAIN]``), ChiNext ``fee_table[session, LIMIT_CHINEXT]``
     (0.10 before 2020-08-24, 0.20 from it), STAR 0.20, Beijing 0.30; Hong Kong and indexes: NaN.
+
+    Shapes / NaN / Units
+    --------------------
+    ``board``: a :class:`engine.enums.BoardCodeT` int; ``session``: row of ``fee_table`` ``(n_sessions,
+    N_FEE_COLS)``. Returns a fraction (0.1 = ±10 %) or NaN. Reference: the dated table in
+    :mod:`engine.backtest.rules` and ``tests/kernels/test_simulate_rules.py``.
     """
     if board == BoardCode.MAIN:
         if is_st:
@@ -112,6 +118,27 @@ def _at_limit_nb(side: int, board: int, session: int, is_st: bool, fill_price: f
 
 
 @njit(cache=True)
+def _prev_close_nb(close, i, j):
+    """Last finite close of asset ``j`` before session ``i`` (NaN if none)."""
+    for k in range(i - 1, -1, -1):
+        c = close[k, j]
+        if not np.isnan(c):
+            return c
+    return np.nan
+
+
+@njit(cache=True)
+def _drop_held_nb(j, held_list, held_slot, n_held):
+    """Remove asset ``j`` from the compact held list (swap with the last); returns the new count."""
+    k = held_slot[j]
+    last = held_list[n_held - 1]
+    held_list[k] = last
+    held_slot[last] = k
+    held_slot[j] = -1
+    return n_held - 1
+
+
+@njit(cache=True)
 def _push_record_nb(records, n_rec, variant, session, asset, side, shares, price, value, fees, requested, reason):
     if n_rec >= len(records):
         grown = np.empty(max(16, len(records) + len(records) // 2), dtype=records.dtype)
@@ -132,7 +159,7 @@ def _push_record_nb(records, n_rec, variant, session, asset, side, shares, price
 
 
 @njit(cache=True)
-def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close, tradable, st, board, lot_step, min_buy,
+def _simulate_variant_nb(variant, weights, row_active, params, open_, low, close, scale_arr, tradable, st, board, lot_step, min_buy,
                          listing_idx, fx_col, fx, fee_table, equity_out, cash_out, fees_out, traded_out,
                          positions_out, record, records):
     """Run one variant; fill row ``variant`` of the outputs. Returns ``(records, n_records, n_fills, n_rejects)``."""
@@ -151,14 +178,18 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
     stops_on = stop > 0.0
     retry_on = params[variant, SimParam.RETRY_ON] > 0.5
     has_st = st.shape[0] == n_sessions and st.shape[1] == n_assets
-    has_raw = raw_close.shape[0] == n_sessions and raw_close.shape[1] == n_assets
+    has_scale = scale_arr.shape[0] == n_sessions and scale_arr.shape[1] == n_assets
     has_low = low.shape[0] == n_sessions and low.shape[1] == n_assets
     keep_positions = positions_out.shape[0] == n_sessions and positions_out.shape[1] == n_assets
 
     units = np.zeros(n_assets)          # adjusted units held
     bought_today = np.zeros(n_assets)   # adjusted units bought this session (T+1)
-    last_close = np.full(n_assets, np.nan)  # last known adjusted close (valuation)
-    last_scale = np.ones(n_assets)      # last known raw_close / close
+    last_close = np.full(n_assets, np.nan)  # last known adjusted close of each *held* asset (valuation)
+    held_list = np.empty(n_assets, dtype=np.int64)  # compact list of held assets
+    held_slot = np.full(n_assets, -1, dtype=np.int64)
+    n_held = 0
+    n_standing = 0
+    n_pending = 0
     val_price = np.empty(n_assets)
     fill_price = np.empty(n_assets)
     entry_price = np.full(n_assets, np.nan)  # average adjusted entry price of the position (stop-loss)
@@ -168,6 +199,7 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
     eff_w = np.full(n_assets, np.nan)
     standing_prev = np.full(n_assets, np.nan)  # the standing order carried into this session (NaN = none)
     standing_reason = np.full(n_assets, -1, dtype=np.int64)
+    sold_at = np.full(n_assets, -1, dtype=np.int64)   # session of the last sell (no buy back the same session)
     order_idx = np.empty(n_assets, dtype=np.int64)
     order_val = np.empty(n_assets)
     n_rec = 0
@@ -178,10 +210,12 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
         fees_today = 0.0
         traded_today = 0.0
         wrow = i - 1 if at_open else i
-        if wrow >= 0:
-            bought_today[:] = 0.0
+        for k in range(n_held):
+            bought_today[held_list[k]] = 0.0
+        if wrow >= 0 and (row_active[ws, wrow] or n_standing > 0 or n_pending > 0):
             # 1-2. prices at the fill and portfolio value; this session's orders (new weight, else a standing one)
             value = cash
+            n_standing = 0
             for j in range(n_assets):
                 wj = weights[ws, wrow, j]
                 eff_w[j] = wj if not np.isnan(wj) else standing[j]
@@ -189,10 +223,11 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                 standing[j] = np.nan
                 p = open_[i, j] if at_open else close[i, j]
                 fill_price[j] = p
-                vp = p if not np.isnan(p) else last_close[j]
-                val_price[j] = vp
+                if np.isnan(p) and units[j] != 0.0:
+                    p = last_close[j]  # held but no price now: value at the last close (unheld: NaN, no order)
+                val_price[j] = p
                 if units[j] != 0.0:
-                    value += units[j] * vp * fx[i, fx_col[j]]
+                    value += units[j] * p * fx[i, fx_col[j]]
             # 3. sells (pass 0) then buys (pass 1)
             for pass_no in range(2):
                 pass_side = Side.SELL if pass_no == 0 else Side.BUY
@@ -204,7 +239,7 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                     need = 0.0
                     for j in range(n_assets):
                         w = eff_w[j]
-                        if np.isnan(w) or stopped[j] or pending_exit[j]:
+                        if np.isnan(w) or stopped[j] or pending_exit[j] or sold_at[j] == i:
                             continue
                         vp = val_price[j]
                         if np.isnan(vp):
@@ -238,10 +273,16 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                     vp = val_price[j]
                     if np.isnan(vp):
                         if w != 0.0 and pass_side == Side.BUY:
-                            n_rejects += 1
-                            if record:
-                                records, n_rec = _push_record_nb(records, n_rec, variant, i, j, Side.BUY, 0.0,
-                                                                 np.nan, 0.0, 0.0, np.nan, FillReason.NO_PRICE)
+                            repeat = not np.isnan(standing_prev[j]) and standing_reason[j] == FillReason.NO_PRICE
+                            if retry_on:
+                                standing[j] = w
+                                standing_reason[j] = FillReason.NO_PRICE
+                                n_standing += 1
+                            if not repeat:
+                                n_rejects += 1
+                                if record:
+                                    records, n_rec = _push_record_nb(records, n_rec, variant, i, j, Side.BUY, 0.0,
+                                                                     np.nan, 0.0, 0.0, np.nan, FillReason.NO_PRICE)
                         continue
                     rate = fx[i, fx_col[j]]
                     target_units = w * value / (vp * rate)
@@ -255,12 +296,7 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                     is_a = b <= BoardCode.BSE
                     p = fill_price[j]
                     # scale raw/adjusted at this session (known raw close today, else the last known one)
-                    scale = last_scale[j]
-                    if has_raw:
-                        rc = raw_close[i, j]
-                        cc = close[i, j]
-                        if not np.isnan(rc) and not np.isnan(cc) and cc > 0.0:
-                            scale = rc / cc
+                    scale = scale_arr[i, j] if has_scale else 1.0
                     step = lot_step[j] if lots_on else 0.0
                     req_shares = abs(delta) / scale
                     reason = -1
@@ -272,7 +308,8 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                         reason = FillReason.SUSPENDED
                     elif limits_on and is_a and not (listing_idx[j] >= 0 and i - listing_idx[j] < 5):
                         is_st = has_st and st[i, j]
-                        if _at_limit_nb(side, b, i, is_st, p * scale, last_close[j] * scale, fee_table):
+                        if _at_limit_nb(side, b, i, is_st, p * scale, _prev_close_nb(close, i, j) * scale,
+                                        fee_table):
                             reason = FillReason.LIMIT_UP if side == Side.BUY else FillReason.LIMIT_DOWN
                     if reason >= 0:
                         # a drift-sized order below one lot is not an order: reject silently
@@ -282,6 +319,7 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                         if retry_on and reason != FillReason.NOT_TRADABLE:
                             standing[j] = w
                             standing_reason[j] = reason
+                            n_standing += 1
                         if repeat:
                             continue  # the same standing order rejected again for the same reason: one record
                         n_rejects += 1
@@ -294,8 +332,13 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                         held = units[j]
                         sellable = held - bought_today[j] if (t1_on and is_a) else held
                         if sellable <= 0.0:
+                            repeat = not np.isnan(standing_prev[j]) and standing_reason[j] == FillReason.T_PLUS_ONE
                             if retry_on:
                                 standing[j] = w
+                                standing_reason[j] = FillReason.T_PLUS_ONE
+                                n_standing += 1
+                            if repeat:
+                                continue
                             n_rejects += 1
                             if record:
                                 records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, 0.0,
@@ -323,10 +366,14 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                         fee = order_fees_nb(b, side, value_local, i, fee_table, comm_rate, comm_min) \
                             if costs_on else 0.0
                         cash += (value_local - fee) * rate
+                        sold_at[j] = i
                         if sell_units >= held:
                             units[j] = 0.0
                             entry_price[j] = np.nan
-                            pending_exit[j] = False
+                            if pending_exit[j]:
+                                pending_exit[j] = False
+                                n_pending -= 1
+                            n_held = _drop_held_nb(j, held_list, held_slot, n_held)
                         else:
                             units[j] = held - sell_units
                         fees_today += fee * rate
@@ -336,6 +383,7 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                             n_rejects += 1
                             if retry_on and reason == FillReason.PARTIAL_T_PLUS_ONE:
                                 standing[j] = w
+                                n_standing += 1
                         if record:
                             records, n_rec = _push_record_nb(records, n_rec, variant, i, j, side, shares,
                                                              px_traded, value_local * rate, fee * rate,
@@ -402,6 +450,12 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                             entry_price[j] = (entry_price[j] * units[j] + p * buy_units) / (units[j] + buy_units)
                         else:
                             entry_price[j] = p
+                        if units[j] == 0.0:
+                            bought_today[j] = 0.0
+                            held_list[n_held] = j
+                            held_slot[j] = n_held
+                            n_held += 1
+                            last_close[j] = val_price[j]
                         units[j] += buy_units
                         bought_today[j] += buy_units
                         fees_today += fee * rate
@@ -415,9 +469,8 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                                                              req_shares, reason)
         # 3b. stop-loss during the session: positions whose low reached entry × (1 - stop)
         if stops_on:
-            if wrow < 0:
-                bought_today[:] = 0.0
-            for j in range(n_assets):
+            for k in range(n_held - 1, -1, -1):
+                j = held_list[k]
                 held = units[j]
                 if held <= 0.0 or pending_exit[j] or np.isnan(entry_price[j]):
                     continue
@@ -433,16 +486,16 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                 is_a = b <= BoardCode.BSE
                 op = open_[i, j]
                 px = op if (not np.isnan(op) and op < stop_px) else stop_px
-                scale = last_scale[j]
-                if has_raw and not np.isnan(raw_close[i, j]) and not np.isnan(close[i, j]) and close[i, j] > 0.0:
-                    scale = raw_close[i, j] / close[i, j]
+                scale = scale_arr[i, j] if has_scale else 1.0
                 stopped[j] = True
                 pending_exit[j] = True
+                n_pending += 1
                 rate = fx[i, fx_col[j]]
                 reason = FillReason.STOP_LOSS
                 if limits_on and is_a and not (listing_idx[j] >= 0 and i - listing_idx[j] < 5):
                     is_st = has_st and st[i, j]
-                    if _at_limit_nb(Side.SELL, b, i, is_st, px * scale, last_close[j] * scale, fee_table):
+                    if _at_limit_nb(Side.SELL, b, i, is_st, px * scale, _prev_close_nb(close, i, j) * scale,
+                                    fee_table):
                         reason = FillReason.LIMIT_DOWN
                 sellable = held - bought_today[j] if (t1_on and is_a) else held
                 if sellable <= 0.0 and reason == FillReason.STOP_LOSS:
@@ -461,6 +514,8 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                     units[j] = 0.0
                     entry_price[j] = np.nan
                     pending_exit[j] = False
+                    n_pending -= 1
+                    n_held = _drop_held_nb(j, held_list, held_slot, n_held)
                 else:
                     units[j] = held - sellable
                 fees_today += fee * rate
@@ -470,18 +525,14 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
                     records, n_rec = _push_record_nb(records, n_rec, variant, i, j, Side.SELL, sellable / scale,
                                                      px * scale, value_local * rate, fee * rate, held / scale,
                                                      FillReason.STOP_LOSS)
-        # 4. end of session: mark to the last known close
+        # 5. end of session: mark the held positions to their last known close
         equity = cash
-        for j in range(n_assets):
+        for k in range(n_held):
+            j = held_list[k]
             c = close[i, j]
             if not np.isnan(c):
                 last_close[j] = c
-                if has_raw:
-                    rc = raw_close[i, j]
-                    if not np.isnan(rc) and c > 0.0:
-                        last_scale[j] = rc / c
-            if units[j] != 0.0:
-                equity += units[j] * last_close[j] * fx[i, fx_col[j]]
+            equity += units[j] * last_close[j] * fx[i, fx_col[j]]
             if keep_positions:
                 positions_out[i, j] = units[j]
         equity_out[variant, i] = equity
@@ -492,7 +543,7 @@ def _simulate_variant_nb(variant, weights, params, open_, low, close, raw_close,
 
 
 @njit(cache=True)
-def simulate_nb(weights, params, open_, low, close, raw_close, tradable, st, board, lot_step, min_buy, listing_idx,
+def simulate_nb(weights, row_active, params, open_, low, close, scale_arr, tradable, st, board, lot_step, min_buy, listing_idx,
                 fx_col, fx, fee_table, record_capacity):
     """Simulate one variant (``params`` row 0) with trade records and positions.
 
@@ -500,11 +551,13 @@ def simulate_nb(weights, params, open_, low, close, raw_close, tradable, st, boa
     --------------------
     - ``weights``: ``(n_weight_sets, n_sessions, n_assets)`` float64 target weights as fractions of portfolio value
       decided after the close of each session; NaN = no order for that asset that session (hold); 0 = exit.
+      ``row_active``: ``(n_weight_sets, n_sessions)`` bool, True where the row holds any non-NaN weight (rows
+      without orders skip the order passes).
     - ``params``: ``(n_variants, N_SIM_PARAMS)`` float64, columns per :class:`engine.enums.SimParamT`
       (``INIT_CASH`` in the account currency). Only row 0 is run here.
     - ``open_``, ``low``, ``close``: ``(n_sessions, n_assets)`` *adjusted* prices, asset currency; NaN = no bar.
-      ``raw_close``: traded close or NaN where unknown (then the last known raw/adjusted ratio, or 1.0);
-      a ``(0, 0)`` array when no raw price is known at all. ``low`` may be ``(0, 0)`` when no stop-loss is used.
+      ``scale_arr``: traded-to-adjusted price ratio ``raw_close / close`` forward-filled (1.0 before the first known
+      raw price), or a ``(0, 0)`` array when no raw price is known at all (traded = adjusted). ``low`` may be ``(0, 0)`` when no stop-loss is used.
     - ``tradable``: ``(n_sessions, n_assets)`` bool, False = suspended. ``st``: ``(n_sessions, n_assets)`` bool ST
       flags or a ``(0, 0)`` array when none are known.
     - ``board``: ``(n_assets,)`` int64 :class:`engine.enums.BoardCodeT`. ``lot_step`` / ``min_buy``: ``(n_assets,)``
@@ -525,16 +578,16 @@ def simulate_nb(weights, params, open_, low, close, raw_close, tradable, st, boa
     cash = np.empty((1, n_sessions))
     fees = np.empty((1, n_sessions))
     traded = np.empty((1, n_sessions))
-    positions = np.empty((n_sessions, n_assets))
+    positions = np.zeros((n_sessions, n_assets))
     records = np.empty(max(record_capacity, 16), dtype=trade_dt)
-    records, n_rec, _, _ = _simulate_variant_nb(0, weights, params, open_, low, close, raw_close, tradable, st, board,
+    records, n_rec, _, _ = _simulate_variant_nb(0, weights, row_active, params, open_, low, close, scale_arr, tradable, st, board,
                                                 lot_step, min_buy, listing_idx, fx_col, fx, fee_table, equity, cash,
                                                 fees, traded, positions, True, records)
     return equity, cash, fees, traded, positions, records[:n_rec]
 
 
 @njit(cache=True, parallel=True)
-def simulate_batch_nb(weights, params, open_, low, close, raw_close, tradable, st, board, lot_step, min_buy, listing_idx,
+def simulate_batch_nb(weights, row_active, params, open_, low, close, scale_arr, tradable, st, board, lot_step, min_buy, listing_idx,
                       fx_col, fx, fee_table):
     """Simulate every row of ``params`` (variants), in parallel over variants; no per-trade records.
 
@@ -553,7 +606,7 @@ def simulate_batch_nb(weights, params, open_, low, close, raw_close, tradable, s
     no_positions = np.empty((0, 0))
     for v in prange(n_variants):
         records = np.empty(0, dtype=trade_dt)
-        _, _, n_fills, n_rejects = _simulate_variant_nb(v, weights, params, open_, low, close, raw_close, tradable, st,
+        _, _, n_fills, n_rejects = _simulate_variant_nb(v, weights, row_active, params, open_, low, close, scale_arr, tradable, st,
                                                         board, lot_step, min_buy, listing_idx, fx_col, fx,
                                                         fee_table, equity, cash, fees, traded, no_positions,
                                                         False, records)

@@ -97,3 +97,62 @@ def test_cli_says_what_is_missing_without_shared(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["backtest", "configs/seeds.yaml"])
     assert result.exit_code == 2
     assert "signals.reports" in result.output and "RATINGBT_SHARED" in result.output
+
+
+def test_hedged_strategy_subtracts_the_benchmark_overlay(config_file, tmp_path):
+    long_only = run_backtest(load_backtest_config(config_file()))
+    cfg = load_backtest_config(config_file(params="{max_weight: 0.5, hedge_ratio: 1.0}"))
+    cfg = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(update={"name": "hedged"})})
+    hedged = run_backtest(cfg)
+    long_value = (long_only.equity["equity"] - long_only.equity["cash"]).shift(1).fillna(0.0)
+    bench_ret = long_only.equity["benchmark"].pct_change().fillna(0.0)
+    expected = long_only.equity["equity"] - (long_value * bench_ret).cumsum()
+    np.testing.assert_allclose(hedged.equity["equity"].to_numpy(), expected.to_numpy(), rtol=1e-12)
+    assert not np.allclose(hedged.equity["equity"], long_only.equity["equity"])
+
+
+def test_sessions_per_year_come_from_the_exchange_calendar():
+    from engine.backtest.run import calendar_sessions_per_year
+
+    # 2024 had 242 Shanghai sessions (published SSE calendar)
+    assert calendar_sessions_per_year(pd.bdate_range("2024-03-01", "2024-05-31").to_numpy(), "000300.SH") == 242.0
+
+
+def test_fx_file_errors_name_the_file_and_line(config_file, tmp_path):
+    from engine.backtest.run import _fx
+
+    good = tmp_path / "fx.csv"
+    good.write_text("date,rate\n2024-03-01,0.91\n2024-03-15,0.92\n", encoding="utf-8")
+    cfg = load_backtest_config(config_file(), {"portfolio": {"fx": str(good)}})
+    assert _fx(cfg).tolist() == [0.91, 0.92]
+    bad = tmp_path / "fx_bad.csv"
+    bad.write_text("date,rate\n2024-03-01,0.91\n2024-03-15,-1\n", encoding="utf-8")
+    cfg = load_backtest_config(config_file(), {"portfolio": {"fx": str(bad)}})
+    with pytest.raises(ConfigError, match=r"fx_bad.csv, line 3: rate must be a positive number"):
+        _fx(cfg)
+
+
+def test_target_weights_file_through_the_runner(config_file, tmp_path):
+    weights = tmp_path / "weights.csv"
+    weights.write_text("date,600000.SH,000001.SZ\n2024-03-11,0.5,0.5\n2024-03-25,0,1.0\n", encoding="utf-8")
+    cfg = load_backtest_config(config_file(params=f"{{path: {weights}}}"), {"period": {"start": "2024-03-01"}})
+    cfg = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(update={"name": "target_weights"})})
+    run = run_backtest(cfg)
+    fills = run.trades[run.trades["filled"]]
+    # each row trades at the open of its own date
+    assert set(fills["date"]) == {pd.Timestamp("2024-03-11"), pd.Timestamp("2024-03-25")}
+    last = run.positions[run.positions["date"] == run.positions["date"].max()]
+    assert list(last["code"]) == ["000001.SZ"]
+
+
+def test_default_end_stops_at_the_last_price_of_a_held_stock(config_file, prices_dir):
+    path = prices_dir / "SZ000001.csv"
+    bars = pd.read_csv(path)
+    bars[bars["date"] <= "2024-03-15"].to_csv(path, index=False)   # data ends while BrokerB's pick is held
+    run = run_backtest(load_backtest_config(config_file()))
+    assert run.equity.index[-1] == pd.Timestamp("2024-03-15")
+    assert any("000001.SZ" in m for m in run.messages)
+    # with period.end set the run goes on and the stock keeps its last value
+    longer = run_backtest(load_backtest_config(config_file(), {"period": {"start": "2024-03-01",
+                                                                          "end": "2024-04-25"}}))
+    assert longer.equity.index[-1] == pd.Timestamp("2024-04-25") and not longer.messages

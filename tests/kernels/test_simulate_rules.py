@@ -162,3 +162,37 @@ def test_hk_default_lot_warns():
     panel = make_panel(["00700.HK"], DAYS, [100.0] * 4)
     with pytest.warns(UserWarning, match="00700.HK"):
         simulate_weights(panel, np.array([[1.0], [NAN], [NAN], [NAN]]), NO_COSTS, currency="HKD")
+
+
+def test_hk_settlement_fee_from_2025_06_30():
+    days = pd.bdate_range(end="2025-07-02", periods=2)
+    rules = SimulationRules(init_cash=10_100.0, commission_rate=0.0, commission_min=0.0)
+    res = simulate_weights(make_panel(["00700.HK"], days, [33.35, 33.35]), np.array([[1.0], [NAN]]), rules,
+                           currency="HKD", hk_lots={"00700.HK": 100})
+    # 10,005 HKD: stamp 11 + (0.00565 % + 0.0027 % + 0.00015 % + 0.0042 %) × 10,005
+    assert fills(res).iloc[0]["fees"] == pytest.approx(11.0 + 10_005 * 0.000127, abs=1e-9)
+
+
+def test_st_limit_and_ipo_window():
+    weights = np.array([[1.0], [NAN], [NAN], [NAN]])
+    close, open_ = [10, 10.5, 10.5, 10.5], [10, 10.5, 10.5, 10.5]
+    panel = make_panel(["600000.SH"], DAYS, close, open_)
+    # +5 % at the open: inside the main-board 10 % limit, at the ST 5 % limit
+    assert fills(simulate_weights(panel, weights, NO_COSTS)).loc[0, "date"] == pd.Timestamp("2024-03-05")
+    st = np.ones((4, 1), dtype=bool)
+    st_run = simulate_weights(panel, weights, NO_COSTS, st=st)
+    assert list(st_run.trades["reason"]) == ["limit_up", "filled"]
+    # a STAR stock whose first bar is 03-05 (listed in the panel): +50 % on its 2nd session fills (no limit in 5)
+    new = make_panel(["688999.SH"], DAYS, [NAN, 20.0, 30.0, 30.0], [NAN, 20.0, 30.0, 30.0])
+    ipo = simulate_weights(new, np.array([[NAN], [1.0], [NAN], [NAN]]), NO_COSTS)
+    assert list(ipo.trades["reason"]) == ["filled"] and ipo.trades.loc[0, "price"] == 30.0
+
+
+def test_order_for_a_stock_without_a_price_yet_stands_until_its_first_bar():
+    panel = make_panel(["600000.SH"], DAYS, [NAN, NAN, 10.0, 10.0], [NAN, NAN, 10.0, 10.0])
+    res = simulate_weights(panel, np.array([[1.0], [NAN], [NAN], [NAN]]), NO_COSTS)
+    # one no_price record on 03-05 (not repeated), then the fill at the first bar's open on 03-06
+    assert list(res.trades["reason"]) == ["no_price", "filled"]
+    assert res.trades.loc[1, "date"] == pd.Timestamp("2024-03-06") and res.trades.loc[1, "shares"] == 10_000
+    dropped = simulate_weights(panel, np.array([[1.0], [NAN], [NAN], [NAN]]), replace(NO_COSTS, retry_rejected=False))
+    assert list(dropped.trades["reason"]) == ["no_price"] and dropped.positions.iloc[-1, 0] == 0
