@@ -53,6 +53,9 @@ def fetch(
     offline: bool = typer.Option(False, "--offline", help="Use the cache only; list what is missing."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds before a provider call is abandoned."),
     retries: int = typer.Option(2, "--retries", help="Extra attempts per provider on transient errors."),
+    retry_failed: bool = typer.Option(False, "--retry-failed",
+                                      help="Ask again for ranges every provider failed recently (remembered for "
+                                           "$RATINGBT_FAILURE_TTL_HOURS, default 12 h)."),
     cache: Optional[Path] = _CACHE_OPT,
 ) -> None:
     """Fetch daily bars into the cache; only date ranges not cached yet are requested.
@@ -91,6 +94,8 @@ def fetch(
         err.print(f"[red]error:[/] --start {start} is after --end {end}")
         raise typer.Exit(2)
     store = _cache(cache)
+    if retry_failed:
+        store.forget_failures(codes)
     chain = None
     if not offline:
         from engine.data.providers import PROVIDER_NAMES, default_order, make_provider

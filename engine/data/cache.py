@@ -17,6 +17,11 @@ self-describing and the manifest can be repaired from the files):
 - ``stat``: the file's ``[mtime_ns, size]`` when the entry was written (a mismatch means the file changed behind
   the manifest's back, e.g. a write whose manifest update was interrupted: the entry is re-read from the file).
 
+The manifest also remembers failed fetches under ``failures`` (``{code: {"start", "end", "at", "error"}}``): a range
+that every provider failed to supply is not asked again for :data:`FAILURE_TTL_HOURS` hours (env
+``RATINGBT_FAILURE_TTL_HOURS``; 0 turns it off; ``ratingbt data fetch --retry-failed`` forgets them), so a symbol
+no provider has (e.g. 06082.HK) does not cost retries and back-off on every run.
+
 Writes go to a temporary file in the same directory, are flushed and fsynced, then moved into place with
 ``os.replace`` (atomic on POSIX): a process killed mid-write leaves the previous file intact (plus a stray
 ``.tmp`` file that is ignored and cleaned later). The parquet file is the commit point; if the process dies
@@ -43,6 +48,15 @@ from engine.paths import cache_dir
 __all__ = ["PriceCache", "CacheCorruptError", "merge_bars", "missing_ranges", "union_ranges", "atomic_write_bytes"]
 
 MANIFEST_VERSION = 1
+FAILURE_TTL_HOURS = 12.0
+
+
+def failure_ttl_hours() -> float:
+    """Hours a failed fetch is remembered (``RATINGBT_FAILURE_TTL_HOURS``, default 12; 0 = never remember)."""
+    try:
+        return float(os.environ.get("RATINGBT_FAILURE_TTL_HOURS", FAILURE_TTL_HOURS))
+    except ValueError:
+        return FAILURE_TTL_HOURS
 _META_KEY = b"ratingbt"
 
 
@@ -221,6 +235,34 @@ class PriceCache:
                     os.sync()
                 self._unsynced = False
                 self.flush()
+
+    # -- remembered failures ------------------------------------------------------------------------------------
+    def record_failure(self, code: str, start: dt.date, end: dt.date, error: str) -> None:
+        """Remember that no provider could supply ``code`` over ``start..end`` (UTC time of now)."""
+        self.manifest().setdefault("failures", {})[code] = {
+            "start": _iso(start), "end": _iso(end), "error": error[:500],
+            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        self._save_manifest()
+
+    def recent_failure(self, code: str, start: dt.date, end: dt.date) -> dict | None:
+        """The remembered failure covering ``start..end`` for ``code`` if younger than :func:`failure_ttl_hours`."""
+        ttl = failure_ttl_hours()
+        failure = self.manifest().get("failures", {}).get(code)
+        if ttl <= 0 or not failure:
+            return None
+        age = dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(failure["at"])
+        inside = failure["start"] <= _iso(start) and _iso(end) <= failure["end"]
+        return failure if inside and age.total_seconds() < ttl * 3600 else None
+
+    def forget_failures(self, codes: Iterable[str] | None = None) -> int:
+        """Forget remembered failures (all, or of ``codes``); returns how many were forgotten."""
+        failures = self.manifest().get("failures", {})
+        names = list(failures) if codes is None else [c for c in codes if c in failures]
+        for name in names:
+            del failures[name]
+        if names:
+            self._save_manifest()
+        return len(names)
 
     # -- paths and entries -------------------------------------------------------------------------------------
     def path(self, code: str) -> Path:

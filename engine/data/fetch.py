@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from engine.data.cache import CacheCorruptError, PriceCache
+from engine.data.cache import CacheCorruptError, PriceCache, failure_ttl_hours
 from engine.data.chain import AllProvidersFailed, ProviderChain
 from engine.symbols import parse_symbol
 
@@ -165,15 +165,23 @@ def _ensure(cache, codes, start_d, end_d, chain, offline, progress, frames) -> F
                     ask_a = before.iloc[-1].date()  # one shared bar to rebase the new segment on
                 if len(after):
                     ask_b = after.iloc[0].date()
+            failed = cache.recent_failure(code, a, b)
+            if failed is not None:
+                report.missing.append(MissingRange(
+                    code, a, b, f"all providers failed at {failed['at']} (not retried for {failure_ttl_hours():g} h;"
+                                " `ratingbt data fetch --retry-failed` asks again)"))
+                continue
             try:
                 bars, provider = chain.fetch(code, ask_a, ask_b)
             except AllProvidersFailed as exc:
                 report.errors.append(str(exc))
                 report.missing.append(MissingRange(code, a, b, "all providers failed"))
+                cache.record_failure(code, a, b, str(exc))
                 continue
             got = answered_range(code, ask_a, ask_b, bars)
             cov = [got] if got else []
             entry, factor = cache.update(code, bars, covered=cov, source=provider)
+            cache.forget_failures([code])
             if factor is None:
                 report.unchained.append(f"{code} {a}..{b}")
             report.fetched[code] = report.fetched.get(code, 0) + len(bars)

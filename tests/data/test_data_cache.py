@@ -180,3 +180,36 @@ def test_all_providers_fail_is_reported_with_range(tmp_path):
     assert "00700.HK" in report.errors[0] and "2024-03-01..2024-03-08" in report.errors[0]
     assert "yfinance" in report.errors[0]
     assert [str(m) for m in report.missing] == ["00700.HK 2024-03-01..2024-03-08 (all providers failed)"]
+
+
+def test_failed_fetch_is_remembered_then_retried_after_ttl_or_on_request(tmp_path, monkeypatch):
+    """A range no provider could supply is not asked again within the TTL (no retries, no back-off on every run);
+    `forget_failures` (data fetch --retry-failed) or TTL 0 asks again; a later success clears the memory."""
+    import datetime as dt
+
+    from engine.data.cache import PriceCache
+    from engine.data.chain import ChainSettings, ProviderChain
+    from engine.data.fetch import ensure_cached
+    from tests.data.fakes import ScriptedProvider, bars
+
+    store = PriceCache(tmp_path / "c")
+    down = ScriptedProvider("akshare", [ConnectionError("Failed to resolve host")])
+    chain = ProviderChain([down], ChainSettings(retries=0, timeout=0), sleep=lambda s: None)
+    first = ensure_cached(store, ["06082.HK"], "2026-06-01", "2026-06-30", chain=chain)
+    assert first.errors and len(down.calls) == 1
+    second = ensure_cached(PriceCache(tmp_path / "c"), ["06082.HK"], "2026-06-01", "2026-06-30", chain=chain)
+    assert len(down.calls) == 1 and not second.errors
+    assert "not retried" in second.missing[0].reason and "--retry-failed" in second.missing[0].reason
+    monkeypatch.setenv("RATINGBT_FAILURE_TTL_HOURS", "0")
+    ensure_cached(PriceCache(tmp_path / "c"), ["06082.HK"], "2026-06-01", "2026-06-30", chain=chain)
+    assert len(down.calls) == 2
+    monkeypatch.delenv("RATINGBT_FAILURE_TTL_HOURS")
+    store = PriceCache(tmp_path / "c")
+    assert store.recent_failure("06082.HK", dt.date(2026, 6, 1), dt.date(2026, 6, 30)) is not None
+    assert store.forget_failures(["06082.HK"]) == 1
+    up = ScriptedProvider("yfinance", [bars(["2026-06-02", "2026-06-03"], [61.65, 63.0])])
+    chain_up = ProviderChain([up], ChainSettings(retries=0, timeout=0), sleep=lambda s: None)
+    store.record_failure("06082.HK", dt.date(2026, 1, 1), dt.date(2026, 1, 31), "old failure")
+    report = ensure_cached(store, ["06082.HK"], "2026-06-01", "2026-06-30", chain=chain_up)
+    assert report.fetched == {"06082.HK": 2}
+    assert PriceCache(tmp_path / "c").manifest().get("failures", {}) == {}
