@@ -2,10 +2,10 @@
 
 :func:`panel_for_signals` uses the data layer's :func:`engine.data.load.load_panel` (the price cache; offline by
 default) unless a ``prices_dir`` is given; then it reads a directory of per-symbol CSV files named like
-``../shared/data/prices`` (``SZ300474.csv``,
-``SH000300.csv``, ``HKHSI.csv``, ``HK00700.csv``; columns ``date, close`` at least, optional ``open, high, low,
-raw_close, volume`` with volume in shares). Codes without a file are simply absent from the panel; the scoring stage
-reports them as ``no price data``.
+``../shared/data/prices`` (``SZ300474.csv``, ``SH000300.csv``, ``HKHSI.csv``, ``HK00700.csv``; columns
+``date, open, high, low, close`` at least, optional ``raw_close, volume`` with volume in shares), read with the data
+layer's :func:`engine.data.providers.local.read_symbol_file`. Codes without a file are simply absent from the panel;
+the scoring stage reports them as ``no price data``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Iterable
 import pandas as pd
 
 from engine.data.panel import Panel, panel_from_frames
+from engine.data.providers.local import read_symbol_file
 from engine.symbols import SymbolError, default_benchmark, normalize_symbol, provider_ticker
 
-__all__ = ["codes_for_signals", "read_price_csv", "panel_from_price_dir", "panel_for_signals"]
+__all__ = ["codes_for_signals", "panel_from_price_dir", "panel_for_signals"]
 
 
 def codes_for_signals(signals: pd.DataFrame) -> list[str]:
@@ -37,20 +38,6 @@ def codes_for_signals(signals: pd.DataFrame) -> list[str]:
     return list(codes)
 
 
-def read_price_csv(path: Path) -> pd.DataFrame:
-    """One per-symbol CSV as a frame indexed by date; raises ``ValueError`` naming the file when ``date``/``close``
-    are missing."""
-    frame = pd.read_csv(path)
-    missing = [c for c in ("date", "close") if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (need date, close)")
-    frame["date"] = pd.to_datetime(frame["date"], errors="coerce")
-    bad = frame["date"].isna()
-    if bad.any():
-        raise ValueError(f"{path}: unreadable date on line(s) {', '.join(str(i + 2) for i in frame.index[bad][:5])}")
-    return frame.set_index("date")
-
-
 def panel_from_price_dir(codes: Iterable[str], prices_dir: str | Path) -> Panel:
     """Panel of ``codes`` read from ``prices_dir`` (local file names, see module docstring); missing files skipped."""
     root = Path(prices_dir)
@@ -58,7 +45,7 @@ def panel_from_price_dir(codes: Iterable[str], prices_dir: str | Path) -> Panel:
     for code in codes:
         path = root / f"{provider_ticker(code, 'local')}.csv"
         if path.is_file():
-            frames[code] = read_price_csv(path)
+            frames[code] = read_symbol_file(path, code)  # the data layer's reader: one way to read a price file
     if not frames:
         raise FileNotFoundError(f"no price file for any of {', '.join(codes)} in {root}")
     return panel_from_frames(frames)
