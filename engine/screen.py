@@ -33,7 +33,6 @@ A-shares, HKD for HK); dates are exchange-local calendar dates at midnight.
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -71,20 +70,18 @@ SCREEN_COLUMNS: list[str] = [
 #: Horizon used when a rating carries none (the scoring stage's ``ScoreConfig.default_horizon_months``).
 DEFAULT_HORIZON_MONTHS = 12
 
-_HORIZON_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:[-~～–—至到]\s*(\d+(?:\.\d+)?))?\s*$")
-
-
 def horizon_long_months(horizon: str | float | int) -> int:
-    """The long end of a horizon in whole months: ``"12"`` → 12, ``"6-12"`` → 12, ``6.0`` → 6.
+    """The long end of a horizon in whole months: ``"12"`` → 12, ``"6-12"`` → 12, ``6.0`` → 6 (parsed by the
+    scoring stage's :func:`engine.score.windows.parse_horizon`, so both stages read horizons the same way).
 
     Raises ``ValueError`` quoting the text when it is neither a number nor a ``"a-b"`` range.
     """
-    text = str(horizon).strip()
-    match = _HORIZON_RE.match(text)
-    if not match:
-        raise ValueError(f"horizon_months {text!r} is not a number of months or a range like '6-12'")
-    values = [float(g) for g in match.groups() if g is not None]
-    return int(round(max(values)))
+    from engine.score.windows import parse_horizon
+
+    parsed = parse_horizon(horizon)
+    if parsed is None:
+        raise ValueError(f"horizon_months {horizon!r} is empty")
+    return parsed[1]
 
 
 def horizon_end_date(report_date: pd.Timestamp, horizon: str | float | int) -> pd.Timestamp:
