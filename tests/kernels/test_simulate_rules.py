@@ -196,3 +196,29 @@ def test_order_for_a_stock_without_a_price_yet_stands_until_its_first_bar():
     assert res.trades.loc[1, "date"] == pd.Timestamp("2024-03-06") and res.trades.loc[1, "shares"] == 10_000
     dropped = simulate_weights(panel, np.array([[1.0], [NAN], [NAN], [NAN]]), replace(NO_COSTS, retry_rejected=False))
     assert list(dropped.trades["reason"]) == ["no_price"] and dropped.positions.iloc[-1, 0] == 0
+
+
+def test_limit_check_at_the_open_reads_only_the_previous_close_and_the_open():
+    """No look-ahead in the limit test: at the open of 03-05 only the 03-04 close (10.00 → up-limit 11.00) and the
+    03-05 open are known; that session's high, low and close must not matter."""
+    weights = np.array([[1.0], [NAN], [NAN], [NAN]])
+    # opens 10.50 (inside the limit), then closes limit-up at 11.00 with a high of 11.00: the buy fills at 10.50
+    closes_up = make_panel(["600000.SH"], DAYS, [10, 11.0, 11, 11], [10, 10.5, 11, 11])
+    res = simulate_weights(closes_up, weights, NO_COSTS)
+    assert list(res.trades["reason"]) == ["filled"]
+    assert (res.trades.loc[0, "date"], res.trades.loc[0, "price"]) == (pd.Timestamp("2024-03-05"), 10.5)
+    # floor(100,000 / 10.50 / 100) × 100 = 9,500 shares
+    assert res.trades.loc[0, "shares"] == 9_500
+    # opens at the limit 11.00, then falls to a 10.20 close (low 10.10): blocked at the open all the same
+    opens_up = make_panel(["600000.SH"], DAYS, [10, 10.2, 10.2, 10.2], [10, 11.0, 10.2, 10.2],
+                          low=[10, 10.1, 10.2, 10.2])
+    blocked = simulate_weights(opens_up, weights, NO_COSTS)
+    assert list(blocked.trades["reason"]) == ["limit_up", "filled"]
+    assert blocked.positions.iloc[1, 0] == 0
+    # the previous close is the last *traded* close: suspended on 03-05, the 03-06 open of 11.00 is judged against
+    # the 03-04 close of 10.00 (limit 11.00 → blocked), not against a later price
+    suspended = make_panel(["600000.SH"], DAYS, [10, NAN, 11.0, 11.0], [10, NAN, 11.0, 11.0])
+    res = simulate_weights(suspended, weights, NO_COSTS)
+    assert list(res.trades["reason"]) == ["no_price", "limit_up", "filled"]
+    assert res.trades.loc[1, "date"] == pd.Timestamp("2024-03-06")
+    assert res.trades.loc[2, "date"] == pd.Timestamp("2024-03-07")
