@@ -86,6 +86,33 @@ def test_as_of_cuts_prices_without_look_ahead(panel):
     pd.testing.assert_frame_equal(base, again)
 
 
+def test_as_of_perturbation_leaves_every_table_unchanged(panel):
+    """Every array of the panel after the as-of session (2024-01-10, row 7) is perturbed by a non-constant factor,
+    and a stock that starts trading only after it is added: scores, scorecard and event study are unchanged."""
+    rows = [dict(code="300001.SZ", report_date=d, horizon_months=h, rating="买入", rating_level=2, band_low=0.1,
+                 broker="X", action="reiterate") for d, h in (("2024-01-02", "1"), ("2024-01-05", "1-2"))]
+    rows.append(dict(code="00700.HK", report_date="2024-01-03", horizon_months="1", kind="mention", broker="X"))
+    before = run_scoring(make_signals(rows), panel, as_of="2024-01-10")
+    after_row = 8
+    factor = np.linspace(0.5, 3.0, len(DATES) - after_row)[:, None]
+    for name in ("open", "high", "low", "close", "raw_close"):
+        arr = getattr(panel, name)
+        arr[after_row:] = arr[after_row:] * factor
+    panel.close[after_row + 1, 2] = np.nan          # a suspension after as-of
+    again = run_scoring(make_signals(rows), panel, as_of="2024-01-10")
+    pd.testing.assert_frame_equal(before.scores, again.scores)
+    pd.testing.assert_frame_equal(before.scorecard, again.scorecard)
+    pd.testing.assert_frame_equal(before.event_study, again.event_study)
+    assert before.event_study["n"].sum() > 0 and len(before.scorecard) > 0   # compared tables are not empty
+    # and the same run without as-of does see the perturbed prices (the test can fail)
+    assert not np.allclose(run_scoring(make_signals(rows), panel).scores["excess_return"],
+                           before.scores["excess_return"], equal_nan=True)
+    # the base is the close of the publication date (01-02: 10.5 / CSI 101), not a later one
+    assert before.scores.loc[0, ["base_close", "bench_base_close"]].tolist() == [10.5, 101.0]
+    # all windows end at or before as-of
+    assert (before.scores["end_date"].dropna() <= pd.Timestamp("2024-01-10")).all()
+
+
 def test_benchmark_by_market_and_given(panel):
     scores = _score(panel, [dict(code="00700.HK", report_date="2024-01-02", horizon_months="1"),
                             dict(code="300001.SZ", report_date="2024-01-02", horizon_months="1"),
