@@ -250,3 +250,30 @@ def test_stale_benchmark_and_non_session_as_of():
     weekend = coerce_signals(pd.DataFrame([_toy_signals(report_date="2025-01-02")]))
     row = screen_signals(weekend, fresh, as_of="2025-01-05").iloc[0]  # Sunday: last session Fri 3 Jan
     assert row["note"] == "" and row["price_date"] == pd.Timestamp("2025-01-03")
+
+
+def test_screen_ignores_prices_and_reports_after_as_of():
+    """Screening at 2025-01-06 (row 3 of the toy panel): prices after it are perturbed by a non-constant factor and
+    a newer rating by the same broker is published after it. Nothing in the table changes: the later report neither
+    supersedes the current one nor counts in the coverage, and returns stop at 2025-01-06."""
+    rows = [_toy_signals(signal_id="cur"), _toy_signals(signal_id="later", report_date="2025-01-07",
+                                                        rating="中性", rating_level=0.0)]
+    signals = coerce_signals(pd.DataFrame(rows))
+    panel = _toy_panel()
+    before = screen_signals(signals, panel, as_of="2025-01-06")
+    factor = np.linspace(0.4, 2.5, 2)[:, None]            # rows 4, 5 (2025-01-07, 2025-01-08)
+    for name in ("open", "high", "low", "close", "raw_close"):
+        getattr(panel, name)[4:] = getattr(panel, name)[4:] * factor
+    after = screen_signals(signals, panel, as_of="2025-01-06")
+    pd.testing.assert_frame_equal(before, after)
+    row = before.iloc[0]
+    assert list(before["signal_id"]) == ["cur"] and not row["superseded"] and row["n_brokers"] == 1
+    # base 2025-01-02 close 11 (raw 22), now 2025-01-06 close 12.5 (raw 25); CSI 101 → 103
+    assert row["price_date"] == pd.Timestamp("2025-01-06") and (row["price_then"], row["price_now"]) == (22.0, 25.0)
+    assert row["excess_return"] == pytest.approx((12.5 / 11 - 1) - (103 / 101 - 1), abs=1e-12)
+    assert row["upside_left"] == pytest.approx(30.8 / 25.0 - 1, abs=1e-12)
+    # XSHG sessions in (2025-01-02, 2025-01-06]: Fri 3 and Mon 6 January
+    assert row["sessions_elapsed"] == 2
+    # without the as-of date the newer report is the current one and the perturbed prices are read
+    latest = screen_signals(signals, panel)
+    assert list(latest["signal_id"]) == ["later"] and latest.iloc[0]["price_now"] != 28.0
