@@ -21,8 +21,9 @@ One public function, :func:`screen_signals`, turns a signals table (:mod:`engine
    have reached; excess = stock − benchmark return.
 6. Band status: ``inside`` when ``band_low <= excess <= band_high`` (NaN = open end), ``above`` / ``below``
    otherwise; ``excess_needed`` = ``band_low − excess`` when below (else 0).
-7. Notes: ``no price data`` (the code is not in the panel, has no close on or before the base session, or no bar
-   from the base session on; or its benchmark has none), ``stale (last price YYYY-MM-DD)`` when the stock's last
+7. Notes: ``no security code`` (a rating whose stock name the ingest step could not resolve to a code; listed,
+   with supersession and coverage keyed by the name), ``no price data`` (the code is not in the panel, has no
+   close on or before the base session, or no bar from the base session on; or its benchmark has none), ``stale (last price YYYY-MM-DD)`` when the stock's last
    close is older than the market's last session on or before ``as_of`` (``stale (last benchmark level …)`` when
    the benchmark is the series that stopped); such picks are listed, never dropped.
 
@@ -276,8 +277,11 @@ def screen_signals(
     else:
         as_of_ts = pd.Timestamp(as_of).normalize()
 
-    sig = sig[(sig["kind"] == "rating") & sig["report_date"].notna() & (sig["code"] != "")]
+    sig = sig[(sig["kind"] == "rating") & sig["report_date"].notna()]
     sig = sig[sig["report_date"] <= as_of_ts].copy()
+    # the stock's identity: its code, or its name when the ingest step could not resolve a code (such a pick is
+    # listed with the note "no security code", never dropped)
+    sig["stock_key"] = sig["code"].where(sig["code"] != "", "name:" + sig["name"].astype(str))
     if sig.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SCREEN_COLUMNS})
 
@@ -301,13 +305,13 @@ def screen_signals(
     sig["horizon_end"] = pd.to_datetime(sig["horizon_end"])
 
     # 3. newest rating per (broker, code) published by as_of is current; the rest are superseded.
-    newest = sig.groupby(["broker", "code"], sort=False)["report_date"].transform("max")
+    newest = sig.groupby(["broker", "stock_key"], sort=False)["report_date"].transform("max")
     sig["superseded"] = sig["report_date"] < newest
     sig = sig[sig["horizon_end"].isna() | (sig["horizon_end"] >= as_of_ts)]
 
     # 4. coverage and consensus over current live ratings (before the display filters)
     current = sig[~sig["superseded"]]
-    coverage = current.groupby("code").agg(n_brokers=("broker", "nunique"), consensus_level=("rating_level", "mean"))
+    coverage = current.groupby("stock_key").agg(n_brokers=("broker", "nunique"), consensus_level=("rating_level", "mean"))
     if not include_superseded:
         sig = sig[~sig["superseded"]]
     pairs = pd.MultiIndex.from_arrays([sig["code"].to_numpy(object), sig["market"].to_numpy(object),
@@ -354,8 +358,9 @@ def screen_signals(
     stale = ok & (price_date < pd.DatetimeIndex(expected))
     stock_current = got["stock_last"] >= now_row  # the stock has a bar at as-of: the benchmark is the stale one
     stale_text = np.where(stock_current, "stale (last benchmark level ", "stale (last price ")
-    price_note = np.where(~ok, "no price data",
-                          np.where(stale, stale_text + price_date.strftime("%Y-%m-%d").fillna("") + ")", ""))
+    no_code = (sig["code"] == "").to_numpy()
+    price_note = np.where(no_code, "no security code", np.where(~ok, "no price data",
+                          np.where(stale, stale_text + price_date.strftime("%Y-%m-%d").fillna("") + ")", "")))
     note = np.array(["; ".join(part for part in pair if part)
                      for pair in zip(price_note, sig["horizon_note"].to_numpy(object))], dtype=object)
     target = sig["target_price"].to_numpy(dtype=float)
@@ -379,8 +384,8 @@ def screen_signals(
         "currency": sig["currency"], "stock_return": got["stock_return"], "benchmark_return": got["benchmark_return"],
         "excess_return": got["excess_return"], "status": status, "excess_needed": needed,
         "target_price": target, "upside_left": upside,
-        "n_brokers": sig["code"].map(coverage["n_brokers"]).fillna(0).astype(np.int64),
-        "consensus_level": sig["code"].map(coverage["consensus_level"]).astype(float),
+        "n_brokers": sig["stock_key"].map(coverage["n_brokers"]).fillna(0).astype(np.int64),
+        "consensus_level": sig["stock_key"].map(coverage["consensus_level"]).astype(float),
         "superseded": sig["superseded"].astype(bool), "note": note.astype(object), "signal_id": sig["signal_id"],
     }, columns=SCREEN_COLUMNS)
     if sort is None:

@@ -277,3 +277,17 @@ def test_screen_ignores_prices_and_reports_after_as_of():
     # without the as-of date the newer report is the current one and the perturbed prices are read
     latest = screen_signals(signals, panel)
     assert list(latest["signal_id"]) == ["later"] and latest.iloc[0]["price_now"] != 28.0
+
+
+def test_rating_without_a_security_code_is_listed_not_dropped():
+    """A rated stock the ingest step could not resolve (empty code) is listed with the note "no security code";
+    supersession and coverage use its name, so two unresolved names stay two picks."""
+    rows = [_toy_signals(signal_id="ok"),
+            _toy_signals(signal_id="n1", code="", name="某某科技", market=""),
+            _toy_signals(signal_id="n2", code="", name="另一公司", market="")]
+    table = screen_signals(coerce_signals(pd.DataFrame(rows)), _toy_panel(), as_of="2025-01-08").set_index("signal_id")
+    assert sorted(table.index) == ["n1", "n2", "ok"]
+    for sid in ("n1", "n2"):
+        assert table.loc[sid, "note"] == "no security code" and np.isnan(table.loc[sid, "excess_return"])
+        assert not table.loc[sid, "superseded"] and table.loc[sid, "n_brokers"] == 1
+    assert table.loc["ok", "note"] == ""
