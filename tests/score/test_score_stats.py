@@ -112,3 +112,37 @@ def test_event_study_by_hand():
     # past the panel's end (120 sessions) there is no data
     late = study[(study["group_by"] == "kind") & (study["offset"] == 200)].iloc[0]
     assert late["n"] == 0 and np.isnan(late["mean_excess"])
+
+
+def test_scorecard_touch_and_excess_columns_against_pandas():
+    """touch_hit_rate, median_days_to_touch, mean_excess, n_complete recomputed from the closes with plain pandas
+    (the window path, its first session inside the band and the calendar days from the base), not from ``scores``."""
+    panel, signals = _many_signals()
+    card = run_scoring(signals, panel).scorecard
+    close = panel.frame("close")
+    rates = {}
+    for broker in ("A", "B"):
+        touched, days, excess = [], [], []
+        for row in signals[signals["broker"] == broker].itertuples():
+            base = pd.Timestamp(row.report_date)
+            end = close.index[close.index <= base + pd.DateOffset(months=1)][-1]
+            s = close.loc[base:end, row.code] / close.loc[base, row.code] - 1
+            b = close.loc[base:end, "000300.SH"] / close.loc[base, "000300.SH"] - 1
+            path = (s - b).iloc[1:]
+            inside = pd.Series(True, index=path.index)
+            if np.isfinite(row.band_low):
+                inside &= path >= row.band_low
+            if np.isfinite(row.band_high):
+                inside &= path <= row.band_high
+            touched.append(bool(inside.any()))
+            if inside.any():
+                days.append((inside.index[inside.to_numpy()][0] - base).days)
+            excess.append(path.iloc[-1])
+        got = card[(card["group_by"] == "broker") & (card["group"] == broker)].iloc[0]
+        assert got["n_complete"] == len(excess) == 30
+        assert got["touch_hit_rate"] == pytest.approx(np.mean(touched), abs=1e-12)
+        assert got["median_days_to_touch"] == pytest.approx(np.median(days), abs=1e-12)
+        assert got["mean_excess"] == pytest.approx(np.mean(excess), abs=1e-12)
+        rates[broker] = np.mean(touched)
+    # the draw exercises both outcomes: some windows touch their band, some never do
+    assert all(0 < rate < 1 for rate in rates.values())
