@@ -79,3 +79,40 @@ def test_summary_without_benchmark_has_nan_relative_metrics(curves):
     zero = pd.Series(0.0, index=equity.index)
     out = stats.summary(equity, None, zero, zero, PERIODS)
     assert math.isnan(out["alpha"]) and out["total_return"] == pytest.approx(equity.iloc[-1] / 1e6 - 1)
+
+
+def test_every_summary_number_by_hand():
+    """The 4-session curve of ``test_hand_worked_small_curve`` through :func:`stats.summary`, each number worked by
+    hand: r = (+10 %, −10 %, +10 %), rb = (+5 %, 0, +5 %), 242 sessions a year, 3 return sessions."""
+    days = pd.to_datetime(["2024-01-31", "2024-02-01", "2024-02-29", "2024-03-01"])
+    equity = pd.Series([100.0, 110.0, 99.0, 108.9], index=days)
+    bench = pd.Series([100.0, 105.0, 105.0, 110.25], index=days)
+    fees = pd.Series([0.0, 0.3, 0.0, 0.2], index=days)
+    traded = pd.Series([0.0, 100.0, 0.0, 100.0], index=days)
+    out = stats.summary(equity, bench, fees, traded, 242.0)
+    years = 3 / 242
+    assert out["total_return"] == pytest.approx(0.089, abs=1e-12)
+    assert out["benchmark_total_return"] == pytest.approx(0.1025, abs=1e-12)
+    assert out["excess_return"] == pytest.approx(-0.0135, abs=1e-12)
+    # CAGR over 3/242 years: 1.089 ** (242/3) − 1 and 1.1025 ** (242/3) − 1
+    assert out["annual_return"] == pytest.approx(1.089 ** (1 / years) - 1, rel=1e-12)
+    assert out["annual_excess_return"] == pytest.approx(1.089 ** (1 / years) - 1.1025 ** (1 / years), rel=1e-12)
+    # mean r = 1/30; sample variance ((1/15)² + (2/15)² + (1/15)²) / 2 = 1/75
+    assert out["volatility"] == pytest.approx(math.sqrt(1 / 75) * math.sqrt(242), rel=1e-12)
+    assert out["sharpe"] == pytest.approx((1 / 30) / math.sqrt(1 / 75) * math.sqrt(242), rel=1e-12)
+    # downside deviation sqrt(mean(min(r, 0)²)) = sqrt(0.01 / 3)
+    assert out["sortino"] == pytest.approx((1 / 30) * 242 / (math.sqrt(0.01 / 3) * math.sqrt(242)), rel=1e-12)
+    assert out["max_drawdown"] == pytest.approx(-0.1, abs=1e-12)
+    assert out["calmar"] == pytest.approx((1.089 ** (1 / years) - 1) / 0.1, rel=1e-12)
+    # beta: b − mean(b) = (1/60, −1/30, 1/60); cov = (1/600 + 1/300 + 1/600) / 3 = 1/450; var = (1/600) / 3 → 4
+    assert out["beta"] == pytest.approx(4.0, rel=1e-12)
+    # alpha: mean(r − 4 rb) = mean(−0.1, −0.1, −0.1) = −0.1 per session → 0.9 ** 242 − 1
+    assert out["alpha"] == pytest.approx(0.9 ** 242 - 1, rel=1e-9)
+    # turnover: one-way 100 over mean equity (100 + 110 + 99 + 108.9) / 4 = 104.475, per 3/242 years = 77.2115…
+    assert out["turnover"] == pytest.approx(100 / 104.475 * 242 / 3, rel=1e-12)
+    assert out["turnover"] == pytest.approx(77.21145, abs=1e-5)
+    assert out["costs_paid"] == pytest.approx(0.5, abs=1e-12)
+    assert out["costs_paid_fraction"] == pytest.approx(0.005, abs=1e-12)
+    assert out["share_days_beating"] == pytest.approx(2 / 3, abs=1e-12)
+    assert out["share_months_beating"] == pytest.approx(1 / 3, abs=1e-12)
+    assert out["information_ratio"] == pytest.approx(0.0, abs=1e-12)
