@@ -83,3 +83,16 @@ def test_fees_match_a_pandas_reference_by_date():
     expected = (commission + np.where(hk, hk_fees, a_fees)) * rate
     assert sell.any() and hk.any() and after.any() and (~after).any()
     np.testing.assert_allclose(fills["fees"].to_numpy(), expected.to_numpy(), rtol=1e-10)
+
+
+def test_traded_value_and_fees_per_session_reconcile_with_the_trades():
+    """The per-session ``traded_value`` (turnover's input) and ``fees`` (costs paid) equal the fills grouped by date
+    (each fill's value = shares × price × fx and fee are checked above against pandas)."""
+    panel = mixed_panel(1)
+    res = simulate_weights(panel, random_weights(panel.shape, 1), SimulationRules(init_cash=1_000_000.0), fx=0.9,
+                           hk_lots={"00700.HK": 100, "01810.HK": 200})
+    fills = res.trades[res.trades["filled"]]
+    by_day = fills.groupby("date")[["value", "fees"]].sum().reindex(res.equity.index, fill_value=0.0)
+    np.testing.assert_allclose(res.traded_value.to_numpy(), by_day["value"].to_numpy(), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(res.fees.to_numpy(), by_day["fees"].to_numpy(), rtol=1e-12, atol=1e-9)
+    assert (by_day["value"] > 0).sum() > 5
