@@ -28,3 +28,6 @@ def test_seeds_follow_bullish_ratings_against_csi300(shared, monkeypatch):
     bench = bench.reindex(run.equity.index)
     np.testing.assert_allclose(run.equity["benchmark"], bench / bench.iloc[0] * cfg.portfolio.cash, rtol=1e-9)
     assert run.stats["benchmark"] == "000300.SH" and np.isfinite(run.stats["excess_return"])
+    # excess = the equity curve's total return − CSI 300's over the same sessions, from SH000300.csv directly
+    total = run.equity["equity"].iloc[-1] / cfg.portfolio.cash - 1
+    assert run.stats["excess_return"] == pytest.approx(total - (bench.iloc[-1] / bench.iloc[0] - 1), abs=1e-12)
