@@ -204,7 +204,14 @@ def prepare_windows(windows: pd.DataFrame, panel: Panel, as_of: object | None = 
         end_dates[sel] = (report_ts[sel] + pd.DateOffset(months=int(m))).to_numpy(dtype="datetime64[ns]")
     end_idx = np.searchsorted(sessions, end_dates, side="right").astype(np.int64) - 1
     if n_sessions:
-        end_idx[end_dates > sessions[-1]] = n_sessions
+        # a horizon ending after the panel's last session is not over yet (incomplete) -- unless no weekday lies
+        # between that session and the end date (a Friday close and a Saturday end): the last session on or
+        # before the end date is then known and the window is complete
+        after = np.flatnonzero(end_dates > sessions[-1])
+        last_day = sessions[-1].astype("datetime64[D]")
+        weekdays = np.busday_count(last_day + np.timedelta64(1, "D"),
+                                   end_dates[after].astype("datetime64[D]") + np.timedelta64(1, "D"))
+        end_idx[after[weekdays > 0]] = n_sessions
     end_idx[np.isnat(end_dates)] = -1
     after = np.zeros(len(windows), dtype=bool)
     if as_of is not None:

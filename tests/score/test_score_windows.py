@@ -184,3 +184,21 @@ def test_code_spellings_and_missing_fields(panel):
                             dict(code="300001.SZ", report_date=None)])
     assert scores["status"].tolist() == ["complete", "no security code", "no report date"]
     assert scores.iloc[0]["end_close"] == 14.5
+
+
+def test_horizon_ending_on_a_weekend_after_the_last_session_is_complete():
+    """Published Fri 2024-01-05 with a 1-month horizon: 2024-02-05 is a Monday, so the end is 02-05. Published
+    Thu 2024-01-04 → 2024-02-04 (Sunday) → last session on or before it = Fri 02-02. With the panel (or as-of)
+    ending on Fri 02-02 the second window is over (no weekday left before its end); the first is not."""
+    dates = ["2024-01-04", "2024-01-05", "2024-01-08", "2024-02-01", "2024-02-02"]
+    panel = make_panel(dates, {"000300.SH": [100, 101, 102, 103, 104], "300001.SZ": [10, 10, 11, 11, 12]})
+    rows = [dict(code="300001.SZ", report_date="2024-01-05", horizon_months="1"),
+            dict(code="300001.SZ", report_date="2024-01-04", horizon_months="1")]
+    scores = _score(panel, rows)
+    assert scores["status"].tolist() == ["incomplete", "complete"]
+    # 12 / 10 − 104 / 100 = 0.16 for the complete one (base 01-04: 10 and 100)
+    assert scores.loc[1, "excess_return"] == pytest.approx(0.16, abs=1e-15)
+    assert scores.loc[1, "end_date"] == pd.Timestamp("2024-02-02")
+    # as-of on the Saturday after: same answer; as-of on Thursday 02-01: both still running
+    assert _score(panel, rows, as_of="2024-02-03")["status"].tolist() == ["incomplete", "complete"]
+    assert _score(panel, rows, as_of="2024-02-01")["status"].tolist() == ["incomplete", "incomplete"]
