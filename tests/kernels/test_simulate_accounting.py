@@ -43,6 +43,9 @@ def test_cash_and_equity_reconcile_with_the_trades(seed):
     res = simulate_weights(panel, weights, rules, fx=0.9, hk_lots={"00700.HK": 100, "01810.HK": 200})
     fills = res.trades[res.trades["filled"]]
     assert len(fills) > 20 and (~res.trades["filled"]).any()
+    # the draw really exercises the rules it reconciles: stop-loss fills and a rule rejection (suspension / limit-up)
+    reasons = set(res.trades["reason"])
+    assert "stop_loss" in reasons and reasons & {"suspended", "limit_up"}, reasons
     # cash: start − buys − fees + sells, day by day
     signed = (np.where(fills["side"] == "buy", -fills["value"], fills["value"]) - fills["fees"]).to_numpy()
     flows = pd.Series(signed, index=fills["date"]).groupby(level=0).sum()
