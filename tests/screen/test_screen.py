@@ -222,6 +222,9 @@ def test_vectorised_screen_equals_pandas_reference_on_random_panel():
         stock, excess, note = _pandas_reference(close, row["code"], "000300.SH", d, as_of)
         assert row["note"] == note
         np.testing.assert_allclose([row["stock_return"], row["excess_return"]], [stock, excess], atol=1e-12)
+    # the draw covers the cases the reference distinguishes: fresh, stale and no price data
+    notes = set(table["note"])
+    assert "" in notes and "no price data" in notes and any(n.startswith("stale") for n in notes), notes
 
 
 def test_count_sessions_inside_and_past_the_calendar():
