@@ -85,9 +85,13 @@ def episodes(signals: pd.DataFrame, panel: Panel, params: Params) -> pd.DataFram
     sessions = pd.DatetimeIndex(panel.sessions)
     chosen = select_signals(signals, params)
     in_panel = chosen["code"].isin(set(panel.codes))
-    missing = sorted(set(chosen.loc[~in_panel, "code"]))
+    missing = sorted(set(chosen.loc[~in_panel, "code"]) - {""})
     if missing:
         warnings.warn(f"follow_ratings: no prices for {', '.join(missing)}; their signals are skipped", stacklevel=2)
+    no_code = chosen.loc[chosen["code"] == "", "name"].astype(str).tolist()
+    if no_code:
+        warnings.warn(f"follow_ratings: {len(no_code)} signal(s) without a security code are skipped: "
+                      f"{', '.join(no_code)}", stacklevel=2)
     chosen = chosen[in_panel]
     columns = ["code", "broker", "rating_level", "entry", "exit"]
     if chosen.empty:

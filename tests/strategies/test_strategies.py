@@ -102,3 +102,16 @@ def test_load_strategy_from_a_user_file(tmp_path):
     (tmp_path / "broken.py").write_text("x = 1\n", encoding="utf-8")
     with pytest.raises(TypeError, match="does not define Params"):
         load_strategy(str(tmp_path / "broken.py"))
+
+
+def test_skipped_signals_are_named_in_a_warning():
+    """Signals the strategy cannot trade are reported, never dropped silently: a code without prices by its code,
+    a rating whose code could not be resolved by its name."""
+    sig = signals({"code": "600000.SH", "report_date": "2024-03-05", "rating_level": 2},
+                  {"code": "688001.SH", "report_date": "2024-03-05", "rating_level": 2},
+                  {"code": "", "name": "某某科技", "report_date": "2024-03-05", "rating_level": 2})
+    with pytest.warns(UserWarning) as caught:
+        w = follow_ratings.target_weights(sig, panel(), follow_ratings.Params())
+    text = " | ".join(str(m.message) for m in caught)
+    assert "no prices for 688001.SH;" in text and "1 signal(s) without a security code" in text and "某某科技" in text
+    assert w.loc["2024-03-06", "600000.SH"] == 1.0
