@@ -222,3 +222,28 @@ def test_limit_check_at_the_open_reads_only_the_previous_close_and_the_open():
     assert list(res.trades["reason"]) == ["no_price", "limit_up", "filled"]
     assert res.trades.loc[1, "date"] == pd.Timestamp("2024-03-06")
     assert res.trades.loc[2, "date"] == pd.Timestamp("2024-03-07")
+
+
+def test_round_trip_with_costs_and_lots_by_hand():
+    """A complete A-share round trip with every cost on (2024: stamp 0.05 % on sells, transfer 0.001 %, handling
+    0.00341 %, commission 2.5 bp, minimum 5 CNY), 100-share lots, next-open execution."""
+    closes = [10.0, 10.5, 10.5, 11.2]
+    opens = [10.0, 10.0, 10.6, 11.0]
+    weights = np.array([[1.0], [NAN], [0.0], [NAN]])   # decided after the 03-04 close, exit after the 03-06 close
+    res = simulate_weights(make_panel(["600000.SH"], DAYS, closes, opens), weights,
+                           SimulationRules(init_cash=100_000.0))
+    buy, sell = fills(res).iloc[0], fills(res).iloc[1]
+    # 03-05 open 10.00: 10,000 shares cost 100,000 + 29.41 fees > cash → cut to 9,900 shares = 99,000
+    # fees 99,000 × (0.00025 + 0.00001 + 0.0000341) = 24.75 + 0.99 + 3.3759 = 29.1159
+    assert (buy["date"], buy["shares"], buy["price"]) == (pd.Timestamp("2024-03-05"), 9_900, 10.0)
+    assert buy["fees"] == pytest.approx(29.1159, abs=1e-9)
+    cash_after_buy = 100_000 - 99_000 - 29.1159                       # 970.8841
+    # equity at the 03-05 and 03-06 closes: cash + 9,900 × 10.50
+    assert res.equity.iloc[1] == pytest.approx(cash_after_buy + 9_900 * 10.5, abs=1e-9)
+    assert res.equity.iloc[2] == pytest.approx(cash_after_buy + 9_900 * 10.5, abs=1e-9)
+    # 03-07 open 11.00: sell 9,900 = 108,900; fees 27.225 + stamp 54.45 + 1.089 + 3.71349 = 86.47749
+    assert (sell["date"], sell["shares"], sell["price"]) == (pd.Timestamp("2024-03-07"), 9_900, 11.0)
+    assert sell["fees"] == pytest.approx(86.47749, abs=1e-9)
+    assert res.equity.iloc[3] == pytest.approx(cash_after_buy + 108_900 - 86.47749, abs=1e-9)   # 109,784.40661
+    assert res.equity.iloc[3] == pytest.approx(109_784.40661, abs=1e-6)
+    assert res.fees.sum() == pytest.approx(29.1159 + 86.47749, abs=1e-9)
