@@ -34,6 +34,12 @@ def test_single_name_equity_matches_a_hand_computation(config_file, prices_dir, 
     bench = pd.read_csv(prices_dir / "SH000300.csv")["close"].to_numpy()
     np.testing.assert_allclose(run.equity["benchmark"].to_numpy(), bench / bench[0] * 100_000, rtol=1e-12)
     assert run.stats["total_return"] == pytest.approx(expected.iloc[-1] / 100_000 - 1)
+    # positions.csv: fully invested while held, value = shares × close (no cash left: lots off, no costs)
+    pos = run.positions.set_index("date")
+    assert list(pos.index) == list(bars.index[held])
+    np.testing.assert_allclose(pos["shares"], round(shares, 6), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(pos["value"], shares * bars.loc[held, "close"], rtol=1e-10)
+    np.testing.assert_allclose(pos["weight"], 1.0, rtol=1e-10)
 
 
 def test_downgrade_by_the_same_broker_exits_and_weekend_publication_enters_monday(config_file):
