@@ -70,7 +70,7 @@ def test_run_equity_and_benchmark_match_independent_figures(seeds_run, shared):
     csi = pd.read_csv(shared / "data" / "prices" / "SH000300.csv", parse_dates=["date"]).set_index("date")["close"]
     first, last = equity.index[0], equity.index[-1]
     expected = csi.loc[last] / csi.loc[first] - 1
-    assert stats["benchmark_total_return"] == pytest.approx(expected, rel=1e-6)
+    assert stats["benchmark_total_return"] == pytest.approx(expected, rel=1e-12)
     # no look-ahead: nothing is bought on a report's own publication date
     trades = pd.read_csv(run_dir / "trades.csv", dtype={"code": str})
     signals = pd.read_csv(run_dir / "signals.csv", dtype={"code": str}, parse_dates=["report_date"])
