@@ -247,3 +247,18 @@ def test_round_trip_with_costs_and_lots_by_hand():
     assert res.equity.iloc[3] == pytest.approx(cash_after_buy + 108_900 - 86.47749, abs=1e-9)   # 109,784.40661
     assert res.equity.iloc[3] == pytest.approx(109_784.40661, abs=1e-6)
     assert res.fees.sum() == pytest.approx(29.1159 + 86.47749, abs=1e-9)
+
+
+def test_limit_on_an_ex_dividend_day_uses_the_ex_rights_previous_close():
+    """Cash dividend of 1.00 CNY going ex on 03-05: the exchange's reference price is the previous close minus the
+    dividend, 10.00 − 1.00 = 9.00, so the up-limit is 9.90. Adjusted (forward, latest basis) closes: 9.00, 9.90, …;
+    raw closes 10.00, 9.90, …. An open of 9.90 on 03-05 is at the limit (blocked), although it is below the raw
+    previous close of 10.00."""
+    weights = np.array([[1.0], [NAN], [NAN], [NAN]])
+    panel = make_panel(["600000.SH"], DAYS, [9.0, 9.9, 9.9, 9.9], [9.0, 9.9, 9.9, 9.9],
+                       raw_close=[10.0, 9.9, 9.9, 9.9])
+    res = simulate_weights(panel, weights, NO_COSTS)
+    assert list(res.trades["reason"]) == ["limit_up", "filled"]
+    assert res.trades.loc[0, "date"] == pd.Timestamp("2024-03-05") and res.trades.loc[0, "price"] == 9.9
+    # the standing order fills at the 03-06 open of 9.90 (previous close 9.90): floor(100,000 / 9.90 / 100) × 100
+    assert (res.trades.loc[1, "date"], res.trades.loc[1, "shares"]) == (pd.Timestamp("2024-03-06"), 10_100)
