@@ -137,7 +137,7 @@ def test_excess_curve_is_relative_growth(tables):
     fig = plots.excess_figure(tables["equity"])
     eq = tables["equity"]
     expected = (eq["equity"] / eq["equity"].iloc[0]) / (eq["benchmark"] / eq["benchmark"].iloc[0]) - 1
-    assert np.allclose(np.asarray(fig.data[0].y, dtype=float), expected.to_numpy(), atol=1e-12)
+    np.testing.assert_allclose(np.asarray(fig.data[0].y, dtype=float), expected.to_numpy(), rtol=0, atol=1e-12)
 
 
 def test_event_study_groups_and_bands(tables):
@@ -147,7 +147,8 @@ def test_event_study_groups_and_bands(tables):
     lines = [t for t in fig.data if t.showlegend is not False]
     assert [t.name for t in lines] == ["(unknown)", "upgrade"]
     upgrade = study[(study["group_by"] == "action") & (study["group"] == "upgrade")]
-    assert np.allclose(np.asarray(lines[1].y, dtype=float), upgrade["mean_excess"].to_numpy())
+    np.testing.assert_allclose(np.asarray(lines[1].y, dtype=float), upgrade["mean_excess"].to_numpy(), rtol=0,
+                               atol=1e-12)
     band = [t for t in fig.data if t.showlegend is False][1]
     assert len(band.x) == 2 * 60  # offset 0 has no interval (n < 2 in the scoring stage's table)
     # the older single-grouping shape (session + group) still draws
