@@ -142,13 +142,18 @@ def expand_grid(module: ModuleType, raw: dict[str, Any]) -> list[Any]:
 def to_decision_rows(weights: np.ndarray, execution: str) -> np.ndarray:
     """Strategy rows (the session a trade should fill) → kernel rows (the session after whose close it is decided).
 
-    ``open``: the row for session *t* moves to *t-1* (the first session's row cannot be traded and is dropped);
+    ``open``: the row for session *t* moves to *t-1*. The first session's row cannot fill at that session's open
+    (no decision row precedes it), so its instructions fill at the next open instead, where the second row gives
+    none (a backtest starting inside an open position still enters it, one session late, never early).
     ``close``: unchanged.
     """
     if execution == "close":
         return weights
     out = np.full_like(weights, np.nan)
     out[:-1] = weights[1:]
+    if len(weights) > 1:
+        carry = np.isnan(out[0]) & ~np.isnan(weights[0])
+        out[0, carry] = weights[0, carry]
     return out
 
 

@@ -185,3 +185,27 @@ def test_run_statistics_recomputed_from_the_price_files(config_file, prices_dir)
     assert run.stats["costs_paid"] == pytest.approx(fills["fees"].sum(), rel=1e-12) and fills["fees"].sum() > 0
     years = (len(equity) - 1) / 242
     assert run.stats["turnover"] == pytest.approx(fills["value"].sum() / 2 / equity.mean() / years, rel=1e-12)
+
+
+def test_period_starting_on_an_entry_session_still_enters(config_file, prices_dir):
+    """period.start = 2024-03-08, the entry session of signal a (published 03-07). With next-open execution the
+    first session's row has no decision row before it: the buy fills at the next open (03-11), not never (before
+    the fix the run held cash throughout) and not earlier. With close execution it fills at the 03-08 close."""
+    from engine.backtest.run import to_decision_rows
+
+    params = "{max_weight: 1.0, brokers: [BrokerA]}"
+    bars = pd.read_csv(prices_dir / "SH600000.csv", parse_dates=["date"]).set_index("date")
+    for execution, day, col in (("open", "2024-03-11", "open"), ("close", "2024-03-08", "close")):
+        cfg = load_backtest_config(config_file(params=params), {
+            "period": {"start": "2024-03-08"},
+            "portfolio": {"cash": 100_000, "costs": "none", "rules": {"lots": False}, "execution": execution}})
+        run = run_backtest(cfg)
+        assert run.equity.index[0] == pd.Timestamp("2024-03-08")
+        buy = run.trades[run.trades["filled"]].iloc[0]
+        assert (buy["side"], buy["date"]) == ("buy", pd.Timestamp(day))
+        assert buy["price"] == pytest.approx(bars.loc[day, col], abs=1e-12)
+    nan = np.nan
+    w = np.array([[0.5, 0.2], [nan, 0.3], [nan, nan]])
+    # row 0 → decision row 0 where row 1 is silent (asset 0); row 1 wins where it speaks (asset 1)
+    np.testing.assert_array_equal(to_decision_rows(w, "open"), [[0.5, 0.3], [nan, nan], [nan, nan]])
+    np.testing.assert_array_equal(to_decision_rows(w, "close"), w)
