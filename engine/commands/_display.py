@@ -30,19 +30,19 @@ def compact_table(title: str | None = None, caption: str | None = None) -> Table
                  title_justify="left", caption_justify="left", padding=(0, 1), collapse_padding=True)
 
 
-def print_notes(console: Console, items: Iterable[tuple[str, str]], *, title: str = "notes", style: str = "yellow",
-                marker: str = "") -> int:
-    """Print ``label: text`` lines under a table (``[n]`` markers link them to rows); returns how many."""
+def print_notes(console: Console, items: Iterable[tuple[str, str | Text]], *, title: str = "notes",
+                style: str = "yellow") -> int:
+    """Print ``label  text`` lines under a table, the text wrapped with a hanging indent; returns how many."""
     items = [(label, text) for label, text in items if text]
     if not items:
         return 0
     console.print(Text(f"{title}:", style="bold"))
+    grid = Table.grid(padding=(0, 1), pad_edge=False)
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column(overflow="fold")
     for label, text in items:
-        line = Text("  ")
-        line.append(label, style="bold")
-        line.append(": ")
-        line.append(text, style=style)
-        console.print(line)
+        grid.add_row(Text(f"  {label}"), text if isinstance(text, Text) else Text(text, style=style))
+    console.print(grid)
     return len(items)
 
 

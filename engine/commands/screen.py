@@ -139,7 +139,7 @@ def _print_table(table: pd.DataFrame, as_of: str, console: Console, columns: lis
                                     SCREEN_PRIORITY, order, required=6)
     console.print(_screen_rich_table(shown, as_of, len(table), chosen))
     if "note" not in chosen:
-        notes = [(f"{number}. {row['code']} {row['name']}".strip(), str(row["note"] or ""))
+        notes = [(f"{number}. {row['code']} {row['name']}".strip() + ":", str(row["note"] or ""))
                  for number, (_, row) in enumerate(shown.iterrows(), start=1)]
         print_notes(console, notes, title="notes (rows marked !)")
 
