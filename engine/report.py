@@ -374,7 +374,7 @@ def _screen_html(screen: pd.DataFrame | None, charts: "_Charts") -> str:
     summary = ", ".join(f"{html.escape(str(k))}: {int(v)}" for k, v in counts.items())
     numeric = {"sessions_elapsed", "sessions_left", "price_then", "price_now", "stock_return", "benchmark_return",
                "excess_return", "excess_needed", "target_price", "upside_left", "n_brokers", "consensus_level"}
-    return (f'<p class="muted">{len(screen):,d} live pick{'' if len(screen) == 1 else 's'} ({summary}). Band status compares the excess return so '
+    return (f'<p class="muted">{len(screen):,d} live pick{"" if len(screen) == 1 else "s"} ({summary}). Band status compares the excess return so '
             f'far with the rating\'s own band; * = publication date inferred.</p>'
             + charts.embed(plots.screen_figure(screen), "no live pick has prices")
             + _table_html(display, dict(SCREEN_DISPLAY), total=len(screen), numeric=numeric))
