@@ -68,3 +68,25 @@ def fit_columns(console: Console, build: Callable[[list[str]], Table], priority:
         if console.measure(build([c for c in order if c in trial]), options=unbounded).maximum <= console.width:
             chosen = trial
     return [c for c in order if c in chosen]
+
+
+#: Statistics in the terminal summaries of ``backtest`` and ``run`` (titles and units from engine.report.METRICS).
+SUMMARY_METRICS = ("total_return", "annual_return", "benchmark_total_return", "excess_return", "annual_excess_return",
+                   "alpha", "beta", "information_ratio", "volatility", "sharpe", "max_drawdown", "turnover",
+                   "costs_paid", "trades_filled", "orders_rejected")
+
+
+def metrics_table(stats: dict, title: str, currency: str = "CNY", keys: Sequence[str] = SUMMARY_METRICS) -> Table:
+    """Backtest statistics as a two-column table: title with unit (group shown once), value right-aligned."""
+    from engine.report import metric_rows
+
+    table = compact_table(title=title)
+    table.add_column("", style="dim", no_wrap=True)
+    table.add_column("metric", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True)
+    last_group = None
+    for group, label, text in metric_rows(stats, currency, tuple(keys)):
+        style = "red" if text.startswith("-") and len(text) > 1 else ""
+        table.add_row(cell(group if group != last_group else ""), cell(label), cell(text, style))
+        last_group = group
+    return table
