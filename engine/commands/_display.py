@@ -90,3 +90,15 @@ def metrics_table(stats: dict, title: str, currency: str = "CNY", keys: Sequence
         table.add_row(cell(group if group != last_group else ""), cell(label), cell(text, style))
         last_group = group
     return table
+
+
+def flowing_help(command):
+    """Decorator: join the lines of each docstring paragraph so ``--help`` rewraps it to the terminal width
+    (typer keeps source line breaks, which leaves ragged lines); indented paragraphs (examples) stay as written."""
+    import inspect
+
+    if command.__doc__:
+        paragraphs = inspect.cleandoc(command.__doc__).split("\n\n")
+        command.__doc__ = "\n\n".join(
+            p if p.startswith(" ") else " ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+    return command

@@ -10,7 +10,10 @@ from typing import Optional
 
 import typer
 
+from engine.commands._display import flowing_help
 
+
+@flowing_help
 def backtest(
     config: Path = typer.Argument(..., help="YAML run config (see configs/seeds.yaml)."),
     name: Optional[str] = typer.Option(None, "--name", help="Override the run name (output folder runs/<name>/)."),

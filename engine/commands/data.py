@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from engine.commands._display import flowing_help
+
 app = typer.Typer(
     help=(
         "Manage the local price cache (data_cache/: one parquet per symbol + manifest.json).\n\n"
@@ -42,6 +44,7 @@ def _cache(path: Optional[Path]):
 
 
 @app.command("fetch")
+@flowing_help
 def fetch(
     symbols: list[str] = typer.Argument(..., help="Codes in any spelling: 300474 sz300474 600519.SS 0700.HK HSI; "
                                                   "comma-separated lists work too."),
@@ -137,6 +140,7 @@ def fetch(
 
 
 @app.command("import")
+@flowing_help
 def import_(
     paths: list[Path] = typer.Argument(..., help="Price files (.csv per symbol, long .parquet) or directories."),
     replace: bool = typer.Option(False, "--replace", help="Imported rows overwrite cached rows on shared dates."),
@@ -176,6 +180,7 @@ def import_(
 
 
 @app.command("status")
+@flowing_help
 def status(
     symbols: Optional[list[str]] = typer.Argument(None, help="Only these codes (default: every cached symbol)."),
     cache: Optional[Path] = _CACHE_OPT,
@@ -209,6 +214,7 @@ def status(
 
 
 @app.command("verify")
+@flowing_help
 def verify(
     symbols: Optional[list[str]] = typer.Argument(None, help="Only these codes (default: every cached symbol)."),
     half_days: bool = typer.Option(False, "--half-days", help="Also list zero-volume rows on half-day sessions."),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+
+from engine.commands._display import flowing_help
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -72,6 +74,7 @@ def print_messages(result: IngestResult, console: Console) -> None:
     print_notes(console, items, title="messages")
 
 
+@flowing_help
 def ingest(
     paths: list[str] = typer.Argument(..., help="Report files (.txt/.md/.pdf), ratings CSVs, directories or globs."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the signals table here (.csv/.parquet/.json)."),

@@ -9,6 +9,8 @@ from typing import Optional
 
 import typer
 
+from engine.commands._display import flowing_help
+
 
 def _route_logs_to(console) -> None:
     import logging
@@ -28,6 +30,7 @@ def _route_logs_to(console) -> None:
     logger.propagate = False
 
 
+@flowing_help
 def run(
     config: Path = typer.Argument(..., help="YAML run config (see configs/seeds.yaml)."),
     name: Optional[str] = typer.Option(None, "--name", help="Override the run name (output folder runs/<name>/)."),

@@ -8,6 +8,8 @@ from typing import Optional
 
 import pandas as pd
 import typer
+
+from engine.commands._display import flowing_help
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -136,10 +138,12 @@ def print_scorecard(result: ScoreResult, console: Console | None = None, max_row
             console.print(f"… and {len(order) - max_rows} more (see scores.csv)")
 
 
+@flowing_help
 def score(
     signals: Path = typer.Option(..., "--signals", "-s",
                                  help="Signals table (.csv or .parquet) from `ratingbt ingest`."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Score with prices up to this date only (YYYY-MM-DD)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Score with prices up to this date only, "
+                                    "YYYY-MM-DD (default: every price there is)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output directory (default: runs/score)."),
     prices: Optional[Path] = typer.Option(None, "--prices", help="Read per-symbol CSVs from this directory "
                                           "(SZ300474.csv, SH000300.csv, HKHSI.csv ...) instead of the price cache."),
@@ -167,7 +171,10 @@ def score(
 
       ratingbt score --signals signals.csv --as-of 2025-12-31 -o runs/score-2025
 
-      ratingbt score --signals signals.parquet --excess-mode relative --by broker,rating
+      ratingbt score --signals signals.parquet --excess-mode relative --by broker,rating --wide
+
+    Prices come from the cache (fill it with `ratingbt data import DIR`) or --prices DIR. The terminal shows the
+    scorecard columns that fit its width (--wide: all); rates and excess returns are percent, t and IC plain.
     """
     console = Console()
     table = read_signals(signals)

@@ -7,6 +7,8 @@ from typing import Callable, Optional
 
 import pandas as pd
 import typer
+
+from engine.commands._display import flowing_help
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -144,18 +146,29 @@ def _print_table(table: pd.DataFrame, as_of: str, console: Console, columns: lis
         print_notes(console, notes, title="notes (rows marked !)")
 
 
+@flowing_help
 def screen(
     as_of: Optional[str] = typer.Option(None, "--as-of",
-                                        help="Screen date YYYY-MM-DD (default: last date with prices)."),
-    signals: Optional[Path] = typer.Option(None, "--signals", help="Signals table (.csv/.parquet/.json)."),
-    reports: Optional[list[Path]] = typer.Option(None, "--reports", help="Report file or folder (repeatable)."),
-    broker: Optional[list[str]] = typer.Option(None, "--broker", help="Only this broker (repeatable)."),
+                                        help="Screen date YYYY-MM-DD; reports published after it are "
+                                        "invisible (default: the last date with any price)."),
+    signals: Optional[Path] = typer.Option(None, "--signals", help="Signals table (.csv/.parquet/.json) from "
+                                                  "`ratingbt ingest`."),
+    reports: Optional[list[Path]] = typer.Option(None, "--reports", help="Report file or folder to ingest first "
+                                                             "(repeatable); instead of --signals."),
+    broker: Optional[list[str]] = typer.Option(None, "--broker", help="Only this broker, as in the signals' broker "
+                                                         "column (repeatable)."),
     market: Optional[list[str]] = typer.Option(None, "--market", help="Only this market: A or HK (repeatable)."),
-    show_all: bool = typer.Option(False, "--all", help="Also list ratings superseded by a newer one."),
-    sort: Optional[str] = typer.Option(None, "--sort", help="Sort column; prefix '-' for descending."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the table to FILE.csv or FILE.json."),
+    show_all: bool = typer.Option(False, "--all", help="Also list ratings superseded by a newer "
+                                                        "rating of the same broker on the same stock."),
+    sort: Optional[str] = typer.Option(None, "--sort", help="Sort by an output column (e.g. excess_return, "
+                                        "upside_left, sessions_left); --sort=-COL descending (default: newest "
+                                        "report first)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the full table (every column, "
+                                         "fractions: 0.15 = 15 %, ISO dates) to FILE.csv or FILE.json."),
     offline: bool = typer.Option(False, "--offline", help="Use cached/local prices only; never call a provider."),
-    providers: Optional[str] = typer.Option(None, "--providers", help="Price providers, e.g. 'local,akshare'."),
+    providers: Optional[str] = typer.Option(None, "--providers", help="Price providers in order, comma-separated, "
+                                          "from local, akshare, yfinance (default: $RATINGBT_PROVIDERS or "
+                                          "local,akshare,yfinance)."),
     wide: bool = typer.Option(False, "--wide", help="Show every column (default: the columns that fit the "
                                                     "terminal width; notes are listed under the table)."),
     columns: Optional[str] = typer.Option(None, "--columns", help="Columns to show, comma-separated, from: "
@@ -175,7 +188,12 @@ def screen(
 
       ratingbt screen --signals signals.csv --market HK --sort=-excess_return -o live.json
 
-      ratingbt screen --reports ../shared/seeds --broker 民生证券 --all
+      ratingbt screen --reports ../shared/seeds --broker 民生证券 --all --offline
+
+      ratingbt screen --signals signals.csv --columns code,name,status,excess_return,upside_left
+
+    The terminal shows the columns that fit its width (--wide: all of them, rows then wrap); notes such as
+    "stale" are listed under the table for rows marked "!". Exit code 2 on bad input (the message names it).
     """
     console = Console()
     try:
