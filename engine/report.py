@@ -234,6 +234,17 @@ SCREEN_DISPLAY = [
 ]
 
 
+#: Group labels over the screen's columns in the report (columns of one group are adjacent in SCREEN_DISPLAY).
+SCREEN_GROUPS = {
+    "code": "Pick", "name": "Pick", "broker": "Pick", "rating": "Pick", "band": "Pick",
+    "report_date": "Horizon", "horizon_end": "Horizon", "sessions_elapsed": "Horizon", "sessions_left": "Horizon",
+    "price_then": "Price", "price_now": "Price",
+    "stock_return": "So far vs benchmark", "benchmark_return": "So far vs benchmark",
+    "excess_return": "So far vs benchmark", "status": "So far vs benchmark", "excess_needed": "So far vs benchmark",
+    "target_price": "Target", "upside_left": "Target", "n_brokers": "Coverage", "consensus_level": "Coverage",
+}
+
+
 def screen_display_table(screen: pd.DataFrame) -> pd.DataFrame:
     """The screen table as display strings (the columns of :data:`SCREEN_DISPLAY`), for HTML and the terminal.
 
@@ -377,7 +388,10 @@ def _screen_html(screen: pd.DataFrame | None, charts: "_Charts") -> str:
     return (f'<p class="muted">{len(screen):,d} live pick{"" if len(screen) == 1 else "s"} ({summary}). Band status compares the excess return so '
             f'far with the rating\'s own band; * = publication date inferred.</p>'
             + charts.embed(plots.screen_figure(screen), "no live pick has prices")
-            + _table_html(display, dict(SCREEN_DISPLAY), total=len(screen), numeric=numeric))
+            + _grouped_table_html(display, tuple((SCREEN_GROUPS.get(c, ""), c, h) for c, h in SCREEN_DISPLAY),
+                                  numeric=numeric)
+            + (f'<p class="muted">showing the first {len(display):,d} of {len(screen):,d} rows</p>'
+               if len(screen) > len(display) else ""))
 
 
 #: Scorecard columns shown by default in the report: (group label, column, heading with unit). ``hit_ci`` is
@@ -409,8 +423,10 @@ def _scorecard_display(part: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=range(len(part)))
 
 
-def _grouped_table_html(display: pd.DataFrame, spec: tuple[tuple[str, str, str], ...]) -> str:
-    """An escaped, sortable table with a row of group labels over its headings (numbers right-aligned)."""
+def _grouped_table_html(display: pd.DataFrame, spec: tuple[tuple[str, str, str], ...],
+                        numeric: set[str] | None = None) -> str:
+    """An escaped, sortable table with a row of group labels over its headings: ``spec`` = (group, column,
+    heading); right-aligned are ``numeric`` columns (default: all but ``group`` and ``kind``)."""
     columns = [(group, col, heading) for group, col, heading in spec if col in display.columns]
     groups: list[list] = []
     for group, _col, _heading in columns:
@@ -425,7 +441,8 @@ def _grouped_table_html(display: pd.DataFrame, spec: tuple[tuple[str, str, str],
         cells = []
         for _g, col, _h in columns:
             text = str(row[col])
-            align = "" if col in ("group", "kind") else ' style="text-align:right"'
+            right = col in numeric if numeric is not None else col not in ("group", "kind")
+            align = ' style="text-align:right"' if right else ""
             cells.append(f"<td{_cell_class(col, text)}{align}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<div class="table-wrap"><table class="sortable"><thead><tr class="groups">{top}</tr><tr>{head}</tr>'
