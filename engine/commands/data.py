@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from rich.text import Text
+
 from engine.commands._display import flowing_help
 
 app = typer.Typer(
@@ -83,7 +85,7 @@ def fetch(
     try:
         codes = _unique_codes([s for arg in symbols for s in arg.split(",") if s.strip()])
     except SymbolError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(Text.assemble(("error:", "red"), f" {exc}"))
         raise typer.Exit(2)
     import pandas as pd
 
@@ -91,10 +93,10 @@ def fetch(
         try:
             pd.Timestamp(value)
         except ValueError:
-            err.print(f"[red]error:[/] {opt} {value!r} is not a date (expected YYYY-MM-DD)")
+            err.print(Text.assemble(("error:", "red"), f" {opt} {value!r} is not a date (expected YYYY-MM-DD)"))
             raise typer.Exit(2)
     if pd.Timestamp(start) > pd.Timestamp(end):
-        err.print(f"[red]error:[/] --start {start} is after --end {end}")
+        err.print(Text.assemble(("error:", "red"), f" --start {start} is after --end {end}"))
         raise typer.Exit(2)
     store = _cache(cache)
     if retry_failed:
@@ -106,7 +108,8 @@ def fetch(
         names = [n.strip() for n in provider.split(",")] if provider else default_order()
         bad = [n for n in names if n not in PROVIDER_NAMES]
         if bad:
-            err.print(f"[red]error:[/] --provider: unknown {bad}; allowed: {', '.join(PROVIDER_NAMES)}")
+            err.print(Text.assemble(("error:", "red"),
+                                    f" --provider: unknown {bad}; allowed: {', '.join(PROVIDER_NAMES)}"))
             raise typer.Exit(2)
         chain = ProviderChain([make_provider(n) for n in names], ChainSettings(timeout=timeout, retries=retries))
     with _progress(err) as bar:
@@ -125,15 +128,16 @@ def fetch(
     for code, n in report.fetched.items():
         out.print(f"{code}: {n} rows from {report.sources[code]}")
     for c in report.corrupt:
-        err.print(f"[yellow]corrupt cache file moved aside and re-fetched:[/] {c}")
+        err.print(Text.assemble(("corrupt cache file moved aside and re-fetched:", "yellow"), f" {c}"))
     for u in report.unchained:
-        err.print(f"[yellow]warning:[/] new segment {u} shares no date with the cache; not rebased")
+        err.print(Text.assemble(("warning:", "yellow"),
+                                f" new segment {u} shares no date with the cache; not rebased"))
     for e in report.errors:
-        err.print(f"[red]error:[/] {e}")
+        err.print(Text.assemble(("error:", "red"), f" {e}"))
     if report.missing:
-        err.print(f"[red]missing ({len(report.missing)}):[/]")
+        err.print(Text(f"missing ({len(report.missing)}):", style="red"))
         for m in report.missing:
-            err.print(f"  {m}")
+            err.print(Text(f"  {m}"))
         raise typer.Exit(1)
     if offline:
         out.print(f"all {len(codes)} symbol(s) cached for {start}..{end}")
@@ -169,12 +173,12 @@ def import_(
             bar.update(task, completed=done, total=total, item=label)
 
         report = import_paths(paths, store, replace=replace, progress=step)
-    out.print(f"imported {sum(report.rows.values())} rows for {len(report.rows)} symbol(s) "
-              f"from {len(report.files)} file(s) into {store.root}")
+    out.print(Text(f"imported {sum(report.rows.values())} rows for {len(report.rows)} symbol(s) "
+                   f"from {len(report.files)} file(s) into {store.root}"))
     for path, why in report.skipped.items():
-        err.print(f"[dim]skipped {path}: {why}[/]")
+        err.print(Text(f"skipped {path}: {why}", style="dim"))
     for path, msg in report.errors.items():
-        err.print(f"[red]error:[/] {path}: {msg}")
+        err.print(Text.assemble(("error:", "red"), f" {path}: {msg}"))
     if report.errors:
         raise typer.Exit(1)
 
@@ -210,7 +214,7 @@ def status(
     store.flush()
     stray = store.stray_temp_files()
     if stray:
-        err.print(f"[dim]{len(stray)} leftover temp file(s) of interrupted writes (ignored)[/]")
+        err.print(Text(f"{len(stray)} leftover temp file(s) of interrupted writes (ignored)", style="dim"))
 
 
 @app.command("verify")
@@ -258,10 +262,10 @@ def verify(
         for col in ("symbol", "date", "rule", "reason"):
             table.add_column(col)
         for s in suspects:
-            table.add_row(s.code, s.date.date().isoformat(), s.rule, s.reason)
+            table.add_row(Text(s.code), s.date.date().isoformat(), Text(s.rule), Text(s.reason))
         out.print(table)
     for line in invalid:
-        err.print(f"[red]invalid:[/] {line}")
+        err.print(Text.assemble(("invalid:", "red"), f" {line}"))
     out.print(f"checked {len(codes)} symbol(s): {len(invalid)} invalid, {len(suspects)} suspect row(s)")
     if invalid:
         raise typer.Exit(1)
