@@ -139,7 +139,13 @@ def _print_table(table: pd.DataFrame, as_of: str, console: Console, columns: lis
     order = [c for c, _ in SCREEN_DISPLAY]
     chosen = columns or fit_columns(console, lambda cols: _screen_rich_table(shown, as_of, len(table), cols),
                                     SCREEN_PRIORITY, order, required=6)
-    console.print(_screen_rich_table(shown, as_of, len(table), chosen))
+    rich_table = _screen_rich_table(shown, as_of, len(table), chosen)
+    natural = console.measure(rich_table, options=console.options.update_width(100_000)).maximum
+    if columns and natural > console.width:  # asked-for columns are printed whole, as long lines (like kubectl -o wide)
+        Console(file=console.file, width=natural, force_terminal=console.is_terminal,
+                color_system=console.color_system, no_color=console.no_color).print(rich_table)
+    else:
+        console.print(rich_table)
     if "note" not in chosen:
         notes = [(f"{number}. {row['code']} {row['name']}".strip() + ":", str(row["note"] or ""))
                  for number, (_, row) in enumerate(shown.iterrows(), start=1)]
@@ -169,8 +175,8 @@ def screen(
     providers: Optional[str] = typer.Option(None, "--providers", help="Price providers in order, comma-separated, "
                                           "from local, akshare, yfinance (default: $RATINGBT_PROVIDERS or "
                                           "local,akshare,yfinance)."),
-    wide: bool = typer.Option(False, "--wide", help="Show every column (default: the columns that fit the "
-                                                    "terminal width; notes are listed under the table)."),
+    wide: bool = typer.Option(False, "--wide", help="Show every column, in long lines when wider than the "
+                                                    "terminal (pipe to `less -S`); default: the columns that fit."),
     columns: Optional[str] = typer.Option(None, "--columns", help="Columns to show, comma-separated, from: "
                                           + ", ".join(c for c, _ in SCREEN_DISPLAY) + "."),
 ) -> None:
@@ -192,7 +198,7 @@ def screen(
 
       ratingbt screen --signals signals.csv --columns code,name,status,excess_return,upside_left
 
-    The terminal shows the columns that fit its width (--wide: all of them, rows then wrap); notes such as
+    The terminal shows the columns that fit its width (--wide: all of them, in long lines); notes such as
     "stale" are listed under the table for rows marked "!". Exit code 2 on bad input (the message names it).
     """
     console = Console()
