@@ -66,5 +66,5 @@ def backtest(
                                    f"{s['last_session']}", cfg.portfolio.currency))
     print_notes(console, [("•", note) for note in run.messages])
     if run.sweep is not None:
-        console.print(f"sweep: {len(run.sweep)} variants → {out_dir / 'sweep.csv'}")
-    console.print(f"wrote {out_dir}: " + ", ".join(p.name for p in written))
+        console.print(Text(f"sweep: {len(run.sweep)} variants → {out_dir / 'sweep.csv'}"))
+    console.print(Text(f"wrote {out_dir}: " + ", ".join(p.name for p in written)))

@@ -122,7 +122,7 @@ def ingest(
     if output is not None:
         write_signals(result.signals, output)
         if not quiet:
-            console.print(f"wrote {output}")
+            console.print(Text(f"wrote {output}"))
     for f in result.unreadable:
         for m in f.messages:
             if m.level == "error":

@@ -208,4 +208,4 @@ def score(
     if no_price.all() and len(no_price):
         console.print("[yellow]no stock had price data: import prices first (ratingbt data import "
                       "../shared/data/prices) or pass --prices DIR[/yellow]")
-    console.print("wrote " + ", ".join(str(p) for p in paths))
+    console.print(Text("wrote " + ", ".join(str(p) for p in paths)))

@@ -247,4 +247,4 @@ def screen(
         except ValueError as exc:
             typer.echo(f"ratingbt screen: {exc}", err=True)
             raise typer.Exit(2) from None
-        console.print(f"wrote {output}")
+        console.print(Text(f"wrote {output}"))
