@@ -15,9 +15,14 @@ app = typer.Typer(
     help=(
         "Turn Chinese broker research reports into dated signals, score each broker against its own rating "
         "scale, backtest portfolios with A-share/HK rules and screen the picks that are still live.\n\n"
-        "Typical flow:  ratingbt data import PRICES_DIR  →  ratingbt ingest REPORTS -o signals.csv  →  "
-        "ratingbt score --signals signals.csv  →  ratingbt backtest configs/seeds.yaml  →  ratingbt screen.\n"
-        "Or all at once:  ratingbt run configs/seeds.yaml"
+        "All at once:  ratingbt run configs/seeds.yaml\n\n"
+        "One stage at a time (each writes a plain table you can open in pandas):\n\n"
+        "1. ratingbt data import ../shared/data/prices\n\n"
+        "2. ratingbt ingest ../shared/seeds -o signals.csv\n\n"
+        "3. ratingbt score --signals signals.csv -o scores/\n\n"
+        "4. ratingbt backtest configs/seeds.yaml\n\n"
+        "5. ratingbt screen --signals signals.csv --as-of 2026-02-27\n\n"
+        "Every command has --help with examples."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -45,8 +50,8 @@ def _root(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (also ``python -m engine.cli``)."""
+    app(prog_name="ratingbt")
 
 
 if __name__ == "__main__":

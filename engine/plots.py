@@ -282,9 +282,9 @@ def event_study_figure(event_study: pd.DataFrame | None, group_by: str | None = 
             x=part[x_col], y=part["mean_excess"], name=name, line=dict(color=color), customdata=custom,
             hovertemplate=("%{y:.2%}" + (" (n=%{customdata})" if custom is not None else "")
                            + "<extra>%{fullData.name}</extra>")))
-    by = f" by {_label(group_by)}" if group_by else ""
-    fig.update_layout(title=f"Event study{by}: mean cumulative excess return", xaxis_title="sessions after publication",
-                      yaxis_tickformat=".1%", **_LAYOUT)
+    by = f" by {_label(group_by).replace('_', ' ')}" if group_by else ""
+    fig.update_layout(title=f"Event study{by}: mean cumulative excess return (95% band)",
+                      xaxis_title="sessions after publication", yaxis_tickformat=".0%", **_LAYOUT)
     return fig
 
 

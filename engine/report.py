@@ -47,7 +47,7 @@ import html
 import json
 import math
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -55,7 +55,7 @@ import pandas as pd
 from engine import plots
 
 __all__ = ["write_report", "write_run_report", "render_report", "format_value", "screen_display_table",
-           "safe_json_for_script", "RUN_FILES"]
+           "safe_json_for_script", "RUN_FILES", "METRICS", "Metric", "format_metric", "metric_title", "metric_rows"]
 
 MAX_TABLE_ROWS = 1000
 
@@ -64,6 +64,95 @@ _PERCENT_HINTS = ("return", "excess", "upside", "band_low", "band_high", "rate",
                   "tracking_error")
 _PRICE_HINTS = ("price", "close", "equity", "cash", "value", "fees", "cost", "pnl", "benchmark")
 _INT_HINTS = ("count", "sessions", "n_", "size", "shares", "trades")
+
+
+# ---- performance metrics: one table of title (with unit), group and kind; formatting lives only here ----------
+
+class Metric(NamedTuple):
+    """One backtest statistic as shown: ``key`` in ``stats.json``, ``title`` with its unit (``{currency}`` is
+    replaced by the portfolio currency), ``group`` label, ``kind`` = how the value is stored and shown:
+    ``pct`` (fraction → percent), ``pct_signed`` (fraction → signed percent), ``ratio`` (plain, 2 decimals),
+    ``money`` (account currency, thousands separators), ``count`` (integer), ``number`` (2 decimals), ``text``."""
+
+    key: str
+    title: str
+    group: str
+    kind: str
+
+
+#: The statistics of :func:`engine.stats.summary` in display order (HTML cards, ``ratingbt backtest`` / ``run``).
+METRICS: tuple[Metric, ...] = (
+    Metric("total_return", "Total return [%]", "Returns", "pct_signed"),
+    Metric("annual_return", "Annual return [%]", "Returns", "pct_signed"),
+    Metric("start_value", "Start value [{currency}]", "Returns", "money"),
+    Metric("end_value", "End value [{currency}]", "Returns", "money"),
+    Metric("benchmark_total_return", "Benchmark total return [%]", "Against the benchmark", "pct_signed"),
+    Metric("excess_return", "Excess return [%]", "Against the benchmark", "pct_signed"),
+    Metric("annual_excess_return", "Annual excess return [%]", "Against the benchmark", "pct_signed"),
+    Metric("alpha", "Alpha, annual [%]", "Against the benchmark", "pct_signed"),
+    Metric("beta", "Beta", "Against the benchmark", "ratio"),
+    Metric("information_ratio", "Information ratio", "Against the benchmark", "ratio"),
+    Metric("tracking_error", "Tracking error, annual [%]", "Against the benchmark", "pct"),
+    Metric("share_days_beating", "Days beating the benchmark [%]", "Against the benchmark", "pct"),
+    Metric("share_months_beating", "Months beating the benchmark [%]", "Against the benchmark", "pct"),
+    Metric("volatility", "Volatility, annual [%]", "Risk", "pct"),
+    Metric("sharpe", "Sharpe", "Risk", "ratio"),
+    Metric("sortino", "Sortino", "Risk", "ratio"),
+    Metric("max_drawdown", "Max drawdown [%]", "Risk", "pct"),
+    Metric("calmar", "Calmar", "Risk", "ratio"),
+    Metric("turnover", "Turnover, one-way per year [%]", "Trading", "pct"),
+    Metric("costs_paid", "Costs paid [{currency}]", "Trading", "money"),
+    Metric("costs_paid_fraction", "Costs paid [% of start value]", "Trading", "pct"),
+    Metric("trades_filled", "Trades filled", "Trading", "count"),
+    Metric("orders_rejected", "Orders rejected", "Trading", "count"),
+    Metric("first_session", "First session", "Run", "text"),
+    Metric("last_session", "Last session", "Run", "text"),
+    Metric("benchmark", "Benchmark", "Run", "text"),
+    Metric("strategy", "Strategy", "Run", "text"),
+    Metric("sessions_per_year", "Sessions per year", "Run", "number"),
+)
+_METRIC_BY_KEY = {m.key: m for m in METRICS}
+
+
+def format_metric(key: str, value: Any) -> str:
+    """Text of one statistic by its :data:`METRICS` kind (``n/a`` when missing); unknown keys as
+    :func:`format_value` does."""
+    metric = _METRIC_BY_KEY.get(key)
+    if metric is None:
+        return format_value(key, value)
+    if _is_missing(value):
+        return "n/a"
+    if metric.kind == "text" or not isinstance(value, (int, float, np.integer, np.floating)):
+        return str(value)
+    number = float(value)
+    if math.isinf(number):
+        return "∞" if number > 0 else "-∞"
+    return {"pct": f"{number:.2%}", "pct_signed": f"{number:+.2%}", "ratio": f"{number:.2f}",
+            "money": f"{number:,.2f}", "count": f"{number:,.0f}", "number": f"{number:,.2f}"}[metric.kind]
+
+
+def metric_title(key: str, currency: str = "CNY") -> str:
+    """The title of a statistic with its unit (the key itself when it is not in :data:`METRICS`)."""
+    metric = _METRIC_BY_KEY.get(key)
+    return metric.title.replace("{currency}", currency) if metric else key
+
+
+def metric_rows(stats: Mapping[str, Any], currency: str = "CNY",
+                keys: tuple[str, ...] | None = None) -> list[tuple[str, str, str]]:
+    """``(group, title, text)`` for the statistics in ``stats``: those of :data:`METRICS` in its order
+    (only ``keys`` when given), then any other key under "Other" (mappings as JSON)."""
+    rows = []
+    for metric in METRICS:
+        if metric.key in stats and (keys is None or metric.key in keys):
+            rows.append((metric.group, metric_title(metric.key, currency), format_metric(metric.key, stats[metric.key])))
+    if keys is None:
+        for key, value in stats.items():
+            if key in _METRIC_BY_KEY:
+                continue
+            if isinstance(value, Mapping):
+                value = json.dumps(value, ensure_ascii=False, default=str)
+            rows.append(("Other", str(key), format_value(str(key), value)))
+    return rows
 
 
 def safe_json_for_script(text: str) -> str:
@@ -143,6 +232,17 @@ SCREEN_DISPLAY = [
     ("status", "status"), ("excess_needed", "needed"), ("target_price", "target"), ("upside_left", "upside"),
     ("n_brokers", "brokers"), ("consensus_level", "consensus"), ("note", "note"),
 ]
+
+
+#: Group labels over the screen's columns in the report (columns of one group are adjacent in SCREEN_DISPLAY).
+SCREEN_GROUPS = {
+    "code": "Pick", "name": "Pick", "broker": "Pick", "rating": "Pick", "band": "Pick",
+    "report_date": "Horizon", "horizon_end": "Horizon", "sessions_elapsed": "Horizon", "sessions_left": "Horizon",
+    "price_then": "Price", "price_now": "Price",
+    "stock_return": "So far vs benchmark", "benchmark_return": "So far vs benchmark",
+    "excess_return": "So far vs benchmark", "status": "So far vs benchmark", "excess_needed": "So far vs benchmark",
+    "target_price": "Target", "upside_left": "Target", "n_brokers": "Coverage", "consensus_level": "Coverage",
+}
 
 
 def screen_display_table(screen: pd.DataFrame) -> pd.DataFrame:
@@ -260,16 +360,21 @@ def _sparkline_svg(equity: pd.DataFrame | None, width: int = 320, height: int = 
             f'points="{points}"/></svg>')
 
 
-def _stats_html(stats: Mapping[str, Any] | None) -> str:
+def _stats_html(stats: Mapping[str, Any] | None, currency: str = "CNY") -> str:
+    """Cards of the backtest statistics, grouped and titled by :data:`METRICS` (keys not in it follow as-is)."""
     if not stats:
         return _no_data("no backtest statistics")
-    items = []
-    for key, value in stats.items():
-        if isinstance(value, Mapping):
-            value = json.dumps(value, ensure_ascii=False, default=str)
-        items.append(f'<div class="stat"><div class="k">{html.escape(str(key))}</div>'
-                     f'<div class="v">{html.escape(format_value(str(key), value))}</div></div>')
-    return f'<div class="stats">{"".join(items)}</div>'
+    groups: dict[str, list[str]] = {}
+    for group, label, text in metric_rows(stats, currency):
+        groups.setdefault(group, []).append(
+            f'<div class="stat"><div class="k">{html.escape(label)}</div>'
+            f'<div class="v{_sign_class(text)}">{html.escape(text)}</div></div>')
+    return "".join(f'<div class="stat-group"><div class="g">{html.escape(group)}</div>'
+                   f'<div class="stats">{"".join(cards)}</div></div>' for group, cards in groups.items())
+
+
+def _sign_class(text: str) -> str:
+    return " neg" if text.startswith("-") and len(text) > 1 else ""
 
 
 def _screen_html(screen: pd.DataFrame | None, charts: "_Charts") -> str:
@@ -280,15 +385,73 @@ def _screen_html(screen: pd.DataFrame | None, charts: "_Charts") -> str:
     summary = ", ".join(f"{html.escape(str(k))}: {int(v)}" for k, v in counts.items())
     numeric = {"sessions_elapsed", "sessions_left", "price_then", "price_now", "stock_return", "benchmark_return",
                "excess_return", "excess_needed", "target_price", "upside_left", "n_brokers", "consensus_level"}
-    return (f'<p class="muted">{len(screen):,d} live picks ({summary}). Band status compares the excess return so '
+    return (f'<p class="muted">{len(screen):,d} live pick{"" if len(screen) == 1 else "s"} ({summary}). Band status compares the excess return so '
             f'far with the rating\'s own band; * = publication date inferred.</p>'
             + charts.embed(plots.screen_figure(screen), "no live pick has prices")
-            + _table_html(display, dict(SCREEN_DISPLAY), total=len(screen), numeric=numeric))
+            + _grouped_table_html(display, tuple((SCREEN_GROUPS.get(c, ""), c, h) for c, h in SCREEN_DISPLAY),
+                                  numeric=numeric)
+            + (f'<p class="muted">showing the first {len(display):,d} of {len(screen):,d} rows</p>'
+               if len(screen) > len(display) else ""))
+
+
+#: Scorecard columns shown by default in the report: (group label, column, heading with unit). ``hit_ci`` is
+#: ``hit_rate_low``–``hit_rate_high``; every column of the scorecard is in the "all columns" table under it.
+SCORECARD_DISPLAY: tuple[tuple[str, str, str], ...] = (
+    ("", "group", "group"), ("", "kind", "kind"),
+    ("Signals", "n_signals", "n"), ("Signals", "n_complete", "complete"), ("Signals", "n_incomplete", "open"),
+    ("Signals", "n_no_price", "no price"),
+    ("Band hit (complete windows)", "hit_rate", "hit [%]"), ("Band hit (complete windows)", "hit_ci", "95% CI [%]"),
+    ("Band hit (complete windows)", "direction_hit_rate", "direction [%]"),
+    ("Band hit (complete windows)", "touch_hit_rate", "touched [%]"),
+    ("Excess vs benchmark", "mean_excess", "mean [%]"), ("Excess vs benchmark", "median_excess", "median [%]"),
+    ("Excess vs benchmark", "excess_t_stat", "t-stat"),
+    ("Excess vs benchmark", "mean_excess_incomplete", "open, so far [%]"),
+    ("Ranking", "ic_spearman", "IC"), ("Ranking", "share_bullish", "bullish [%]"),
+)
+
+
+def _scorecard_display(part: pd.DataFrame) -> pd.DataFrame:
+    """Display strings of the :data:`SCORECARD_DISPLAY` columns present in ``part``."""
+    out = {}
+    for _group, col, _heading in SCORECARD_DISPLAY:
+        if col == "hit_ci":
+            if {"hit_rate_low", "hit_rate_high"} <= set(part.columns):
+                out[col] = ["" if _is_missing(lo) or _is_missing(hi) else f"{float(lo):.0%}–{float(hi):.0%}"
+                            for lo, hi in zip(part["hit_rate_low"], part["hit_rate_high"])]
+        elif col in part.columns:
+            out[col] = [format_value(col, v) for v in part[col]]
+    return pd.DataFrame(out, index=range(len(part)))
+
+
+def _grouped_table_html(display: pd.DataFrame, spec: tuple[tuple[str, str, str], ...],
+                        numeric: set[str] | None = None) -> str:
+    """An escaped, sortable table with a row of group labels over its headings: ``spec`` = (group, column,
+    heading); right-aligned are ``numeric`` columns (default: all but ``group`` and ``kind``)."""
+    columns = [(group, col, heading) for group, col, heading in spec if col in display.columns]
+    groups: list[list] = []
+    for group, _col, _heading in columns:
+        if groups and groups[-1][0] == group:
+            groups[-1][1] += 1
+        else:
+            groups.append([group, 1])
+    top = "".join(f'<th colspan="{n}" class="grp">{html.escape(g)}</th>' for g, n in groups)
+    head = "".join(f"<th>{html.escape(h)}</th>" for _g, _c, h in columns)
+    body = []
+    for _, row in display.iterrows():
+        cells = []
+        for _g, col, _h in columns:
+            text = str(row[col])
+            right = col in numeric if numeric is not None else col not in ("group", "kind")
+            align = ' style="text-align:right"' if right else ""
+            cells.append(f"<td{_cell_class(col, text)}{align}>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<div class="table-wrap"><table class="sortable"><thead><tr class="groups">{top}</tr><tr>{head}</tr>'
+            f'</thead><tbody>{"".join(body)}</tbody></table></div>')
 
 
 def _scorecard_html(scorecard: pd.DataFrame | None) -> str:
     """The scorecard; with a ``group_by`` column, one table per grouping (broker, rating, action, market, analyst,
-    all, then any other)."""
+    all, then any other), the main columns under group labels and every column in a folded table."""
     if _is_empty(scorecard):
         return _no_data("no scorecard")
     if "group_by" not in scorecard.columns:
@@ -299,9 +462,14 @@ def _scorecard_html(scorecard: pd.DataFrame | None) -> str:
     parts = []
     for group_by in order:
         part = scorecard[scorecard["group_by"].astype(str) == group_by].drop(columns="group_by")
-        parts.append(f"<h3>by {html.escape(group_by)}</h3>" + _generic_table(part))
-    return ('<p class="muted">hit rate = share of complete windows whose excess return landed in the rating\'s own '
-            'band (95% Wilson interval in hit_rate_low..high); incomplete windows are counted separately.</p>'
+        parts.append(f"<h3>by {html.escape(group_by)}</h3>"
+                     + _grouped_table_html(_scorecard_display(part.head(MAX_TABLE_ROWS)), SCORECARD_DISPLAY)
+                     + f"<details><summary>all columns ({len(part.columns)})</summary>{_generic_table(part)}"
+                       "</details>")
+    return ('<p class="muted">hit = share of complete windows whose excess return landed in the rating\'s own band '
+            '(95% Wilson interval); direction = excess on the rating\'s side of zero; touched = the band was reached '
+            'at some point in the window; open = windows not over yet (scored so far, not in the rates); '
+            'IC = Spearman correlation of rating level and excess. Mentions have no band, so no hit rate.</p>'
             + "".join(parts))
 
 
@@ -332,11 +500,15 @@ nav a{color:#cfe3ff;margin-right:14px;font-size:13px}
 @media(max-width:900px){.grid2{grid-template-columns:1fr}}
 .stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:8px}
 .stat{border:1px solid #eee;border-radius:4px;padding:6px 10px}.stat .k{font-size:12px;color:#666}
-.stat .v{font-size:16px;font-weight:600}
+.stat .v{font-size:16px;font-weight:600}.stat .v.neg{color:#c62828}
+.stat-group{margin:4px 0 10px}.stat-group .g{font-size:12px;font-weight:600;color:#1c2b3a;text-transform:uppercase;
+letter-spacing:.04em;margin:6px 0 4px}
 .table-wrap{overflow-x:auto;max-height:640px;overflow-y:auto}
 table{border-collapse:collapse;font-size:12.5px;white-space:nowrap}
 th,td{border-bottom:1px solid #eee;padding:4px 8px;text-align:left}
 th{position:sticky;top:0;background:#f3f5f7;cursor:pointer;user-select:none}
+tr.groups th{position:static;cursor:default;font-size:11px;color:#556;text-align:center;border-bottom:2px solid #d0d7de}
+tr.groups th:empty{border-bottom:none}details{margin:4px 0 10px}summary{cursor:pointer;color:#556;font-size:12.5px}
 .st-inside{color:#1a7f37;font-weight:600}.st-below{color:#c62828;font-weight:600}
 .st-above{color:#1565c0;font-weight:600}.warn{color:#a66300}.pos{color:#1a7f37}.neg{color:#c62828}
 .nodata,.muted{color:#888;font-size:13px}pre{font-size:12px;background:#f6f8fa;padding:10px;overflow:auto}
@@ -363,7 +535,7 @@ _INIT_JS = """
   }
   Promise.all(done).then(function(){document.documentElement.setAttribute('data-charts-rendered',
     String(document.querySelectorAll('.chart .main-svg').length>0?done.length:0));},fail);
-  document.querySelectorAll('table.sortable th').forEach(function(th,col){th.addEventListener('click',function(){
+  document.querySelectorAll('table.sortable thead tr:last-child th').forEach(function(th,col){th.addEventListener('click',function(){
     var tbody=th.closest('table').tBodies[0],rows=Array.from(tbody.rows),asc=th.dataset.asc!=='1';
     th.dataset.asc=asc?'1':'0';
     function key(r){var t=r.cells[col].textContent.replace(/[,%+*]/g,'');var n=parseFloat(t);
@@ -397,7 +569,7 @@ def render_report(
     generated = (generated_at or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
         ("performance", "Performance",
-         _stats_html(stats)
+         _stats_html(stats, _currency(config))
          + charts.embed(plots.equity_figure(equity), "no equity curve")
          + '<div class="grid2">'
          + charts.embed(plots.excess_figure(equity), "no benchmark in the equity table")
@@ -442,6 +614,13 @@ def render_report(
 </body>
 </html>
 """
+
+
+def _currency(config: Mapping[str, Any] | None) -> str:
+    """The portfolio currency of a run config (``portfolio.currency``), CNY when absent."""
+    portfolio = (config or {}).get("portfolio") if isinstance(config, Mapping) else None
+    currency = portfolio.get("currency") if isinstance(portfolio, Mapping) else None
+    return str(currency) if currency else "CNY"
 
 
 def _version() -> str:

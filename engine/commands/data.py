@@ -7,6 +7,10 @@ from typing import Optional
 
 import typer
 
+from rich.text import Text
+
+from engine.commands._display import flowing_help
+
 app = typer.Typer(
     help=(
         "Manage the local price cache (data_cache/: one parquet per symbol + manifest.json).\n\n"
@@ -42,6 +46,7 @@ def _cache(path: Optional[Path]):
 
 
 @app.command("fetch")
+@flowing_help
 def fetch(
     symbols: list[str] = typer.Argument(..., help="Codes in any spelling: 300474 sz300474 600519.SS 0700.HK HSI; "
                                                   "comma-separated lists work too."),
@@ -80,7 +85,7 @@ def fetch(
     try:
         codes = _unique_codes([s for arg in symbols for s in arg.split(",") if s.strip()])
     except SymbolError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(Text.assemble(("error:", "red"), f" {exc}"))
         raise typer.Exit(2)
     import pandas as pd
 
@@ -88,10 +93,10 @@ def fetch(
         try:
             pd.Timestamp(value)
         except ValueError:
-            err.print(f"[red]error:[/] {opt} {value!r} is not a date (expected YYYY-MM-DD)")
+            err.print(Text.assemble(("error:", "red"), f" {opt} {value!r} is not a date (expected YYYY-MM-DD)"))
             raise typer.Exit(2)
     if pd.Timestamp(start) > pd.Timestamp(end):
-        err.print(f"[red]error:[/] --start {start} is after --end {end}")
+        err.print(Text.assemble(("error:", "red"), f" --start {start} is after --end {end}"))
         raise typer.Exit(2)
     store = _cache(cache)
     if retry_failed:
@@ -103,7 +108,8 @@ def fetch(
         names = [n.strip() for n in provider.split(",")] if provider else default_order()
         bad = [n for n in names if n not in PROVIDER_NAMES]
         if bad:
-            err.print(f"[red]error:[/] --provider: unknown {bad}; allowed: {', '.join(PROVIDER_NAMES)}")
+            err.print(Text.assemble(("error:", "red"),
+                                    f" --provider: unknown {bad}; allowed: {', '.join(PROVIDER_NAMES)}"))
             raise typer.Exit(2)
         chain = ProviderChain([make_provider(n) for n in names], ChainSettings(timeout=timeout, retries=retries))
     with _progress(err) as bar:
@@ -122,21 +128,23 @@ def fetch(
     for code, n in report.fetched.items():
         out.print(f"{code}: {n} rows from {report.sources[code]}")
     for c in report.corrupt:
-        err.print(f"[yellow]corrupt cache file moved aside and re-fetched:[/] {c}")
+        err.print(Text.assemble(("corrupt cache file moved aside and re-fetched:", "yellow"), f" {c}"))
     for u in report.unchained:
-        err.print(f"[yellow]warning:[/] new segment {u} shares no date with the cache; not rebased")
+        err.print(Text.assemble(("warning:", "yellow"),
+                                f" new segment {u} shares no date with the cache; not rebased"))
     for e in report.errors:
-        err.print(f"[red]error:[/] {e}")
+        err.print(Text.assemble(("error:", "red"), f" {e}"))
     if report.missing:
-        err.print(f"[red]missing ({len(report.missing)}):[/]")
+        err.print(Text(f"missing ({len(report.missing)}):", style="red"))
         for m in report.missing:
-            err.print(f"  {m}")
+            err.print(Text(f"  {m}"))
         raise typer.Exit(1)
     if offline:
         out.print(f"all {len(codes)} symbol(s) cached for {start}..{end}")
 
 
 @app.command("import")
+@flowing_help
 def import_(
     paths: list[Path] = typer.Argument(..., help="Price files (.csv per symbol, long .parquet) or directories."),
     replace: bool = typer.Option(False, "--replace", help="Imported rows overwrite cached rows on shared dates."),
@@ -165,17 +173,18 @@ def import_(
             bar.update(task, completed=done, total=total, item=label)
 
         report = import_paths(paths, store, replace=replace, progress=step)
-    out.print(f"imported {sum(report.rows.values())} rows for {len(report.rows)} symbol(s) "
-              f"from {len(report.files)} file(s) into {store.root}")
+    out.print(Text(f"imported {sum(report.rows.values())} rows for {len(report.rows)} symbol(s) "
+                   f"from {len(report.files)} file(s) into {store.root}"))
     for path, why in report.skipped.items():
-        err.print(f"[dim]skipped {path}: {why}[/]")
+        err.print(Text(f"skipped {path}: {why}", style="dim"))
     for path, msg in report.errors.items():
-        err.print(f"[red]error:[/] {path}: {msg}")
+        err.print(Text.assemble(("error:", "red"), f" {path}: {msg}"))
     if report.errors:
         raise typer.Exit(1)
 
 
 @app.command("status")
+@flowing_help
 def status(
     symbols: Optional[list[str]] = typer.Argument(None, help="Only these codes (default: every cached symbol)."),
     cache: Optional[Path] = _CACHE_OPT,
@@ -205,10 +214,11 @@ def status(
     store.flush()
     stray = store.stray_temp_files()
     if stray:
-        err.print(f"[dim]{len(stray)} leftover temp file(s) of interrupted writes (ignored)[/]")
+        err.print(Text(f"{len(stray)} leftover temp file(s) of interrupted writes (ignored)", style="dim"))
 
 
 @app.command("verify")
+@flowing_help
 def verify(
     symbols: Optional[list[str]] = typer.Argument(None, help="Only these codes (default: every cached symbol)."),
     half_days: bool = typer.Option(False, "--half-days", help="Also list zero-volume rows on half-day sessions."),
@@ -252,10 +262,10 @@ def verify(
         for col in ("symbol", "date", "rule", "reason"):
             table.add_column(col)
         for s in suspects:
-            table.add_row(s.code, s.date.date().isoformat(), s.rule, s.reason)
+            table.add_row(Text(s.code), s.date.date().isoformat(), Text(s.rule), Text(s.reason))
         out.print(table)
     for line in invalid:
-        err.print(f"[red]invalid:[/] {line}")
+        err.print(Text.assemble(("invalid:", "red"), f" {line}"))
     out.print(f"checked {len(codes)} symbol(s): {len(invalid)} invalid, {len(suspects)} suspect row(s)")
     if invalid:
         raise typer.Exit(1)

@@ -5,15 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+
+from engine.commands._display import flowing_help
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
+
+from engine.commands._display import cell, compact_table, print_notes
 
 from engine.signals.ingest import IngestResult, expand_paths, ingest_paths
 from engine.signals.scales import load_registry
 from engine.signals.security_master import load_security_master
 
-__all__ = ["ingest", "write_signals", "summary_table"]
+__all__ = ["ingest", "write_signals", "summary_table", "print_messages"]
 
 _FORMATS = {".csv", ".parquet", ".json"}
 
@@ -36,23 +41,40 @@ def write_signals(signals, output: Path) -> None:
 
 
 def summary_table(result: IngestResult) -> Table:
-    """The per-file summary: file, broker, date (``*`` = inferred), type, #ratings, #mentions, messages."""
-    table = Table(title="ratingbt ingest", show_lines=False)
-    for col, kw in (("file", {"overflow": "fold", "min_width": 12, "max_width": 36}), ("broker", {"no_wrap": True}),
-                    ("date", {"no_wrap": True, "min_width": 11}), ("type", {"no_wrap": True}),
-                    ("#ratings", {"justify": "right"}), ("#mentions", {"justify": "right"}),
-                    ("messages", {"overflow": "fold"})):
-        table.add_column(col, **kw)
-    for f in result.files:
+    """The per-file summary: #, file, broker, date (``*`` = inferred), type, #ratings, #mentions and the number of
+    notes (the messages themselves are printed under the table by :func:`print_messages`)."""
+    table = compact_table(title="ratingbt ingest", caption="* = publication date inferred from the quoted-price date")
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("file", overflow="fold", min_width=12)
+    table.add_column("broker", overflow="fold", min_width=8)
+    table.add_column("date", no_wrap=True)
+    table.add_column("type", no_wrap=True)
+    for heading in ("ratings", "mentions", "notes"):
+        table.add_column(heading, justify="right", no_wrap=True)
+    for number, f in enumerate(result.files, start=1):
         date = f"{f.report_date}{'*' if f.date_inferred else ''}" if f.report_date else "—"
-        msgs = "\n".join(
-            f"[red]{m.text}[/red]" if m.level == "error" else f"[yellow]{m.text}[/yellow]" if m.level == "warning"
-            else m.text for m in f.messages)
-        table.add_row(Path(f.path).name if f.kind != "missing" else f.path, f.broker or "—", date,
-                      f.report_type or f.kind, str(f.n_ratings), str(f.n_mentions), msgs)
+        levels = [m.level for m in f.messages]
+        style = "red" if "error" in levels else "yellow" if "warning" in levels else ""
+        table.add_row(cell(number), cell(Path(f.path).name if f.kind != "missing" else f.path),
+                      cell(f.broker or "—"), cell(date), cell(f.report_type or f.kind), cell(f.n_ratings),
+                      cell(f.n_mentions), cell(len(f.messages) or "", style))  # Text: report strings are not markup
     return table
 
 
+def print_messages(result: IngestResult, console: Console) -> None:
+    """Every file's messages, one entry each, under the summary table (errors red, warnings yellow)."""
+    styles = {"error": "red", "warning": "yellow"}
+    items = []
+    for number, f in enumerate(result.files, start=1):
+        for m in f.messages:
+            text = Text(Path(f.path).name if f.kind != "missing" else f.path, style="bold")
+            text.append(": ")
+            text.append(m.text, style=styles.get(m.level, ""))
+            items.append((f"{number}.", text))
+    print_notes(console, items, title="messages")
+
+
+@flowing_help
 def ingest(
     paths: list[str] = typer.Argument(..., help="Report files (.txt/.md/.pdf), ratings CSVs, directories or globs."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the signals table here (.csv/.parquet/.json)."),
@@ -83,7 +105,7 @@ def ingest(
         registry = load_registry(ratings_dir)
         master = load_security_master(list(names), online=online)
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(Text(f"error: {exc}", style="red"))
         raise typer.Exit(2) from exc
     n_files = len(expand_paths(paths)[0])
     with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
@@ -93,16 +115,17 @@ def ingest(
                               progress=lambda p: bar.update(task, advance=1, description=Path(p).name))
     if not quiet:
         console.print(summary_table(result))
+        print_messages(result, console)
         sig = result.signals
         console.print(f"{len(sig)} signals ({int((sig['kind'] == 'rating').sum())} ratings, "
                       f"{int((sig['kind'] == 'mention').sum())} mentions) from {len(result.files)} file(s)")
     if output is not None:
         write_signals(result.signals, output)
         if not quiet:
-            console.print(f"wrote {output}")
+            console.print(Text(f"wrote {output}"))
     for f in result.unreadable:
         for m in f.messages:
             if m.level == "error":
-                console.print(f"[red]error:[/red] {m.text}", soft_wrap=True)
+                console.print(Text(f"error: {m.text}", style="red"), soft_wrap=True)
     if result.unreadable:
         raise typer.Exit(1)

@@ -9,6 +9,8 @@ from typing import Optional
 
 import typer
 
+from engine.commands._display import flowing_help
+
 
 def _route_logs_to(console) -> None:
     import logging
@@ -28,6 +30,7 @@ def _route_logs_to(console) -> None:
     logger.propagate = False
 
 
+@flowing_help
 def run(
     config: Path = typer.Argument(..., help="YAML run config (see configs/seeds.yaml)."),
     name: Optional[str] = typer.Option(None, "--name", help="Override the run name (output folder runs/<name>/)."),
@@ -53,10 +56,11 @@ def run(
     """
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-    from rich.table import Table
     from rich.text import Text
 
     from engine.backtest.run import MissingInputError
+    from engine.report import format_metric
+    from engine.commands._display import cell, compact_table, metrics_table, print_notes
     from engine.config import ConfigError, load_backtest_config
     from engine.paths import runs_dir
     from engine.pipeline import STEPS, run_pipeline
@@ -91,30 +95,32 @@ def run(
         err.print(Text(f"error: {exc}", style="red"))
         raise typer.Exit(2) from None
 
-    for note in outcome.notes:
-        console.print(Text(f"note: {note}", style="yellow"))
-    s = outcome.stats
-    n_ratings = int((outcome.signals["kind"] == "rating").sum())
-    summary = Table(title=f"{cfg.name}: {len(outcome.signals)} signals ({n_ratings} ratings), "
-                          f"{cfg.strategy.name} vs {cfg.benchmark} {s.get('first_session')} → {s.get('last_session')}")
-    summary.add_column("what")
-    summary.add_column("value", justify="right")
+    print_notes(console, [("•", note) for note in outcome.notes])
 
     def pct(x) -> str:
-        return "n/a" if x is None or x != x else f"{x * 100:+.2f} %"
+        return format_metric("total_return", x) if x is None or x != x else f"{x:.0%}"
 
-    summary.add_row("strategy total return", pct(s.get("total_return")))
-    summary.add_row("benchmark total return", pct(s.get("benchmark_total_return")))
-    summary.add_row("excess return", pct(s.get("excess_return")))
-    summary.add_row("max drawdown", pct(s.get("max_drawdown")))
+    s = outcome.stats
+    n_ratings = int((outcome.signals["kind"] == "rating").sum())
+    console.print(metrics_table(
+        s, f"{cfg.name}: {cfg.strategy.name} vs {cfg.benchmark}, {s.get('first_session')} → {s.get('last_session')}",
+        cfg.portfolio.currency, ("total_return", "benchmark_total_return", "excess_return", "annual_excess_return",
+                                 "sharpe", "max_drawdown", "costs_paid", "trades_filled")))
     card = outcome.scorecard
-    for _, row in card.iterrows():
-        counts = (f"{int(row['n_signals'])} signals: {int(row['n_complete'])} complete, "
-                  f"{int(row['n_incomplete'])} incomplete, {int(row['n_no_price'])} no price data")
-        hit = f"; hit rate {pct(row['hit_rate'])}" if row["kind"] == "rating" else ""
-        summary.add_row(Text(f"{row['group']} ({row['kind']}s)"), Text(counts + hit))
+    brokers = compact_table(title=f"{len(outcome.signals)} signals ({n_ratings} ratings) by broker",
+                            caption="hit = complete windows inside the rating's own band; open = horizon not over; "
+                                    "report.html has the full scorecard")
+    for heading in ("broker", "kind", "n", "complete", "open", "no price", "hit [%]"):
+        brokers.add_column(heading, justify="left" if heading in ("broker", "kind") else "right",
+                           no_wrap=heading != "broker", overflow="fold")
+    for _, row in card[card["group_by"] == "broker"].iterrows() if "group_by" in card.columns else card.iterrows():
+        hit = pct(row["hit_rate"]) if row["kind"] == "rating" and row["n_hit_eligible"] else "–"
+        brokers.add_row(*[cell(v) for v in (row["group"], row["kind"], int(row["n_signals"]), int(row["n_complete"]),
+                                            int(row["n_incomplete"]), int(row["n_no_price"]), hit)])
+    console.print(brokers)
     live = outcome.screen
-    summary.add_row("live picks in the screen", str(len(live)))
-    console.print(summary)
-    console.print(f"wrote {out_dir}: " + ", ".join(p.name for p in outcome.files))
+    status = live["status"].replace("", "no price data").value_counts() if len(live) else {}
+    console.print(Text(f"live picks in the screen: {len(live)}"
+                       + (" (" + ", ".join(f"{k} {v}" for k, v in status.items()) + ")" if len(live) else "")))
+    console.print(Text(f"wrote {out_dir}: " + ", ".join(p.name for p in outcome.files)))
     console.print(Text(f"report: {outcome.report.resolve()}", style="bold green"))

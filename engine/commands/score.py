@@ -8,8 +8,13 @@ from typing import Optional
 
 import pandas as pd
 import typer
+
+from engine.commands._display import flowing_help
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from engine.commands._display import cell, compact_table, fit_columns
 
 from engine.paths import runs_dir
 from engine.score import ScoreConfig, ScoreResult, run_scoring
@@ -41,35 +46,72 @@ def _num(value: float, digits: int = 2) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
-def _scorecard_table(card: pd.DataFrame, group_by: str) -> Table:
-    """One rich table of the scorecard rows of ``group_by`` (see :data:`engine.score.SCORECARD_COLUMNS`)."""
-    table = Table(title=f"Scorecard by {group_by} (complete windows; hit = excess inside the rating's own band)")
-    table.caption = ("n = signals; incomplete = window not over yet (scored so far, excluded from rates); "
-                     "no price = stock without price data; excess vs benchmark, t = t-stat of the mean; "
-                     "IC = Spearman(rating level, excess)")
-    for col, justify in ((group_by, "left"), ("kind", "left"), ("n", "right"), ("complete", "right"),
-                         ("incomplete", "right"), ("no price", "right"), ("hit [95% CI]", "right"),
-                         ("dir. hit", "right"), ("touch", "right"), ("mean excess (t)", "right"),
-                         ("median", "right"), ("IC", "right"), ("bullish", "right")):
-        table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+#: Scorecard columns (heading, justify) in display order; the default view keeps as many as fit the terminal, in
+#: the order of :data:`SCORECARD_PRIORITY`; ``--wide`` shows them all.
+SCORECARD_HEADINGS = ("group", "kind", "n", "complete", "incomplete", "no price", "hit [95% CI]", "dir. hit", "touch",
+                      "mean excess (t)", "median", "IC", "bullish")
+SCORECARD_PRIORITY = ("group", "kind", "n", "hit [95% CI]", "mean excess (t)", "complete", "incomplete", "no price",
+                      "median", "dir. hit", "IC", "touch", "bullish")
+PENDING_HEADINGS = ("signal", "broker", "code", "kind", "rating", "horizon", "status", "scored to", "excess so far")
+PENDING_PRIORITY = ("broker", "code", "kind", "status", "excess so far", "rating", "scored to", "horizon", "signal")
+_LEFT = {"group", "kind", "signal", "broker", "code", "rating", "status"}
+
+
+def _scorecard_cells(card: pd.DataFrame, group_by: str) -> list[dict[str, str]]:
+    rows = []
     for row in card[card["group_by"] == group_by].itertuples():
         hit = "–" if row.n_hit_eligible == 0 else \
             f"{_pct(row.hit_rate, 0)} [{_pct(row.hit_rate_low, 0)}–{_pct(row.hit_rate_high, 0)}]"
         mean = _pct(row.mean_excess) + ("" if math.isnan(row.excess_t_stat) else f" ({row.excess_t_stat:.2f})")
-        table.add_row(str(row.group), str(row.kind), str(row.n_signals), str(row.n_complete),
-                      str(row.n_incomplete), str(row.n_no_price), hit, _pct(row.direction_hit_rate, 0),
-                      _pct(row.touch_hit_rate, 0), mean, _pct(row.median_excess),
-                      _num(row.ic_spearman), _pct(row.share_bullish, 0))
+        rows.append({"group": str(row.group), "kind": str(row.kind), "n": str(row.n_signals),
+                     "complete": str(row.n_complete), "incomplete": str(row.n_incomplete),
+                     "no price": str(row.n_no_price), "hit [95% CI]": hit,
+                     "dir. hit": _pct(row.direction_hit_rate, 0), "touch": _pct(row.touch_hit_rate, 0),
+                     "mean excess (t)": mean, "median": _pct(row.median_excess), "IC": _num(row.ic_spearman),
+                     "bullish": _pct(row.share_bullish, 0)})
+    return rows
+
+
+def _rich_table(title: str, caption: str | None, rows: list[dict[str, str]], columns: list[str],
+                first_heading: str | None = None) -> Table:
+    """A compact table of display strings; every cell is Text (broker names are never read as markup)."""
+    table = compact_table(title=title, caption=caption)
+    for col in columns:
+        heading = first_heading if (col == "group" and first_heading) else col
+        table.add_column(heading, justify="left" if col in _LEFT else "right",
+                         no_wrap=col not in ("group", "broker"), overflow="fold")
+    for row in rows:
+        table.add_row(*[cell(row[col]) for col in columns])
     return table
 
 
+def _scorecard_table(card: pd.DataFrame, group_by: str, console: Console | None = None,
+                     wide: bool = False) -> Table:
+    """One rich table of the scorecard rows of ``group_by`` (see :data:`engine.score.SCORECARD_COLUMNS`), with the
+    columns that fit ``console`` (all with ``wide``)."""
+    title = f"Scorecard by {group_by} (complete windows; hit = excess inside the rating's own band)"
+    caption = ("n = signals; incomplete = window not over yet (scored so far, excluded from rates); "
+               "no price = stock without price data; excess vs benchmark, t = t-stat of the mean; "
+               "dir. hit = excess on the rating's side of 0; touch = band reached at any time; "
+               "IC = Spearman(rating level, excess); --wide for every column")
+    rows = _scorecard_cells(card, group_by)
+
+    def build(columns: list[str]) -> Table:
+        return _rich_table(title, caption, rows, columns, first_heading=group_by)
+
+    columns = list(SCORECARD_HEADINGS) if wide or console is None else \
+        fit_columns(console, build, SCORECARD_PRIORITY, SCORECARD_HEADINGS, required=4)
+    return build(columns)
+
+
 def print_scorecard(result: ScoreResult, console: Console | None = None, max_rows: int = 40,
-                    by: tuple[str, ...] = ("broker",)) -> None:
+                    by: tuple[str, ...] = ("broker",), wide: bool = False) -> None:
     """Print the scorecard (per broker by default; ``by`` any of :data:`engine.score.scorecard.GROUPINGS`), then the
-    windows that are not complete (incomplete ones scored so far, stocks without price data)."""
+    windows that are not complete (incomplete ones scored so far, stocks without price data); the columns that fit
+    the console unless ``wide``."""
     console = console or Console()
     for group_by in by:
-        console.print(_scorecard_table(result.scorecard, group_by))
+        console.print(_scorecard_table(result.scorecard, group_by, console, wide))
     scores = result.scores
     counts = scores["status"].value_counts()
     console.print("windows by status: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
@@ -79,22 +121,29 @@ def print_scorecard(result: ScoreResult, console: Console | None = None, max_row
         keys = pending.assign(_k=(pending["kind"] != "rating").astype(int),
                               _s=(pending["status"] != "incomplete").astype(int))
         order = keys.sort_values(["_k", "_s"], kind="stable")
-        detail = Table(title="Not (yet) complete")
-        for col in ("signal", "broker", "code", "kind", "rating", "horizon", "status", "scored to", "excess so far"):
-            detail.add_column(col, no_wrap=True)
+        rows = []
         for row in order.head(max_rows).itertuples():
             end = "" if pd.isna(row.end_date) else pd.Timestamp(row.end_date).strftime("%Y-%m-%d")
-            detail.add_row(str(row.signal_id), str(row.broker), str(row.code), str(row.kind), str(row.rating),
-                           f"{row.horizon_scored_months}m", str(row.status), end, _pct(row.excess_return))
-        console.print(detail)
+            rows.append({"signal": str(row.signal_id), "broker": str(row.broker), "code": str(row.code),
+                         "kind": str(row.kind), "rating": str(row.rating), "horizon": f"{row.horizon_scored_months}m",
+                         "status": str(row.status), "scored to": end, "excess so far": _pct(row.excess_return)})
+
+        def build(columns: list[str]) -> Table:
+            return _rich_table("Not (yet) complete", None, rows, columns)
+
+        columns = list(PENDING_HEADINGS) if wide else \
+            fit_columns(console, build, PENDING_PRIORITY, PENDING_HEADINGS, required=4)
+        console.print(build(columns))
         if len(order) > max_rows:
             console.print(f"… and {len(order) - max_rows} more (see scores.csv)")
 
 
+@flowing_help
 def score(
     signals: Path = typer.Option(..., "--signals", "-s",
                                  help="Signals table (.csv or .parquet) from `ratingbt ingest`."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Score with prices up to this date only (YYYY-MM-DD)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Score with prices up to this date only, "
+                                    "YYYY-MM-DD (default: every price there is)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output directory (default: runs/score)."),
     prices: Optional[Path] = typer.Option(None, "--prices", help="Read per-symbol CSVs from this directory "
                                           "(SZ300474.csv, SH000300.csv, HKHSI.csv ...) instead of the price cache."),
@@ -108,6 +157,8 @@ def score(
                            "analyst, action, market, all (every grouping is always written to scorecard.csv)."),
     range_leg: str = typer.Option("long", "--range-leg", help="Which end of a '6-12' month range the scorecard uses "
                                   "(both ends are always in scores.csv)."),
+    wide: bool = typer.Option(False, "--wide", help="Show every scorecard column (default: the columns that fit "
+                              "the terminal width; scorecard.csv always has them all)."),
 ) -> None:
     """Score each rating against its broker's own band and print the scorecard per broker.
 
@@ -120,9 +171,12 @@ def score(
 
       ratingbt score --signals signals.csv --as-of 2025-12-31 -o runs/score-2025
 
-      ratingbt score --signals signals.parquet --excess-mode relative --by broker,rating
+      ratingbt score --signals signals.parquet --excess-mode relative --by broker,rating --wide
+
+    Prices come from the cache (fill it with `ratingbt data import DIR`) or --prices DIR. The terminal shows the
+    scorecard columns that fit its width (--wide: all); rates and excess returns are percent, t and IC plain.
     """
-    console = Console(width=max(Console().width, 160))
+    console = Console()
     table = read_signals(signals)
     try:
         config = ScoreConfig(excess_mode=excess_mode, range_leg=range_leg)  # type: ignore[arg-type]
@@ -143,15 +197,15 @@ def score(
         try:
             panel = panel_for_signals(table, prices_dir, offline=offline, as_of=as_of_ts)
         except (FileNotFoundError, LookupError, ValueError) as exc:
-            console.print(f"[red]cannot load prices: {exc}[/red]")
+            console.print(Text(f"cannot load prices: {exc}", style="red"))
             raise typer.Exit(2) from exc
         lookup = default_scale_lookup(table, registry_dir=ratings_dir)
         result = run_scoring(table, panel, as_of=as_of_ts, config=config, scale_lookup=lookup)
     out_dir = out or runs_dir() / "score"
     paths = result.write(out_dir)
-    print_scorecard(result, console, by=groupings)
+    print_scorecard(result, console, by=groupings, wide=wide)
     no_price = result.scores["status"].eq("no price data")
     if no_price.all() and len(no_price):
         console.print("[yellow]no stock had price data: import prices first (ratingbt data import "
                       "../shared/data/prices) or pass --prices DIR[/yellow]")
-    console.print("wrote " + ", ".join(str(p) for p in paths))
+    console.print(Text("wrote " + ", ".join(str(p) for p in paths)))

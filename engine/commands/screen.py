@@ -7,11 +7,14 @@ from typing import Callable, Optional
 
 import pandas as pd
 import typer
+
+from engine.commands._display import flowing_help
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from engine.commands._display import cell, compact_table, fit_columns, parse_columns, print_notes
 from engine.data.panel import Panel
 from engine.report import SCREEN_DISPLAY, screen_display_table
 from engine.screen import SCREEN_COLUMNS, screen_signals, write_screen
@@ -96,36 +99,86 @@ def load_screen_panel(signals: pd.DataFrame, as_of: pd.Timestamp | None, *, offl
                       progress=progress)
 
 
-def _print_table(table: pd.DataFrame, as_of: str, console: Console) -> None:
-    shown = screen_display_table(table)
-    rich_table = Table(title=f"Live picks at {as_of} ({len(table)})", header_style="bold", show_lines=False)
+#: Screen columns by priority: the default view shows as many as fit the terminal unwrapped, in this order of
+#: importance; ``--wide`` shows every column of :data:`engine.report.SCREEN_DISPLAY`, ``--columns`` any of them.
+#: Notes (stale, no price data, superseded) are listed under the table unless ``note`` is asked for.
+SCREEN_PRIORITY = ("code", "name", "broker", "rating", "excess_return", "status", "sessions_left", "upside_left",
+                   "band", "report_date", "stock_return", "excess_needed", "price_now", "target_price", "price_then",
+                   "benchmark_return", "consensus_level", "n_brokers", "sessions_elapsed", "horizon_end")
+_NUMERIC = {"sessions_elapsed", "sessions_left", "price_then", "price_now", "stock_return", "benchmark_return",
+            "excess_return", "excess_needed", "target_price", "upside_left", "n_brokers", "consensus_level"}
+_STATUS_STYLE = {"inside": "green", "below": "red", "above": "blue"}
+
+
+def _screen_rich_table(shown: pd.DataFrame, as_of: str, total: int, chosen: list[str]) -> Table:
     headings = dict(SCREEN_DISPLAY)
-    for col in shown.columns:
-        rich_table.add_column(headings[col], no_wrap=col not in ("name", "note"),
-                              justify="right" if col in ("sessions_elapsed", "sessions_left", "price_then",
-                                                         "price_now", "stock_return", "benchmark_return",
-                                                         "excess_return", "excess_needed", "target_price",
-                                                         "upside_left", "n_brokers", "consensus_level") else "left")
-    styles = {"inside": "green", "below": "red", "above": "blue"}
-    for _, row in shown.iterrows():  # Text cells: report strings are never read as rich markup
-        rich_table.add_row(*[Text(str(value), style=styles.get(str(value), "") if col == "status" else
-                                  ("yellow" if col == "note" and value else ""))
-                             for col, value in row.items()])
-    console.print(rich_table)
+    notes_inline = "note" in chosen
+    rich_table = compact_table(title=f"Live picks at {as_of} ({total})",
+                               caption="returns so far vs the benchmark; * = publication date inferred; "
+                                       "--wide for every column, -o FILE for the full table")
+    rich_table.add_column("#", justify="right", style="dim", no_wrap=True)
+    for col in chosen:
+        rich_table.add_column(headings[col], justify="right" if col in _NUMERIC else "left",
+                              no_wrap=col not in ("name", "note", "broker"), overflow="fold",
+                              min_width=8 if col in ("name", "broker") else None)
+    for number, (_, row) in enumerate(shown.iterrows(), start=1):
+        note = str(row["note"] or "")
+        cells = [Text(str(number) + ("!" if note and not notes_inline else ""))]
+        for col in chosen:  # Text cells: report strings are never read as rich markup
+            value = str(row[col])
+            style = _STATUS_STYLE.get(value, "") if col == "status" else ("yellow" if col == "note" and value else "")
+            cells.append(cell(value, style))
+        rich_table.add_row(*cells)
+    return rich_table
 
 
+def _print_table(table: pd.DataFrame, as_of: str, console: Console, columns: list[str] | None = None) -> None:
+    """The screen as a rich table: the columns that fit the terminal (or ``columns``), numbers right-aligned,
+    names folded rather than cut, and the notes listed under it by row number (rows marked ``!``)."""
+    shown = screen_display_table(table)
+    order = [c for c, _ in SCREEN_DISPLAY]
+    chosen = columns or fit_columns(console, lambda cols: _screen_rich_table(shown, as_of, len(table), cols),
+                                    SCREEN_PRIORITY, order, required=6)
+    rich_table = _screen_rich_table(shown, as_of, len(table), chosen)
+    natural = console.measure(rich_table, options=console.options.update_width(100_000)).maximum
+    if columns and natural > console.width:  # asked-for columns are printed whole, as long lines (like kubectl -o wide)
+        Console(file=console.file, width=natural, force_terminal=console.is_terminal,
+                color_system=console.color_system, no_color=console.no_color).print(rich_table)
+    else:
+        console.print(rich_table)
+    if "note" not in chosen:
+        notes = [(f"{number}. {row['code']} {row['name']}".strip() + ":", str(row["note"] or ""))
+                 for number, (_, row) in enumerate(shown.iterrows(), start=1)]
+        print_notes(console, notes, title="notes (rows marked !)")
+
+
+@flowing_help
 def screen(
     as_of: Optional[str] = typer.Option(None, "--as-of",
-                                        help="Screen date YYYY-MM-DD (default: last date with prices)."),
-    signals: Optional[Path] = typer.Option(None, "--signals", help="Signals table (.csv/.parquet/.json)."),
-    reports: Optional[list[Path]] = typer.Option(None, "--reports", help="Report file or folder (repeatable)."),
-    broker: Optional[list[str]] = typer.Option(None, "--broker", help="Only this broker (repeatable)."),
+                                        help="Screen date YYYY-MM-DD; reports published after it are "
+                                        "invisible (default: the last date with any price)."),
+    signals: Optional[Path] = typer.Option(None, "--signals", help="Signals table (.csv/.parquet/.json) from "
+                                                  "`ratingbt ingest`."),
+    reports: Optional[list[Path]] = typer.Option(None, "--reports", help="Report file or folder to ingest first "
+                                                             "(repeatable); instead of --signals."),
+    broker: Optional[list[str]] = typer.Option(None, "--broker", help="Only this broker, as in the signals' broker "
+                                                         "column (repeatable)."),
     market: Optional[list[str]] = typer.Option(None, "--market", help="Only this market: A or HK (repeatable)."),
-    show_all: bool = typer.Option(False, "--all", help="Also list ratings superseded by a newer one."),
-    sort: Optional[str] = typer.Option(None, "--sort", help="Sort column; prefix '-' for descending."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the table to FILE.csv or FILE.json."),
+    show_all: bool = typer.Option(False, "--all", help="Also list ratings superseded by a newer "
+                                                        "rating of the same broker on the same stock."),
+    sort: Optional[str] = typer.Option(None, "--sort", help="Sort by an output column (e.g. excess_return, "
+                                        "upside_left, sessions_left); --sort=-COL descending (default: newest "
+                                        "report first)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the full table (every column, "
+                                         "fractions: 0.15 = 15 %, ISO dates) to FILE.csv or FILE.json."),
     offline: bool = typer.Option(False, "--offline", help="Use cached/local prices only; never call a provider."),
-    providers: Optional[str] = typer.Option(None, "--providers", help="Price providers, e.g. 'local,akshare'."),
+    providers: Optional[str] = typer.Option(None, "--providers", help="Price providers in order, comma-separated, "
+                                          "from local, akshare, yfinance (default: $RATINGBT_PROVIDERS or "
+                                          "local,akshare,yfinance)."),
+    wide: bool = typer.Option(False, "--wide", help="Show every column, in long lines when wider than the "
+                                                    "terminal (pipe to `less -S`); default: the columns that fit."),
+    columns: Optional[str] = typer.Option(None, "--columns", help="Columns to show, comma-separated, from: "
+                                          + ", ".join(c for c, _ in SCREEN_DISPLAY) + "."),
 ) -> None:
     """List the ratings whose horizon has not ended at --as-of, with how each is doing against its own band.
 
@@ -141,7 +194,12 @@ def screen(
 
       ratingbt screen --signals signals.csv --market HK --sort=-excess_return -o live.json
 
-      ratingbt screen --reports ../shared/seeds --broker 民生证券 --all
+      ratingbt screen --reports ../shared/seeds --broker 民生证券 --all --offline
+
+      ratingbt screen --signals signals.csv --columns code,name,status,excess_return,upside_left
+
+    The terminal shows the columns that fit its width (--wide: all of them, in long lines); notes such as
+    "stale" are listed under the table for rows marked "!". Exit code 2 on bad input (the message names it).
     """
     console = Console()
     try:
@@ -156,6 +214,9 @@ def screen(
         sort_col = sort.lstrip("-") if sort else None
         if sort_col is not None and sort_col not in SCREEN_COLUMNS:
             raise ValueError(f"--sort: unknown column {sort_col!r}; choose one of: {', '.join(SCREEN_COLUMNS)}")
+        shown_columns = parse_columns(columns, [c for c, _ in SCREEN_DISPLAY])
+        if wide and shown_columns is None:
+            shown_columns = [c for c, _ in SCREEN_DISPLAY]
         markets = [m.strip().upper() for m in market] if market else None
         if markets and not set(markets) <= {"A", "HK"}:
             raise ValueError(f"--market: {', '.join(markets)} not allowed; use A or HK")
@@ -179,11 +240,11 @@ def screen(
     if table.empty:
         console.print(f"No live picks at {as_of_text}.")
     else:
-        _print_table(table, as_of_text, console)
+        _print_table(table, as_of_text, console, shown_columns)
     if output is not None:
         try:
             write_screen(table, output)
         except ValueError as exc:
             typer.echo(f"ratingbt screen: {exc}", err=True)
             raise typer.Exit(2) from None
-        console.print(f"wrote {output}")
+        console.print(Text(f"wrote {output}"))

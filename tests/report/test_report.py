@@ -215,3 +215,29 @@ def test_screen_figure_bars_and_band_markers(tables):
     assert list(low.x) == [0.15] and len(fig.data) == 2  # open top end: no band-high marker
     assert "&lt;script&gt;" in bars.y[0]
     assert plots.screen_figure(screen.iloc[1:]) is None
+
+
+def test_stats_cards_titled_from_the_metrics_table():
+    from engine.report import METRICS, format_metric, metric_title
+
+    stats = {"total_return": 0.639, "costs_paid": 291.3878, "sharpe": 1.8354, "max_drawdown": -0.2406,
+             "trades_filled": 7, "share_days_beating": 0.4944, "custom_key": 3}
+    page = render_report(title="t", run_name="r", stats=stats, config={"portfolio": {"currency": "HKD"}})
+    cards = page[page.index('id="performance"'):page.index('id="screen"')]
+    for title, text in (("Total return [%]", "+63.90%"), ("Costs paid [HKD]", "291.39"), ("Sharpe", "1.84"),
+                        ("Max drawdown [%]", "-24.06%"), ("Trades filled", "7"),
+                        ("Days beating the benchmark [%]", "49.44%"), ("custom_key", "3")):
+        assert f'<div class="k">{title}</div>' in cards and f">{text}</div>" in cards
+    assert "share_days_beating" not in cards and "total_return" not in cards
+    assert len({m.key for m in METRICS}) == len(METRICS)
+    assert metric_title("costs_paid") == "Costs paid [CNY]" and format_metric("beta", float("nan")) == "n/a"
+
+
+def test_scorecard_table_has_group_labels_percent_columns_and_all_columns(tables):
+    page = render_report(title="t", run_name="r", scorecard=tables["scorecard"])
+    section = page[page.index('id="scorecard"'):page.index('id="ratings"')]
+    assert section.count('<tr class="groups">') == 2  # by broker, by rating
+    assert ">Band hit (complete windows)</th>" in section and "<th>hit [%]</th>" in section
+    assert ">40.00%</td>" in section and ">12%–77%</td>" in section  # hit_rate 0.4, Wilson 0.12..0.77
+    assert section.count("<details><summary>all columns") == 2
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section and EVIL not in section

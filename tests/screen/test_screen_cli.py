@@ -99,3 +99,27 @@ def test_cli_reports_ingests_the_real_seeds(shared, tmp_path):
     assert later.exit_code == 0, later.output
     table = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(table["code"]) == ["06082.HK"] and list(table["note"]) == ["no price data"]
+
+
+def test_cli_table_fits_80_columns_names_whole_notes_below_markup_literal(shared, signals_csv, tmp_path):
+    """At 80 columns every line fits, names are not cut, the stale notes are listed under the table, and a broker
+    name that looks like rich markup is printed literally."""
+    table = pd.read_csv(signals_csv, dtype=str, keep_default_na=False)
+    table.loc[table["code"] == "688981.SH", "broker"] = "[red]x[/red]"
+    marked = tmp_path / "marked.csv"
+    table.to_csv(marked, index=False)
+    result = runner.invoke(app, ["screen", "--providers", "local", "--signals", str(marked), "--as-of",
+                                 "2026-02-27"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    assert "中芯国际" in result.output and "…" not in result.output
+    assert "[red]x[/red]" in result.output
+    notes = lines[next(i for i, line in enumerate(lines) if line.startswith("notes")) + 1:]
+    assert sum("stale (last price 2026-01-23)" in line for line in notes) == 4
+    picked = runner.invoke(app, ["screen", "--providers", "local", "--signals", str(signals_csv), "--as-of",
+                                 "2026-02-27", "--columns", "code,status,note"], env={"COLUMNS": "80"})
+    assert picked.exit_code == 0 and "stale (last price 2026-01-23)" in picked.output
+    assert "notes (rows marked !)" not in picked.output and "excess" not in picked.output
+    bad = _screen("--signals", str(signals_csv), "--columns", "code,zzz")
+    assert bad.exit_code == 2 and "--columns: unknown column(s) zzz" in bad.output
