@@ -17,7 +17,10 @@ self-describing and the manifest can be repaired from the files):
 - ``stat``: the file's ``[mtime_ns, size]`` when the entry was written (a mismatch means the file changed behind
   the manifest's back, e.g. a write whose manifest update was interrupted: the entry is re-read from the file).
 
-The manifest also remembers failed fetches under ``failures`` (``{code: {"start", "end", "at", "error"}}``): a range
+The manifest also records, under ``local_files``, the local price file each symbol was last read from with its
+modification time and size: when that file changes, the next load re-reads it (its rows replace the cached ones).
+
+It also remembers failed fetches under ``failures`` (``{code: {"start", "end", "at", "error"}}``): a range
 that every provider failed to supply is not asked again for :data:`FAILURE_TTL_HOURS` hours (env
 ``RATINGBT_FAILURE_TTL_HOURS``; 0 turns it off; ``ratingbt data fetch --retry-failed`` forgets them), so a symbol
 no provider has (e.g. 06082.HK) does not cost retries and back-off on every run.
@@ -263,6 +266,23 @@ class PriceCache:
         if names:
             self._save_manifest()
         return len(names)
+
+    # -- local source files ------------------------------------------------------------------------------------
+    @staticmethod
+    def file_stamp(path: Path) -> list:
+        """``[absolute path, mtime_ns, size]`` of a local price file: what tells that it changed."""
+        st = Path(path).stat()
+        return [str(Path(path).resolve()), st.st_mtime_ns, st.st_size]
+
+    def record_local_file(self, code: str, path: Path) -> None:
+        """Remember which local file ``code`` was last read from, and its stamp (manifest ``local_files``)."""
+        self.manifest().setdefault("local_files", {})[code] = self.file_stamp(path)
+        self._save_manifest()
+
+    def local_file_changed(self, code: str, path: Path) -> bool:
+        """True when ``code`` was read from ``path`` before and the file changed since (mtime or size)."""
+        known = self.manifest().get("local_files", {}).get(code)
+        return known is not None and known[0] == str(Path(path).resolve()) and known != self.file_stamp(path)
 
     # -- paths and entries -------------------------------------------------------------------------------------
     def path(self, code: str) -> Path:

@@ -4,6 +4,8 @@ Algorithm of :func:`ensure_cached`, per code:
 
 1. read the cached file; a corrupt file (:class:`~engine.data.cache.CacheCorruptError`) is reported, moved aside
    (:meth:`PriceCache.quarantine`) and the whole range is fetched again — never used;
+   A symbol read earlier from a local per-symbol file that has changed since (mtime or size, manifest
+   ``local_files``) is re-read from it first, its rows replacing the cached ones (:func:`_refresh_changed_local_file`);
 2. compute the missing ranges (:meth:`PriceCache.missing`: parts of ``[start, end]`` never asked of a provider);
 3. offline: record each missing range in :attr:`FetchReport.missing`; online: ask the chain for the range, widened
    to include the nearest cached bar on each side so the new segment can be rebased onto the cached one
@@ -16,16 +18,21 @@ Algorithm of :func:`ensure_cached`, per code:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable
 
 import pandas as pd
 
 from engine.data.cache import CacheCorruptError, PriceCache, failure_ttl_hours
 from engine.data.chain import AllProvidersFailed, ProviderChain
+from engine.data.providers.local import read_symbol_file
 from engine.symbols import parse_symbol
 
 __all__ = ["MissingRange", "FetchReport", "ensure_cached", "answered_range"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class FetchReport:
     fetched: dict[str, int] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     missing: list[MissingRange] = field(default_factory=list)
+    refreshed: list[str] = field(default_factory=list)  # codes re-read because their local file changed
     errors: list[str] = field(default_factory=list)
     corrupt: list[str] = field(default_factory=list)
     unchained: list[str] = field(default_factory=list)
@@ -129,6 +137,33 @@ def ensure_cached(cache: PriceCache, codes: Iterable[str], start, end, *, chain:
         return _ensure(cache, list(codes), start_d, end_d, chain, offline, progress, frames)
 
 
+def _local_file(chain: ProviderChain | None, code: str) -> Path | None:
+    """The per-symbol file the chain's ``local`` provider would read for ``code`` (None without one)."""
+    local = next((p for p in (chain.providers if chain else []) if p.name == "local"), None)
+    finder = getattr(local, "symbol_file", None)
+    return finder(code) if finder else None
+
+
+def _refresh_changed_local_file(cache: PriceCache, chain: ProviderChain | None, code: str, cached: pd.DataFrame,
+                                report: FetchReport) -> pd.DataFrame:
+    """Re-read ``code``'s local price file when it changed since it was cached (its rows replace the cached ones
+    over the file's range); returns the cached bars as they are now."""
+    path = _local_file(chain, code)
+    if path is None or not cache.local_file_changed(code, path):
+        return cached
+    try:
+        bars = read_symbol_file(path, code)
+        first, last = bars["date"].iloc[0].date(), bars["date"].iloc[-1].date()
+        cache.update(code, bars, covered=[(first, last)], source="local", replace=True)
+    except (ValueError, KeyError, OSError, IndexError) as exc:
+        report.errors.append(f"{path}: changed since it was cached but cannot be re-read: {exc}")
+        return cached
+    cache.record_local_file(code, path)
+    report.refreshed.append(f"{code} from {path}")
+    log.info("%s changed since it was cached: re-read it for %s", path, code)
+    return cache.read(code)
+
+
 def _ensure(cache, codes, start_d, end_d, chain, offline, progress, frames) -> FetchReport:
     report = FetchReport()
     for code in codes:
@@ -145,6 +180,8 @@ def _ensure(cache, codes, start_d, end_d, chain, offline, progress, frames) -> F
                 report.missing.append(MissingRange(code, start_d, end_d, f"cache file corrupt: {exc.reason}"))
                 continue
             cache.quarantine(code)
+        if cached is not None and not offline:
+            cached = _refresh_changed_local_file(cache, chain, code, cached, report)
         gaps = _session_gaps(cache, code, start_d, end_d)
         if frames is not None and cached is not None:
             frames[code] = cached
@@ -182,6 +219,10 @@ def _ensure(cache, codes, start_d, end_d, chain, offline, progress, frames) -> F
             cov = [got] if got else []
             entry, factor = cache.update(code, bars, covered=cov, source=provider)
             cache.forget_failures([code])
+            if provider == "local":
+                local_path = _local_file(chain, code)
+                if local_path is not None:
+                    cache.record_local_file(code, local_path)
             if factor is None:
                 report.unchained.append(f"{code} {a}..{b}")
             report.fetched[code] = report.fetched.get(code, 0) + len(bars)

@@ -63,6 +63,8 @@ def _import_frame(cache: PriceCache, code: str, bars: pd.DataFrame, replace: boo
     except BarsInvalidError as exc:
         report.errors[where] = str(exc)
         return
+    if Path(where).is_file():  # a per-symbol file (long files are named "path [code]" here)
+        cache.record_local_file(code, Path(where))
     report.rows[code] = report.rows.get(code, 0) + len(bars)
 
 

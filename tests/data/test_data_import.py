@@ -62,3 +62,37 @@ def test_empty_provider_list_means_cache_only(tmp_path):
     with pytest.warns(UserWarning, match=r"600519.SH 2024-01-02..2024-01-03 \(no providers given\)"):
         panel = load_panel(["600519"], "2024-01-02", "2024-01-03", providers=[], cache=cache)
     assert np.isnan(panel.close).all()
+
+
+def test_a_changed_local_file_is_re_read_on_the_next_load(tmp_path):
+    """Editing a local price file after it was cached must not leave the old prices in use: the next load through
+    the local provider re-reads it (rows replace the cached ones); an unchanged file is not re-read."""
+    import os
+
+    from engine.data.fetch import ensure_cached
+    from engine.data.providers import make_provider
+
+    src = tmp_path / "prices"
+    src.mkdir()
+    path = src / "SZ300474.csv"
+    path.write_text("date,open,high,low,close,volume\n2024-01-02,20,21,19,20,100\n2024-01-03,22,23,21,22,100\n")
+    cache = PriceCache(tmp_path / "cache")
+    import_paths([src], cache)
+    chain = [make_provider("local", roots=[src])]
+    panel = load_panel(["300474.SZ"], "2024-01-02", "2024-01-03", providers=chain, cache=tmp_path / "cache",
+                       calendar="data")
+    assert panel.close[:, 0].tolist() == [20.0, 22.0]
+    from engine.data.chain import ProviderChain
+
+    unchanged = ensure_cached(PriceCache(tmp_path / "cache"), ["300474.SZ"], "2024-01-02", "2024-01-03",
+                              chain=ProviderChain(chain))
+    assert unchanged.refreshed == []
+    path.write_text("date,open,high,low,close,volume\n2024-01-02,20,21,19,20,100\n2024-01-03,22,25,21,24.5,100\n")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a later mtime, as an edit gives
+    panel = load_panel(["300474.SZ"], "2024-01-02", "2024-01-03", providers=chain, cache=tmp_path / "cache",
+                       calendar="data")
+    assert panel.close[:, 0].tolist() == [20.0, 24.5]
+    offline = load_panel(["300474.SZ"], "2024-01-02", "2024-01-03", offline=True, cache=tmp_path / "cache",
+                         calendar="data")
+    assert offline.close[:, 0].tolist() == [20.0, 24.5]

@@ -132,6 +132,10 @@ class LocalProvider:
                 out.append(root / name)
         return out
 
+    def symbol_file(self, code: str) -> Path | None:
+        """The per-symbol file this provider would read for ``code`` (first match), or None."""
+        return next((path for path in self._candidates(code) if path.is_file()), None)
+
     def _long_files(self) -> list[Path]:
         files = []
         for root in self.roots:
