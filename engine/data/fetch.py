@@ -56,6 +56,7 @@ class FetchReport:
     sources: dict[str, str] = field(default_factory=dict)
     missing: list[MissingRange] = field(default_factory=list)
     refreshed: list[str] = field(default_factory=list)  # codes re-read because their local file changed
+    first_bar_dates: dict = field(default_factory=dict)  # code -> earliest cached bar (before any clipping)
     errors: list[str] = field(default_factory=list)
     corrupt: list[str] = field(default_factory=list)
     unchained: list[str] = field(default_factory=list)

@@ -105,6 +105,8 @@ def load_frames(codes: Iterable[str] | str, start=None, end=None, *, offline: bo
         if code in full:
             df = full[code]
             dates = df["date"]
+            if len(dates):
+                report.first_bar_dates[code] = pd.Timestamp(dates.min())
             frames[code] = df[(dates >= lo) & (dates <= hi)].reset_index(drop=True)
     return frames, report
 
@@ -162,6 +164,7 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
         sess = calendar_sessions(cal, lo, hi, data_sessions=data_dates)
     panel = _align(code_list, frames, sess)
     panel.missing = tuple(report.missing)
+    panel.first_bar_dates = dict(report.first_bar_dates)
     _untradable_indexes(panel)
     return panel
 

@@ -52,6 +52,9 @@ class Panel:
     boards: np.ndarray = field(default=None)   # type: ignore[assignment]  # Board value per asset
     # Date ranges the loader could not fill (engine.data.fetch.MissingRange; empty when complete).
     missing: tuple = field(default=())
+    # code -> earliest bar date the data source holds (may precede sessions[0]); a listing-date proxy for the
+    # backtest's IPO window, so a stock suspended on the panel's first sessions is not taken for a new listing.
+    first_bar_dates: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n_sessions, n_assets = len(self.sessions), len(self.codes)
@@ -80,7 +83,9 @@ class Panel:
         idx = [self.column(c) for c in codes]
         arrays = {name: getattr(self, name)[:, idx] for name in (*PANEL_FIELDS, "tradable")}
         return Panel(sessions=self.sessions, codes=self.codes[idx], markets=self.markets[idx],
-                     boards=self.boards[idx], missing=self.missing, **arrays)
+                     boards=self.boards[idx], missing=self.missing,
+                     first_bar_dates={c: self.first_bar_dates[c] for c in codes if c in self.first_bar_dates},
+                     **arrays)
 
     def frame(self, name: str) -> pd.DataFrame:
         """One field as a DataFrame indexed by session with codes as columns (for inspection in pandas)."""

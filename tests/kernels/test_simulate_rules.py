@@ -262,3 +262,32 @@ def test_limit_on_an_ex_dividend_day_uses_the_ex_rights_previous_close():
     assert res.trades.loc[0, "date"] == pd.Timestamp("2024-03-05") and res.trades.loc[0, "price"] == 9.9
     # the standing order fills at the 03-06 open of 9.90 (previous close 9.90): floor(100,000 / 9.90 / 100) × 100
     assert (res.trades.loc[1, "date"], res.trades.loc[1, "shares"]) == (pd.Timestamp("2024-03-06"), 10_100)
+
+
+def test_a_stock_suspended_on_the_first_sessions_is_not_taken_for_a_new_listing():
+    """The IPO window (no limit for 5 sessions) must not apply to a stock that merely has no bar on the panel's first
+    session: the data layer's ``first_bar_dates`` (bars held before the panel start) say it listed long ago, so a
+    +50 % open against the previous close of 20.00 is limit-up (main board ±10 %) and the buy does not fill."""
+    weights = np.array([[NAN], [1.0], [NAN], [NAN]])
+    suspended = make_panel(["600001.SH"], DAYS, [NAN, 20.0, 30.0, 30.0], [NAN, 20.0, 30.0, 30.0])
+    assert list(simulate_weights(suspended, weights, NO_COSTS).trades["reason"]) == ["filled"]  # no history known
+    suspended.first_bar_dates = {"600001.SH": pd.Timestamp("2020-01-02")}
+    blocked = simulate_weights(suspended, weights, NO_COSTS)
+    assert list(blocked.trades["reason"])[0] == "limit_up"
+    assert not blocked.trades["filled"].iloc[0]
+
+
+def test_load_panel_records_the_first_bar_held_before_the_panel(tmp_path):
+    from engine.data.cache import PriceCache
+    from engine.data.importer import import_paths
+    from engine.data.load import load_panel
+
+    src = tmp_path / "prices"
+    src.mkdir()
+    (src / "SH600001.csv").write_text("date,open,high,low,close,volume\n2024-02-01,19,20,19,20,100\n"
+                                      "2024-03-05,20,20,20,20,100\n")
+    import_paths([src], PriceCache(tmp_path / "cache"))
+    panel = load_panel(["600001.SH"], "2024-03-04", "2024-03-05", offline=True, cache=tmp_path / "cache",
+                       calendar="XSHG", on_missing="raise")
+    assert panel.first_bar_dates == {"600001.SH": pd.Timestamp("2024-02-01")}
+    assert np.isnan(panel.close[0, 0]) and panel.close[1, 0] == 20.0
