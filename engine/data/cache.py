@@ -240,18 +240,23 @@ class PriceCache:
                 self.flush()
 
     # -- remembered failures ------------------------------------------------------------------------------------
-    def record_failure(self, code: str, start: dt.date, end: dt.date, error: str) -> None:
-        """Remember that no provider could supply ``code`` over ``start..end`` (UTC time of now)."""
+    def record_failure(self, code: str, start: dt.date, end: dt.date, error: str,
+                       providers: Iterable[str] = ()) -> None:
+        """Remember that none of ``providers`` could supply ``code`` over ``start..end`` (UTC time of now)."""
         self.manifest().setdefault("failures", {})[code] = {
-            "start": _iso(start), "end": _iso(end), "error": error[:500],
+            "start": _iso(start), "end": _iso(end), "error": error[:500], "providers": sorted(set(providers)),
             "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
         self._save_manifest()
 
-    def recent_failure(self, code: str, start: dt.date, end: dt.date) -> dict | None:
-        """The remembered failure covering ``start..end`` for ``code`` if younger than :func:`failure_ttl_hours`."""
+    def recent_failure(self, code: str, start: dt.date, end: dt.date,
+                       providers: Iterable[str] | None = None) -> dict | None:
+        """The remembered failure covering ``start..end`` for ``code`` if younger than :func:`failure_ttl_hours` and
+        made with every one of ``providers`` (a chain with a provider that was not tried then asks again)."""
         ttl = failure_ttl_hours()
         failure = self.manifest().get("failures", {}).get(code)
         if ttl <= 0 or not failure:
+            return None
+        if providers is not None and not set(providers) <= set(failure.get("providers", ())):
             return None
         age = dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(failure["at"])
         inside = failure["start"] <= _iso(start) and _iso(end) <= failure["end"]

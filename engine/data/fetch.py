@@ -203,7 +203,7 @@ def _ensure(cache, codes, start_d, end_d, chain, offline, progress, frames) -> F
                     ask_a = before.iloc[-1].date()  # one shared bar to rebase the new segment on
                 if len(after):
                     ask_b = after.iloc[0].date()
-            failed = cache.recent_failure(code, a, b)
+            failed = cache.recent_failure(code, a, b, providers=chain.names)
             if failed is not None:
                 report.missing.append(MissingRange(
                     code, a, b, f"all providers failed at {failed['at']} (not retried for {failure_ttl_hours():g} h;"
@@ -214,7 +214,7 @@ def _ensure(cache, codes, start_d, end_d, chain, offline, progress, frames) -> F
             except AllProvidersFailed as exc:
                 report.errors.append(str(exc))
                 report.missing.append(MissingRange(code, a, b, "all providers failed"))
-                cache.record_failure(code, a, b, str(exc))
+                cache.record_failure(code, a, b, str(exc), providers=chain.names)
                 continue
             got = answered_range(code, ask_a, ask_b, bars)
             cov = [got] if got else []

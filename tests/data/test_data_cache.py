@@ -206,6 +206,11 @@ def test_failed_fetch_is_remembered_then_retried_after_ttl_or_on_request(tmp_pat
     monkeypatch.delenv("RATINGBT_FAILURE_TTL_HOURS")
     store = PriceCache(tmp_path / "c")
     assert store.recent_failure("06082.HK", dt.date(2026, 6, 1), dt.date(2026, 6, 30)) is not None
+    # a failure seen with akshare alone does not stop a chain that also has yfinance from asking
+    assert store.recent_failure("06082.HK", dt.date(2026, 6, 1), dt.date(2026, 6, 30),
+                                providers=["akshare"]) is not None
+    assert store.recent_failure("06082.HK", dt.date(2026, 6, 1), dt.date(2026, 6, 30),
+                                providers=["akshare", "yfinance"]) is None
     assert store.forget_failures(["06082.HK"]) == 1
     up = ScriptedProvider("yfinance", [bars(["2026-06-02", "2026-06-03"], [61.65, 63.0])])
     chain_up = ProviderChain([up], ChainSettings(retries=0, timeout=0), sleep=lambda s: None)
