@@ -20,7 +20,7 @@ self-describing and the manifest can be repaired from the files):
 The manifest also records, under ``local_files``, the local price file each symbol was last read from with its
 modification time and size: when that file changes, the next load re-reads it (its rows replace the cached ones).
 
-It also remembers failed fetches under ``failures`` (``{code: {"start", "end", "at", "error"}}``): a range
+It also remembers failed fetches under ``failures`` (``{code: [{"start", "end", "at", "error", "providers"}, ...]}``): a range
 that every provider failed to supply is not asked again for :data:`FAILURE_TTL_HOURS` hours (env
 ``RATINGBT_FAILURE_TTL_HOURS``; 0 turns it off; ``ratingbt data fetch --retry-failed`` forgets them), so a symbol
 no provider has (e.g. 06082.HK) does not cost retries and back-off on every run.
@@ -240,37 +240,59 @@ class PriceCache:
                 self.flush()
 
     # -- remembered failures ------------------------------------------------------------------------------------
+    def _failures_of(self, code: str) -> list[dict]:
+        """The remembered failures of ``code`` (a list; older manifests stored one dict)."""
+        found = self.manifest().get("failures", {}).get(code, [])
+        return [found] if isinstance(found, dict) else list(found)
+
     def record_failure(self, code: str, start: dt.date, end: dt.date, error: str,
                        providers: Iterable[str] = ()) -> None:
-        """Remember that none of ``providers`` could supply ``code`` over ``start..end`` (UTC time of now)."""
-        self.manifest().setdefault("failures", {})[code] = {
-            "start": _iso(start), "end": _iso(end), "error": error[:500], "providers": sorted(set(providers)),
-            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        """Remember that none of ``providers`` could supply ``code`` over ``start..end`` (UTC time of now).
+        Up to 8 ranges are kept per code (the newest), so the ranges asked by different stages of a run all count."""
+        record = {"start": _iso(start), "end": _iso(end), "error": error[:500], "providers": sorted(set(providers)),
+                  "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        kept = [f for f in self._failures_of(code) if (f["start"], f["end"]) != (record["start"], record["end"])]
+        self.manifest().setdefault("failures", {})[code] = (kept + [record])[-8:]
         self._save_manifest()
 
     def recent_failure(self, code: str, start: dt.date, end: dt.date,
                        providers: Iterable[str] | None = None) -> dict | None:
-        """The remembered failure covering ``start..end`` for ``code`` if younger than :func:`failure_ttl_hours` and
-        made with every one of ``providers`` (a chain with a provider that was not tried then asks again)."""
+        """A remembered failure covering ``start..end`` for ``code``, younger than :func:`failure_ttl_hours` and made
+        with every one of ``providers`` (a chain with a provider that was not tried then asks again); else None."""
         ttl = failure_ttl_hours()
-        failure = self.manifest().get("failures", {}).get(code)
-        if ttl <= 0 or not failure:
+        if ttl <= 0:
             return None
-        if providers is not None and not set(providers) <= set(failure.get("providers", ())):
-            return None
-        age = dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(failure["at"])
-        inside = failure["start"] <= _iso(start) and _iso(end) <= failure["end"]
-        return failure if inside and age.total_seconds() < ttl * 3600 else None
+        now = dt.datetime.now(dt.timezone.utc)
+        for failure in reversed(self._failures_of(code)):
+            if providers is not None and not set(providers) <= set(failure.get("providers", ())):
+                continue
+            age = now - dt.datetime.fromisoformat(failure["at"])
+            if failure["start"] <= _iso(start) and _iso(end) <= failure["end"] and age.total_seconds() < ttl * 3600:
+                return failure
+        return None
 
-    def forget_failures(self, codes: Iterable[str] | None = None) -> int:
-        """Forget remembered failures (all, or of ``codes``); returns how many were forgotten."""
+    def forget_failures(self, codes: Iterable[str] | None = None, overlapping: tuple | None = None) -> int:
+        """Forget remembered failures (all, or of ``codes``; with ``overlapping=(start, end)`` only the ranges that
+        overlap it, e.g. once a provider has answered there); returns how many codes were touched."""
         failures = self.manifest().get("failures", {})
         names = list(failures) if codes is None else [c for c in codes if c in failures]
+        touched = 0
         for name in names:
-            del failures[name]
-        if names:
+            if overlapping is None:
+                del failures[name]
+                touched += 1
+                continue
+            lo, hi = _iso(overlapping[0]), _iso(overlapping[1])
+            kept = [f for f in self._failures_of(name) if f["end"] < lo or f["start"] > hi]
+            if len(kept) != len(self._failures_of(name)):
+                touched += 1
+                if kept:
+                    failures[name] = kept
+                else:
+                    del failures[name]
+        if touched:
             self._save_manifest()
-        return len(names)
+        return touched
 
     # -- local source files ------------------------------------------------------------------------------------
     @staticmethod

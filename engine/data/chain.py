@@ -234,6 +234,19 @@ class ProviderChain:
         self.attempts.extend(attempts)
         raise AllProvidersFailed(code, start_d, end_d, attempts)
 
+    def after(self, name: str) -> "ProviderChain | None":
+        """The chain of the providers after ``name`` (same settings, rate limiter and attempt log), or None when
+        ``name`` is the last one: what is asked for the part of a range ``name`` could not supply."""
+        names = self.names
+        if name not in names or names.index(name) == len(names) - 1:
+            return None
+        rest = ProviderChain(self.providers[names.index(name) + 1:], self.settings, sleep=self.sleep,
+                             clock=self._clock)
+        rest.limiter = self.limiter
+        rest.attempts = self.attempts
+        rest._network_strikes = self._network_strikes
+        return rest
+
     def close(self) -> None:
         """Nothing to release (worker threads are per call and daemonic); kept for callers that close chains."""
 

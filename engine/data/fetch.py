@@ -165,6 +165,60 @@ def _refresh_changed_local_file(cache: PriceCache, chain: ProviderChain | None, 
     return cache.read(code)
 
 
+def _fill_gap(cache: PriceCache, code: str, a: dt.date, b: dt.date, chain: ProviderChain,
+              cached: pd.DataFrame | None, report: FetchReport) -> pd.DataFrame | None:
+    """Ask ``chain`` for ``code`` over the missing range ``a..b`` and merge the answer into the cache.
+
+    When a provider answers only part of the range (a local file that ends earlier, say), the sessions still missing
+    are asked of the providers after it in the chain. A range every provider asked failed to supply is remembered
+    (:meth:`PriceCache.record_failure`). Returns the cached bars as they are afterwards."""
+    ask_a, ask_b = a, b
+    if cached is not None and not cached.empty:
+        before = cached["date"][cached["date"] < pd.Timestamp(a)]
+        after = cached["date"][cached["date"] > pd.Timestamp(b)]
+        if len(before):
+            ask_a = before.iloc[-1].date()  # one shared bar to rebase the new segment on
+        if len(after):
+            ask_b = after.iloc[0].date()
+    failed = cache.recent_failure(code, a, b, providers=chain.names)
+    if failed is not None:
+        report.missing.append(MissingRange(
+            code, a, b, f"all providers failed at {failed['at']} (not retried for {failure_ttl_hours():g} h;"
+                        " `ratingbt data fetch --retry-failed` asks again)"))
+        return cached
+    try:
+        bars, provider = chain.fetch(code, ask_a, ask_b)
+    except AllProvidersFailed as exc:
+        report.errors.append(str(exc))
+        report.missing.append(MissingRange(code, a, b, "all providers failed"))
+        cache.record_failure(code, a, b, str(exc), providers=chain.names)
+        return cached
+    got = answered_range(code, ask_a, ask_b, bars)
+    adds_rows = cached is None or (~bars["date"].isin(cached["date"])).any()
+    adds_coverage = got is not None and bool(cache.missing(code, got[0], got[1]))
+    if adds_rows or adds_coverage:  # an answer with nothing new does not rewrite the cached file
+        _, factor = cache.update(code, bars, covered=[got] if got else [], source=provider)
+        if factor is None:
+            report.unchained.append(f"{code} {a}..{b}")
+        cached = cache.read(code)
+    if got is not None:
+        cache.forget_failures([code], overlapping=got)
+    if provider == "local":
+        local_path = _local_file(chain, code)
+        if local_path is not None:
+            cache.record_local_file(code, local_path)
+    report.fetched[code] = report.fetched.get(code, 0) + len(bars)
+    report.sources[code] = provider
+    left = _session_gaps(cache, code, a, b) if got is not None else []
+    rest = chain.after(provider)
+    for ma, mb in left:
+        if rest is not None:
+            cached = _fill_gap(cache, code, ma, mb, rest, cached, report)
+        else:
+            report.missing.append(MissingRange(code, ma, mb, f"{provider} has no bars there"))
+    return cached
+
+
 def _ensure(cache, codes, start_d, end_d, chain, offline, progress, frames) -> FetchReport:
     report = FetchReport()
     for code in codes:
@@ -195,43 +249,7 @@ def _ensure(cache, codes, start_d, end_d, chain, offline, progress, frames) -> F
                 report.missing.extend(MissingRange(code, a, b, "no providers given") for a, b in gaps)
             continue
         for a, b in gaps:
-            ask_a, ask_b = a, b
-            if cached is not None and not cached.empty:
-                before = cached["date"][cached["date"] < pd.Timestamp(a)]
-                after = cached["date"][cached["date"] > pd.Timestamp(b)]
-                if len(before):
-                    ask_a = before.iloc[-1].date()  # one shared bar to rebase the new segment on
-                if len(after):
-                    ask_b = after.iloc[0].date()
-            failed = cache.recent_failure(code, a, b, providers=chain.names)
-            if failed is not None:
-                report.missing.append(MissingRange(
-                    code, a, b, f"all providers failed at {failed['at']} (not retried for {failure_ttl_hours():g} h;"
-                                " `ratingbt data fetch --retry-failed` asks again)"))
-                continue
-            try:
-                bars, provider = chain.fetch(code, ask_a, ask_b)
-            except AllProvidersFailed as exc:
-                report.errors.append(str(exc))
-                report.missing.append(MissingRange(code, a, b, "all providers failed"))
-                cache.record_failure(code, a, b, str(exc), providers=chain.names)
-                continue
-            got = answered_range(code, ask_a, ask_b, bars)
-            cov = [got] if got else []
-            entry, factor = cache.update(code, bars, covered=cov, source=provider)
-            cache.forget_failures([code])
-            if provider == "local":
-                local_path = _local_file(chain, code)
-                if local_path is not None:
-                    cache.record_local_file(code, local_path)
-            if factor is None:
-                report.unchained.append(f"{code} {a}..{b}")
-            report.fetched[code] = report.fetched.get(code, 0) + len(bars)
-            report.sources[code] = provider
-            cached = cache.read(code)
-            if frames is not None:
+            cached = _fill_gap(cache, code, a, b, chain, cached, report)
+            if frames is not None and cached is not None:
                 frames[code] = cached
-            if got is not None:
-                for ma, mb in _session_gaps(cache, code, a, b):
-                    report.missing.append(MissingRange(code, ma, mb, f"{provider} has no bars there"))
     return report

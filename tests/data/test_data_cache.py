@@ -214,7 +214,28 @@ def test_failed_fetch_is_remembered_then_retried_after_ttl_or_on_request(tmp_pat
     assert store.forget_failures(["06082.HK"]) == 1
     up = ScriptedProvider("yfinance", [bars(["2026-06-02", "2026-06-03"], [61.65, 63.0])])
     chain_up = ProviderChain([up], ChainSettings(retries=0, timeout=0), sleep=lambda s: None)
-    store.record_failure("06082.HK", dt.date(2026, 1, 1), dt.date(2026, 1, 31), "old failure")
+    store.record_failure("06082.HK", dt.date(2026, 1, 1), dt.date(2026, 1, 31), "january failure")
+    store.record_failure("06082.HK", dt.date(2026, 5, 20), dt.date(2026, 6, 10), "overlapping failure")
+    store.forget_failures(["06082.HK"], overlapping=(dt.date(2026, 6, 1), dt.date(2026, 6, 30)))
+    assert [f["error"] for f in store._failures_of("06082.HK")] == ["january failure"]
+    store.record_failure("06082.HK", dt.date(2026, 5, 20), dt.date(2026, 6, 10), "overlapping failure")
     report = ensure_cached(store, ["06082.HK"], "2026-06-01", "2026-06-30", chain=chain_up)
     assert report.fetched == {"06082.HK": 2}
-    assert PriceCache(tmp_path / "c").manifest().get("failures", {}) == {}
+    # the answer clears the failures it overlaps; an unrelated range stays remembered
+    assert [f["error"] for f in PriceCache(tmp_path / "c")._failures_of("06082.HK")] == ["january failure"]
+
+
+def test_failures_of_several_ranges_are_all_remembered(tmp_path):
+    """Two stages of one run ask different ranges of the same unpriced symbol; both failures count afterwards."""
+    import datetime as dt
+
+    from engine.data.cache import PriceCache
+
+    store = PriceCache(tmp_path / "c")
+    d = dt.date
+    store.record_failure("06082.HK", d(2025, 4, 1), d(2026, 11, 23), "none", providers=["local", "akshare"])
+    store.record_failure("06082.HK", d(2026, 6, 3), d(2026, 11, 23), "none", providers=["local", "akshare"])
+    again = PriceCache(tmp_path / "c")
+    assert again.recent_failure("06082.HK", d(2025, 5, 1), d(2026, 1, 1), providers=["local", "akshare"])
+    assert again.recent_failure("06082.HK", d(2026, 6, 3), d(2026, 11, 23), providers=["local"])
+    assert again.recent_failure("06082.HK", d(2024, 1, 1), d(2026, 1, 1), providers=["local"]) is None

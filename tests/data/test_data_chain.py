@@ -177,3 +177,28 @@ def test_data_errors_and_successes_do_not_mark_a_provider_unreachable():
     with pytest.raises(AllProvidersFailed):
         c.fetch("300474.SZ", START, END)
     assert c.unreachable == {}
+
+
+def test_a_partial_answer_is_completed_by_the_next_providers(tmp_path):
+    """local holds 03-01..03-04 only; the rest of the asked range (03-05..03-12) is asked of the next provider,
+    so a local folder does not stop the network providers from filling the tail. A second load with nothing new
+    rewrites nothing."""
+    from engine.data.cache import PriceCache
+    from engine.data.fetch import ensure_cached
+
+    local = ScriptedProvider("local", [GOOD])  # bars 03-01 and 03-04
+    tail = bars(["2024-03-04", "2024-03-05", "2024-03-06", "2024-03-07", "2024-03-08", "2024-03-11", "2024-03-12"],
+                [10.5, 10.6, 10.7, 10.8, 10.9, 11.0, 11.1], source="y")
+    network = ScriptedProvider("yfinance", [tail])
+    c, _ = chain([local, network], retries=0)
+    store = PriceCache(tmp_path / "c")
+    report = ensure_cached(store, ["300474.SZ"], START, END, chain=c)
+    assert len(local.calls) == 1 and len(network.calls) == 1
+    assert network.calls[0][1] == dt.date(2024, 3, 4)  # asked from the shared bar, for rebasing
+    cached = store.read("300474.SZ")
+    assert cached["close"].iloc[-1] == pytest.approx(11.1) and len(cached) == 8
+    assert report.missing == []
+    path = store.path("300474.SZ")
+    stamp = path.stat().st_mtime_ns
+    again = ensure_cached(PriceCache(tmp_path / "c"), ["300474.SZ"], START, END, chain=c)
+    assert again.missing == [] and path.stat().st_mtime_ns == stamp
