@@ -11,8 +11,9 @@ Algorithm of :meth:`ProviderChain.fetch` for one ``(code, start, end)``:
    instrument not supported, package missing) move on at once;
 4. the first provider that returns rows wins; if all fail, raise :class:`AllProvidersFailed` naming every provider,
    its last error, the symbol and the date range;
-5. a provider whose calls fail with *network* errors (cannot resolve or reach the host, time-outs) for
-   ``unreachable_after`` symbols in a row, with no success in between, is marked unreachable and skipped for the
+5. a provider whose calls fail with *network* errors (cannot reach the host, time-outs) for ``unreachable_after``
+   symbols in a row (one symbol when its host name does not resolve), with no success in between, is marked
+   unreachable and skipped for the
    rest of the chain's life (recorded as an attempt saying so), so an offline machine does not spend minutes on
    retries. Data errors (unknown symbol, empty answer without a network reason) never trip it.
 
@@ -67,6 +68,15 @@ _NETWORK_TEXT = re.compile(
     r"resolve host|name or service not known|nameresolution|temporary failure in name resolution|dnserror|"
     r"failed to establish|connection (?:refused|reset|aborted)|max retries exceeded|network is unreachable|"
     r"timed out|did not answer within|curl: \((?:6|7|28)\)", re.I)
+
+
+_DNS_TEXT = re.compile(r"resolve host|name or service not known|nameresolution|temporary failure in name "
+                       r"resolution|dnserror|curl: \(6\)", re.I)
+
+
+def is_dns_error(exc: BaseException) -> bool:
+    """True when ``exc`` says the provider's host name could not be resolved (no network or no DNS)."""
+    return bool(_DNS_TEXT.search(str(exc)))
 
 
 def is_network_error(exc: BaseException) -> bool:
@@ -187,7 +197,7 @@ class ProviderChain:
                 attempts.append(Attempt(provider.name, 0, f"skipped: unreachable earlier in this run "
                                                           f"({unreachable[provider.name]})", 0.0))
                 continue
-            network_failed = False
+            network_failed = dns_failed = False
             for k in range(self.settings.retries + 1):
                 if k > 0:
                     self.sleep(min(self.settings.backoff * 2 ** (k - 1), self.settings.max_backoff))
@@ -207,6 +217,7 @@ class ProviderChain:
                     attempts.append(Attempt(provider.name, k + 1, f"{type(exc).__name__}: {exc}",
                                             time.perf_counter() - t0))
                     network_failed = network_failed or is_network_error(exc)
+                    dns_failed = dns_failed or is_dns_error(exc)
                     if not exc.transient:
                         break
                     continue
@@ -216,6 +227,7 @@ class ProviderChain:
                     attempts.append(Attempt(provider.name, k + 1, f"{type(exc).__name__}: {exc}",
                                             time.perf_counter() - t0))
                     network_failed = network_failed or is_network_error(exc)
+                    dns_failed = dns_failed or is_dns_error(exc)
                     if not isinstance(exc, (OSError, ConnectionError, TimeoutError)):
                         break
                     continue
@@ -227,7 +239,8 @@ class ProviderChain:
             if network_failed:
                 strikes = self._network_strikes.get(provider.name, 0) + 1
                 self._network_strikes[provider.name] = strikes
-                if strikes >= self.settings.unreachable_after:
+                # a host name that does not resolve on every try is no passing fault: one symbol is enough
+                if strikes >= (1 if dns_failed else self.settings.unreachable_after):
                     _UNREACHABLE[provider.name] = (self._clock(), attempts[-1].error)
                     log.warning("%s unreachable (%d symbols in a row failed with network errors); skipping it for "
                                 "the rest of this run", provider.name, strikes)

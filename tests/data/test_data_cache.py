@@ -193,7 +193,7 @@ def test_failed_fetch_is_remembered_then_retried_after_ttl_or_on_request(tmp_pat
     from tests.data.fakes import ScriptedProvider, bars
 
     store = PriceCache(tmp_path / "c")
-    down = ScriptedProvider("akshare", [ConnectionError("Failed to resolve host")])
+    down = ScriptedProvider("akshare", [ConnectionError("Connection reset by peer")])
     chain = ProviderChain([down], ChainSettings(retries=0, timeout=0), sleep=lambda s: None)
     first = ensure_cached(store, ["06082.HK"], "2026-06-01", "2026-06-30", chain=chain)
     assert first.errors and len(down.calls) == 1

@@ -145,17 +145,32 @@ def test_real_akshare_provider_timing_out_falls_back_to_yfinance():
 
 
 def test_unreachable_provider_is_skipped_after_network_failures_on_two_symbols():
+    """Connection refused (a host that resolves but does not answer) for two symbols in a row: skipped at once
+    after that (no more retries or back-off), and the error says why."""
+    refused = ScriptedProvider("akshare", [ConnectionError("Connection refused")])
+    c, sleeps = chain([refused], retries=2)
+    with pytest.raises(AllProvidersFailed):
+        c.fetch("06082.HK", START, END)
+    assert c.unreachable == {}  # one symbol could be a passing fault
+    with pytest.raises(AllProvidersFailed):
+        c.fetch("00992.HK", START, END)
+    assert len(refused.calls) == 6 and set(c.unreachable) == {"akshare"}
+    with pytest.raises(AllProvidersFailed, match="skipped: unreachable earlier in this run"):
+        c.fetch("300474.SZ", START, END)
+    assert len(refused.calls) == 6
+
+
+def test_unresolvable_host_is_skipped_after_one_symbol():
     """An offline machine: akshare cannot resolve its host, yfinance answers empty with yfinance's DNS reason.
-    After two symbols both are skipped at once (no more retries or back-off), and the error says why."""
+    After one symbol both are skipped at once (no more retries or back-off), and the error says why."""
     dns = ScriptedProvider("akshare", [ConnectionError("Max retries exceeded: NameResolutionError")])
     yf_dns = ScriptedProvider("yfinance", [EmptyResult("yfinance returned an empty frame for 6082.HK: "
                                                        "Could not resolve host: query2.finance.yahoo.com")])
     c, sleeps = chain([dns, yf_dns], retries=2)
-    for code in ("06082.HK", "00992.HK"):
-        with pytest.raises(AllProvidersFailed):
-            c.fetch(code, START, END)
+    with pytest.raises(AllProvidersFailed):
+        c.fetch("06082.HK", START, END)
     calls_before, sleeps_before = (len(dns.calls), len(yf_dns.calls)), len(sleeps)
-    assert calls_before == (6, 6) and set(c.unreachable) == {"akshare", "yfinance"}
+    assert calls_before == (3, 3) and set(c.unreachable) == {"akshare", "yfinance"}
     with pytest.raises(AllProvidersFailed, match="skipped: unreachable earlier in this run"):
         c.fetch("300474.SZ", START, END)
     assert (len(dns.calls), len(yf_dns.calls)) == calls_before and len(sleeps) == sleeps_before
