@@ -242,8 +242,9 @@ class ProviderChain:
                 # a host name that does not resolve on every try is no passing fault: one symbol is enough
                 if strikes >= (1 if dns_failed else self.settings.unreachable_after):
                     _UNREACHABLE[provider.name] = (self._clock(), attempts[-1].error)
-                    log.warning("%s unreachable (%d symbols in a row failed with network errors); skipping it for "
-                                "the rest of this run", provider.name, strikes)
+                    log.warning("%s unreachable (%s); skipping it for the rest of this run", provider.name,
+                                "its host name does not resolve" if dns_failed
+                                else f"{strikes} symbols in a row failed with network errors")
         self.attempts.extend(attempts)
         raise AllProvidersFailed(code, start_d, end_d, attempts)
 
