@@ -139,6 +139,22 @@ def _drop_held_nb(j, held_list, held_slot, n_held):
 
 
 @njit(cache=True)
+def _book_sell_nb(j, sell_units, held, units, entry_price, pending_exit, held_list, held_slot, n_held, n_pending):
+    """Book a filled sell of ``sell_units`` (kernel units) out of ``held`` for asset ``j``: a full exit clears the
+    position, its entry price and any pending exit and leaves the held list; returns ``(n_held, n_pending)``."""
+    if sell_units >= held:
+        units[j] = 0.0
+        entry_price[j] = np.nan
+        if pending_exit[j]:
+            pending_exit[j] = False
+            n_pending -= 1
+        n_held = _drop_held_nb(j, held_list, held_slot, n_held)
+    else:
+        units[j] = held - sell_units
+    return n_held, n_pending
+
+
+@njit(cache=True)
 def _push_record_nb(records, n_rec, variant, session, asset, side, shares, price, value, fees, requested, reason):
     if n_rec >= len(records):
         grown = np.empty(max(16, len(records) + len(records) // 2), dtype=records.dtype)
@@ -367,15 +383,8 @@ def _simulate_variant_nb(variant, weights, row_active, params, open_, low, close
                             if costs_on else 0.0
                         cash += (value_local - fee) * rate
                         sold_at[j] = i
-                        if sell_units >= held:
-                            units[j] = 0.0
-                            entry_price[j] = np.nan
-                            if pending_exit[j]:
-                                pending_exit[j] = False
-                                n_pending -= 1
-                            n_held = _drop_held_nb(j, held_list, held_slot, n_held)
-                        else:
-                            units[j] = held - sell_units
+                        n_held, n_pending = _book_sell_nb(j, sell_units, held, units, entry_price, pending_exit,
+                                                          held_list, held_slot, n_held, n_pending)
                         fees_today += fee * rate
                         traded_today += value_local * rate
                         n_fills += 1
@@ -488,7 +497,7 @@ def _simulate_variant_nb(variant, weights, row_active, params, open_, low, close
                 px = op if (not np.isnan(op) and op < stop_px) else stop_px
                 scale = scale_arr[i, j] if has_scale else 1.0
                 stopped[j] = True
-                pending_exit[j] = True
+                pending_exit[j] = True  # not pending before: such assets were skipped above
                 n_pending += 1
                 rate = fx[i, fx_col[j]]
                 reason = FillReason.STOP_LOSS
@@ -510,14 +519,8 @@ def _simulate_variant_nb(variant, weights, row_active, params, open_, low, close
                 fee = order_fees_nb(b, Side.SELL, value_local, i, fee_table, comm_rate, comm_min) \
                     if costs_on else 0.0
                 cash += (value_local - fee) * rate
-                if sellable >= held:
-                    units[j] = 0.0
-                    entry_price[j] = np.nan
-                    pending_exit[j] = False
-                    n_pending -= 1
-                    n_held = _drop_held_nb(j, held_list, held_slot, n_held)
-                else:
-                    units[j] = held - sellable
+                n_held, n_pending = _book_sell_nb(j, sellable, held, units, entry_price, pending_exit,
+                                                  held_list, held_slot, n_held, n_pending)
                 fees_today += fee * rate
                 traded_today += value_local * rate
                 n_fills += 1
