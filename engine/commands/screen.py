@@ -18,8 +18,8 @@ from engine.commands._display import cell, compact_table, fit_columns, parse_col
 from engine.data.panel import Panel
 from engine.report import SCREEN_DISPLAY, screen_display_table
 from engine.screen import SCREEN_COLUMNS, screen_signals, write_screen
+from engine.score.prices import codes_for_signals
 from engine.signals.schema import coerce_signals
-from engine.symbols import SymbolError, default_benchmark, normalize_symbol
 
 __all__ = ["screen", "read_signals", "load_screen_panel"]
 
@@ -59,36 +59,13 @@ def _signals_from_reports(paths: list[Path]) -> pd.DataFrame:
     return coerce_signals(result.signals)
 
 
-def _codes_for(signals: pd.DataFrame) -> list[str]:
-    """Pick codes plus their benchmarks, canonical, in order."""
-    codes: list[str] = []
-    for code, benchmark in zip(signals["code"], signals["benchmark"]):
-        for item in (code, benchmark or _default_benchmark(code)):
-            if not item:
-                continue
-            try:
-                canonical = normalize_symbol(item)
-            except SymbolError:
-                continue
-            if canonical not in codes:
-                codes.append(canonical)
-    return codes
-
-
-def _default_benchmark(code: str) -> str:
-    try:
-        return default_benchmark(code)
-    except (SymbolError, ValueError):
-        return ""
-
-
 def load_screen_panel(signals: pd.DataFrame, as_of: pd.Timestamp | None, *, offline: bool | None = None,
                       providers: str | None = None, progress: Callable[[str], None] | None = None) -> Panel:
     """Prices of the rated picks and their benchmarks from the earliest report date (minus a lookback) to ``as_of``
     (today when None), through :func:`engine.data.load.load_panel` (cache, local files, providers); codes
     without prices stay in the panel as NaN and are screened as "no price data"."""
     rated = signals[(signals["kind"] == "rating") & signals["report_date"].notna()]
-    codes = _codes_for(rated)
+    codes = codes_for_signals(rated)  # the scoring stage's: one way to list a panel's codes
     if not codes:
         raise ValueError("the signals hold no rated stock with a code and a report date")
     start = (rated["report_date"].min() - pd.Timedelta(days=BASE_LOOKBACK_DAYS)).date()
@@ -220,7 +197,7 @@ def screen(
         markets = [m.strip().upper() for m in market] if market else None
         if markets and not set(markets) <= {"A", "HK"}:
             raise ValueError(f"--market: {', '.join(markets)} not allowed; use A or HK")
-        n_codes = len(_codes_for(table_in[table_in["kind"] == "rating"]))
+        n_codes = len(codes_for_signals(table_in[table_in["kind"] == "rating"]))
         with Progress(TextColumn("prices"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                       console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("", total=n_codes)

@@ -23,16 +23,20 @@ __all__ = ["codes_for_signals", "panel_from_price_dir", "panel_for_signals"]
 
 
 def codes_for_signals(signals: pd.DataFrame) -> list[str]:
-    """Canonical codes of the signals' stocks plus every benchmark they need (unreadable codes are skipped)."""
+    """Canonical codes of the signals' stocks plus every benchmark they need, in order of first appearance
+    (unreadable codes are skipped; the benchmark a row names is kept even when its code is unreadable)."""
     codes: dict[str, None] = {}
     for code, bench in zip(signals["code"].astype(str), signals["benchmark"].fillna("").astype(str)):
         try:
             canonical = normalize_symbol(code)
+            codes[canonical] = None
         except SymbolError:
-            continue
-        codes[canonical] = None
+            canonical = None  # no code: a benchmark it names is still loaded (the row is listed, not dropped)
         try:
-            codes[normalize_symbol(bench) if bench.strip() else default_benchmark(canonical)] = None
+            if bench.strip():
+                codes[normalize_symbol(bench)] = None
+            elif canonical is not None:
+                codes[default_benchmark(canonical)] = None
         except SymbolError:
             pass
     return list(codes)
