@@ -37,6 +37,7 @@ from engine.signals.scales import (
     normalize_broker_text,
     parse_scale_section,
 )
+from engine.signals.schema import complete_row
 from engine.signals.security_master import SecurityMaster
 from engine.signals.tables import find_stock_tables
 from engine.symbols import SymbolError, default_benchmark, parse_symbol
@@ -486,7 +487,7 @@ def _finish_row(entry: dict, rep: ReportExtract, stock_scale: ScalePart | None) 
         benchmark = (stock_scale.benchmark_for(market) if stock_scale is not None else None) or default_benchmark(code)
     currency = entry["currency"] or ("HKD" if market == "HK" else "CNY" if market == "A" else "")
     key = code or entry["name"]
-    return {
+    return complete_row({
         "signal_id": make_signal_id(rep.broker, key, rep.report_date, entry["kind"]),
         "source": rep.source,
         "broker": rep.broker,
@@ -511,4 +512,6 @@ def _finish_row(entry: dict, rep: ReportExtract, stock_scale: ScalePart | None) 
         "band_low": low,
         "band_high": high,
         "analysts": ";".join(rep.analysts),
-    }
+        "broker_group": rep.broker,
+        "scale_source": (rep.scale.source or "") if (rep.scale is not None and stock_scale is not None) else "",
+    })

@@ -14,13 +14,37 @@ Units and conventions:
 - ``kind``: ``rating`` (a rated stock), ``mention`` (named as worth watching, no own rating), ``industry``
   (the report's industry rating itself is carried in ``industry_rating`` on every row, not as a row).
 - ``action``: ``initiate`` / ``reiterate`` / ``upgrade`` / ``downgrade`` / empty when unknown.
+
+Columns added for real reports (optional in input files: :func:`coerce_signals` fills them with their empty value
+when a table from an older version lacks them; the core columns above are always required):
+
+- ``broker_group``: the entity the broker belongs to today, linked by date (国泰君安 and 海通 → 国泰海通 from the
+  merger on; 安信 → 国投; 国联 + 民生 → 国联民生); equal to ``broker`` when nothing was renamed or merged.
+- ``language``: ``zh`` or ``en`` (the report's language); empty for structured sources.
+- ``risk_suffix``: a risk grade printed after the rating word (``买入-A`` → rating ``买入``, suffix ``A``).
+- ``previous_rating``: the rating before this one, only when the source prints it.
+- ``target_low`` / ``target_high``: a target range's ends in ``currency`` (both equal ``target_price`` for a single
+  target); ``target_price`` is the single target or the midpoint of a range.
+- ``target_horizon_months``: the target's own horizon when printed (``（6个月）``, "12m Price Target"), NaN otherwise.
+- ``industry_action``: the industry rating's action (same vocabulary as ``action``).
+- ``benchmark_promised``: the benchmark as the broker's definition states it (``沪深300``, ``恒生指数``,
+  ``行业指数``, ``coverage universe``, ``absolute``), while ``benchmark`` is the canonical code it is scored
+  against (``000300.SH``, ``HSI``; empty when we hold no such index).
+- ``scale_type``: ``relative`` (excess vs an index), ``absolute`` (upside to target vs current price),
+  ``coverage`` (vs the broker's coverage universe or an industry index), or empty when unknown.
+- ``scale_source``: where the band came from: ``report`` (this report's own 评级说明), ``registry:<file>``, or empty.
+- ``confidence``: the parser's certainty that the row is right, 0..1 (1.0 for structured sources).
+- ``evidence``: a short verbatim snippet (≤ 120 characters) where the rating was read.
+- ``provenance``: JSON object ``{field: {"page": int|null, "offset": int|null, "snippet": str}}`` naming where each
+  field of the row was read (page 1-based for PDFs, character offset for text).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["SIGNAL_COLUMNS", "SIGNAL_DTYPES", "empty_signals", "coerce_signals"]
+__all__ = ["SIGNAL_COLUMNS", "REQUIRED_SIGNAL_COLUMNS", "SIGNAL_DTYPES", "empty_signals", "coerce_signals",
+           "empty_value", "complete_row"]
 
 SIGNAL_DTYPES: dict[str, str] = {
     "signal_id": "str",
@@ -47,8 +71,25 @@ SIGNAL_DTYPES: dict[str, str] = {
     "band_low": "float64",
     "band_high": "float64",
     "analysts": "str",
+    # --- optional columns (filled with their empty value when an input table lacks them) ---
+    "broker_group": "str",
+    "language": "str",
+    "risk_suffix": "str",
+    "previous_rating": "str",
+    "target_low": "float64",
+    "target_high": "float64",
+    "target_horizon_months": "float64",
+    "industry_action": "str",
+    "benchmark_promised": "str",
+    "scale_type": "str",
+    "scale_source": "str",
+    "confidence": "float64",
+    "evidence": "str",
+    "provenance": "str",
 }
 SIGNAL_COLUMNS: list[str] = list(SIGNAL_DTYPES)
+#: Columns an input table must carry; the others are filled with their empty value by :func:`coerce_signals`.
+REQUIRED_SIGNAL_COLUMNS: list[str] = SIGNAL_COLUMNS[:SIGNAL_COLUMNS.index("analysts") + 1]
 
 
 def empty_signals() -> pd.DataFrame:
@@ -59,13 +100,13 @@ def empty_signals() -> pd.DataFrame:
 def coerce_signals(df: pd.DataFrame) -> pd.DataFrame:
     """Return ``df`` with exactly :data:`SIGNAL_COLUMNS` in order and their dtypes.
 
-    Missing columns raise ``ValueError`` naming them (a signals file from elsewhere must carry all columns);
-    string columns use ``""`` for missing values, date columns ``NaT``, numeric ``NaN``.
+    Missing required columns (:data:`REQUIRED_SIGNAL_COLUMNS`) raise ``ValueError`` naming them; missing optional
+    columns are added empty. String columns use ``""`` for missing values, date columns ``NaT``, numeric ``NaN``.
     """
-    missing = [c for c in SIGNAL_COLUMNS if c not in df.columns]
+    missing = [c for c in REQUIRED_SIGNAL_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"signals table is missing columns: {', '.join(missing)}")
-    out = df[SIGNAL_COLUMNS].copy()
+    out = df.reindex(columns=SIGNAL_COLUMNS).copy()
     for col, dtype in SIGNAL_DTYPES.items():
         if dtype == "str":
             out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str)
@@ -77,3 +118,22 @@ def coerce_signals(df: pd.DataFrame) -> pd.DataFrame:
         else:
             out[col] = pd.to_numeric(out[col], errors="coerce").astype(dtype)
     return out.reset_index(drop=True)
+
+
+def empty_value(column: str):
+    """The empty value of a signals column: ``""`` for strings, ``NaN`` for numbers, ``None`` for dates,
+    ``False`` for booleans."""
+    dtype = SIGNAL_DTYPES[column]
+    if dtype == "str":
+        return ""
+    if dtype == "bool":
+        return False
+    if dtype.startswith("datetime"):
+        return None
+    return float("nan")
+
+
+def complete_row(row: dict) -> dict:
+    """``row`` with every :data:`SIGNAL_COLUMNS` key in order (missing ones set to :func:`empty_value`);
+    keys that are not signals columns are dropped."""
+    return {c: row[c] if c in row else empty_value(c) for c in SIGNAL_COLUMNS}

@@ -36,7 +36,8 @@ import pandas as pd
 
 from engine.signals.extract import Message, make_signal_id
 from engine.signals.scales import ScalePart, ScaleRegistry
-from engine.signals.schema import SIGNAL_COLUMNS, coerce_signals, empty_signals
+from engine.signals.schema import (REQUIRED_SIGNAL_COLUMNS, SIGNAL_COLUMNS, coerce_signals, complete_row,
+                                   empty_signals)
 from engine.symbols import SymbolError, default_benchmark, parse_symbol
 
 __all__ = [
@@ -177,11 +178,14 @@ def signals_from_records(records: list[dict], registry: ScaleRegistry, source: s
             "band_low": low,
             "band_high": high,
             "analysts": _text(rec.get("analysts")).replace(",", ";").replace("，", ";"),
+            "broker_group": broker,
+            "previous_rating": _text(rec.get("previous_rating")),
+            "confidence": 1.0,
         })
     if missing_scale:
         messages.append(Message("warning", f"{source}: no registry scale for {', '.join(sorted(missing_scale))}: "
                                             "bands and rating levels left empty (add configs/ratings/<broker>.yaml)"))
-    frame = coerce_signals(pd.DataFrame(rows, columns=SIGNAL_COLUMNS)) if rows else empty_signals()
+    frame = coerce_signals(pd.DataFrame([complete_row(r) for r in rows], columns=SIGNAL_COLUMNS)) if rows else empty_signals()
     return frame, messages
 
 
@@ -189,7 +193,7 @@ def signals_from_ratings_csv(path: str | Path, registry: ScaleRegistry) -> tuple
     """Read a ratings CSV (module docstring). Raises ``ValueError`` naming missing required columns."""
     path = Path(path)
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    if set(SIGNAL_COLUMNS) <= set(frame.columns):
+    if set(REQUIRED_SIGNAL_COLUMNS) <= set(frame.columns):
         return coerce_signals(frame), []
     missing = [c for c in RATINGS_CSV_REQUIRED if c not in frame.columns]
     if missing:
