@@ -154,6 +154,45 @@ def detect_broker(text: str, registry: ScaleRegistry) -> str:
     return ""
 
 
+_BROKER_SUFFIX_RE = re.compile(r"证券(?=股份有限公司|有限责任公司|有限公司|研究所|研究院|研究部|研究中心|\(香港\)|研究发展中心)")
+_BROKER_LEAD_RE = re.compile(
+    r"^(?:本报告版权属于|版权属于|版权归|版权所有|归属于|属于|本报告由|本报告|研究报告|究报告|报告|重要声明|法律声明|声明|"
+    r"信息披露|披露|年加入|加入|免责|来源|资料|数据|由|于|归|为|及|与|和|是|的|在|告|明|所|司|师|部|任|见|自)+")
+
+
+def detect_broker_flat(flat: str, registry: ScaleRegistry) -> str:
+    """Broker of flat (whitespace-stripped) text: registry aliases first (most frequent), else the most frequent
+    ``X证券`` that precedes 股份有限公司 / 研究所 / 研究院 …, with leading function words (``版权属于``,
+    ``本报告由``) cut off; the registry's canonical name when it knows the spelling."""
+    norm = _NOT_BROKER_RE.sub("", normalize_broker_text(flat))
+    counts: Counter[str] = Counter()
+    for alias, canonical in registry.alias_items():
+        if alias and alias in norm:
+            counts[canonical] += norm.count(alias)
+            norm = norm.replace(alias, "")
+    if counts:
+        return counts.most_common(1)[0][0]
+    found: Counter[str] = Counter()
+    for m in _BROKER_SUFFIX_RE.finditer(norm):
+        before = norm[max(0, m.start() - 8): m.start()]
+        cjk = re.search(r"[\u4e00-\u9fff]+$", before)
+        if not cjk:
+            continue
+        name = cjk.group(0)
+        while True:
+            cut = _BROKER_LEAD_RE.sub("", name)
+            if cut == name or len(cut) < 2:
+                break
+            name = cut
+        if len(name) >= 2:
+            suffix = "(香港)" if norm.startswith("证券(香港)", m.start()) else ""
+            found[name + "证券" + suffix] += 1
+    if not found:
+        return ""
+    best = found.most_common(1)[0][0]
+    return registry.canonical(best) or best
+
+
 def choose_scale(text: str, broker: str, registry: ScaleRegistry, out: ReportExtract) -> RatingScale | None:
     """The scale the report's ratings are judged by, with messages (see module docstring)."""
     own = parse_scale_section(text)
@@ -533,7 +572,7 @@ _ACTION_OF = {"initiate": "initiate", "reiterate": "reiterate", "upgrade": "upgr
 def _extract_flat(text: str, out: ReportExtract, registry: ScaleRegistry, master: SecurityMaster) -> ReportExtract:
     """A report without line structure (see :mod:`engine.signals.flat_report`)."""
     rep: FlatReport = read_flat_report(text)
-    out.broker = detect_broker(rep.flat, registry)
+    out.broker = detect_broker_flat(rep.flat, registry)
     if not out.broker:
         out.warn("broker not found: no known broker name or 'XX证券…有限公司/研究所' in the text")
     scale_text = scale_lines(rep.flat, rep.body_end)

@@ -192,5 +192,15 @@ def read_flat_report(text: str) -> FlatReport:
             entry.provenance["price_at_report"] = {"page": None, "offset": rep.at(row.start), "snippet": evidence[:60]}
         entry.provenance["rating"] = {"page": None, "offset": rep.at(row.start), "snippet": evidence[:60]}
         stocks[key] = entry
+    coded = [s for s in stocks.values() if s.code]
+    for key in [k for k, s in stocks.items() if not s.code]:
+        s = stocks[key]
+        twin = next((c for c in coded if c.name.startswith(s.name)), None)
+        if twin is not None:
+            if twin.name != s.name:
+                twin.name = s.name       # the coded row's name ran into the next cell (an industry column)
+            if twin.kind != "rating" and s.kind == "rating":
+                twin.kind, twin.rating, twin.risk_suffix, twin.action = "rating", s.rating, s.risk_suffix, s.action
+            del stocks[key]
     rep.stocks = list(stocks.values())
     return rep

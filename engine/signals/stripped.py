@@ -95,7 +95,7 @@ def is_stripped(text: str) -> bool:
 
 _END_RE = re.compile(
     r"(?:分析师声明|分析师承诺|分析师简介|分析师介绍|研究员简介|作者简介|投资评级说明|评级说明|投资评级定义|"
-    r"公司评级体系|评级体系|评级标准|免责声明|免责条款|法律声明|特别声明|重要声明|一般声明|信息披露|"
+    r"公司评级体系|评级体系|评级标准|免责声明|免责条款|法律声明|特别声明|重要声明|一般声明|"
     r"证券分析师承诺|行业评级体系|股票投资评级说明|投资评级的说明|分析师与研究助理简介)"
 )
 _HEADER_NOISE_RE = re.compile(r"(?:请务必|敬请|请仔细|请参阅|参见|阅读|之后的|后的|末页|尾页|最后一页)[^。]{0,20}$")
@@ -121,7 +121,7 @@ _NAME_CH = rf"[{_CJK}A-Za-z*]"
 _CODE_A = r"(?:00|30|60|68|83|87|43|92)\d{4}"
 # code then name: 603986.SH兆易创新 / 300463迈克生物 / 9988.HK阿里巴巴
 _ROW_CODE_FIRST = re.compile(
-    rf"(?<![\d.])({_CODE_A}(?:\.(?:SH|SZ|BJ|OC|SS))?|\d{{4,5}}\.HK)(\*?[{_CJK}][{_CJK}A-Za-z]{{1,9}})"
+    rf"({_CODE_A}(?:\.(?:SH|SZ|BJ|OC|SS))?|(?<![\d.])\d{{4,5}}\.HK)(\*?[{_CJK}][{_CJK}A-Za-z]{{1,9}})"
 )
 # name then code: 华润万东600055 (code glued to the numbers) / 九洲药业(603456) / 奥园健康(3662.HK)
 _ROW_NAME_FIRST = re.compile(
@@ -135,7 +135,7 @@ _CELL_RE = re.compile(
     r"(?P<date>\d{2,4}[-/]\d{1,2}[-/]\d{1,2})|(?P<num>[-+]?\d[\d,]*(?:\.\d+)?%?)|"
     r"(?P<unrated>未评级|无评级|暂无评级|暂无|未覆盖|NA|N/A|亏损)|(?P<unit>亿元|亿|元|倍|x|X)|(?P<punct>[-—*/()|%.,;]+)"
 )
-_NOT_NAME_RE = re.compile(rf"^(?:{RATING_RE}|{_ACTION_RE}|评级|代码|名称|简称|公司|股票|证券|合计|平均|均值|行业|中位数)")
+_NOT_NAME_RE = re.compile(rf"^(?:{RATING_RE}|{_ACTION_RE}|未评级|无评级|暂无|评级|代码|名称|简称|公司|股票|证券|合计|平均|均值|行业|中位数)")
 _HEADER_WORDS_RE = re.compile(
     rf"(?:{RATING_RE}|{_ACTION_RE}|评级|投资评级|最新评级|代码|名称|简称|公司|股票|证券|股价|收盘价|现价|市值|"
     r"总市值|EPS|PE|PB|ROE|估值|预测|盈利|每股收益|市盈率|重点|表\d+|图表\d+|元|亿|倍)+$"
@@ -227,15 +227,23 @@ def split_number_run(run: str, complete: bool = True) -> list[str] | None:
 _TWO_DEC = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d{2})?|-?\d+\.\d{2}")
 
 
-def _number_run(cells: list[re.Match]) -> str:
-    """The longest stretch of numeric cells (numbers and the dots / commas between them) as printed."""
-    best, cur = "", ""
+def _number_stretches(cells: list[re.Match]) -> list[str]:
+    """Stretches of numeric cells (numbers and the dots / commas between them) as printed, in row order."""
+    out, cur = [], ""
     for c in cells:
         if c.group("num") or (c.group("punct") and c.group("punct") in (".", ",")):
             cur += c.group(0)
-        else:
-            best, cur = max(best, cur, key=len), ""
-    return max(best, cur, key=len).strip(".,")
+        elif cur:
+            out.append(cur.strip(".,"))
+            cur = ""
+    if cur:
+        out.append(cur.strip(".,"))
+    return [x for x in out if x]
+
+
+def _number_run(cells: list[re.Match]) -> str:
+    """All numeric stretches of a row joined by ``|`` (a rating or unit between them separates them)."""
+    return "|".join(_number_stretches(cells))
 
 
 def _to_float(token: str) -> float | None:
@@ -264,23 +272,25 @@ def _price_position(header: str) -> str:
     return "first"
 
 
-def _row_price(numbers: list[str], where: str) -> float | None:
-    if not numbers:
+def _row_price(stretches: list[str], where: str) -> float | None:
+    """The price cell of a row: the first (or second, after a market-cap column) number of the first numeric
+    stretch, or the last number of the last stretch (``where="last"``); numbers split with two decimals."""
+    if not stretches:
         return None
-    run = "".join(numbers)
     if where == "last":
+        run = stretches[-1]
         parts = split_number_run(run)
         if parts:
             return _to_float(parts[-1])
-        m = re.search(r"(\d{1,3}\.\d{2})$", numbers[-1])
+        m = re.search(r"(\d{1,3}\.\d{2})$", run)
         return _to_float(m.group(1)) if m else None
     idx = 1 if where == "second" else 0
+    run = stretches[0]
     parts = split_number_run(run, complete=False)
     if parts and idx < len(parts):
         return _to_float(parts[idx])
-    first = numbers[0]
     if idx == 0:
-        m = re.match(r"\d{1,3}(?:,\d{3})+\.\d{1,2}|\d+\.\d{1,2}", first)
+        m = re.match(r"\d{1,3}(?:,\d{3})+\.\d{1,2}|\d+\.\d{1,2}", run)
         return _to_float(m.group(0)) if m else None
     return None
 
@@ -304,7 +314,7 @@ def find_table_rows(flat: str, start: int = 0, end: int | None = None) -> list[T
         raw_code = m.group(2) or m.group(3)
         name = m.group(1)
         # the name is the tail of the CJK run: cut after a header word / rating word glued before it
-        name = re.split(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|\))", name)[-1] or name
+        name = re.split(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|\))", name)[-1]
         if len(name) < 2 or _NOT_NAME_RE.match(name):
             continue
         code = _canon(raw_code)
@@ -367,7 +377,9 @@ def _name_only_rows(flat: str, start: int, end: int, coded: list[TableRow]) -> l
         if not rating or len(nums) < 1:
             continue
         run_text = _number_run(cells)
-        if run_text.count(".") < 2:
+        if max((x.count(".") for x in run_text.split("|")), default=0) < 2:
+            continue
+        if re.search(r",(?!\d{3}(?:\D|$))", run_text) or re.search(r"[为是至到约和及]$", name):
             continue
         # the rating word must close the row (prose such as "…增长12.8%，买入…" is cut before it)
         last = cells[-1]
@@ -378,8 +390,15 @@ def _name_only_rows(flat: str, start: int, end: int, coded: list[TableRow]) -> l
     return out
 
 
+#: headers of tables whose 增持/减持 words are shareholder trades, and of comparables tables: no ratings there
+_NOT_RATING_TABLE_RE = re.compile(r"增减持|增减仓|变动方向|变动次数|净买入|净卖出|股东|解禁|大宗交易|回购|可比|同行|同业")
+_PAGE_NOISE_RE = re.compile(r"(?:请参阅|请务必|敬请|请仔细)[^。]{0,40}?(?:声明|部分|条款)")
+_NEW_TABLE_RE = re.compile(r"代码|名称|简称|评级|表\d|图\d|图表")
+
+
 def _fill_prices(flat: str, rows: list[TableRow]) -> None:
-    """Price cell of each row, by the header of its table (the text before the first row of a group)."""
+    """Price cell of each row, by the header of its table (the text before the first row of a group); rows of
+    shareholder-trade and comparables tables lose their rating word (they become mentions)."""
     group_header = ""
     prev_end = -10_000
     for row in rows:
@@ -387,18 +406,18 @@ def _fill_prices(flat: str, rows: list[TableRow]) -> None:
         if row.start - prev_end > 40 or len(gap) > 3:
             header = flat[max(0, row.start - 220): row.start]
             cut = max(header.rfind("。"), header.rfind("资料来源"))
-            group_header = header[cut + 1:] if cut >= 0 else header
+            header = header[cut + 1:] if cut >= 0 else header
+            # a page header between two rows of one table (``行业周报17/22请参阅…``) does not start a new table
+            gap_text = _PAGE_NOISE_RE.sub("", gap)
+            if not (row.start - prev_end < 120 and not _NEW_TABLE_RE.search(gap_text)):
+                group_header = header
         prev_end = row.end
-        nums_run = row.numbers
-        if not nums_run:
+        if row.rating and _NOT_RATING_TABLE_RE.search(group_header):
+            row.rating, row.suffix, row.action = "", "", ""
+        if not row.numbers:
             continue
-        segment = flat[row.start: row.end]
         where = _price_position(group_header) or "first"
-        # a rating printed before the numbers does not move the price column
-        tokens = re.findall(r"[-+]?\d[\d,]*(?:\.\d+)?%?", segment[len(row.name):] if segment.startswith(row.name)
-                            else segment)
-        tokens = [t for t in tokens if not re.fullmatch(_CODE_A, t.split(".")[0]) or "." in t]
-        row.price = _row_price([nums_run], where)
+        row.price = _row_price(row.numbers.split("|"), where)
 
 
 # ---------------------------------------------------------------------------------------------------------------
