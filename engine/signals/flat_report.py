@@ -35,6 +35,7 @@ from engine.signals.fields import (
 from engine.signals.stripped import (
     ALL_RATING_WORDS,
     HeadRating,
+    OffsetMap,
     TableRow,
     body_end,
     find_company_head,
@@ -70,7 +71,7 @@ class StockEntry:
 @dataclass
 class FlatReport:
     flat: str
-    offsets: list[int]
+    offsets: OffsetMap
     body_end: int
     report_type: str = ""
     industry: str = ""
@@ -83,9 +84,7 @@ class FlatReport:
 
     def at(self, flat_offset: int) -> int:
         """Offset in the original text of a flat offset."""
-        if not self.offsets:
-            return flat_offset
-        return self.offsets[min(max(flat_offset, 0), len(self.offsets) - 1)]
+        return self.offsets[max(flat_offset, 0)]
 
     def snippet(self, start: int, end: int, limit: int = 120) -> str:
         return self.flat[max(0, start): min(len(self.flat), end)][:limit]

@@ -21,6 +21,7 @@ Pieces (each a function; :mod:`engine.signals.extract` assembles them):
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -70,15 +71,47 @@ _FW[0x2014] = 0x2014
 
 def to_ascii(text: str) -> str:
     """Full-width ASCII forms → ASCII, one character for one (offsets are preserved)."""
-    return text.translate(_FW)
+    for ch in set(text).intersection(_FW_CHARS):
+        text = text.replace(ch, _FW_CHARS[ch])
+    return text
 
 
-def flatten(text: str) -> tuple[str, list[int]]:
+_FW_CHARS = {chr(k): chr(v) for k, v in _FW.items() if k != v}
+_SPACE_RE = re.compile(r"\s+")
+
+
+class OffsetMap:
+    """Flat offset → offset in the original text (runs of removed whitespace recorded once each)."""
+
+    def __init__(self, cuts: list[tuple[int, int]]):
+        self._flat = [c[0] for c in cuts]   # flat offset where a run of removed characters was
+        self._shift = [c[1] for c in cuts]  # characters removed up to and including that run
+
+    def __getitem__(self, i: int) -> int:
+        k = bisect.bisect_right(self._flat, i) - 1
+        return i + (self._shift[k] if k >= 0 else 0)
+
+    def __len__(self) -> int:  # pragma: no cover - only for truthiness
+        return 1
+
+
+def flatten(text: str) -> tuple[str, OffsetMap]:
     """(flat text, offsets): full-width forms → ASCII, every whitespace character removed; ``offsets[i]`` is the
     offset in ``text`` of flat character ``i``."""
     ascii_text = to_ascii(text)
-    keep = [i for i, ch in enumerate(ascii_text) if not ch.isspace()]
-    return "".join(ascii_text[i] for i in keep), keep
+    cuts: list[tuple[int, int]] = []
+    parts: list[str] = []
+    removed = 0
+    last = 0
+    for m in _SPACE_RE.finditer(ascii_text):
+        parts.append(ascii_text[last: m.start()])
+        removed += m.end() - m.start()
+        cuts.append((m.start() - removed + (m.end() - m.start()), removed))
+        last = m.end()
+    if not cuts:
+        return ascii_text, OffsetMap([])
+    parts.append(ascii_text[last:])
+    return "".join(parts), OffsetMap(cuts)
 
 
 def is_stripped(text: str) -> bool:
@@ -123,13 +156,23 @@ _CODE_A = r"(?:00|30|60|68|83|87|43|92)\d{4}"
 _ROW_CODE_FIRST = re.compile(
     rf"({_CODE_A}(?:\.(?:SH|SZ|BJ|OC|SS))?|(?<![\d.])\d{{4,5}}\.HK)(\*?[{_CJK}][{_CJK}A-Za-z]{{1,9}})"
 )
-# name then code: 华润万东600055 (code glued to the numbers) / 九洲药业(603456) / 奥园健康(3662.HK)
+# name then code: 华润万东600055 (code glued to the numbers) / 九洲药业(603456) / 奥园健康(3662.HK); the name is
+# read backwards from the code (a forward regex over every CJK position would cost ten steps per character)
 _ROW_NAME_FIRST = re.compile(
-    rf"([{_CJK}][{_CJK}A-Za-z]{{1,9}})(?:\(({_CODE_A}(?:\.(?:SH|SZ|BJ|OC|SS)|CH)?|\d{{4,5}}\.HK)\)|"
+    rf"(?<=[{_CJK}A-Za-z])(?:\(({_CODE_A}(?:\.(?:SH|SZ|BJ|OC|SS)|CH)?|\d{{4,5}}\.HK)\)|"
     rf"({_CODE_A})(?:\.(?:SH|SZ|BJ))?(?=[\d.]))"
 )
 # a name followed directly by numbers (tables without codes)
-_ROW_NAME_ONLY = re.compile(rf"([{_CJK}]{{2,12}}[A-Z]?)(?=\d+\.\d)")
+_ROW_NAME_ONLY = re.compile(rf"(?<=[{_CJK}A-Z])\d+\.\d")
+_NAME_LEAD_RE = re.compile(r"^(?:重点公司|重点|公司|股票|证券)")
+_LIST_COMMA_RE = re.compile(r",(?!\d{3}(?:\D|$))")
+_NAME_BACK_RE = re.compile(rf"[{_CJK}A-Za-z*]{{1,12}}$")
+
+
+def _name_before(flat: str, pos: int, width: int = 12) -> tuple[int, str]:
+    """(start, text) of the run of CJK / Latin letters ending at ``pos`` (at most ``width`` characters)."""
+    m = _NAME_BACK_RE.search(flat, max(0, pos - width), pos)
+    return (m.start(), m.group(0)) if m else (pos, "")
 _CELL_RE = re.compile(
     rf"(?P<rating>{RATING_RE})(?:-(?P<suffix>[A-E]))?|(?P<action>{_ACTION_RE})(?:评级)?|"
     r"(?P<date>\d{2,4}[-/]\d{1,2}[-/]\d{1,2})|(?P<num>[-+]?\d[\d,]*(?:\.\d+)?%?)|"
@@ -172,10 +215,16 @@ def _canon(code: str) -> str | None:
         return None
 
 
+_NAME_TAIL_WORD_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE})$")
+_NAME_CUT_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|\))")
+_NAME_ONLY_CUT_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|[\dAE]\))")
+_HEAD_NAME_CUT_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE}|报告|研究|点评|\]|】|》|:|：|评级|公司)")
+
+
 def _clean_name(name: str) -> str:
     """Strip a rating / action word glued to the end of a name (``迈克生物买入`` → ``迈克生物``)."""
     for _ in range(2):
-        m = re.search(rf"(?:{RATING_RE}|{_ACTION_RE})$", name)
+        m = _NAME_TAIL_WORD_RE.search(name)
         if m and m.start() >= 2:
             name = name[: m.start()]
     return name
@@ -311,20 +360,20 @@ def find_table_rows(flat: str, start: int = 0, end: int | None = None) -> list[T
         if code:
             anchors.append((m.start(), m.start(2) + len(name), 0, code, name))
     for m in _ROW_NAME_FIRST.finditer(flat, start, end):
-        raw_code = m.group(2) or m.group(3)
-        name = m.group(1)
+        raw_code = m.group(1) or m.group(2)
+        _, name = _name_before(flat, m.start(), 10)
         # the name is the tail of the CJK run: cut after a header word / rating word glued before it
-        name = re.split(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|\))", name)[-1]
+        name = _NAME_CUT_RE.split(name)[-1]
         if len(name) < 2 or _NOT_NAME_RE.match(name):
             continue
         code = _canon(raw_code)
         if code:
-            cells_from = m.end(2) + 1 if m.group(2) else m.end(3)
-            if m.group(3):
-                tail = flat[m.end(3): m.end(3) + 3]
+            cells_from = m.end(1) + 1 if m.group(1) else m.end(2)
+            if m.group(2):
+                tail = flat[m.end(2): m.end(2) + 3]
                 if tail.startswith(".S") or tail.startswith(".B"):
-                    cells_from = m.end(3) + 3
-            anchors.append((m.end(1) - len(name), cells_from, 1, code, name))
+                    cells_from = m.end(2) + 3
+            anchors.append((m.start() - len(name), cells_from, 1, code, name))
     anchors.sort()
     # drop anchors inside another anchor's span (a code-first match seen again as name-first)
     dedup: list[tuple[int, int, int, str, str]] = []
@@ -359,17 +408,21 @@ def find_table_rows(flat: str, start: int = 0, end: int | None = None) -> list[T
 def _name_only_rows(flat: str, start: int, end: int, coded: list[TableRow]) -> list[TableRow]:
     """Rows without a code (``三环集团63.60.500.791.1544.5846.9035.73买入``): only when a rating word closes the
     numbers and at least three numbers stand between."""
-    spans = [(r.start, r.end) for r in coded]
+    spans = sorted((r.start, r.end) for r in coded)
+    span_starts = [s for s, _ in spans]
     out = []
     for m in _ROW_NAME_ONLY.finditer(flat, start, end):
-        if any(s <= m.start() < e for s, e in spans):
+        k = bisect.bisect_right(span_starts, m.start()) - 1
+        if k >= 0 and spans[k][0] <= m.start() < spans[k][1]:
             continue
-        run = m.group(1)
-        name = re.split(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|[\dAE]\))", run)[-1]
-        name = re.sub(r"^(?:重点公司|重点|公司|股票|证券)", "", name)
+        name_start, run = _name_before(flat, m.start(), 13)
+        if len(run) < 2:
+            continue
+        name = _NAME_ONLY_CUT_RE.split(run)[-1]
+        name = _NAME_LEAD_RE.sub("", name)
         if not 2 <= len(name) <= 6 or _NOT_NAME_RE.match(name):
             continue
-        pos, cells = _scan_cells(flat, m.end(1), min(end, m.end(1) + 160))
+        pos, cells = _scan_cells(flat, m.start(), min(end, m.start() + 160))
         got = _row_from_cells(cells)
         if got is None:
             continue
@@ -379,14 +432,14 @@ def _name_only_rows(flat: str, start: int, end: int, coded: list[TableRow]) -> l
         run_text = _number_run(cells)
         if max((x.count(".") for x in run_text.split("|")), default=0) < 2:
             continue
-        if re.search(r",(?!\d{3}(?:\D|$))", run_text) or re.search(r"[为是至到约和及]$", name):
+        if _LIST_COMMA_RE.search(run_text) or name[-1] in "为是至到约和及":
             continue
         # the rating word must close the row (prose such as "…增长12.8%，买入…" is cut before it)
         last = cells[-1]
         if not (last.group("rating") or last.group("action")):
             continue
         out.append(TableRow(code="", name=name, rating=rating, suffix=suffix, action=action, numbers=run_text,
-                            start=m.end(1) - len(name), end=pos, dates=dates))
+                            start=m.start() - len(name), end=pos, dates=dates))
     return out
 
 
@@ -402,7 +455,7 @@ def _fill_prices(flat: str, rows: list[TableRow]) -> None:
     group_header = ""
     prev_end = -10_000
     for row in rows:
-        gap = flat[max(prev_end, 0): row.start] if prev_end >= 0 else "x" * 99
+        gap = flat[max(prev_end, 0): row.start] if 0 <= row.start - prev_end < 120 else "x" * 99
         if row.start - prev_end > 40 or len(gap) > 3:
             header = flat[max(0, row.start - 220): row.start]
             cut = max(header.rfind("。"), header.rfind("资料来源"))
@@ -437,7 +490,7 @@ def find_company_head(flat: str, limit: int = 2500) -> tuple[str, str, int] | No
         if not code:
             continue
         name = m.group(1)
-        name = re.split(rf"(?:{RATING_RE}|{_ACTION_RE}|报告|研究|点评|\]|】|》|:|：|评级|公司)", name)[-1] or name
+        name = _HEAD_NAME_CUT_RE.split(name)[-1] or name
         name = re.sub(r"^(?:深度|首次覆盖|公司)", "", name)
         found.append((m.start(), code, name))
     if not found:
