@@ -128,7 +128,8 @@ def scale_lines(flat: str, start: int) -> str:
     tail = tail[max(0, anchor.start() - 200): anchor.start() + 2500]
     words = "|".join(sorted((re.escape(w) for w in ALL_RATING_WORDS), key=len, reverse=True))
     tail = re.sub(r"(行业(?:投资)?评级|股票(?:投资)?评级|公司(?:投资)?评级)", r"\n\1\n", tail)
-    tail = re.sub(rf"(?<![\u4e00-\u9fff\"“])({words})(?=[:：]?[\u4e00-\u9fff(（\d\-+])", r"\n\1 ", tail)
+    tail = re.sub(rf"({words})(?=[:：]?(?:\(|（|未来|预计|预期|指|股价|相对|行业|公司|在|报告|表示|投资|我们|以|从|对|\d|-|\+))",
+                  r"\n\1 ", tail)
     return tail
 
 
@@ -140,6 +141,12 @@ def read_flat_report(text: str) -> FlatReport:
     head_end = min(end, 2500)
     rows = find_table_rows(flat, 0, end)
     head = find_company_head(flat, head_end)
+    if head is None and _COMPANY_RE.search(flat, 0, min(len(flat), 400)):
+        head = find_company_head(flat, end)
+    if head is not None and not head[0]:
+        named = find_company_head(flat, end)
+        if named is not None and named[1] == head[1] and named[0]:
+            head = (named[0], head[1], head[2])
     company_rating = find_company_rating(flat, head_end, end) if head is not None else None
     rep.report_type = _classify(flat, head_end, head, company_rating, rows)
     rep.date = find_publication_date_flat(flat, min(len(flat), 3000))

@@ -154,25 +154,33 @@ _NAME_CH = rf"[{_CJK}A-Za-z*]"
 _CODE_A = r"(?:00|30|60|68|83|87|43|92)\d{4}"
 # code then name: 603986.SH兆易创新 / 300463迈克生物 / 9988.HK阿里巴巴
 _ROW_CODE_FIRST = re.compile(
-    rf"({_CODE_A}(?:\.(?:SH|SZ|BJ|OC|SS))?|(?<![\d.])\d{{4,5}}\.HK)(\*?[{_CJK}][{_CJK}A-Za-z]{{1,9}})"
+    rf"({_CODE_A}(?:\.(?i:SH|SZ|BJ|OC|SS))?|(?<![\d.])\d{{4,5}}\.(?i:HK))"
+    rf"(\*?(?:ST)?[A-Z]{{0,4}}[{_CJK}][{_CJK}A-Za-z]{{1,9}}(?:-[A-Z]{{1,2}}(?![a-z])[{_CJK}]{{0,6}})?)"
 )
 # name then code: 华润万东600055 (code glued to the numbers) / 九洲药业(603456) / 奥园健康(3662.HK); the name is
 # read backwards from the code (a forward regex over every CJK position would cost ten steps per character)
 _ROW_NAME_FIRST = re.compile(
-    rf"(?<=[{_CJK}A-Za-z])(?:\(({_CODE_A}(?:\.(?:SH|SZ|BJ|OC|SS)|CH)?|\d{{4,5}}\.HK)\)|"
-    rf"({_CODE_A})(?:\.(?:SH|SZ|BJ))?(?=[\d.]))"
+    rf"(?<=[{_CJK}A-Za-z])(?:\(({_CODE_A}(?:\.(?i:SH|SZ|BJ|OC|SS)|CH)?|\d{{4,5}}\.(?i:HK))\)|"
+    rf"({_CODE_A})(?:\.(?i:SH|SZ|BJ))?(?=\d|\.\d))"
 )
 # a name followed directly by numbers (tables without codes)
 _ROW_NAME_ONLY = re.compile(rf"(?<=[{_CJK}A-Z])\d+\.\d")
 _NAME_LEAD_RE = re.compile(r"^(?:重点公司|重点|公司|股票|证券)")
 _LIST_COMMA_RE = re.compile(r",(?!\d{3}(?:\D|$))")
-_NAME_BACK_RE = re.compile(rf"[{_CJK}A-Za-z*]{{1,12}}$")
+_NAME_BACK_RE = re.compile(rf"[{_CJK}A-Za-z*]{{1,12}}(?:-[A-Z]{{1,2}})?$")
+_NAME_LEAD_LATIN_RE = re.compile(r"[A-Za-z]+(?=[\u4e00-\u9fff])")
 
 
 def _name_before(flat: str, pos: int, width: int = 12) -> tuple[int, str]:
     """(start, text) of the run of CJK / Latin letters ending at ``pos`` (at most ``width`` characters)."""
     m = _NAME_BACK_RE.search(flat, max(0, pos - width), pos)
-    return (m.start(), m.group(0)) if m else (pos, "")
+    if not m:
+        return pos, ""
+    start, text = m.start(), m.group(0)
+    lead = _NAME_LEAD_LATIN_RE.match(text)
+    if lead and (lead.group(0).islower() or (len(lead.group(0)) == 1 and start > 0 and flat[start - 1].isdigit())):
+        start, text = start + lead.end(), text[lead.end():]
+    return start, text
 _CELL_RE = re.compile(
     rf"(?P<rating>{RATING_RE})(?:-(?P<suffix>[A-E]))?|(?P<action>{_ACTION_RE})(?:评级)?|"
     r"(?P<date>\d{2,4}[-/]\d{1,2}[-/]\d{1,2})|(?P<num>[-+]?\d[\d,]*(?:\.\d+)?%?)|"
@@ -215,6 +223,7 @@ def _canon(code: str) -> str | None:
         return None
 
 
+_WORD_IN_NAME_RE = re.compile(rf"{RATING_RE}|{_ACTION_RE}|未评级|无评级|暂无|未覆盖")
 _NAME_TAIL_WORD_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE})$")
 _NAME_CUT_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|\))")
 _NAME_ONLY_CUT_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|[\dAE]\))")
@@ -353,7 +362,12 @@ def find_table_rows(flat: str, start: int = 0, end: int | None = None) -> list[T
     end = len(flat) if end is None else end
     anchors: list[tuple[int, int, int, str, str]] = []  # (start, cells_from, kind, code, name)
     for m in _ROW_CODE_FIRST.finditer(flat, start, end):
-        name = _clean_name(m.group(2))
+        name = m.group(2)
+        if _WORD_IN_NAME_RE.match(name):
+            continue  # digits glued to a rating word (``…0.91605341强烈推荐``): numbers, not a code
+        cut = _WORD_IN_NAME_RE.search(name, 2)
+        if cut:
+            name = name[: cut.start()]
         if _NOT_NAME_RE.match(name) or len(name) < 2:
             continue
         code = _canon(m.group(1))
@@ -378,9 +392,9 @@ def find_table_rows(flat: str, start: int = 0, end: int | None = None) -> list[T
     # drop anchors inside another anchor's span (a code-first match seen again as name-first)
     dedup: list[tuple[int, int, int, str, str]] = []
     for a in anchors:
-        if dedup and a[0] < dedup[-1][1] and a[3] == dedup[-1][3]:
-            continue
         if dedup and a[0] < dedup[-1][1]:
+            if a[3] == dedup[-1][3] and a[2] == 0 and dedup[-1][2] == 1:
+                dedup[-1] = a      # the same code read both ways: the code-first reading keeps the cells
             continue
         dedup.append(a)
     anchors = dedup
@@ -416,13 +430,25 @@ def _name_only_rows(flat: str, start: int, end: int, coded: list[TableRow]) -> l
         if k >= 0 and spans[k][0] <= m.start() < spans[k][1]:
             continue
         name_start, run = _name_before(flat, m.start(), 13)
-        if len(run) < 2:
-            continue
+        if len(run) < 2 or (name_start > 0 and flat[name_start - 1] == "."):
+            continue  # after a ticker such as ``MNSO.N``
         name = _NAME_ONLY_CUT_RE.split(run)[-1]
         name = _NAME_LEAD_RE.sub("", name)
         if not 2 <= len(name) <= 6 or _NOT_NAME_RE.match(name):
             continue
         pos, cells = _scan_cells(flat, m.start(), min(end, m.start() + 160))
+        got = _row_from_cells(cells)
+        if got is None:
+            continue
+        # the row ends at its rating word (and an action word right after it)
+        idx = next(i for i, c in enumerate(cells) if c.group("rating")) if got and got[0] else None
+        if idx is None:
+            continue
+        stop = idx + 1
+        while stop < len(cells) and (cells[stop].group("action") or cells[stop].group("punct") == "-"):
+            stop += 1
+        cells = cells[:stop]
+        pos = cells[-1].end()
         got = _row_from_cells(cells)
         if got is None:
             continue
@@ -481,6 +507,13 @@ _HEAD_PAIR_RE = re.compile(
 )
 
 
+_CODE_RATING_RE = re.compile(rf"(?<![\d.])({_CODE_A}(?:\.(?:SH|SZ|BJ))?|\d{{4,5}}\.HK)(?:{RATING_RE})")
+
+
+#: template tags of some brokers' text exports: ``#dyCompany#华熙生物#dyStockcode#688363#``
+_TAG_PAIR_RE = re.compile(r"#dyCompany#([^#]{2,12})#dyStockcode#(\d{6}|\d{4,5}\.HK)")
+
+
 def find_company_head(flat: str, limit: int = 2500) -> tuple[str, str, int] | None:
     """(name, code, offset) of the company a company report is about: the ``名称(代码)`` pair printed most often in
     the first ``limit`` characters (ties: the first)."""
@@ -494,6 +527,16 @@ def find_company_head(flat: str, limit: int = 2500) -> tuple[str, str, int] | No
         name = re.sub(r"^(?:深度|首次覆盖|公司)", "", name)
         found.append((m.start(), code, name))
     if not found:
+        m = _TAG_PAIR_RE.search(flat)
+        if m:
+            code = _canon(m.group(2))
+            if code:
+                return m.group(1), code, m.start()
+        m = _CODE_RATING_RE.search(flat, 0, min(len(flat), 600))
+        if m:
+            code = _canon(m.group(1))
+            if code:
+                return "", code, m.start()
         return None
     counts = Counter(code for _, code, _ in found)
     best = max(counts.values())
@@ -539,8 +582,11 @@ def find_company_rating(flat: str, head_end: int, end: int) -> HeadRating | None
     for rank, form in enumerate(_HEAD_FORMS):
         for m in form.finditer(flat, 0, head_end):
             before = flat[max(0, m.start() - 6): m.start()]
-            if "行业" in before:
+            if "行业" in before or "板块" in before:
                 continue
+            around = flat[max(0, m.start() - 10): m.end() + 10]
+            if len(set(_RATING_ONLY_RE.findall(around))) >= 3:
+                continue  # a legend of every rating word (check boxes printed as text), not a rating
             if best is None or m.start() < best[1]:
                 best = (rank, m.start(), m)
             break
