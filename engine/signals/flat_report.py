@@ -33,7 +33,9 @@ from engine.signals.fields import (
     find_target,
 )
 from engine.signals.stripped import (
+    _PHRASE_RE,
     ALL_RATING_WORDS,
+    action_code,
     HeadRating,
     OffsetMap,
     TableRow,
@@ -186,6 +188,9 @@ def read_flat_report(text: str) -> FlatReport:
     for row in rows:
         key = row.code or "name:" + row.name
         if key in stocks and (stocks[key].kind == "rating" or not row.rating):
+            known = stocks[key]
+            if known.kind == "rating" and not known.action and row.action and row.rating == known.rating:
+                known.action = row.action   # the same rating repeated in a table that prints the action
             continue
         if not row.code and any(s.name == row.name for s in stocks.values()):
             continue
@@ -209,4 +214,31 @@ def read_flat_report(text: str) -> FlatReport:
                 twin.kind, twin.rating, twin.risk_suffix, twin.action = "rating", s.rating, s.risk_suffix, s.action
             del stocks[key]
     rep.stocks = list(stocks.values())
+    _phrase_actions(flat, end, rep)
     return rep
+
+
+def _phrase_actions(flat: str, end: int, rep: FlatReport) -> None:
+    """Actions of rated stocks without one, from phrases such as ``维持"买入"评级`` / ``首次覆盖,给予"增持"评级``:
+    the phrase belongs to the rated stock named last within 400 characters before it, and only when the phrase's
+    rating word is that stock's rating."""
+    todo = {s.name: s for s in rep.stocks if s.kind == "rating" and not s.action and len(s.name) >= 2}
+    if not todo:
+        return
+    names = sorted(todo, key=len, reverse=True)
+    name_re = re.compile("|".join(re.escape(n) for n in names))
+    for m in _PHRASE_RE.finditer(flat, 0, end):
+        if "行业" in flat[max(0, m.start() - 8): m.end()]:
+            continue
+        window_start = max(0, m.start() - 400)
+        last = None
+        for hit in name_re.finditer(flat, window_start, m.start()):
+            last = hit
+        if last is None:
+            continue
+        stock = todo.get(last.group(0))
+        action = action_code(m.group("a"))
+        if stock is None or stock.action or not action or m.group("r") != stock.rating:
+            continue
+        stock.action = action
+        stock.provenance["action"] = {"page": None, "offset": rep.at(m.start()), "snippet": flat[m.start(): m.end()]}
