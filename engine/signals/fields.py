@@ -86,7 +86,9 @@ def find_publication_date_flat(flat: str, limit: int = 3000) -> DateHit | None:
     return hits[0]
 
 
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+# a number printed with thousands separators or not; the decimals stop before a year run into it
+# (``43.822021年4月14日`` is 43.82 then the date)
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2}(?=(?:19|20)\d{2}[年/\-.])|\.\d+)?|\d+(?:\.\d{1,2}(?=(?:19|20)\d{2}[年/\-.])|\.\d+)?"
 
 
 def parse_number(text: str) -> float | None:
@@ -112,7 +114,8 @@ class NumberHit:
 _UNIT = r"(?P<unit>港元|港币|美元|元|HKD|HK\$|USD|US\$|CNY|RMB)?"
 _CUR_LABEL = r"(?:\((?P<cur>人民币|港元|港币|美元|元|RMB|HKD|USD|HK\$)\))?"
 _PRICE_RE = re.compile(
-    r"(?P<label>当前价格|当前股价|当前价|最新收盘价|最新股价|收盘价|昨收盘|市场价格|现价|最新价|发行价|股价|收盘)"
+    r"(?P<label>当前价格|当前股价|当前价|最新收盘价|最新股价|收盘价|昨收盘|市场价格|市价|现价|最新价|发行价格|发行价|股价|收盘)"
+    + r"(?:\((?P<cur2>人民币|港元|港币|美元|元|RMB|HKD|USD|HK\$)?[,]?(?:截至|截止)(?P<pdate2>[^)]{4,14})\))?"
     + _CUR_LABEL + r"(?:\((?P<pdate>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)\))?(?:\(元\))?[:]?(?:￥|¥|RMB|HK\$)?"
     + rf"(?P<v>{_NUM})" + _UNIT
 )
@@ -125,7 +128,7 @@ _TARGET_RE = re.compile(
 
 
 def _currency(m: re.Match) -> str:
-    for key in ("cur", "unit"):
+    for key in ("cur", "cur2", "unit"):
         value = m.groupdict().get(key)
         if value:
             return CURRENCY_UNITS.get(value, "")
@@ -147,6 +150,9 @@ def find_price(flat: str, start: int = 0, end: int | None = None) -> NumberHit |
             if not m.group("unit"):
                 continue
         pdate = None
+        if m.groupdict().get("pdate2"):
+            dm = _DATE_RE.search(m.group("pdate2"))
+            pdate = _date_of(dm) if dm else None
         if m.group("pdate"):
             dm = _DATE_RE.search(m.group("pdate"))
             pdate = _date_of(dm) if dm else None

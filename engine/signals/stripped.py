@@ -282,7 +282,7 @@ def split_number_run(run: str, complete: bool = True) -> list[str] | None:
     return out or None
 
 
-_TWO_DEC = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d{2})?|-?\d+\.\d{2}")
+_TWO_DEC = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d{2})?|-?\d{1,4}\.\d{2}")
 
 
 def _number_stretches(cells: list[re.Match]) -> list[str]:
@@ -313,11 +313,16 @@ def _to_float(token: str) -> float | None:
 
 _PRICE_COL_RE = re.compile(r"股价|收盘价|现价|昨收盘|最新价|价格|收盘")
 _CAP_COL_RE = re.compile(r"市值")
-_BLOCK_COL_RE = re.compile(r"EPS|PE|PB|每股收益|市盈率|净利润|营收|收入|ROE")
+_BLOCK_COL_RE = re.compile(r"EPS|PE|PB|每股收益|市盈率|净利润|营收|收入|ROE|盈利预测|预测")
+_HEADER_START_RE = re.compile(r"代码|简称|名称")
 
 
 def _price_position(header: str) -> str:
-    """``first`` / ``second`` (after a market-cap column) / ``last`` / ``""`` from the header text before a table."""
+    """``first`` / ``second`` (after a market-cap column) / ``last`` / ``""`` from the header text before a table,
+    read from the last 代码 / 简称 / 名称 cell on (the title and a first header line above it are not columns)."""
+    starts = [m.start() for m in _HEADER_START_RE.finditer(header)]
+    if starts:
+        header = header[starts[-1]:]
     p = _PRICE_COL_RE.search(header)
     if not p:
         return ""
@@ -347,6 +352,12 @@ def _row_price(stretches: list[str], where: str) -> float | None:
     parts = split_number_run(run, complete=False)
     if parts and idx < len(parts):
         return _to_float(parts[idx])
+    if idx == 1 and len(stretches) > 1 and parts and len(parts) == 1:
+        # a unit closed the market-cap cell (``536.28亿30.10.51…``): the price opens the next stretch
+        idx, run = 0, stretches[1]
+        parts = split_number_run(run, complete=False)
+        if parts:
+            return _to_float(parts[0])
     if idx == 0:
         m = re.match(r"\d{1,3}(?:,\d{3})+\.\d{1,2}|\d+\.\d{1,2}", run)
         return _to_float(m.group(0)) if m else None
@@ -483,7 +494,7 @@ def _fill_prices(flat: str, rows: list[TableRow]) -> None:
     for row in rows:
         gap = flat[max(prev_end, 0): row.start] if 0 <= row.start - prev_end < 120 else "x" * 99
         if row.start - prev_end > 40 or len(gap) > 3:
-            header = flat[max(0, row.start - 220): row.start]
+            header = flat[max(0, row.start - 320): row.start]
             cut = max(header.rfind("。"), header.rfind("资料来源"))
             header = header[cut + 1:] if cut >= 0 else header
             # a page header between two rows of one table (``行业周报17/22请参阅…``) does not start a new table
