@@ -587,6 +587,22 @@ def _finish_row(entry: dict, rep: ReportExtract, stock_scale: ScalePart | None) 
 _ACTION_OF = {"initiate": "initiate", "reiterate": "reiterate", "upgrade": "upgrade", "downgrade": "downgrade"}
 
 
+def _industry_word_in_head(rep: FlatReport, words: list[str], limit: int = 1200) -> tuple[str, int]:
+    """The first word of the report's own industry scale printed in the header block (outside table rows and
+    stock-rating forms), e.g. ``…资本化加速看好——玻尿酸行业动态点评``; ``("", -1)`` when none."""
+    words = [w for w in words if w]
+    if not words:
+        return "", -1
+    pattern = re.compile("|".join(sorted((re.escape(w) for w in words), key=len, reverse=True)))
+    stop = min(limit, rep.body_end, len(rep.flat))
+    for m in pattern.finditer(rep.flat, 0, stop):
+        around = rep.flat[max(0, m.start() - 4): m.end() + 4]
+        if re.search(r"评级说明|评级标准", around) or "公司" in rep.flat[m.end(): m.end() + 2]:
+            continue
+        return m.group(0), m.start()
+    return "", -1
+
+
 def _extract_flat(text: str, out: ReportExtract, registry: ScaleRegistry, master: SecurityMaster) -> ReportExtract:
     """A report without line structure (see :mod:`engine.signals.flat_report`)."""
     rep: FlatReport = read_flat_report(text)
@@ -601,6 +617,11 @@ def _extract_flat(text: str, out: ReportExtract, registry: ScaleRegistry, master
     if rep.industry_rating is not None:
         out.industry_rating = rep.industry_rating.rating
         out.industry_action = rep.industry_rating.action
+    if not out.industry_rating and out.report_type != "company" and scale is not None and scale.industry is not None:
+        word, offset = _industry_word_in_head(rep, scale.industry.ratings())
+        if word:
+            out.industry_rating = word
+            out.info(f"industry rating {word!r} read from the header block (a word of the report's industry scale)")
     out.analysts = rep.analysts
     for note in rep.notes:
         out.warn(note)

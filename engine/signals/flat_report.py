@@ -104,20 +104,28 @@ _INDUSTRY_NAME_RE = re.compile(r"(?:#industryId#|\[Table_Info1\]|行业:|所属�
 
 def _classify(flat: str, head_end: int, head: tuple[str, str, int] | None, company_rating: HeadRating | None,
               rows: list[TableRow]) -> str:
-    title = flat[:min(len(flat), 600)]
-    head_text = flat[:head_end]
+    """``weekly`` / ``strategy`` / ``company`` / ``industry`` from the title block and the header forms."""
+    title = _RELATED_TITLE_RE.sub("", flat[:min(len(flat), 400)])
     if _WEEKLY_RE.search(title):
         return "weekly"
     if head is not None:
         code = head[1]
         rated_codes = {r.code for r in rows if r.rating and r.code}
-        company_words = bool(_COMPANY_RE.search(head_text))
-        industry_words = bool(_INDUSTRY_RE.search(flat[:min(len(flat), 400)]))
-        if (company_words or company_rating is not None) and not (industry_words and len(rated_codes - {code}) >= 2):
+        company_words = bool(_COMPANY_RE.search(title))
+        industry_words = bool(_INDUSTRY_RE.search(title))
+        header_rating = company_rating is not None and company_rating.header_form
+        if header_rating and not (industry_words and len(rated_codes - {code}) >= 2):
+            return "company"
+        if company_words and not industry_words:
+            return "company"
+        if company_rating is not None and not industry_words and len(rated_codes - {code}) < 2:
             return "company"
     if _STRATEGY_RE.search(title[:300]):
         return "strategy"
     return "industry"
+
+
+_RELATED_TITLE_RE = re.compile(r"《[^》]{0,80}》")
 
 
 def scale_lines(flat: str, start: int) -> str:

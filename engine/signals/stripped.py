@@ -584,6 +584,7 @@ class HeadRating:
     previous: str = ""
     offset: int = -1
     snippet: str = ""
+    header_form: bool = False   # read from a header-block form (not from a phrase of the text)
 
 
 def find_company_rating(flat: str, head_end: int, end: int) -> HeadRating | None:
@@ -619,7 +620,8 @@ def find_company_rating(flat: str, head_end: int, end: int) -> HeadRating | None
         rating = m.group("r")
         phrase_action = _phrase_action(flat, end, rating)
         return HeadRating(rating=rating, suffix=m.groupdict().get("s") or "", action=action or phrase_action,
-                          previous=prev, offset=m.start(), snippet=flat[max(0, m.start() - 20): m.end() + 20])
+                          previous=prev, offset=m.start(), snippet=flat[max(0, m.start() - 20): m.end() + 20],
+                          header_form=True)
     votes: Counter[str] = Counter()
     first: dict[str, re.Match] = {}
     for m in _PHRASE_RE.finditer(flat, 0, end):
