@@ -14,6 +14,11 @@ Steps (each a function below):
    (:mod:`engine.signals.tables`), mentions (:mod:`engine.signals.mentions`) resolved through the security master.
 7. Actions stated in the text (首次覆盖 / 维持 / 上调 / 下调), per stock section.
 
+Three input forms, one result. Text without line structure (whitespace-stripped, :func:`is_stripped`) is read
+flat (:mod:`engine.signals.flat_report`: template tags, tables run together, header-block ratings). Text with lines
+(markdown, text exports, a PDF's text) is read line by line (steps above) *and* flat; the flat reading is kept when
+it finds more rated stocks (or the line reading found nothing at all), with an ``info`` message saying so.
+
 Nothing here raises on odd input: problems become messages; :func:`extract_report` only returns.
 """
 
@@ -396,6 +401,16 @@ def extract_report(text: str, source: str, registry: ScaleRegistry, master: Secu
         return out
     if is_stripped(text):
         return _extract_flat(text, out, registry, master)
+    out = _extract_lines(text, out, registry, master)
+    alt = _extract_flat(text, ReportExtract(source=source), registry, master)
+    if alt.n_ratings > out.n_ratings or (out.n_ratings == 0 and not out.rows and alt.rows):
+        alt.info(f"read as flat text: {alt.n_ratings} rated stock(s) against {out.n_ratings} line by line")
+        return alt
+    return out
+
+
+def _extract_lines(text: str, out: ReportExtract, registry: ScaleRegistry, master: SecurityMaster) -> ReportExtract:
+    """A report with line structure (markdown, text exports with tab-separated tables)."""
     text = re.sub(r"\*\*|</?b>|__", "", text.replace("\u3000", " ").replace("\xa0", " "))
     lines = text.split("\n")
     body_end = _body_end(lines)
