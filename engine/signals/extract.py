@@ -17,7 +17,7 @@ Steps (each a function below):
 Three input forms, one result. Text without line structure (whitespace-stripped, :func:`is_stripped`) is read
 flat (:mod:`engine.signals.flat_report`: template tags, tables run together, header-block ratings). Text with lines
 (markdown, text exports, a PDF's text) is read line by line (steps above) *and* flat; the flat reading is kept when
-it finds more rated stocks (or the line reading found nothing at all), with an ``info`` message saying so.
+it finds more rated stocks or the line reading found no stock at all, with an ``info`` message saying so.
 
 Nothing here raises on odd input: problems become messages; :func:`extract_report` only returns.
 """
@@ -47,7 +47,7 @@ from engine.signals.scales import (
 )
 from engine.signals.schema import complete_row
 from engine.signals.security_master import SecurityMaster
-from engine.signals.stripped import is_stripped
+from engine.signals.stripped import flatten, is_stripped
 from engine.signals.tables import find_stock_tables
 from engine.symbols import SymbolError, default_benchmark, parse_symbol
 
@@ -403,7 +403,7 @@ def extract_report(text: str, source: str, registry: ScaleRegistry, master: Secu
         return _extract_flat(text, out, registry, master)
     out = _extract_lines(text, out, registry, master)
     alt = _extract_flat(text, ReportExtract(source=source), registry, master)
-    if alt.n_ratings > out.n_ratings or (out.n_ratings == 0 and not out.rows and alt.rows):
+    if alt.n_ratings > out.n_ratings or not out.rows:
         alt.info(f"read as flat text: {alt.n_ratings} rated stock(s) against {out.n_ratings} line by line")
         return alt
     return out
@@ -420,7 +420,7 @@ def _extract_lines(text: str, out: ReportExtract, registry: ScaleRegistry, maste
     head_text = "\n".join(head)
     title = "\n".join([ln for ln in head if ln.strip()][:15])
 
-    out.broker = detect_broker(text, registry)
+    out.broker = detect_broker_flat(flatten(text)[0], registry)
     if not out.broker:
         out.warn("broker not found: no known broker name or 'XX证券…有限公司/研究所' in the text")
     scale = choose_scale(text, out.broker, registry, out)
