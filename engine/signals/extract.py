@@ -116,6 +116,8 @@ class ReportExtract:
     scale: RatingScale | None = None
     rows: list[dict] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    #: report-level field → {"page", "offset", "snippet"}: where broker, date, type and industry rating were read
+    provenance: dict = field(default_factory=dict)
 
     def warn(self, text: str) -> None:
         self.messages.append(Message("warning", text))
@@ -638,6 +640,18 @@ def _extract_flat(text: str, out: ReportExtract, registry: ScaleRegistry, master
             out.industry_rating = word
             out.info(f"industry rating {word!r} read from the header block (a word of the report's industry scale)")
     out.analysts = rep.analysts
+    if out.broker:
+        pos = rep.flat.find(out.broker)
+        if pos >= 0:
+            out.provenance["broker"] = {"page": None, "offset": rep.at(pos), "snippet": rep.snippet(pos, pos + 40)}
+    if rep.date is not None:
+        out.provenance["report_date"] = {"page": None, "offset": rep.at(rep.date.offset), "snippet": rep.date.snippet}
+    if rep.industry_rating is not None:
+        out.provenance["industry_rating"] = {"page": None, "offset": rep.at(rep.industry_rating.offset),
+                                             "snippet": rep.industry_rating.snippet[:60]}
+    if rep.analysts:
+        pos = rep.flat.find(rep.analysts[0])
+        out.provenance["analysts"] = {"page": None, "offset": rep.at(pos), "snippet": rep.snippet(pos - 6, pos + 20)}
     for note in rep.notes:
         out.warn(note)
     prices = [s.price_date for s in rep.stocks if s.price_date]
