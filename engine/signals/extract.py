@@ -168,6 +168,19 @@ _BROKER_LEAD_RE = re.compile(
     r"信息披露|披露|年加入|加入|免责|来源|资料|数据|由|于|归|为|及|与|和|是|的|在|告|明|所|司|师|部|任|见|自)+")
 
 
+_NOT_BROKER_TAIL_RE = re.compile(r"证券(?:交易所|时报|日报|报|业协会|登记结算|市场)")
+
+
+def _drop_not_brokers(norm: str) -> str:
+    """``norm`` without ``XX证券交易所`` / ``XX证券报`` … (names that are not brokers); a literal-prefix search."""
+    parts, last = [], 0
+    for m in _NOT_BROKER_TAIL_RE.finditer(norm):
+        parts.append(norm[last: max(last, m.start() - 2)])
+        last = m.end()
+    parts.append(norm[last:])
+    return "".join(parts)
+
+
 def detect_broker_flat(flat: str, registry: ScaleRegistry) -> str:
     """Broker of flat (whitespace-stripped) text.
 
@@ -177,7 +190,7 @@ def detect_broker_flat(flat: str, registry: ScaleRegistry) -> str:
     ``X证券`` before such a suffix is used, with leading words (``版权属于``, ``本报告由``) cut off. The result is
     the registry's canonical name when the registry knows the spelling.
     """
-    norm = _NOT_BROKER_RE.sub("", normalize_broker_text(flat))
+    norm = _drop_not_brokers(normalize_broker_text(flat))
     names = {alias: canonical for alias, canonical in registry.alias_items() if alias}
     for name in KNOWN_BROKERS:
         names.setdefault(normalize_broker_text(name), name)
