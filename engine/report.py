@@ -223,26 +223,7 @@ def _band_text(low: Any, high: Any) -> str:
     return f"{low_text}, {high_text}"
 
 
-#: Screen columns shown in the report and the CLI, with their headings.
-SCREEN_DISPLAY = [
-    ("code", "code"), ("name", "name"), ("broker", "broker"), ("rating", "rating"), ("band", "band"),
-    ("report_date", "report date"), ("horizon_end", "horizon end"), ("sessions_elapsed", "elapsed"),
-    ("sessions_left", "left"), ("price_then", "price then"), ("price_now", "price now"),
-    ("stock_return", "stock"), ("benchmark_return", "benchmark"), ("excess_return", "excess"),
-    ("status", "status"), ("excess_needed", "needed"), ("target_price", "target"), ("upside_left", "upside"),
-    ("n_brokers", "brokers"), ("consensus_level", "consensus"), ("note", "note"),
-]
-
-
-#: Group labels over the screen's columns in the report (columns of one group are adjacent in SCREEN_DISPLAY).
-SCREEN_GROUPS = {
-    "code": "Pick", "name": "Pick", "broker": "Pick", "rating": "Pick", "band": "Pick",
-    "report_date": "Horizon", "horizon_end": "Horizon", "sessions_elapsed": "Horizon", "sessions_left": "Horizon",
-    "price_then": "Price", "price_now": "Price",
-    "stock_return": "So far vs benchmark", "benchmark_return": "So far vs benchmark",
-    "excess_return": "So far vs benchmark", "status": "So far vs benchmark", "excess_needed": "So far vs benchmark",
-    "target_price": "Target", "upside_left": "Target", "n_brokers": "Coverage", "consensus_level": "Coverage",
-}
+from engine.report_columns import SCREEN_DISPLAY, SCREEN_GROUPS  # noqa: E402 - shared with the CLI
 
 
 def screen_display_table(screen: pd.DataFrame) -> pd.DataFrame:
