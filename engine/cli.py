@@ -32,6 +32,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: the rich help pages import ~0.3 s of rich/markdown/pygments
     cls=CommandGroup,
 )
 app.add_typer(data.app, name="data", cls=CommandGroup)

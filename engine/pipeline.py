@@ -54,15 +54,16 @@ def _ingest(cfg: BacktestConfig, notes: list[str]) -> pd.DataFrame:
         return load_signals(cfg)
     from engine.signals.ingest import ingest_paths
 
-    path = cfg.resolve(cfg.signals.reports)
-    if not path.exists():
-        raise MissingInputError(_shared_hint(cfg, "signals.reports", path))
-    result = ingest_paths([path])
+    paths = cfg.report_paths()
+    for path in paths:
+        if not path.exists():
+            raise MissingInputError(_shared_hint(cfg, "signals.reports", path))
+    result = ingest_paths(paths)
     for file_result in result.files:
         for message in file_result.messages:
             notes.append(f"{Path(file_result.path).name}: {message.text}")
     if result.signals.empty:
-        raise ConfigError(f"no signal could be read from {path} (see the notes above)")
+        raise ConfigError(f"no signal could be read from {', '.join(map(str, paths))} (see the notes above)")
     return coerce_signals(result.signals)
 
 

@@ -55,7 +55,7 @@ import pandas as pd
 from engine import plots
 
 __all__ = ["write_report", "write_run_report", "render_report", "format_value", "screen_display_table",
-           "safe_json_for_script", "RUN_FILES", "METRICS", "Metric", "format_metric", "metric_title", "metric_rows"]
+           "safe_json_for_script", "hit_rate_text", "RUN_FILES", "METRICS", "Metric", "format_metric", "metric_title", "metric_rows"]
 
 MAX_TABLE_ROWS = 1000
 
@@ -214,6 +214,17 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def hit_rate_text(rate: Any, low: Any = None, high: Any = None) -> str:
+    """A hit rate with its 95 % interval, whole percent: ``100% [21%–100%]`` (``–`` when the rate is missing; the
+    bracket only when both ends are known). The terminal summaries and the HTML scorecard print it the same way."""
+    if _is_missing(rate):
+        return "–"
+    text = f"{float(rate):.0%}"
+    if not _is_missing(low) and not _is_missing(high):
+        text += f" [{float(low):.0%}–{float(high):.0%}]"
+    return text
 
 
 def _band_text(low: Any, high: Any) -> str:
@@ -376,12 +387,12 @@ def _screen_html(screen: pd.DataFrame | None, charts: "_Charts") -> str:
 
 
 #: Scorecard columns shown by default in the report: (group label, column, heading with unit). ``hit_ci`` is
-#: ``hit_rate_low``–``hit_rate_high``; every column of the scorecard is in the "all columns" table under it.
+#: ``hit_rate [hit_rate_low–hit_rate_high]`` (:func:`hit_rate_text`, as the terminal prints it); every column of the scorecard is in the "all columns" table under it.
 SCORECARD_DISPLAY: tuple[tuple[str, str, str], ...] = (
     ("", "group", "group"), ("", "kind", "kind"),
     ("Signals", "n_signals", "n"), ("Signals", "n_complete", "complete"), ("Signals", "n_incomplete", "open"),
     ("Signals", "n_no_price", "no price"),
-    ("Band hit (complete windows)", "hit_rate", "hit [%]"), ("Band hit (complete windows)", "hit_ci", "95% CI [%]"),
+    ("Band hit (complete windows)", "hit_ci", "hit [95% CI]"),
     ("Band hit (complete windows)", "direction_hit_rate", "direction [%]"),
     ("Band hit (complete windows)", "touch_hit_rate", "touched [%]"),
     ("Excess vs benchmark", "mean_excess", "mean [%]"), ("Excess vs benchmark", "median_excess", "median [%]"),
@@ -396,9 +407,10 @@ def _scorecard_display(part: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for _group, col, _heading in SCORECARD_DISPLAY:
         if col == "hit_ci":
-            if {"hit_rate_low", "hit_rate_high"} <= set(part.columns):
-                out[col] = ["" if _is_missing(lo) or _is_missing(hi) else f"{float(lo):.0%}–{float(hi):.0%}"
-                            for lo, hi in zip(part["hit_rate_low"], part["hit_rate_high"])]
+            if "hit_rate" in part.columns:
+                low = part["hit_rate_low"] if "hit_rate_low" in part.columns else [None] * len(part)
+                high = part["hit_rate_high"] if "hit_rate_high" in part.columns else [None] * len(part)
+                out[col] = [hit_rate_text(r, lo, hi) for r, lo, hi in zip(part["hit_rate"], low, high)]
         elif col in part.columns:
             out[col] = [format_value(col, v) for v in part[col]]
     return pd.DataFrame(out, index=range(len(part)))

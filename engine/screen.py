@@ -4,9 +4,9 @@ One public function, :func:`screen_signals`, turns a signals table (:mod:`engine
 :class:`~engine.data.panel.Panel` into the screen table (one row per live rating). The algorithm:
 
 1. Keep rated rows (``kind == "rating"`` with a ``report_date``) published on or before the as-of date (no
-   look-ahead: a report published after ``as_of`` is invisible). ``as_of`` defaults to the last session with a
-   price of the rated stocks themselves (:func:`default_as_of`; an index series such as the HSI that runs on
-   later does not move it).
+   look-ahead: a report published after ``as_of`` is invisible). ``as_of`` defaults to the last session at which
+   a rated stock has a price while its rating is live (:func:`default_as_of`; an index series such as the HSI
+   that runs on later does not move it).
 2. Horizon end (:func:`horizon_end_date`): ``report_date`` + ``horizon_months`` calendar months; a range such as
    ``"6-12"`` uses its *long* end, so a pick counts as live until its latest possible end. A rating is live when
    ``as_of <= horizon_end``. No horizon → :data:`DEFAULT_HORIZON_MONTHS` with a note; an unreadable one → listed
@@ -137,16 +137,49 @@ def last_price_date(panel: Panel) -> pd.Timestamp | None:
     return pd.Timestamp(panel.sessions[rows[-1]]) if len(rows) else None
 
 
-def default_as_of(panel: Panel, codes: Iterable[str]) -> pd.Timestamp | None:
-    """The default screen date: the last session at which any of ``codes`` (the rated stocks; benchmarks left
-    out by the caller) has a close in ``panel``; :func:`last_price_date` when none of them has a price."""
-    wanted = set(codes)
-    cols = [j for j, code in enumerate(panel.codes) if code in wanted]
-    if cols:
-        rows = np.flatnonzero(np.isfinite(panel.close[:, cols]).any(axis=1))
-        if len(rows):
-            return pd.Timestamp(panel.sessions[rows[-1]])
-    return last_price_date(panel)
+def default_as_of(panel: Panel, signals: pd.DataFrame) -> pd.Timestamp | None:
+    """The default screen date: the last session at which a rated stock has a price *while its rating is live*
+    (published on or before it, horizon not ended), i.e. the latest date at which the screen has a live pick with a
+    current price. Index series (benchmarks) never count, so a benchmark running on for months does not push the
+    date past every pick. Falls back to the last price of any rated stock, then of any series
+    (:func:`last_price_date`).
+
+    ``signals``: a coerced signals table; horizons as in :func:`horizon_end_date` (unreadable or empty ones: open)."""
+    rated = signals[(signals["kind"] == "rating") & (signals["code"] != "") & signals["report_date"].notna()]
+    column_of = {code: j for j, code in enumerate(panel.codes)}
+    rated = rated[rated["code"].isin(list(column_of))]
+    if rated.empty:
+        return last_price_date(panel)
+    sessions = np.asarray(panel.sessions, dtype="datetime64[ns]")
+    ends = []
+    for horizon, rows in rated.groupby("horizon_months", sort=False).groups.items():
+        try:
+            months = horizon_long_months(str(horizon)) if str(horizon).strip() else DEFAULT_HORIZON_MONTHS
+            ends.append(rated.loc[rows, "report_date"] + pd.DateOffset(months=months))
+        except ValueError:
+            ends.append(pd.Series(pd.Timestamp(sessions[-1]), index=rows))
+    horizon_end = pd.concat(ends).reindex(rated.index).to_numpy(dtype="datetime64[ns]")
+    report = rated["report_date"].to_numpy(dtype="datetime64[ns]")
+    best: np.datetime64 | None = None
+    any_last: np.datetime64 | None = None
+    for code, rows in rated.groupby("code", sort=False).indices.items():
+        priced = sessions[np.isfinite(panel.close[:, column_of[code]])]
+        if not len(priced):
+            continue
+        any_last = priced[-1] if any_last is None else max(any_last, priced[-1])
+        last = np.searchsorted(priced, horizon_end[rows], side="right") - 1
+        ok = last >= 0
+        dates = priced[np.maximum(last, 0)]
+        ok &= dates >= report[rows] - np.timedelta64(BASE_SLACK_DAYS, "D")
+        if ok.any():
+            top = dates[ok].max()
+            best = top if best is None else max(best, top)
+    chosen = best if best is not None else any_last
+    return pd.Timestamp(chosen) if chosen is not None else last_price_date(panel)
+
+
+#: A rating published on a holiday is live from its last session before publication (its base close).
+BASE_SLACK_DAYS = 10
 
 
 def dropped_summary(table: pd.DataFrame) -> str:
@@ -287,7 +320,7 @@ def screen_signals(
 
     ``signals``: a signals table (coerced with :func:`~engine.signals.schema.coerce_signals`). ``panel``: prices
     holding the picks and their benchmarks (missing codes are reported as ``no price data``). ``as_of``: defaults to
-    the last session with a price of the rated stocks (:func:`default_as_of`). ``brokers`` / ``markets`` filter the rows shown
+    the last session at which a live rating's stock has a price (:func:`default_as_of`). ``brokers`` / ``markets`` filter the rows shown
     (``markets`` in ``{"A", "HK"}``); coverage and consensus are computed before filtering. ``sort``: a column of
     the screen table (default: newest report first, then broker and code). Raises ``ValueError`` naming an unknown
     sort column. See the module docstring for the steps and conventions.
@@ -302,8 +335,7 @@ def screen_signals(
         return sig[mask]
 
     if as_of is None:
-        rated_codes = sig.loc[(sig["kind"] == "rating") & (sig["code"] != ""), "code"]
-        as_of_ts = default_as_of(panel, rated_codes)
+        as_of_ts = default_as_of(panel, sig)
         if as_of_ts is None:
             raise ValueError("as_of not given and the price panel holds no prices: pass --as-of DATE")
     else:

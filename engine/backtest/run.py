@@ -40,10 +40,14 @@ class MissingInputError(FileNotFoundError):
 
 
 def _shared_hint(cfg: BacktestConfig, key: str, path: Path) -> str:
-    return (f"{key} points at {path}, which does not exist. The seed config expects the shared folder "
-            "(../shared next to the repository, or set RATINGBT_SHARED=/path/to/shared). To use your own data, edit "
-            f"the config: signals.reports (a folder of reports) or signals.file (a signals CSV from `ratingbt ingest`), "
-            "and data.prices_dir (a folder of per-symbol CSVs) or data.providers (akshare / yfinance).")
+    """What is missing, and — only for a config that uses the shared folder — where that folder is expected."""
+    text = f"{key} points at {path}, which does not exist."
+    if cfg.uses_shared(path):
+        return (text + " This config reads the shared folder (../shared next to the repository, or set "
+                "RATINGBT_SHARED=/path/to/shared). To use your own data, edit the config: signals.reports (folders "
+                "of reports) or signals.file (a signals CSV from `ratingbt ingest`), and data.prices_dir (a folder "
+                "of per-symbol CSVs) or data.providers (akshare / yfinance).")
+    return text + f" Check the path in {key} (relative paths are read from the config's folder {cfg.base_dir})."
 
 
 def load_signals(cfg: BacktestConfig) -> pd.DataFrame:
@@ -59,15 +63,16 @@ def load_signals(cfg: BacktestConfig) -> pd.DataFrame:
             return coerce_signals(table)
         except ValueError as exc:
             raise ConfigError(f"{path}: {exc}") from None
-    path = cfg.resolve(cfg.signals.reports)
-    if not path.exists():
-        raise MissingInputError(_shared_hint(cfg, "signals.reports", path))
+    paths = cfg.report_paths()
+    for path in paths:
+        if not path.exists():
+            raise MissingInputError(_shared_hint(cfg, "signals.reports", path))
     try:
         from engine.signals.ingest import ingest_paths
     except ImportError as exc:  # the ingest stage is not part of this build
         raise ConfigError("signals.reports needs the report parser (engine.signals.ingest), which is not installed "
                           "in this build: produce a signals CSV with `ratingbt ingest` and set signals.file") from exc
-    result = ingest_paths([path])
+    result = ingest_paths(paths)
     for bad in getattr(result, "unreadable", []):
         warnings.warn(f"unreadable report {bad.path}: {'; '.join(m.text for m in bad.messages)}", stacklevel=2)
     return coerce_signals(result.signals)
@@ -135,7 +140,7 @@ def expand_grid(module: ModuleType, raw: dict[str, Any]) -> list[Any]:
         try:
             out.append(module.Params(**{**raw, **combo}))
         except ValidationError as exc:
-            raise ConfigError(format_validation_error(exc, "strategy.params")) from None
+            raise ConfigError(format_validation_error(exc, "strategy.params", module.Params)) from None
     return out
 
 
@@ -322,8 +327,12 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
                 panel = _slice_panel(panel, slice(0, int(with_bar[-1]) + 1))
     if len(panel.sessions) < 2:
         raise ConfigError(f"fewer than 2 sessions of prices between {start} and {end}")
-    if cfg.benchmark not in set(panel.codes):
-        raise ConfigError(f"benchmark {cfg.benchmark} has no prices in the panel; codes: {', '.join(panel.codes)}")
+    if cfg.benchmark not in set(panel.codes) or not np.isfinite(panel.close[:, panel.column(cfg.benchmark)]).any():
+        where = f"data.prices_dir {cfg.resolve(cfg.data.prices_dir)}" if cfg.data.prices_dir else "the price sources"
+        raise MissingInputError(f"benchmark {cfg.benchmark} has no prices between {pd.Timestamp(panel.sessions[0]).date()} "
+                                f"and {pd.Timestamp(panel.sessions[-1]).date()} in {where} "
+                                f"(providers: {', '.join(cfg.data.providers)}{', offline' if cfg.data.offline else ''}): "
+                                "add its price file or choose another benchmark")
     step("weights")
     kernel_params = set(getattr(module, "KERNEL_PARAMS", ()))
     weight_sets: list[np.ndarray] = []

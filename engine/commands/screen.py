@@ -148,7 +148,7 @@ def _print_table(table: "pd.DataFrame", as_of: str, console: "Console", columns:
 def screen(
     as_of: Optional[str] = typer.Option(None, "--as-of",
                                         help="Screen date YYYY-MM-DD; reports published after it are "
-                                        "invisible (default: the last session with prices of the rated stocks, "
+                                        "invisible (default: the last session at which a live pick has a price, "
                                         "stated in the output)."),
     signals: Optional[Path] = typer.Option(None, "--signals", help="Signals table (.csv/.parquet/.json) from "
                                                   "`ratingbt ingest`."),
@@ -251,7 +251,7 @@ def screen(
     used = table.attrs.get("as_of")
     as_of_text = f"{used:%Y-%m-%d}" if used is not None else "?"
     if as_of_ts is None:
-        console.print(Text(f"as of {as_of_text}: the last session with prices of the rated stocks "
+        console.print(Text(f"as of {as_of_text}: the last session at which a live pick has a price "
                            "(--as-of DATE to choose another)", style="dim"))
     if table.empty:
         console.print(f"No live picks at {as_of_text}.")

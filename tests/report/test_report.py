@@ -237,7 +237,7 @@ def test_scorecard_table_has_group_labels_percent_columns_and_all_columns(tables
     page = render_report(title="t", run_name="r", scorecard=tables["scorecard"])
     section = page[page.index('id="scorecard"'):page.index('id="ratings"')]
     assert section.count('<tr class="groups">') == 2  # by broker, by rating
-    assert ">Band hit (complete windows)</th>" in section and "<th>hit [%]</th>" in section
-    assert ">40.00%</td>" in section and ">12%–77%</td>" in section  # hit_rate 0.4, Wilson 0.12..0.77
+    assert ">Band hit (complete windows)</th>" in section and "<th>hit [95% CI]</th>" in section
+    assert ">40% [12%–77%]</td>" in section  # hit_rate 0.4, Wilson 0.12..0.77, as the terminal prints it
     assert section.count("<details><summary>all columns") == 2
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section and EVIL not in section
