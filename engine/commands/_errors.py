@@ -137,6 +137,10 @@ def _tidy(params: list[Any]) -> list[Any]:
         if isinstance(param, (TyperOption, TyperArgument)) and not getattr(param, "_ratingbt_tidy", False):
             if param.metavar is None:
                 param.metavar = _metavar(param)
+            if isinstance(param, TyperArgument):  # its name is already the metavar (CONFIG, PATHS...)
+                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+                usage = param.metavar if param.required else f"[{param.metavar}]"
+                param._usage_display_name = lambda usage=usage: usage  # typer writes {config} / {paths...}...
             param._ratingbt_tidy = True  # type: ignore[attr-defined]
     return params
 

@@ -82,9 +82,8 @@ def test_config_errors_name_the_key_and_allowed_values(config_file, tmp_path):
         load_backtest_config(config_file(extra=""), {"portfolio": {"execution": "vwap"}})
     with pytest.raises(ConfigError, match=r"portfolio.cassh: unknown key"):
         load_backtest_config(config_file(), {"portfolio": {"cassh": 1}})
-    cfg = load_backtest_config(config_file(params="{weighting: biggest}"))
-    with pytest.raises(ConfigError, match=r"strategy.params: weighting.*'equal' or 'conviction'"):
-        run_backtest(cfg)
+    with pytest.raises(ConfigError, match=r"bt.yaml: strategy.params: weighting.*'equal' or 'conviction'"):
+        load_backtest_config(config_file(params="{weighting: biggest}"))  # checked when the config loads
     cfg = load_backtest_config(config_file(params="{}"))
     cfg = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(update={"name": "nope"})})
     with pytest.raises(ValueError, match="available: follow_ratings, hedged, target_weights"):
