@@ -106,8 +106,8 @@ def test_cli_says_what_is_missing_without_shared(tmp_path, monkeypatch):
 
 def test_hedged_strategy_subtracts_the_benchmark_overlay(config_file, tmp_path):
     long_only = run_backtest(load_backtest_config(config_file()))
-    cfg = load_backtest_config(config_file(params="{max_weight: 0.5, hedge_ratio: 1.0}"))
-    cfg = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(update={"name": "hedged"})})
+    cfg = load_backtest_config(config_file(),  # strategy parameters are checked against the strategy at load
+                               {"strategy": {"name": "hedged", "params": {"max_weight": 0.5, "hedge_ratio": 1.0}}})
     hedged = run_backtest(cfg)
     long_value = (long_only.equity["equity"] - long_only.equity["cash"]).shift(1).fillna(0.0)
     bench_ret = long_only.equity["benchmark"].pct_change().fillna(0.0)
