@@ -269,3 +269,28 @@ def test_help_shows_plain_metavars():
     screen = invoke("screen", "--help").output
     assert "--as-of YYYY-MM-DD" in screen and "--signals PATH" in screen and re.search(r"--offline\s{2,}Use", screen)
     assert "--debug" in invoke("--help").output
+
+
+@pytest.mark.parametrize("text", ["03-02-2026", "2025-02-30", "yesterday"])
+def test_every_date_option_is_iso_only(text):
+    """Checked by the shared command class for every option named like a date (here ``data fetch --start``)."""
+    result = invoke("data", "fetch", "300474", "--start", text, "--end", "2026-03-05", "--offline")
+    assert result.exit_code == 2
+    assert f"ratingbt data fetch: error: --start {text!r} is not a" in result.output
+
+
+def test_as_of_after_the_last_price_says_so(tmp_path, prices):
+    assert invoke("data", "import", str(prices)).exit_code == 0
+    rows = [_row(signal_id="a", broker="B1", report_date="2024-03-07", code="600000.SH", band_low=0.0,
+                 horizon_months="12")]
+    path = tmp_path / "long.csv"
+    pd.DataFrame(rows, columns=SIGNAL_COLUMNS).to_csv(path, index=False)
+    result = invoke("screen", "--signals", str(path), "--offline", "--as-of", "2024-05-20")
+    text = re.sub(r"\s+", " ", result.output)
+    assert result.exit_code == 0, result.output
+    last = SESSIONS[-1].strftime("%Y-%m-%d")
+    assert f"note: --as-of 2024-05-20 is after the last price of the live picks ({last})" in text
+    assert f"stale (last price {last})" in text
+    default = invoke("screen", "--signals", str(path), "--offline")  # the default date: no such note
+    assert f"as of {last}: the last session at which a live pick has a price" in re.sub(r"\s+", " ", default.output)
+    assert "is after the last price" not in default.output

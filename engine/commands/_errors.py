@@ -8,6 +8,8 @@
   exception's type, the file and line where it was raised, and a pointer to ``--debug``); 130 on Ctrl-C;
 - shows the full traceback instead when ``--debug`` is given anywhere on the command line (it is a global option:
   ``ratingbt --debug run …`` and ``ratingbt run … --debug`` both work) or ``RATINGBT_DEBUG=1`` is set;
+- checks every date option (``--as-of``, ``--start``, ``--end`` …) is an ISO ``YYYY-MM-DD`` date before the command
+  runs (``03-02-2026`` is refused, never read as 2 March or 3 February);
 - gives every option a plain metavar in ``--help``: nothing after a flag (typer 0.29 prints ``<bool>``), ``PATH``,
   ``TEXT``, ``N``, ``NUMBER``, ``YYYY-MM-DD`` for dates — never a Python type such as ``<list[Path]>``.
 
@@ -146,10 +148,21 @@ def _tidy(params: list[Any]) -> list[Any]:
 
 
 class TidyCommand(TyperCommand):
-    """A typer command whose ``--help`` shows plain metavars (see :func:`_metavar`)."""
+    """A typer command whose ``--help`` shows plain metavars (see :func:`_metavar`) and whose date options
+    (metavar ``YYYY-MM-DD``: ``--as-of``, ``--start``, ``--end`` …) accept ISO dates only, checked before the
+    command runs (:func:`engine.dates.parse_iso_date`; a bad one ends with exit 2 naming the option)."""
 
     def get_params(self, ctx: Any) -> list[Any]:
         return _tidy(super().get_params(ctx))
+
+    def invoke(self, ctx: Any) -> Any:
+        from engine.dates import parse_iso_date
+
+        for param in self.get_params(ctx):
+            value = ctx.params.get(param.name or "")
+            if isinstance(param, TyperOption) and param.metavar == "YYYY-MM-DD" and isinstance(value, str):
+                parse_iso_date(value, max(param.opts, key=len))
+        return super().invoke(ctx)
 
 
 # ---- the group: debug flag, error policy ------------------------------------------------------------------------

@@ -253,6 +253,13 @@ def screen(
     if as_of_ts is None:
         console.print(Text(f"as of {as_of_text}: the last session at which a live pick has a price "
                            "(--as-of DATE to choose another)", style="dim"))
+    if as_of_ts is not None:
+        from engine.screen import default_as_of
+
+        last = default_as_of(panel, table_in)
+        if last is not None and as_of_ts > last:
+            console.print(Text(f"note: --as-of {as_of_text} is after the last price of the live picks ({last:%Y-%m-%d}):"
+                               " returns are so far, up to each pick's last price (marked stale)", style="yellow"))
     if table.empty:
         console.print(f"No live picks at {as_of_text}.")
     else:

@@ -140,8 +140,8 @@ def test_fx_file_errors_name_the_file_and_line(config_file, tmp_path):
 def test_target_weights_file_through_the_runner(config_file, tmp_path):
     weights = tmp_path / "weights.csv"
     weights.write_text("date,600000.SH,000001.SZ\n2024-03-11,0.5,0.5\n2024-03-25,0,1.0\n", encoding="utf-8")
-    cfg = load_backtest_config(config_file(params=f"{{path: {weights}}}"), {"period": {"start": "2024-03-01"}})
-    cfg = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(update={"name": "target_weights"})})
+    cfg = load_backtest_config(config_file(), {"period": {"start": "2024-03-01"},
+                                               "strategy": {"name": "target_weights", "params": {"path": str(weights)}}})
     run = run_backtest(cfg)
     fills = run.trades[run.trades["filled"]]
     # each row trades at the open of its own date
