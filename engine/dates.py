@@ -53,8 +53,8 @@ def parse_iso_date(text: str | dt.date | None, what: str) -> "pd.Timestamp | Non
         return pd.Timestamp(text).normalize()
     parsed = _to_date(str(text))
     if parsed is None:
-        reason = "is not a calendar date" if _ISO.match(str(text).strip()) else "is not a date"
-        raise DateError(f"{what} {str(text)!r} {reason} ({ISO_HINT})")
+        no_such_day = "no such day; " if _ISO.match(str(text).strip()) else ""
+        raise DateError(f"{what} {str(text)!r} is not a date ({no_such_day}{ISO_HINT})")
     return pd.Timestamp(parsed)
 
 

@@ -117,8 +117,9 @@ def test_an_unexpected_error_is_one_line_with_where_and_exit_1(monkeypatch, tmp_
 
 # ---- dates -----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text,reason", [("03-02-2026", "is not a date"), ("26-02-2026", "is not a date"),
-                                         ("2025-02-30", "is not a calendar date"), ("yesterday", "is not a date")])
+@pytest.mark.parametrize("text,reason", [("03-02-2026", "is not a date (write"), ("26-02-2026", "is not a date (write"),
+                                         ("2025-02-30", "is not a date (no such day; write"),
+                                         ("yesterday", "is not a date (write")])
 @pytest.mark.parametrize("command", ["screen", "score", "run"])
 def test_non_iso_dates_are_refused(command, text, reason, signals_csv, tmp_path):
     args = {"screen": ["screen", "--signals", str(signals_csv), "--offline", "--as-of", text],
@@ -126,7 +127,7 @@ def test_non_iso_dates_are_refused(command, text, reason, signals_csv, tmp_path)
             "run": ["run", str(tmp_path / "none.yaml"), "--as-of", text]}[command]
     result = invoke(*args)
     assert result.exit_code == 2, result.output
-    assert f"ratingbt {command}: error: --as-of {text!r} {reason} (write YYYY-MM-DD" in result.output
+    assert f"ratingbt {command}: error: --as-of {text!r} {reason} YYYY-MM-DD" in result.output
 
 
 def _bad_dates_csv(tmp_path: Path) -> Path:
