@@ -25,7 +25,7 @@ from typing import Callable
 
 import pandas as pd
 
-from engine.config import BacktestConfig, ConfigError
+from engine.config import BacktestConfig
 
 __all__ = ["RunOutcome", "run_pipeline", "STEPS"]
 
