@@ -174,7 +174,7 @@ def score(
     from rich.console import Console
     from rich.text import Text
 
-    from engine.commands._signals import read_signals_file
+    from engine.signals.read_file import read_signals_file
     from engine.dates import parse_iso_date
     from engine.paths import runs_dir
     from engine.score import ScoreConfig, run_scoring

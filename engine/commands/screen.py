@@ -31,7 +31,7 @@ from engine.report_columns import SCREEN_DISPLAY  # noqa: E402 - light module (n
 def read_signals(path: Path) -> "pd.DataFrame":
     """A signals table from ``.csv`` (UTF-8, BOM allowed), ``.parquet`` or ``.json`` (records); raises
     ``ValueError`` naming the file and what is wrong (:func:`engine.commands._signals.read_signals_file`)."""
-    from engine.commands._signals import read_signals_file
+    from engine.signals.read_file import read_signals_file
 
     return read_signals_file(path).table
 
@@ -200,7 +200,7 @@ def screen(
     from rich.text import Text
 
     from engine.commands._display import parse_columns
-    from engine.commands._signals import read_signals_file
+    from engine.signals.read_file import read_signals_file
     from engine.dates import parse_iso_date
     from engine.score.prices import codes_for_signals
     from engine.screen import SCREEN_COLUMNS, dropped_summary, screen_signals, write_screen

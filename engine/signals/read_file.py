@@ -1,4 +1,4 @@
-"""Reading a signals table a user gives (``--signals FILE``) for ``score`` and ``screen``, with named problems.
+"""Reading a signals table a user gives (``--signals FILE``, ``signals.file``), with named problems.
 
 A signals table is ``.csv`` (UTF-8, BOM allowed), ``.parquet`` or ``.json`` (records) with the columns of
 :mod:`engine.signals.schema`. Date columns (``report_date``, ``price_date``) must hold ISO ``YYYY-MM-DD`` dates
