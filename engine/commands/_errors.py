@@ -4,7 +4,8 @@
 
 - turns an exception that escapes a command into one or two lines on stderr naming the command
   (``ratingbt data status: error: 'NOPE' is not a recognised symbol …``) and a non-zero exit: 2 for bad input
-  (:data:`USER_ERRORS`: config, dates, symbols, missing files, bad values), 1 for anything unexpected (with the
+  (``ValueError`` and :data:`USER_ERRORS`: config, dates, symbols, missing files, bad values, providers that all
+  failed), 1 for anything unexpected (with the
   exception's type, the file and line where it was raised, and a pointer to ``--debug``); 130 on Ctrl-C;
 - shows the full traceback instead when ``--debug`` is given anywhere on the command line (it is a global option:
   ``ratingbt --debug run …`` and ``ratingbt run … --debug`` both work) or ``RATINGBT_DEBUG=1`` is set;
@@ -43,20 +44,26 @@ def _set_debug(value: bool) -> None:
     _DEBUG = value
 
 
+#: Exceptions that mean "the input or the environment is wrong" (exit 2, message only), by module and name; every
+#: other exception is a bug or an unhandled input (exit 1, type and file:line, ``--debug`` for the traceback).
+USER_ERRORS = (("engine.symbols", "SymbolError"), ("engine.data.load", "MissingDataError"),
+               ("engine.data.chain", "AllProvidersFailed"), ("engine.data.providers.base", "ProviderError"),
+               ("engine.data.cache", "CacheCorruptError"), ("engine.signals.text", "ReportReadError"))
+
+
 def _user_error_types() -> tuple[type[BaseException], ...]:
-    """Exceptions that mean "the input is wrong" (exit 2, message only). Imported lazily: only on an error."""
-    types: list[type[BaseException]] = [ValueError, KeyError, LookupError, FileNotFoundError, NotADirectoryError,
-                                        IsADirectoryError, PermissionError, UnicodeDecodeError]
-    try:
-        from engine.symbols import SymbolError
+    """The classes of :data:`USER_ERRORS` plus ``ValueError`` (ConfigError, DateError, pydantic's errors …) and the
+    file errors; imported lazily, only when an error is being reported (a module that fails to import is skipped)."""
+    import importlib
 
-        types.append(SymbolError)
-    except ImportError:  # pragma: no cover
-        pass
+    types: list[type[BaseException]] = [ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
+                                        PermissionError]
+    for module, name in USER_ERRORS:
+        try:
+            types.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):  # pragma: no cover - a module renamed or absent in this build
+            pass
     return tuple(types)
-
-
-USER_ERRORS = "ValueError, KeyError, LookupError, FileNotFoundError, SymbolError, ConfigError, DateError"
 
 
 def _text_of(exc: BaseException) -> str:

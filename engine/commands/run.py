@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -105,8 +106,6 @@ def run(
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.text import Text
 
-    import os
-
     from engine.commands._display import cell, compact_table, metrics_table, print_notes
     from engine.config import load_backtest_config
     from engine.dates import parse_iso_date
@@ -115,9 +114,7 @@ def run(
 
     console = Console()
     _route_logs_to(console)
-    for value, option in ((as_of, "--as-of"), (score_as_of, "--score-as-of")):
-        parse_iso_date(value, option)  # ISO dates only: a clear error before any work
-    screen_date = parse_iso_date(as_of, "--as-of")
+    screen_date = parse_iso_date(as_of, "--as-of")  # ISO only (also checked for every date option by the CLI)
     if screen_date is not None:
         import pandas as pd
 
