@@ -44,15 +44,21 @@ def _env(root: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(root), "COLUMNS": "100"}
 
 
-def time_help(root: Path, args: list[str], repeat: int) -> tuple[float, float]:
-    """Best and median wall seconds of ``python -m engine.cli ARGS`` with ``root`` first on the path."""
-    times = []
+def time_help(root: Path, args: list[str], repeat: int) -> tuple[float, float, float]:
+    """Best and median wall seconds of ``python -m engine.cli ARGS`` with ``root`` first on the path, and the median
+    CPU seconds (user + system) of the process, which a loaded machine inflates much less than wall time."""
+    import resource
+
+    times, cpu = [], []
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "engine.cli", *args], env=_env(root), cwd=root, check=True,
                        stdout=subprocess.DEVNULL)
         times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return min(times), statistics.median(times), statistics.median(cpu)
 
 
 def time_report(root: Path, run_dir: Path) -> tuple[float, float]:
@@ -72,8 +78,9 @@ def main() -> None:
     for args in (["--help"], ["run", "--help"]):
         mine = time_help(HERE, args, opts.repeat)
         peer = time_help(opts.peer, args, opts.repeat)
-        print(f"ratingbt {' '.join(args)}: best {mine[0]:.3f} s, median {mine[1]:.3f} s | peer best {peer[0]:.3f} s, "
-              f"median {peer[1]:.3f} s | ratio (median) {peer[1] / mine[1]:.1f}x faster")
+        print(f"ratingbt {' '.join(args)}: wall best {mine[0]:.3f} s, median {mine[1]:.3f} s, CPU {mine[2]:.3f} s | "
+              f"peer wall best {peer[0]:.3f} s, median {peer[1]:.3f} s, CPU {peer[2]:.3f} s | "
+              f"ratio (median wall) {peer[1] / mine[1]:.1f}x faster")
     if opts.run_dir.is_dir():
         mine_import, mine_build = time_report(HERE, opts.run_dir)
         peer_import, peer_build = time_report(opts.peer, opts.run_dir)
