@@ -295,3 +295,14 @@ def test_as_of_after_the_last_price_says_so(tmp_path, prices):
     default = invoke("screen", "--signals", str(path), "--offline")  # the default date: no such note
     assert f"as of {last}: the last session at which a live pick has a price" in re.sub(r"\s+", " ", default.output)
     assert "is after the last price" not in default.output
+
+
+def test_run_names_bad_dates_of_its_signals_file(tmp_path, prices):
+    path = _bad_dates_csv(tmp_path)
+    result = invoke("run", _config(tmp_path, prices, path), "-o", str(tmp_path / "runs"))
+    text = re.sub(r"\s+", " ", result.output)
+    assert result.exit_code == 0, result.output
+    assert "bad_dates.csv:3: report_date '2025-02-30' is not a date" in text
+    assert "bad_dates.csv:4: report_date 'yesterday' is not a date" in text
+    scores = pd.read_csv(tmp_path / "runs" / "mine" / "scores.csv", dtype=str)
+    assert (scores["status"] == "no report date").sum() == 2  # kept and counted, never guessed
