@@ -32,7 +32,7 @@ from engine.data.panel import Panel
 __all__ = ["BacktestRun", "run_backtest", "load_signals", "load_prices", "expand_grid", "write_run",
            "to_decision_rows", "RUN_FILES"]
 
-RUN_FILES = ("config.yaml", "equity.csv", "trades.csv", "positions.csv", "stats.json", "sweep.csv")
+RUN_FILES = ("config.yaml", "equity.csv", "trades.csv", "positions.csv", "stats.json", "sweep.csv", "actions.csv")
 
 
 class MissingInputError(FileNotFoundError):
@@ -171,6 +171,7 @@ class BacktestRun:
     variants: pd.DataFrame          # one row per variant: its parameters
     sweep: pd.DataFrame | None = None  # variants × (parameters + stats) when a grid was given
     messages: list[str] = field(default_factory=list)
+    actions: pd.DataFrame | None = None  # corporate actions applied to holdings (SimulationResult.corporate_actions)
 
 
 def _rules_for(cfg: BacktestConfig, params: Any, module: ModuleType):
@@ -186,6 +187,7 @@ def _rules_for(cfg: BacktestConfig, params: Any, module: ModuleType):
                              else profile["commission_min"]),
         t_plus_one=cfg.portfolio.rules.t_plus_one, lots=cfg.portfolio.rules.lots, limits=cfg.portfolio.rules.limits,
         suspensions=cfg.portfolio.rules.suspensions, retry_rejected=cfg.portfolio.rules.retry_rejected,
+        derived_prices=cfg.portfolio.rules.derived_prices,
         stop_loss=float(getattr(params, "stop_loss", 0.0)) if "stop_loss" in kernel_params else 0.0,
     )
 
@@ -268,16 +270,13 @@ def _coverage_cut(panel: Panel, weight_sets: list[np.ndarray]) -> tuple[int | No
 
 
 def _positions_table(result, panel: Panel) -> pd.DataFrame:
-    close = panel.frame("close")
-    raw = panel.frame("raw_close")
-    scale = (raw / close).ffill().fillna(1.0).to_numpy()
-    shares = result.positions.to_numpy() / scale
+    shares = result.positions.to_numpy()  # traded shares (whole with lots on), changed only by trades and actions
     values = result.position_values.to_numpy()
     weights = values / result.equity.to_numpy()[:, None]
     rows, cols = np.nonzero(result.positions.to_numpy())
     return pd.DataFrame({
         "date": result.positions.index[rows], "code": result.positions.columns[cols],
-        "shares": np.round(shares[rows, cols], 6), "value": values[rows, cols], "weight": weights[rows, cols],
+        "shares": shares[rows, cols], "value": values[rows, cols], "weight": weights[rows, cols],
     })
 
 
@@ -348,7 +347,12 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
                             "valued at its last bar and cannot be sold)")
     weight_sets = [to_decision_rows(w, cfg.portfolio.execution) for w in weight_sets]
     rules = [_rules_for(cfg, p, module) for p in params_list]
-    inputs = kernel_inputs(panel, currency=cfg.portfolio.currency, fx=_fx(cfg), hk_lots=cfg.portfolio.hk_lots)
+    from engine.backtest.reference import limit_inputs
+
+    st, listings, notes = limit_inputs(cfg, panel)
+    messages += notes
+    inputs = kernel_inputs(panel, currency=cfg.portfolio.currency, fx=_fx(cfg), hk_lots=cfg.portfolio.hk_lots,
+                           st=st, listing_dates=listings)
     step("simulate")
     detail = simulate_weights(panel, weight_sets[set_of_variant[0]], rules[0], inputs=inputs)
     bench_close = panel.frame("close")[cfg.benchmark].ffill()
@@ -385,7 +389,7 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
     equity_frame = pd.DataFrame({"equity": equity, "cash": detail.cash, "benchmark": bench_scaled})
     return BacktestRun(config=cfg, panel=panel, signals=signals, equity=equity_frame, trades=trades,
                        positions=_positions_table(detail, panel), stats=summary, variants=variants, sweep=sweep,
-                       messages=messages)
+                       messages=messages, actions=detail.corporate_actions)
 
 
 def _jsonable(value: Any) -> Any:
@@ -401,10 +405,12 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
 
     - ``config.yaml``: the resolved config (every default filled in) plus ``command_line`` and the git revision;
     - ``equity.csv``: ``date,equity,cash,benchmark`` (account currency; benchmark scaled to the starting cash);
-    - ``trades.csv``: ``date,code,side,shares,price,value,fees,requested,reason,filled`` (rejections have 0 shares);
+    - ``trades.csv``: ``date,code,side,shares,price,value,fees,requested,reason,filled,price_basis`` (rejections
+      have 0 shares; ``price_basis``: traded / nearest_factor / adjusted);
     - ``positions.csv``: ``date,code,shares,value,weight`` for every non-zero holding after each session;
     - ``stats.json``: :func:`engine.stats.summary` of the first variant plus counts (fractions, not percent);
-    - ``sweep.csv``: one row per variant (its parameters and statistics) when the config had a grid.
+    - ``sweep.csv``: one row per variant (its parameters and statistics) when the config had a grid;
+    - ``actions.csv``: corporate actions applied to holdings (date, code, ratio, dividend per share, …) when any.
     """
     import subprocess
 
@@ -442,5 +448,10 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
     if run.sweep is not None:
         path = out_dir / "sweep.csv"
         run.sweep.to_csv(path, float_format="%.10g")
+        written.append(path)
+    if run.actions is not None and not run.actions.empty:
+        path = out_dir / "actions.csv"
+        actions = run.actions.assign(date=pd.DatetimeIndex(run.actions["date"]).strftime("%Y-%m-%d"))
+        actions.to_csv(path, index=False, float_format="%.6f")
         written.append(path)
     return written

@@ -97,8 +97,8 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
     ``fx``: a constant or a Series indexed by date (forward-filled onto the sessions, then back-filled for the
     first sessions); needed only when the panel mixes currencies. ``st``: optional ``(n_sessions, n_assets)`` bool
     ST flags (main-board ±5 % limit). ``hk_lots``: board lot per HK code (default 100 shares, with a warning).
-    ``listing_dates``: code → listing date for the 5-session no-limit IPO window; default: the panel's
-    ``first_bar_dates`` (earliest bar the data source holds), else the first bar inside the panel.
+    ``listing_dates``: code → listing date for the 5-session no-limit IPO window; codes not in it fall back to the
+    panel's ``first_bar_dates`` (earliest bar the data source holds), else the first bar inside the panel.
     Traded prices and corporate actions come from the adjustment factor (:mod:`engine.backtest.actions`).
     """
     from engine.backtest import rules
@@ -141,8 +141,8 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
         st=st_arr,
         board=rules.board_codes(panel.boards),
         lot_step=step, min_buy=min_buy,
-        listing_idx=rules.listing_indices(panel.close, listing_dates if listing_dates is not None
-                                          else panel.first_bar_dates, panel.codes, panel.sessions),
+        listing_idx=rules.listing_indices(panel.close, {**(panel.first_bar_dates or {}), **(listing_dates or {})},
+                                          panel.codes, panel.sessions),
         fx_col=fx_col, fx=fx_table,
         fee_table=rules.fee_table(panel.sessions),
         actions=detect_actions(panel),
