@@ -30,7 +30,8 @@ with a per-session scale (``raw_close / close``, or the nearest known factor, wi
 and the share count changes only by a trade or a corporate action (split / bonus shares multiply it, a cash dividend
 is credited to cash) on its ex-date, detected by the wrapper from a step in the adjustment factor
 (:mod:`engine.backtest.actions`). Equity = cash + Σ shares × last known traded close × FX.
-Lot rounding, minimum quantities, the price-limit test and the recorded fill price use traded shares and prices.
+Lot rounding, minimum quantities, the price-limit test and the recorded fill price use traded shares and prices
+(A-share fill prices on a known or derived traded basis are rounded to the 0.01 CNY tick).
 """
 
 from __future__ import annotations
@@ -390,6 +391,8 @@ def _simulate_variant_nb(variant, weights, row_active, params, open_, low, close
                                                              p * scale, 0.0, 0.0, req_shares, reason, basis)
                         continue
                     px_traded = p * scale
+                    if is_a and basis != PriceBasis.ADJUSTED:
+                        px_traded = _round_cent_nb(px_traded)  # A-share prices trade on a 0.01 CNY tick
                     if side == Side.SELL:
                         held = shares[j]
                         sellable = held - bought_today[j] if (t1_on and is_a) else held
@@ -540,6 +543,8 @@ def _simulate_variant_nb(variant, weights, row_active, params, open_, low, close
                 op = open_[i, j] * scale
                 px = op if (not np.isnan(op) and op < stop_px) else stop_px
                 basis = int(basis_arr[i, j]) if has_basis else PriceBasis.ADJUSTED
+                if is_a and basis != PriceBasis.ADJUSTED:
+                    px = _round_cent_nb(px)
                 stopped[j] = True
                 pending_exit[j] = True  # not pending before: such assets were skipped above
                 n_pending += 1
