@@ -137,3 +137,17 @@ def test_factor_steps_split_into_shares_and_cash(step, prev, ratio, dividend):
     # value conserved: m × ex-reference + D = P, with ex-reference = P / step
     assert m[0] * prev / step + d[0] == pytest.approx(prev)
     assert d[0] == pytest.approx(dividend, abs=1e-3)
+
+
+def test_a_stop_loss_is_not_triggered_by_a_bonus_issue():
+    days = pd.bdate_range("2025-05-05", periods=5)
+    raw = np.array([100.00, 100.00, 70.00, 66.00, 62.00])
+    close = qfq(raw, {2: (1.4, 0.0)})   # 10转4 on 05-07: the entry 100.00 becomes 100 / 1.4 = 71.43
+    panel = one_stock("000001.SZ", days, close, raw)
+    rules = replace(CLOSE_NO_COSTS, stop_loss=0.1)
+    res = simulate_weights(panel, np.array([[0.5], [NAN], [NAN], [NAN], [NAN]]), rules)
+    # stop at 71.43 × 0.9 = 64.29: 70.00 and 66.00 stay above (no stop on the ex-date), 62.00 on 05-09 is below
+    sells = res.trades[res.trades["side"] == "sell"]
+    assert list(sells["date"]) == [days[4]] and list(sells["reason"]) == ["stop_loss"]
+    # 5,000 shares × 1.4 = 7,000 sold at the open of 62.00 (it gapped below the 64.29 stop: the open is the fill)
+    assert sells.iloc[0]["shares"] == 7_000 and sells.iloc[0]["price"] == pytest.approx(62.00)
