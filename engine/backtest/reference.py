@@ -167,14 +167,17 @@ def limit_inputs(cfg, panel) -> tuple[np.ndarray | None, dict[str, pd.Timestamp]
 
     notes: list[str] = []
     periods = []
-    try:
-        if cfg.portfolio.st_flags:
-            periods.append(read_st_flags(cfg.resolve(cfg.portfolio.st_flags)))
-        listings = read_listings(cfg.resolve(cfg.portfolio.listings)) if cfg.portfolio.listings else None
-    except ReferenceDataError as exc:
-        key = "portfolio.listings" if cfg.portfolio.listings and str(cfg.resolve(cfg.portfolio.listings)) in str(exc) \
-            else "portfolio.st_flags"
-        raise ConfigError(f"{key}: {exc}") from None
+    listings = None
+    for key, value in (("portfolio.st_flags", cfg.portfolio.st_flags), ("portfolio.listings", cfg.portfolio.listings)):
+        if not value:
+            continue
+        try:
+            if key == "portfolio.st_flags":
+                periods.append(read_st_flags(cfg.resolve(value)))
+            else:
+                listings = read_listings(cfg.resolve(value))
+        except ReferenceDataError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
     if cfg.portfolio.st_provider == "akshare":
         cache = cfg.resolve(cfg.data.cache) or cache_dir()
         if not cfg.data.offline:

@@ -152,3 +152,21 @@ def test_akshare_st_list_is_a_dated_snapshot_never_applied_before_it_was_taken(t
     assert flags[:, 1].tolist() == [False, False, True, True, False, False]
     with pytest.raises(ReferenceDataError, match="no column 代码"):
         fetch_st_snapshot(tmp_path, SimpleNamespace(stock_zh_a_st_em=lambda: pd.DataFrame({"code": ["1"]})))
+
+
+def test_cli_refuses_a_bad_st_file_in_one_line_naming_file_line_and_field(config_file, tmp_path):
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    st = tmp_path / "st.csv"
+    st.write_text("code,start,end\n600000,2024-03-01,yesterday\n", encoding="utf-8")
+    cfg = config_file()
+    text = open(cfg, encoding="utf-8").read().replace("portfolio: {cash: 100000,",
+                                                        f"portfolio: {{st_flags: {st}, cash: 100000,")
+    open(cfg, "w", encoding="utf-8").write(text)
+    result = CliRunner().invoke(app, ["backtest", cfg, "--output", str(tmp_path / "runs")])
+    out = " ".join(result.output.split())   # the terminal wraps long lines
+    assert result.exit_code != 0
+    assert "error: portfolio.st_flags:" in out and "st.csv, line 2: end 'yesterday' is not a date YYYY-MM-DD" in out
+    assert "Traceback" not in out
