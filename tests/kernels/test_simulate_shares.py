@@ -80,11 +80,16 @@ def test_a_cash_dividend_and_a_bonus_issue_apply_on_their_ex_dates_in_whole_shar
     res = simulate_weights(panel, weights, CLOSE_NO_COSTS)
     # bought 500,000 / 100.00 = 5,000 shares on 05-05; 05-07 +5,000 × 1.00 cash; 05-09 5,000 × 1.4 = 7,000 shares
     assert res.positions.iloc[:, 0].tolist() == [5_000, 5_000, 5_000, 5_000, 7_000, 7_000]
-    np.testing.assert_allclose(res.cash.to_numpy(), [500_000, 500_000, 505_000, 505_000, 505_000, 505_000], atol=3)
+    # (the dividend is read from 4-decimal adjusted prices: 0.99998 per share here, within 0.0001 of 1.00, so the
+    # cash is within 5,000 × 0.0001 = 0.5 CNY of the round figure)
+    np.testing.assert_allclose(res.cash.to_numpy(), [500_000, 500_000, 505_000, 505_000, 505_000, 505_000],
+                               atol=0.5)
     # equity = shares × raw close + cash every session (plain pandas on the panel's raw column)
     expected = res.positions.iloc[:, 0] * pd.Series(raw, index=res.equity.index) + res.cash
     np.testing.assert_allclose(res.equity.to_numpy(), expected.to_numpy(), rtol=1e-12)
-    assert res.equity.iloc[-1] == pytest.approx(505_000 + 7_000 * 72.00, abs=3)   # 1,009,000
+    assert res.equity.iloc[-1] == pytest.approx(505_000 + 7_000 * 72.00, abs=0.5)   # 1,009,000
+    np.testing.assert_allclose(res.equity.to_numpy(), (res.cash + res.position_values.sum(axis=1)).to_numpy(),
+                               rtol=1e-12)
     acts = res.corporate_actions
     assert acts["shares_before"].tolist() == [5_000, 5_000] and acts["shares_after"].tolist() == [5_000, 7_000]
     # the sell after the bonus issue is in whole shares: everything, 7,000
