@@ -42,43 +42,19 @@ import pandas as pd
 from engine.data.panel import Panel
 from engine.enums import PriceBasis
 
-__all__ = ["Actions", "traded_scale", "detect_actions", "NOISE_MULTIPLE", "MIN_BONUS", "EV_COLUMNS"]
+__all__ = ["Actions", "scan", "traded_scale", "detect_actions", "split_step", "NOISE_MULTIPLE", "MIN_BONUS",
+           "EV_COLUMNS"]
 
 NOISE_MULTIPLE = 3.0   # a factor step must exceed 3 × the rounding bound eps (see the module docstring)
 MIN_BONUS = 0.10       # steps of 10 % or more carry bonus shares (10送1 is the smallest common issue)
 EV_COLUMNS = ("ratio", "dividend", "ex_reference", "step")  # columns of Actions.data
 
 
-def _ffill(a: np.ndarray) -> np.ndarray:
-    return pd.DataFrame(a).ffill().to_numpy(copy=True)
-
-
-def _bfill(a: np.ndarray) -> np.ndarray:
-    return pd.DataFrame(a).bfill().to_numpy(copy=True)
-
-
-def _factor(panel: Panel) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f = panel.close / panel.raw_close
-    f[~np.isfinite(f) | (f <= 0)] = np.nan
-    return f
-
-
 def traded_scale(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
     """``(scale, basis)``: ``(n_sessions, n_assets)`` float64 traded ÷ adjusted price and int8 ``PriceBasis``;
     both ``(0, 0)`` when the panel has no raw price at all (every price is then taken as traded)."""
-    if not np.isfinite(panel.raw_close).any():
-        return np.empty((0, 0)), np.empty((0, 0), dtype=np.int8)
-    f = _factor(panel)
-    known = np.isfinite(f)
-    nearest = _ffill(f)
-    before_first = np.isnan(nearest)
-    nearest[before_first] = _bfill(f)[before_first]
-    basis = np.where(known, PriceBasis.TRADED, PriceBasis.FACTOR).astype(np.int8)
-    none = np.isnan(nearest)  # stocks without any raw price
-    basis[none] = PriceBasis.ADJUSTED
-    nearest[none] = 1.0
-    return np.ascontiguousarray(1.0 / nearest), np.ascontiguousarray(basis)
+    scale, basis, _ = scan(panel)
+    return scale, basis
 
 
 @dataclass
@@ -120,37 +96,33 @@ def split_step(step: np.ndarray, prev_raw: np.ndarray, eps: np.ndarray) -> tuple
 
 def detect_actions(panel: Panel) -> Actions:
     """Corporate actions from the factor's steps (module docstring); empty when the panel has no raw price."""
-    n_sessions, n_assets = panel.shape
+    return scan(panel)[2]
+
+
+def scan(panel: Panel) -> tuple[np.ndarray, np.ndarray, Actions]:
+    """``(scale, basis, actions)`` in one pass over the factor (:func:`engine.kernels.factor_scan.factor_scan_nb`)."""
+    from engine.kernels.factor_scan import factor_scan_nb
+
+    n_sessions, _ = panel.shape
     if not np.isfinite(panel.raw_close).any():
         out = Actions.empty()
         out.ptr = np.zeros(n_sessions + 1, dtype=np.int64)
-        return out
-    f = _factor(panel)
-    known = np.isfinite(f)
-    raw = np.where(known, panel.raw_close, np.nan)
-    close = np.where(known, panel.close, np.nan)
-    # previous session with a known factor, per stock
-    prev_f = np.vstack([np.full((1, n_assets), np.nan), _ffill(f)[:-1]])
-    prev_raw = np.vstack([np.full((1, n_assets), np.nan), _ffill(raw)[:-1]])
-    prev_close = np.vstack([np.full((1, n_assets), np.nan), _ffill(close)[:-1]])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        step = f / prev_f
-        eps = 0.005 / raw + 0.005 / prev_raw + 0.00005 / close + 0.00005 / prev_close
-        real = known & np.isfinite(step) & (np.abs(step - 1.0) > NOISE_MULTIPLE * eps)
-    down = real & (step < 1.0) & (step > 1.0 / (1.0 + MIN_BONUS))
-    real &= ~down
-    rows, cols = np.nonzero(real)  # row-major: sorted by session, then asset
-    g = step[rows, cols]
-    p_prev = prev_raw[rows, cols]
-    m, div = split_step(g, p_prev, eps[rows, cols])
+        return np.empty((0, 0)), np.empty((0, 0), dtype=np.int8), out
+    scale, basis, rows, cols, step, prev_raw, eps, kind = factor_scan_nb(
+        np.ascontiguousarray(panel.close, dtype=float), np.ascontiguousarray(panel.raw_close, dtype=float),
+        NOISE_MULTIPLE, MIN_BONUS)
+    dates = pd.DatetimeIndex(panel.sessions)
+    codes = np.asarray(panel.codes).astype(str)
+    down = kind == 1
+    ignored = pd.DataFrame({"date": dates.take(rows[down]), "code": codes[cols[down]], "step": step[down]})
+    real = ~down
+    rows, cols, g, p_prev = rows[real], cols[real], step[real], prev_raw[real]   # sorted by session, then stock
+    m, div = split_step(g, p_prev, eps[real])
     ref = p_prev / g
     ptr = np.zeros(n_sessions + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n_sessions), out=ptr[1:])
-    dates = pd.DatetimeIndex(panel.sessions)
-    codes = np.asarray(panel.codes).astype(str)
     table = pd.DataFrame({"date": dates.take(rows), "code": codes[cols], "ratio": m, "dividend": div,
                           "ex_reference": ref, "step": g, "prev_raw_close": p_prev})
-    dr, dc = np.nonzero(down)
-    ignored = pd.DataFrame({"date": dates.take(dr), "code": codes[dc], "step": step[dr, dc]})
-    return Actions(ptr=ptr, asset=cols.astype(np.int64), data=np.ascontiguousarray(np.column_stack([m, div, ref, g])),
-                   table=table, ignored=ignored)
+    actions = Actions(ptr=ptr, asset=cols.astype(np.int64), data=np.ascontiguousarray(np.column_stack([m, div, ref, g])),
+                      table=table, ignored=ignored)
+    return scale, basis, actions

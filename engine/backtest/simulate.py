@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from engine.data.panel import Panel
-from engine.backtest.actions import Actions, detect_actions, traded_scale
+from engine.backtest.actions import Actions, scan
 from engine.enums import FILL_REASON_NAMES, N_SIM_PARAMS, PRICE_BASIS_NAMES, SIDE_NAMES, SimParam
 
 __all__ = ["SimulationRules", "KernelInputs", "SimulationResult", "SweepResult", "kernel_inputs",
@@ -131,7 +131,7 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
     st_arr = np.zeros((0, 0), dtype=np.bool_) if st is None else np.ascontiguousarray(st, dtype=np.bool_)
     if st is not None and st_arr.shape != panel.shape:
         raise ValueError(f"st flags have shape {st_arr.shape}, expected {panel.shape}")
-    scale, basis = traded_scale(panel)
+    scale, basis, actions = scan(panel)
     return KernelInputs(
         open=np.ascontiguousarray(panel.open, dtype=float),
         low=np.ascontiguousarray(panel.low, dtype=float),  # (0, 0) is swapped in when no stop-loss is used
@@ -145,7 +145,7 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
                                           panel.codes, panel.sessions),
         fx_col=fx_col, fx=fx_table,
         fee_table=rules.fee_table(panel.sessions),
-        actions=detect_actions(panel),
+        actions=actions,
     )
 
 
