@@ -46,7 +46,8 @@ def factor_scan_nb(close, raw, noise_multiple, min_bonus):
     basis = np.empty((n, m), dtype=np.int8)
     last_f = first_f.copy()       # before the first known factor: the first one (back-filled)
     last_raw = np.full(m, np.nan)
-    last_close = np.full(m, np.nan)
+    inv_last_raw = np.full(m, np.nan)
+    inv_last_close = np.full(m, np.nan)
     cap = 16
     rows = np.empty(cap, dtype=np.int64)
     cols = np.empty(cap, dtype=np.int64)
@@ -63,10 +64,12 @@ def factor_scan_nb(close, raw, noise_multiple, min_bonus):
             c = close[i, j]
             r = raw[i, j]
             if c > 0.0 and r > 0.0:
-                f = c / r
+                inv_r = 1.0 / r
+                inv_c = 1.0 / c
+                f = c * inv_r
                 if not np.isnan(last_raw[j]):
                     step = f / last_f[j]
-                    eps = 0.005 / r + 0.005 / last_raw[j] + 0.00005 / c + 0.00005 / last_close[j]
+                    eps = 0.005 * (inv_r + inv_last_raw[j]) + 0.00005 * (inv_c + inv_last_close[j])
                     if abs(step - 1.0) > noise_multiple * eps:
                         if k == cap:
                             cap *= 2
@@ -88,8 +91,9 @@ def factor_scan_nb(close, raw, noise_multiple, min_bonus):
                         k += 1
                 last_f[j] = f
                 last_raw[j] = r
-                last_close[j] = c
-                scale[i, j] = 1.0 / f
+                inv_last_raw[j] = inv_r
+                inv_last_close[j] = inv_c
+                scale[i, j] = r * inv_c
                 basis[i, j] = PriceBasis.TRADED
             else:
                 scale[i, j] = 1.0 / last_f[j]
