@@ -35,13 +35,17 @@ def factor_scan_nb(close, raw, noise_multiple, min_bonus):
     """
     n, m = close.shape
     first_f = np.full(m, np.nan)
+    found = 0
     for i in range(n):
+        if found == m:
+            break
         for j in range(m):
             if np.isnan(first_f[j]):
                 c = close[i, j]
                 r = raw[i, j]
                 if c > 0.0 and r > 0.0:
                     first_f[j] = c / r
+                    found += 1
     scale = np.empty((n, m))
     basis = np.empty((n, m), dtype=np.int8)
     last_f = first_f.copy()       # before the first known factor: the first one (back-filled)
