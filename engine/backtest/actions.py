@@ -40,7 +40,6 @@ import numpy as np
 import pandas as pd
 
 from engine.data.panel import Panel
-from engine.enums import PriceBasis
 
 __all__ = ["Actions", "scan", "traded_scale", "detect_actions", "split_step", "NOISE_MULTIPLE", "MIN_BONUS",
            "EV_COLUMNS"]
@@ -123,6 +122,6 @@ def scan(panel: Panel) -> tuple[np.ndarray, np.ndarray, Actions]:
     np.cumsum(np.bincount(rows, minlength=n_sessions), out=ptr[1:])
     table = pd.DataFrame({"date": dates.take(rows), "code": codes[cols], "ratio": m, "dividend": div,
                           "ex_reference": ref, "step": g, "prev_raw_close": p_prev})
-    actions = Actions(ptr=ptr, asset=cols.astype(np.int64), data=np.ascontiguousarray(np.column_stack([m, div, ref, g])),
-                      table=table, ignored=ignored)
+    data = np.ascontiguousarray(np.column_stack([m, div, ref, g]))
+    actions = Actions(ptr=ptr, asset=cols.astype(np.int64), data=data, table=table, ignored=ignored)
     return scale, basis, actions

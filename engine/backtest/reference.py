@@ -122,7 +122,8 @@ def fetch_st_snapshot(cache_dir: Path, module: ModuleType | None = None, today: 
         import akshare as module  # noqa: PLC0415 - lazy: importing akshare takes seconds
     table = module.stock_zh_a_st_em()
     if "代码" not in table.columns:
-        raise ReferenceDataError(f"akshare stock_zh_a_st_em: no column 代码 (columns: {', '.join(map(str, table.columns))})")
+        found = ", ".join(map(str, table.columns))
+        raise ReferenceDataError(f"akshare stock_zh_a_st_em: no column 代码 (columns: {found})")
     codes = sorted({normalize_symbol(str(c).zfill(6)) for c in table["代码"] if str(c).strip()})
     today = today or dt.date.today()
     folder = Path(cache_dir) / "reference"

@@ -309,6 +309,11 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
     messages += notes
     inputs = kernel_inputs(panel, currency=cfg.portfolio.currency, fx=_fx(cfg), hk_lots=cfg.portfolio.hk_lots,
                            st=st, listing_dates=listings)
+    ignored = inputs.actions.ignored
+    if not ignored.empty:
+        messages.append(f"{len(ignored)} downward step(s) of the adjustment factor (close / raw_close) beyond rounding "
+                        f"noise ignored: no corporate action lowers it by < 10 % (first: {ignored['code'].iloc[0]} "
+                        f"{pd.Timestamp(ignored['date'].iloc[0]).date()})")
     step("simulate")
     detail = simulate_weights(panel, weight_sets[set_of_variant[0]], rules[0], inputs=inputs)
     bench_close = panel.frame("close")[cfg.benchmark].ffill()

@@ -18,7 +18,8 @@ Algorithm, per variant and session ``i``:
 2. Portfolio value at the fill = cash + Σ shares × traded valuation price × FX, the valuation price being the fill
    price (open or close of ``i``) or, where it is NaN, the last known traded close.
 3. Sells first, in asset order (they release cash), then buys in asset order, each checked in turn for: index
-   column, missing price, suspension, traded price known (when derived prices are off), price limit, T+1, lots and minimum quantity, cash after costs.
+   column, missing price, suspension, traded price known (when derived prices are off), price limit, T+1, lots and
+   minimum quantity, cash after costs.
 4. Stop-loss (``STOP_LOSS`` > 0): a position whose low reaches its average entry price × (1 - stop) is sold
    during the session at the stop price (or at the open when it gapped below); T+1 and the down-limit can block it,
    in which case it is sold at the next fill. A stopped asset is not bought again until its weight returns to 0.

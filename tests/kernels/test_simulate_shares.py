@@ -23,7 +23,8 @@ def one_stock(code, dates, close, raw, open_=None) -> Panel:
     close = np.asarray(close, dtype=float)[:, None]
     raw = np.asarray(raw, dtype=float)[:, None]
     open_ = close.copy() if open_ is None else np.asarray(open_, dtype=float)[:, None]
-    return Panel(sessions=pd.DatetimeIndex(dates).to_numpy(dtype="datetime64[ns]"), codes=np.array([code], dtype=object),
+    return Panel(sessions=pd.DatetimeIndex(dates).to_numpy(dtype="datetime64[ns]"),
+                 codes=np.array([code], dtype=object),
                  open=open_, high=np.maximum(open_, close), low=np.minimum(open_, close), close=close, raw_close=raw,
                  volume=np.full(close.shape, 1e6), tradable=np.ones(close.shape, dtype=bool))
 
@@ -52,7 +53,8 @@ def test_a_buy_before_the_first_raw_price_uses_the_nearest_factor_never_adjusted
     t = strict.trades
     assert list(t["reason"]) == ["no_traded_price", "filled"]
     assert t.loc[0, "shares"] == 0 and t.loc[1, "date"] == DAYS5[3]
-    assert t.loc[1, "shares"] == 5_300 and t.loc[1, "price"] == pytest.approx(93.0) and t.loc[1, "price_basis"] == "traded"
+    assert t.loc[1, "shares"] == 5_300 and t.loc[1, "price"] == pytest.approx(93.0)
+    assert t.loc[1, "price_basis"] == "traded"
 
 
 def qfq(raw: np.ndarray, events: dict[int, tuple[float, float]]) -> np.ndarray:
