@@ -409,8 +409,6 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
         run.sweep.to_csv(path, float_format="%.10g")
         written.append(path)
     if run.actions is not None and not run.actions.empty:
-        path = out_dir / "actions.csv"
         actions = run.actions.assign(date=pd.DatetimeIndex(run.actions["date"]).strftime("%Y-%m-%d"))
-        actions.to_csv(path, index=False, float_format="%.6f")
-        written.append(path)
+        written.append(write_table(actions, out_dir, "actions", float_format="%.6f"))
     return written
