@@ -158,3 +158,16 @@ def test_a_stop_loss_is_not_triggered_by_a_bonus_issue():
     assert list(sells["date"]) == [days[4]] and list(sells["reason"]) == ["stop_loss"]
     # 5,000 shares × 1.4 = 7,000 sold at the open of 62.00 (it gapped below the 64.29 stop: the open is the fill)
     assert sells.iloc[0]["shares"] == 7_000 and sells.iloc[0]["price"] == pytest.approx(62.00)
+
+
+@pytest.mark.parametrize("first_day, filled", [("2026-07-02", False), ("2026-07-06", True)])
+def test_st_limit_is_five_percent_until_2026_07_05_and_ten_percent_from_2026_07_06(first_day, filled):
+    # traded closes 20.00 → open 21.30 the next session (+6.5 %): beyond ST ±5 % (limit 21.00), inside ±10 % (22.00)
+    days = pd.bdate_range(first_day, periods=3)
+    panel = one_stock("600000.SH", days, [20.0, 21.3, 21.3], [20.0, 21.3, 21.3])
+    rules = replace(CLOSE_NO_COSTS, execution="open", retry_rejected=False)
+    res = simulate_weights(panel, np.array([[1.0], [NAN], [NAN]]), rules, st=np.ones((3, 1), dtype=bool))
+    t = res.trades
+    assert t.loc[0, "date"] == days[1] and t.loc[0, "price"] == pytest.approx(21.30)
+    assert t.loc[0, "price_basis"] == "traded"
+    assert list(t["reason"]) == (["filled"] if filled else ["limit_up"])
