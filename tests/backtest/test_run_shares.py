@@ -18,6 +18,12 @@ from engine.config import ConfigError, load_backtest_config
 from .conftest import SESSIONS
 
 
+def _weights_config(config_file, weights, portfolio: dict):
+    """The test config following a weights file (strategy ``target_weights``) with ``portfolio`` replaced."""
+    return load_backtest_config(config_file(), {"portfolio": portfolio, "strategy": {
+        "name": "target_weights", "params": {"path": str(weights)}}})
+
+
 def _write_with_actions(prices_dir):
     """SH600000 with raw closes from session 5 on, a 1.00 dividend ex session 12 and 10转5 (1.5) ex session 25."""
     bars = pd.read_csv(prices_dir / "SH600000.csv")
@@ -40,9 +46,7 @@ def test_positions_stay_whole_through_a_dividend_and_a_bonus_issue(config_file, 
     raw = _write_with_actions(prices_dir)
     weights = tmp_path / "weights.csv"
     weights.write_text("date,600000.SH\n2024-03-04,0.6\n", encoding="utf-8")   # bought at session 1's open
-    cfg = load_backtest_config(config_file(params=f"{{path: {weights}}}"),
-                               {"portfolio": {"cash": 100000, "costs": "none"}})
-    cfg = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(update={"name": "target_weights"})})
+    cfg = _weights_config(config_file, weights, {"cash": 100000, "costs": "none"})
     run = run_backtest(cfg)
     buy = run.trades.iloc[0]
     assert buy["price_basis"] == "nearest_factor" and buy["shares"] % 100 == 0
@@ -104,10 +108,8 @@ def test_st_flags_from_the_config_apply_the_five_percent_limit_by_date(config_fi
     weights.write_text(f"date,600000.SH\n{SESSIONS[8].date()},0.5\n", encoding="utf-8")
     st = tmp_path / "st.csv"
     st.write_text(f"code,start,end\n600000,{start},\n", encoding="utf-8")
-    cfg = load_backtest_config(config_file(params=f"{{path: {weights}}}"),
-                               {"portfolio": {"cash": 100000, "costs": "none", "st_flags": str(st),
-                                              "rules": {"retry_rejected": False}}})
-    cfg = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(update={"name": "target_weights"})})
+    cfg = _weights_config(config_file, weights, {"cash": 100000, "costs": "none", "st_flags": str(st),
+                                                 "rules": {"retry_rejected": False}})
     run = run_backtest(cfg)
     # +6 % at the open: ST (±5 %) from 03-01 → limit-up, refused; ST only from 03-20 → 10.6 < 11.00, filled
     assert list(run.trades["reason"]) == (["limit_up"] if blocked else ["filled"])
@@ -123,10 +125,8 @@ def test_listing_dates_from_the_config_open_the_no_limit_window(config_file, pri
     listings = tmp_path / "listings.csv"
     # listed on session 5: session 8 is its 4th session, inside the 5-session no-limit window
     listings.write_text(f"code,listing_date\n600000.SH,{SESSIONS[5].date()}\n", encoding="utf-8")
-    cfg = load_backtest_config(config_file(params=f"{{path: {weights}}}"),
-                               {"portfolio": {"cash": 100000, "costs": "none", "st_flags": str(st),
-                                              "listings": str(listings), "rules": {"retry_rejected": False}}})
-    cfg = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(update={"name": "target_weights"})})
+    cfg = _weights_config(config_file, weights, {"cash": 100000, "costs": "none", "st_flags": str(st),
+                                                 "listings": str(listings), "rules": {"retry_rejected": False}})
     assert list(run_backtest(cfg).trades["reason"]) == ["filled"]
     listings.write_text("code,listing_date\n600000.SH,2024-02-30\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"portfolio.listings: .*listings.csv, line 2: listing_date '2024-02-30'"):
