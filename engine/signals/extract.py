@@ -332,6 +332,10 @@ def extract_report(text: str, source: str, registry: ScaleRegistry, master: Secu
     if not text or not text.strip():
         out.warn("empty file: no text to extract")
         return out
+    from engine.signals.english import extract_english, is_english  # English reports of foreign brokers
+
+    if is_english(text):
+        return extract_english(text, source, registry, master)
     text = re.sub(r"\*\*|</?b>|__", "", text.replace("\u3000", " ").replace("\xa0", " "))
     lines = text.split("\n")
     body_end = _body_end(lines)
