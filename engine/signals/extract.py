@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from engine.signals.dates import find_price_date, find_publication_date, infer_publication_date, parse_date
+from engine.signals.flat_report import FlatReport, read_flat_report, scale_lines
 from engine.signals.mentions import find_mentions
 from engine.signals.scales import (
     RATING_WORDS,
@@ -39,6 +41,7 @@ from engine.signals.scales import (
 )
 from engine.signals.schema import complete_row
 from engine.signals.security_master import SecurityMaster
+from engine.signals.stripped import is_stripped
 from engine.signals.tables import find_stock_tables
 from engine.symbols import SymbolError, default_benchmark, parse_symbol
 
@@ -100,6 +103,8 @@ class ReportExtract:
     report_type: str = ""
     industry: str = ""
     industry_rating: str = ""
+    industry_action: str = ""
+    language: str = "zh"
     analysts: list[str] = field(default_factory=list)
     price_date: dt.date | None = None
     scale: RatingScale | None = None
@@ -147,6 +152,45 @@ def detect_broker(text: str, registry: ScaleRegistry) -> str:
     if found:
         return Counter(found).most_common(1)[0][0]
     return ""
+
+
+_BROKER_SUFFIX_RE = re.compile(r"证券(?=股份有限公司|有限责任公司|有限公司|研究所|研究院|研究部|研究中心|\(香港\)|研究发展中心)")
+_BROKER_LEAD_RE = re.compile(
+    r"^(?:本报告版权属于|版权属于|版权归|版权所有|归属于|属于|本报告由|本报告|研究报告|究报告|报告|重要声明|法律声明|声明|"
+    r"信息披露|披露|年加入|加入|免责|来源|资料|数据|由|于|归|为|及|与|和|是|的|在|告|明|所|司|师|部|任|见|自)+")
+
+
+def detect_broker_flat(flat: str, registry: ScaleRegistry) -> str:
+    """Broker of flat (whitespace-stripped) text: registry aliases first (most frequent), else the most frequent
+    ``X证券`` that precedes 股份有限公司 / 研究所 / 研究院 …, with leading function words (``版权属于``,
+    ``本报告由``) cut off; the registry's canonical name when it knows the spelling."""
+    norm = _NOT_BROKER_RE.sub("", normalize_broker_text(flat))
+    counts: Counter[str] = Counter()
+    for alias, canonical in registry.alias_items():
+        if alias and alias in norm:
+            counts[canonical] += norm.count(alias)
+            norm = norm.replace(alias, "")
+    if counts:
+        return counts.most_common(1)[0][0]
+    found: Counter[str] = Counter()
+    for m in _BROKER_SUFFIX_RE.finditer(norm):
+        before = norm[max(0, m.start() - 8): m.start()]
+        cjk = re.search(r"[\u4e00-\u9fff]+$", before)
+        if not cjk:
+            continue
+        name = cjk.group(0)
+        while True:
+            cut = _BROKER_LEAD_RE.sub("", name)
+            if cut == name or len(cut) < 2:
+                break
+            name = cut
+        if len(name) >= 2:
+            suffix = "(香港)" if norm.startswith("证券(香港)", m.start()) else ""
+            found[name + "证券" + suffix] += 1
+    if not found:
+        return ""
+    best = found.most_common(1)[0][0]
+    return registry.canonical(best) or best
 
 
 def choose_scale(text: str, broker: str, registry: ScaleRegistry, out: ReportExtract) -> RatingScale | None:
@@ -336,6 +380,8 @@ def extract_report(text: str, source: str, registry: ScaleRegistry, master: Secu
 
     if is_english(text):
         return extract_english(text, source, registry, master)
+    if is_stripped(text):
+        return _extract_flat(text, out, registry, master)
     text = re.sub(r"\*\*|</?b>|__", "", text.replace("\u3000", " ").replace("\xa0", " "))
     lines = text.split("\n")
     body_end = _body_end(lines)
@@ -519,3 +565,68 @@ def _finish_row(entry: dict, rep: ReportExtract, stock_scale: ScalePart | None) 
         "broker_group": rep.broker,
         "scale_source": (rep.scale.source or "") if (rep.scale is not None and stock_scale is not None) else "",
     })
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Flat (whitespace-stripped) text
+
+_ACTION_OF = {"initiate": "initiate", "reiterate": "reiterate", "upgrade": "upgrade", "downgrade": "downgrade"}
+
+
+def _extract_flat(text: str, out: ReportExtract, registry: ScaleRegistry, master: SecurityMaster) -> ReportExtract:
+    """A report without line structure (see :mod:`engine.signals.flat_report`)."""
+    rep: FlatReport = read_flat_report(text)
+    out.broker = detect_broker_flat(rep.flat, registry)
+    if not out.broker:
+        out.warn("broker not found: no known broker name or 'XX证券…有限公司/研究所' in the text")
+    scale_text = scale_lines(rep.flat, rep.body_end)
+    scale = choose_scale(scale_text, out.broker, registry, out)
+    out.scale = scale
+    out.report_type = rep.report_type
+    out.industry = rep.industry
+    if rep.industry_rating is not None:
+        out.industry_rating = rep.industry_rating.rating
+        out.industry_action = rep.industry_rating.action
+    out.analysts = rep.analysts
+    for note in rep.notes:
+        out.warn(note)
+    prices = [s.price_date for s in rep.stocks if s.price_date]
+    out.price_date = prices[0] if prices else None
+    if rep.date is not None:
+        out.report_date = rep.date.date
+    elif out.price_date is not None:
+        out.report_date = infer_publication_date(out.price_date, "", "A")
+        out.date_inferred = True
+        out.info(f"no publication date printed; inferred {out.report_date} (next session after the quoted-price "
+                 f"date {out.price_date})")
+    else:
+        out.warn("no publication date printed and no quoted-price date to infer it from: report_date left empty")
+    if not rep.stocks:
+        out.warn("no rated stocks or mentioned stocks found" +
+                 (f" (industry rating {out.industry_rating} only)" if out.industry_rating else ""))
+    stock_scale: ScalePart | None = scale.stock if scale is not None else None
+    date_prov = ({"report_date": {"page": None, "offset": rep.at(rep.date.offset), "snippet": rep.date.snippet}}
+                 if rep.date is not None else {})
+    for s in rep.stocks:
+        entry = {
+            "code": s.code, "name": s.name, "kind": s.kind, "rating": s.rating if s.kind == "rating" else "",
+            "price_at_report": s.price.value if s.price is not None else None,
+            "target_price": s.target.value if s.target is not None else None,
+            "price_date": s.price_date, "currency": s.currency or None, "action": s.action,
+        }
+        row = _finish_row(entry, out, stock_scale)
+        row.update({
+            "risk_suffix": s.risk_suffix,
+            "previous_rating": s.previous_rating,
+            "target_low": s.target.low if s.target is not None and s.target.low is not None else math.nan,
+            "target_high": s.target.high if s.target is not None and s.target.high is not None else math.nan,
+            "target_horizon_months": float(s.target.horizon_months) if s.target is not None
+            and s.target.horizon_months else math.nan,
+            "industry_action": out.industry_action,
+            "language": out.language,
+            "confidence": s.confidence,
+            "evidence": s.evidence[:120],
+            "provenance": json.dumps({**date_prov, **s.provenance}, ensure_ascii=False),
+        })
+        out.rows.append(row)
+    return out
