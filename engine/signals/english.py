@@ -31,7 +31,10 @@ Steps of :func:`extract_english` (each a function below):
    bands (fractions: ``at least 10%`` → [0.10, open]; ``exceed the average … coverage universe`` → [0, open]; ``in
    line`` → no numeric promise), horizon (``12-18 months``, ``six to twelve months``, ``year ahead``), and
    ``scale_type``: ``absolute`` (total return vs the current price), ``relative`` (vs a market index) or ``coverage``
-   (vs the analyst's coverage universe), with ``benchmark_promised`` saying what was promised.
+   (vs the analyst's coverage universe), with ``benchmark_promised`` saying what was promised. ``benchmark`` (what
+   the row is scored against) is the market's index (CSI 300 / HSI) for a relative scale on an A-share or Hong Kong
+   stock and empty otherwise: scoring then uses the market's default index, while ``benchmark_promised`` keeps
+   ``coverage universe`` / ``absolute`` visible.
 
 Every field found is recorded in ``provenance`` (page, character offset, verbatim snippet) and the row's ``evidence``
 is the snippet where the rating was read; ``confidence`` is lower when the code or rating came from a weaker pattern.
@@ -50,7 +53,7 @@ from engine.signals.scales import RatingBand, RatingScale, ScalePart, ScaleRegis
 from engine.signals.schema import complete_row
 from engine.signals.security_master import SecurityMaster
 from engine.signals.text import PAGE_BREAK, page_of
-from engine.symbols import SymbolError, parse_symbol
+from engine.symbols import SymbolError, default_benchmark, parse_symbol
 
 __all__ = ["is_english", "extract_english", "detect_english_broker", "find_date", "find_stock", "find_rating",
            "find_action", "find_target", "find_price", "parse_english_scale", "ENGLISH_BROKERS", "EXCHANGES",
@@ -535,8 +538,9 @@ def find_price(doc: _Doc) -> tuple[Found | None, dt.date | None, str]:
 # ---------------------------------------------------------------------------------------------------------------
 
 _DEF_START_RE = re.compile(
-    rf"(?:^|\n|\.\s|;\s|\d\s-\s)[ \t]*(?:\d\s*-\s*)?({_RATING_WORD})(?:\s*\([A-Za-z]{{1,4}}(?:\s+or\s+\w+)?\))?"
+    rf"(?:^|\n|\.\s|;\s|\d\s-\s)[ \t]*(?:\d\s*-\s*)?({_RATING_WORD})(?:\s*\([A-Za-z0-9]{{1,4}}(?:\s+or\s+\w+)?\))?"
     rf"\s*(?:stocks?\s+are|rating|[:\-–—\[]|\.\s|is\s)", re.IGNORECASE)
+_LIST_DEF_RE = re.compile(rf"({_RATING_WORD})\s*\([A-Z]{{1,2}}\)(?:\s*,\s*(?:and\s+)?({_RATING_WORD})\s*\([A-Z]{{1,2}}\)){{1,4}}")
 _WORDS_NUM = {"one": 1, "three": 3, "six": 6, "nine": 9, "twelve": 12, "eighteen": 18, "twenty-four": 24}
 
 
@@ -560,11 +564,21 @@ def parse_english_scale(text: str, broker: str) -> tuple[RatingScale | None, str
         order.append(rating)
         if not evidence:
             evidence = re.sub(r"\s+", " ", text[m.start(1):m.start(1) + 200]).strip()
-    order = [r for r in order if r not in ("In-Line",)]
     if len(order) < 2:
-        return None, "", "", ""
+        listed = _LIST_DEF_RE.search(text)  # "Buy (B), Neutral (N), Sell (S) Analysts recommend stocks as …"
+        if listed is None:
+            return None, "", "", ""
+        words = [_canonical_rating(w) for w in re.findall(_RATING_WORD, listed.group(0), re.IGNORECASE)]
+        desc = re.sub(r"\s+", " ", text[listed.end():listed.end() + 600])
+        order = [w for w in dict.fromkeys(words) if w]
+        n = len(order)
+        type_text = desc
+        defs = {w: ("exceed " if k == 0 else "in line " if k < n - 1 else "below ") for k, w in enumerate(order)}
+        evidence = re.sub(r"\s+", " ", text[listed.start():listed.start() + 200]).strip()
+    else:
+        type_text = " ".join(defs.values())
     order.sort(key=lambda r: -_STRENGTH.get(r, 0))
-    joined = " ".join(defs.values()).lower()
+    joined = type_text.lower()
     if "coverage universe" in joined or "coverage cluster" in joined and "%" not in joined or "industry (or" in joined:
         scale_type, promised = "coverage", "coverage universe"
     elif re.search(r"market index|benchmark|msci|s&p|index", joined):
@@ -576,6 +590,10 @@ def parse_english_scale(text: str, broker: str) -> tuple[RatingScale | None, str
     if re.search(r"(?:≥|at least)\s*\d", joined):
         scale_type, promised = "absolute", "absolute"
     bands = [_band(r, defs[r]) for r in order]
+    for k, band in enumerate(bands):  # a table row "Buy ≥ 10%" states the band outright
+        row = re.search(rf"(?m)^\s*{re.escape(band.rating)}\s+(?:≥|>=)\s*(-?\d+(?:\.\d+)?)\s*%", text)
+        if row:
+            bands[k] = RatingBand(rating=band.rating, low=float(row.group(1)) / 100, high=None)
     horizon = _horizon(text)
     part = ScalePart(horizon_months=horizon, benchmarks={}, bands=bands)
     return (RatingScale(broker=broker, source="report", stock=part), scale_type, promised, evidence[:200])
@@ -724,7 +742,8 @@ def extract_english(text: str, source: str, registry: ScaleRegistry, master: Sec
         "target_price": target, "price_at_report": price_f.value if price_f is not None else math.nan,
         "price_date": price_date, "currency": currency,
         "horizon_months": (scale.stock.horizon_months or "") if scale is not None and scale.stock else "",
-        "benchmark": "", "band_low": low, "band_high": high, "analysts": "",
+        "benchmark": default_benchmark(stock.code) if stock.market in ("A", "HK") and scale_type == "relative" else "",
+        "band_low": low, "band_high": high, "analysts": "",
         "broker_group": out.broker, "language": "en", "risk_suffix": risk, "previous_rating": previous,
         "target_low": target, "target_high": target, "target_horizon_months": target_months,
         "benchmark_promised": promised, "scale_type": scale_type,

@@ -13,8 +13,10 @@ Steps of :func:`read_pdf`, per page (:func:`_page_lines`):
    text (tracking strings, colour legends): dropped, counted.
 2. Vertical text: CJK characters stacked one per line (a sidebar title such as 公/司/研/究) are rejoined into one
    word when three or more sit directly below one another in the same column.
-3. Lines: PDFium's own line breaks; PDFium's hyphen mark (U+FFFE) becomes ``-``; private-use and replacement
-   characters (glyphs without a Unicode mapping) are removed and counted.
+3. Lines: PDFium's own line breaks; PDFium's hyphen mark (U+FFFE) becomes ``-``; Kangxi radicals (``⽉``) become
+   the ideographs they stand for (``月``); symbol-font glyphs (U+F0xx bullets and icons) are dropped; private-use
+   and replacement characters (glyphs without a Unicode mapping) are removed and counted; margin tracking strings
+   (one token of 12+ letters and digits mixing cases, ``8XuZlUzWoYpQ…``) are dropped.
 4. Watermarks: short lines naming a download (``…于2026年04月08日…下载``) or a licensee (``仅供…使用``) with a
    date or drawn diagonally are dropped and reported: their dates are not the publication date. Short diagonal
    lines (chart axis dates) are dropped silently.
@@ -32,6 +34,7 @@ import ctypes
 import io
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 __all__ = ["PdfPage", "PdfText", "PdfReadError", "read_pdf", "PAGE_BREAK"]
@@ -47,6 +50,12 @@ _GARBLED_RE = re.compile(r"[\ue000-\uefff\uf100-\uf8ff\ufffd\x00-\x08\x0b-\x1f\U
 _DATE_RE = re.compile(r"(?:19|20)\d{2}\s*(?:年|[-/.])\s*\d{1,2}\s*(?:月|[-/.])\s*\d{1,2}")
 _WATERMARK_TEXT_RE = re.compile(r"下载|仅供.{0,40}?(?:使用|阅读|参考)|downloaded|licensed to", re.IGNORECASE)
 _EMPTY_DATE_RE = re.compile(r"^\s*年\s*月\s*日\s*$")
+#: Kangxi and CJK supplement radicals some fonts map their glyphs to (``⽉`` U+2F49 for 月): NFKC gives the ideograph.
+_RADICALS_RE = re.compile(r"[\u2e80-\u2fdf]")
+#: A tracking string printed in the margin (``8XuZlUzWoYpQoRrObR8Q…``): one token mixing cases and digits.
+_TRACKING_RE = re.compile(r"^\s*(?=[A-Za-z0-9]*\d[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[a-z][A-Za-z0-9]*[a-z][A-Za-z0-9]*[a-z])"
+                          r"(?=[A-Za-z0-9]*[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*[A-Z])[A-Za-z0-9]{12,}"
+                          r"(?:\s+[A-Za-z0-9]{12,})*\s*$")
 
 
 class PdfReadError(Exception):
@@ -264,6 +273,10 @@ def _clean(lines: list[_Line]) -> tuple[list[str], list[str], int]:
     garbled = 0
     for line in lines:
         text = _SYMBOL_RE.sub("", line.text.replace("\ufffe", "-"))
+        if _RADICALS_RE.search(text):
+            text = _RADICALS_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+        if _TRACKING_RE.match(text):
+            continue
         n_bad = len(_GARBLED_RE.findall(text))
         if n_bad:
             garbled += n_bad
