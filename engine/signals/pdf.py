@@ -12,7 +12,8 @@ Steps of :func:`read_pdf`, per page (:func:`_page_lines`):
 1. Characters: unicode, box, font size, angle. Characters outside the page box or smaller than 1.5 pt are hidden
    text (tracking strings, colour legends): dropped, counted.
 2. Vertical text: CJK characters stacked one per line (a sidebar title such as 公/司/研/究) are rejoined into one
-   word when three or more sit directly below one another in the same column.
+   word when three or more sit directly below one another in the same column, also when PDFium put one of them on
+   a body line of the same height (``公 维持“买入”评级。``: a lone character far from its neighbour is split off).
 3. Lines: PDFium's own line breaks; PDFium's hyphen mark (U+FFFE) becomes ``-``; Kangxi radicals (``⽉``) become
    the ideographs they stand for (``月``); symbol-font glyphs (U+F0xx bullets and icons) are dropped; private-use
    and replacement characters (glyphs without a Unicode mapping) are removed and counted; margin tracking strings
@@ -171,6 +172,7 @@ class _Line:
     top: float = 0.0
     height: float = 0.0
     rotated: bool = False
+    origin: "_Line | None" = None  # a line split by _split_lone: the original, restored if the split goes unused
 
 
 class _Geometry:
@@ -203,8 +205,13 @@ class _Geometry:
         return self.api.FPDFText_HasUnicodeMapError(self.tp, i) == 1
 
 
+_LONE_HEAD_RE = re.compile(r"^(\s*)([\u3400-\u9fff])\s+(?=\S)")
+_LONE_TAIL_RE = re.compile(r"(?<=\S)(\s+)([\u3400-\u9fff])\s*$")
+
+
 def _raw_lines(text: str, geo: _Geometry) -> tuple[list[_Line], int, int]:
-    """PDFium's lines with hidden characters removed (step 1); returns (lines, hidden count, unmapped count)."""
+    """PDFium's lines with hidden characters removed (step 1) and lone characters of a vertical word that PDFium
+    put on a body line of the same height split off (step 2); returns (lines, hidden count, unmapped count)."""
     out: list[_Line] = []
     hidden = unmapped = 0
     for m in re.finditer(r"[^\r\n]+", text):
@@ -213,9 +220,11 @@ def _raw_lines(text: str, geo: _Geometry) -> tuple[list[_Line], int, int]:
         if first is None:
             continue
         i = start + first
+        intact = True
         if geo.hidden(i):
             keep = [k for k, ch in enumerate(s) if ch.isspace() or not geo.hidden(start + k)]
             hidden += len(s) - len(keep)
+            intact = len(keep) == len(s)
             s = "".join(s[k] for k in keep)
             first = next((k for k, ch in enumerate(s) if not ch.isspace()), None)
             if first is None:
@@ -224,45 +233,95 @@ def _raw_lines(text: str, geo: _Geometry) -> tuple[list[_Line], int, int]:
         if geo.unmapped(i):
             unmapped += sum(1 for k, ch in enumerate(m.group()) if not ch.isspace() and geo.unmapped(start + k))
         x0, x1, top, bottom, _ = geo.char(i)
-        out.append(_Line(s, start, x0, x1, top, bottom - top, geo.rotated(i)))
+        line = _Line(s, start, x0, x1, top, bottom - top, geo.rotated(i))
+        out.extend(_split_lone(line, geo) if intact else [line])
     return out, hidden, unmapped
+
+
+def _split_lone(line: _Line, geo: _Geometry) -> list[_Line]:
+    """``公 维持“买入”评级。`` → the body line and ``公`` when the lone character sits far from its neighbour."""
+    s = line.text
+    for rx, lone_at_head in ((_LONE_HEAD_RE, True), (_LONE_TAIL_RE, False)):
+        m = rx.search(s)
+        if not m or len(s.strip()) < 4:
+            continue
+        k = m.start(2)
+        neighbour = m.end() if lone_at_head else m.start(1) - 1
+        a, b = geo.char(line.start + k), geo.char(line.start + neighbour)
+        size = max(a[3] - a[2], a[4], 1.0)  # fonts without metrics give flat boxes: the font size then
+        gap = (b[0] - a[1]) if lone_at_head else (a[0] - b[1])
+        if gap > 1.5 * size:
+            rest = s[m.end():] if lone_at_head else s[:m.start(1)]
+            rest_start = line.start + (m.end() if lone_at_head else 0)
+            r0 = geo.char(rest_start + next((j for j, ch in enumerate(rest) if not ch.isspace()), 0))
+            return [_Line(rest, rest_start, r0[0], r0[1], r0[2], r0[3] - r0[2], line.rotated, origin=line),
+                    _Line(m.group(2), line.start + k, a[0], a[1], a[2], a[3] - a[2], origin=line)]
+    return [line]
 
 
 _SINGLE_RE = re.compile(r"^\s*[\u3400-\u9fff](?:\s+[\u3400-\u9fff]){0,2}\s*$")
 
 
 def _join_vertical(lines: list[_Line], geo: _Geometry) -> list[_Line]:
-    """Rejoin CJK characters stacked one per line in one column (step 2): runs of 3+ single-character lines
-    where each character sits directly below the previous one become one line per vertical word."""
-    out: list[_Line] = []
-    k = 0
-    while k < len(lines):
-        j = k
-        while j < len(lines) and _SINGLE_RE.match(lines[j].text):
-            j += 1
-        if j - k < 3:
-            out.append(lines[k])
-            k += 1
-            continue
-        # characters of the run with their geometry, in order
-        chars = []
-        for line in lines[k:j]:
+    """Rejoin CJK characters stacked one per line in one column (step 2): characters of single-character lines
+    (possibly with body lines in between) that sit directly below one another form one word when 3 or more."""
+    tokens = []  # (line index, character, (x0, x1, top, bottom, size))
+    for li, line in enumerate(lines):
+        if _SINGLE_RE.match(line.text):
             for m in re.finditer(r"\S", line.text):
-                idx = line.start + m.start()
-                chars.append((m.group(), geo.char(idx), line))
-        words: list[list] = [[chars[0]]]
-        for prev, cur in zip(chars, chars[1:]):
-            (_, a, _), (_, b, _) = prev, cur
-            size = max(a[3] - a[2], b[3] - b[2], 1.0)
-            if abs((a[0] + a[1]) / 2 - (b[0] + b[1]) / 2) < 0.35 * size and 0.5 * size < b[2] - a[2] < 1.9 * size:
-                words[-1].append(cur)
-            else:
-                words.append([cur])
-        for word in words:
-            first_line = word[0][2]
-            x0, x1, top, bottom, _ = word[0][1]
-            out.append(_Line("".join(ch for ch, _, _ in word), first_line.start, x0, x1, top, bottom - top))
-        k = j
+                tokens.append((li, m.group(), geo.char(line.start + m.start())))
+    if len(tokens) < 3:
+        return _unsplit(lines, set())
+
+    def below(a, b) -> bool:
+        size = max(a[3] - a[2], b[3] - b[2], a[4], 1.0)
+        return abs((a[0] + a[1]) / 2 - (b[0] + b[1]) / 2) < 0.35 * size and 0.5 * size < b[2] - a[2] < 1.9 * size
+
+    used = [False] * len(tokens)
+    words: dict[int, list[str]] = {}  # line index of a word's first character → words starting there
+    consumed: set[int] = set()
+    for t in range(len(tokens)):
+        if used[t]:
+            continue
+        chain = [t]
+        for u in range(t + 1, len(tokens)):
+            if tokens[u][0] > tokens[chain[-1]][0] + 8:
+                break
+            if not used[u] and below(tokens[chain[-1]][2], tokens[u][2]):
+                chain.append(u)
+        if len(chain) >= 3:
+            for u in chain:
+                used[u] = True
+            consumed.update(chain)
+            words.setdefault(tokens[t][0], []).append("".join(tokens[u][1] for u in chain))
+    if not consumed:
+        return _unsplit(lines, set())
+    left: dict[int, list[str]] = {}
+    for t, (li, ch, _) in enumerate(tokens):
+        if t not in consumed:
+            left.setdefault(li, []).append(ch)
+    single_lines = {li for li, _, _ in tokens}
+    out: list[_Line] = []
+    for li, line in enumerate(lines):
+        if li not in single_lines:
+            out.append(line)
+            continue
+        for word in words.get(li, []):
+            out.append(_Line(word, line.start, line.x0, line.x1, line.top, line.height))
+        if left.get(li):
+            out.append(_Line(" ".join(left[li]), line.start, line.x0, line.x1, line.top, line.height,
+                             origin=line.origin))
+    return _unsplit(out, {id(lines[tokens[t][0]].origin) for t in consumed if lines[tokens[t][0]].origin})
+
+
+def _unsplit(lines: list[_Line], used_origins: set[int]) -> list[_Line]:
+    """Put back together the lines :func:`_split_lone` split when the lone character joined no vertical word."""
+    out: list[_Line] = []
+    for line in lines:
+        if line.origin is None or id(line.origin) in used_origins:
+            out.append(line)
+        elif line.text.strip() and not _SINGLE_RE.match(line.text):  # the body part: the original line instead
+            out.append(line.origin)
     return out
 
 
