@@ -291,7 +291,7 @@ def _stock_from(ticker: str, suffix: str) -> Stock | None:
     return None
 
 
-_PAIR_RE = re.compile(rf"\b([A-Z0-9]{{1,6}})\.({_SUFFIXES})\s*,\s*\1\s+({_SUFFIXES})\b")
+_PAIR_RE = re.compile(rf"\b([A-Z0-9]{{1,6}})\.({_SUFFIXES})\s*,\s*0*([A-Z0-9]{{1,6}})\s+({_SUFFIXES})\b")
 _BRACKET_RE = re.compile(rf"\(\s*([A-Z0-9]{{1,6}})(?:\.|\s)({_SUFFIXES})\s*(?:[,/][^)]{{0,20}})?\)")
 _BLOOMBERG_RE = re.compile(rf"\b(?:Bloomberg|BBG|Reuters|RIC|Ticker)\s*:?\s*([A-Z0-9]{{1,6}})(?:\.|\s)({_SUFFIXES})\b")
 _TICKER_CUR_RE = re.compile(rf"^\s*([A-Z]{{2,5}})\s+(?:Close\s+Price\s*\(({_CUR_CODE})\)|({_AMOUNT})\s+({_CUR_CODE})\b)",
@@ -303,6 +303,8 @@ def find_stock(doc: _Doc) -> tuple[Found | None, list[Stock]]:
     page1 = doc.page1
     for rx, strength in ((_PAIR_RE, 1.0), (_BRACKET_RE, 0.9), (_BLOOMBERG_RE, 0.9)):
         for m in rx.finditer(page1):
+            if rx is _PAIR_RE and m.group(1).lstrip("0") != m.group(3):
+                continue  # "2330.TW, 2330 TT" and "0836.HK, 836 HK" name one stock twice; anything else is not a pair
             stock = _stock_from(m.group(1), m.group(2))
             if stock is not None:
                 stock.name = _name_before(doc.text, m.start())
@@ -416,8 +418,7 @@ def find_rating(doc: _Doc) -> tuple[Found | None, Found | None, str]:
         if not rating or rating == "In-Line":
             continue
         prev = _PREVIOUS_RE.search(page1, m.end(), m.end() + 80)
-        return (Found(rating, m.start(2), _snippet(doc.text, m.start(2)) + (" " + m.group(1) if m.group(1) else ""),
-                      0.9),
+        return (Found(rating, m.start(2), _snippet(doc.text, m.start(2)), 0.9),
                 Found(_canonical_rating(prev.group(1)), prev.start(1), _snippet(doc.text, prev.start()), 1.0)
                 if prev else None, "")
     for m in _HEADLINE_RE.finditer(doc.body):
@@ -557,7 +558,7 @@ def parse_english_scale(text: str, broker: str) -> tuple[RatingScale | None, str
         desc = text[m.end(1):m.end(1) + 400]
         nxt = _DEF_START_RE.search(desc, 5)
         desc = desc[:nxt.start()] if nxt else desc
-        if not re.search(r"expect|return|outperform|underperform|exceed|below|in line|total|relative|upside|"
+        if not re.search(r"expect|return|outperform|underperform|outpace|exceed|below|in line|total|relative|upside|index|"
                          r"attractive|recommend|≥|%", desc, re.IGNORECASE):
             continue
         defs[rating] = re.sub(r"\s+", " ", desc).strip()
