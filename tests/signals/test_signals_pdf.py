@@ -228,3 +228,57 @@ def test_pdf_messages_reach_the_ingest_result(tmp_path):
     path.write_bytes(buf.getvalue())
     result = ingest_paths([path])
     assert any("page 1: watermark dropped" in str(m) for m in result.files[0].messages)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The real corpus (../shared/corpus/pdf, hand labels in ../shared/corpus/labels/pdf): the figures measured when this
+# was written (bench/RESULTS.md, "Parser accuracy — PDFs"); a change that reads fewer of them fails here.
+
+def _label_code(code: str | None) -> str | None:
+    from engine.symbols import SymbolError, normalize_symbol
+
+    if not code:
+        return None
+    try:
+        return normalize_symbol(code)
+    except SymbolError:
+        return code.upper()
+
+
+def test_real_corpus_pdfs(shared):
+    import json
+
+    corpus = shared / "corpus"
+    if not (corpus / "labels" / "pdf").is_dir():
+        pytest.skip("no labelled PDF corpus")
+    registry, master = load_registry(), load_security_master()
+    tally = {g: {"rated": 0, "found": 0, "fp": 0, "dates": 0, "dates_ok": 0, "brokers": 0, "brokers_ok": 0,
+                 "targets": 0, "targets_ok": 0, "prices": 0, "prices_ok": 0} for g in ("zh", "en")}
+    for label_path in sorted((corpus / "labels" / "pdf").glob("*.json")):
+        label = json.loads(label_path.read_text(encoding="utf-8"))
+        report = read_report(corpus / "pdf" / f"{label_path.stem}.pdf")
+        assert all(level in ("warning", "info") for level, _ in report.messages)
+        rep = extract_report(report.text, label_path.stem, registry, master)
+        t = tally[label["language"]]
+        rows = {_label_code(r["code"]): r for r in rep.rows if r["kind"] == "rating"}
+        recs = {_label_code(r["code"]): r for r in label["recommendations"]}
+        t["rated"] += len(recs)
+        t["fp"] += len(set(rows) - set(recs))
+        for code, rec in recs.items():
+            row = rows.get(code)
+            t["found"] += row is not None and row["rating"].lower() == rec["rating"].lower()
+            for key, name in (("target_price", "targets"), ("price_at_report", "prices")):
+                if rec[key] is not None:
+                    t[name] += 1
+                    t[name + "_ok"] += row is not None and abs(row[key] - rec[key]) <= 0.005 * rec[key]
+        if label["date"]:
+            t["dates"] += 1
+            t["dates_ok"] += rep.report_date is not None and rep.report_date.isoformat() == label["date"]
+        assert rep.report_date is None or rep.report_date.isoformat() != "2026-04-08"  # the download watermark
+        t["brokers"] += 1
+        t["brokers_ok"] += rep.broker in {label["broker"], *label["broker_alias"]}
+    en, zh = tally["en"], tally["zh"]
+    assert (en["rated"], en["found"], en["fp"]) == (13, 13, 0)
+    assert (en["dates_ok"], en["brokers_ok"], en["targets_ok"], en["prices_ok"]) == (12, 13, 12, 12)
+    assert (en["dates"], en["brokers"], en["targets"], en["prices"]) == (12, 13, 12, 12)
+    assert zh["fp"] == 0
