@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from engine.signals.broker_names import KNOWN_BROKERS
 from engine.signals.dates import find_price_date, find_publication_date, infer_publication_date, parse_date
 from engine.signals.flat_report import FlatReport, read_flat_report, scale_lines
 from engine.signals.mentions import find_mentions
@@ -161,17 +162,30 @@ _BROKER_LEAD_RE = re.compile(
 
 
 def detect_broker_flat(flat: str, registry: ScaleRegistry) -> str:
-    """Broker of flat (whitespace-stripped) text: registry aliases first (most frequent), else the most frequent
-    ``X证券`` that precedes 股份有限公司 / 研究所 / 研究院 …, with leading function words (``版权属于``,
-    ``本报告由``) cut off; the registry's canonical name when it knows the spelling."""
+    """Broker of flat (whitespace-stripped) text.
+
+    Every registry alias and every name of :data:`engine.signals.broker_names.KNOWN_BROKERS` is counted (longest
+    first, each occurrence counted once); an occurrence that signs the report — followed by 股份有限公司 / 有限公司 /
+    研究所 / 研究院 / 研究部 / 研究中心 / 经济研究所 — counts three times. Without any known name, the most frequent
+    ``X证券`` before such a suffix is used, with leading words (``版权属于``, ``本报告由``) cut off. The result is
+    the registry's canonical name when the registry knows the spelling.
+    """
     norm = _NOT_BROKER_RE.sub("", normalize_broker_text(flat))
+    names = {alias: canonical for alias, canonical in registry.alias_items() if alias}
+    for name in KNOWN_BROKERS:
+        names.setdefault(normalize_broker_text(name), name)
     counts: Counter[str] = Counter()
-    for alias, canonical in registry.alias_items():
-        if alias and alias in norm:
-            counts[canonical] += norm.count(alias)
-            norm = norm.replace(alias, "")
+    for alias in sorted(names, key=len, reverse=True):
+        if alias not in norm:
+            continue
+        total = 0
+        for m in re.finditer(re.escape(alias), norm):
+            total += 3 if _SIGN_SUFFIX_RE.match(norm, m.end()) else 1
+        counts[names[alias]] += total
+        norm = norm.replace(alias, "|")
     if counts:
-        return counts.most_common(1)[0][0]
+        best = counts.most_common(1)[0][0]
+        return registry.canonical(best) or best
     found: Counter[str] = Counter()
     for m in _BROKER_SUFFIX_RE.finditer(norm):
         before = norm[max(0, m.start() - 8): m.start()]
@@ -191,6 +205,10 @@ def detect_broker_flat(flat: str, registry: ScaleRegistry) -> str:
         return ""
     best = found.most_common(1)[0][0]
     return registry.canonical(best) or best
+
+
+_SIGN_SUFFIX_RE = re.compile(r"(?:\(香港\))?(?:股份有限公司|有限责任公司|有限公司|研究所|研究院|研究部|研究中心|研究发展|"
+                             r"经济研究所|经济与金融研究院)")
 
 
 def choose_scale(text: str, broker: str, registry: ScaleRegistry, out: ReportExtract) -> RatingScale | None:
@@ -573,6 +591,22 @@ def _finish_row(entry: dict, rep: ReportExtract, stock_scale: ScalePart | None) 
 _ACTION_OF = {"initiate": "initiate", "reiterate": "reiterate", "upgrade": "upgrade", "downgrade": "downgrade"}
 
 
+def _industry_word_in_head(rep: FlatReport, words: list[str], limit: int = 1200) -> tuple[str, int]:
+    """The first word of the report's own industry scale printed in the header block (outside table rows and
+    stock-rating forms), e.g. ``…资本化加速看好——玻尿酸行业动态点评``; ``("", -1)`` when none."""
+    words = [w for w in words if w]
+    if not words:
+        return "", -1
+    pattern = re.compile("|".join(sorted((re.escape(w) for w in words), key=len, reverse=True)))
+    stop = min(limit, rep.body_end, len(rep.flat))
+    for m in pattern.finditer(rep.flat, 0, stop):
+        around = rep.flat[max(0, m.start() - 4): m.end() + 4]
+        if re.search(r"评级说明|评级标准", around) or "公司" in rep.flat[m.end(): m.end() + 2]:
+            continue
+        return m.group(0), m.start()
+    return "", -1
+
+
 def _extract_flat(text: str, out: ReportExtract, registry: ScaleRegistry, master: SecurityMaster) -> ReportExtract:
     """A report without line structure (see :mod:`engine.signals.flat_report`)."""
     rep: FlatReport = read_flat_report(text)
@@ -587,6 +621,11 @@ def _extract_flat(text: str, out: ReportExtract, registry: ScaleRegistry, master
     if rep.industry_rating is not None:
         out.industry_rating = rep.industry_rating.rating
         out.industry_action = rep.industry_rating.action
+    if not out.industry_rating and out.report_type != "company" and scale is not None and scale.industry is not None:
+        word, offset = _industry_word_in_head(rep, scale.industry.ratings())
+        if word:
+            out.industry_rating = word
+            out.info(f"industry rating {word!r} read from the header block (a word of the report's industry scale)")
     out.analysts = rep.analysts
     for note in rep.notes:
         out.warn(note)

@@ -21,13 +21,15 @@ __all__ = ["DateHit", "NumberHit", "find_publication_date_flat", "find_price", "
 CURRENCY_UNITS = {"元": "CNY", "人民币": "CNY", "RMB": "CNY", "CNY": "CNY", "港元": "HKD", "港币": "HKD",
                   "HKD": "HKD", "HK$": "HKD", "美元": "USD", "USD": "USD", "US$": "USD"}
 
-_D = r"(?P<y>20\d{2}|19\d{2})(?:年(?P<m1>\d{1,2})月(?P<d1>\d{1,2})日|(?P<sep>[-/.])(?P<m2>\d{1,2})(?P=sep)(?P<d2>\d{1,2}))"
+_D = (r"(?P<y>20\d{2}|19\d{2})(?:年(?P<m1>\d{1,2})月(?P<d1>\d{1,2})日|"
+      r"(?P<sep>[-/.])(?P<m2>\d{1,2})(?P=sep)(?P<d2>\d{1,2})(?![\d/.]\d))")
 _DATE_RE = re.compile(_D)
-_LABELLED_RE = re.compile(r"(?:发布时间|报告日期|发布日期|报告时间|日期|Table_Date\]|createTime\d?[#＃])[:]?$")
+_LABELLED_RE = re.compile(r"(?:发布时间|报告日期|发布日期|报告时间|日期|Table_Date\]|createTime\d?[#＃]|Table_[A-Za-z]+\]?)[:]?$")
 _RELATED_RE = re.compile(r"相关研究|相关报告|相关阅读|往期回顾|近期报告|历史报告|近期研究|相关研究报告|往期报告|近期相关报告")
 _RELATED_END_RE = re.compile(r"\[Table_|证券分析师|分析师|研究助理|联系人|执业|投资要点|摘要|核心观点|主要观点|报告摘要|#")
 _PRICE_DATE_BEFORE_RE = re.compile(r"(?:股价|收盘价|收盘|截至|截止|数据|更新|行情|价格|交易数据|市场数据|基础数据|昨收)[(:]?$")
-_PRICE_DATE_AFTER_RE = re.compile(r"^\)?(?:收盘|股价|的收盘|日收盘|数据)")
+_TITLE_BEFORE_RE = re.compile(r"》[-—]*$|《[^》]{0,40}$|--$|——$")
+_PRICE_DATE_AFTER_RE = re.compile(r"^\)?(?:收盘|股价|的收盘|日收盘|数据|公司发布|公司公告|发布公告|公告|晚间|召开|举行|起|至)")
 
 
 @dataclass
@@ -72,7 +74,7 @@ def find_publication_date_flat(flat: str, limit: int = 3000) -> DateHit | None:
         after = flat[m.end(): m.end() + 6]
         if _PRICE_DATE_BEFORE_RE.search(before) or _PRICE_DATE_AFTER_RE.search(after):
             continue
-        if re.search(r"》[-—]*$|《[^》]{0,40}$|--$|——$", before):
+        if _TITLE_BEFORE_RE.search(before) or before.endswith(("事件:", "事件：")):
             continue
         labelled = bool(_LABELLED_RE.search(before))
         hits.append(DateHit(d, m.start(), flat[max(0, m.start() - 20): m.end() + 10], labelled))
@@ -84,7 +86,9 @@ def find_publication_date_flat(flat: str, limit: int = 3000) -> DateHit | None:
     return hits[0]
 
 
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+# a number printed with thousands separators or not; the decimals stop before a year run into it
+# (``43.822021年4月14日`` is 43.82 then the date)
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2}(?=(?:19|20)\d{2}[年/\-.])|\.\d+)?|\d+(?:\.\d{1,2}(?=(?:19|20)\d{2}[年/\-.])|\.\d+)?"
 
 
 def parse_number(text: str) -> float | None:
@@ -110,7 +114,8 @@ class NumberHit:
 _UNIT = r"(?P<unit>港元|港币|美元|元|HKD|HK\$|USD|US\$|CNY|RMB)?"
 _CUR_LABEL = r"(?:\((?P<cur>人民币|港元|港币|美元|元|RMB|HKD|USD|HK\$)\))?"
 _PRICE_RE = re.compile(
-    r"(?P<label>当前价格|当前股价|当前价|最新收盘价|最新股价|收盘价|昨收盘|市场价格|现价|最新价|发行价|股价|收盘)"
+    r"(?P<label>当前价格|当前股价|当前价|最新收盘价|最新股价|收盘价|昨收盘|市场价格|市价|现价|最新价|发行价格|发行价|股价|收盘)"
+    + r"(?:\((?P<cur2>人民币|港元|港币|美元|元|RMB|HKD|USD|HK\$)?[,]?(?:截至|截止)(?P<pdate2>[^)]{4,14})\))?"
     + _CUR_LABEL + r"(?:\((?P<pdate>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)\))?(?:\(元\))?[:]?(?:￥|¥|RMB|HK\$)?"
     + rf"(?P<v>{_NUM})" + _UNIT
 )
@@ -123,7 +128,7 @@ _TARGET_RE = re.compile(
 
 
 def _currency(m: re.Match) -> str:
-    for key in ("cur", "unit"):
+    for key in ("cur", "cur2", "unit"):
         value = m.groupdict().get(key)
         if value:
             return CURRENCY_UNITS.get(value, "")
@@ -145,6 +150,9 @@ def find_price(flat: str, start: int = 0, end: int | None = None) -> NumberHit |
             if not m.group("unit"):
                 continue
         pdate = None
+        if m.groupdict().get("pdate2"):
+            dm = _DATE_RE.search(m.group("pdate2"))
+            pdate = _date_of(dm) if dm else None
         if m.group("pdate"):
             dm = _DATE_RE.search(m.group("pdate"))
             pdate = _date_of(dm) if dm else None

@@ -33,8 +33,11 @@ from engine.signals.fields import (
     find_target,
 )
 from engine.signals.stripped import (
+    _PHRASE_RE,
     ALL_RATING_WORDS,
+    action_code,
     HeadRating,
+    OffsetMap,
     TableRow,
     body_end,
     find_company_head,
@@ -70,7 +73,7 @@ class StockEntry:
 @dataclass
 class FlatReport:
     flat: str
-    offsets: list[int]
+    offsets: OffsetMap
     body_end: int
     report_type: str = ""
     industry: str = ""
@@ -83,9 +86,7 @@ class FlatReport:
 
     def at(self, flat_offset: int) -> int:
         """Offset in the original text of a flat offset."""
-        if not self.offsets:
-            return flat_offset
-        return self.offsets[min(max(flat_offset, 0), len(self.offsets) - 1)]
+        return self.offsets[max(flat_offset, 0)]
 
     def snippet(self, start: int, end: int, limit: int = 120) -> str:
         return self.flat[max(0, start): min(len(self.flat), end)][:limit]
@@ -103,20 +104,28 @@ _INDUSTRY_NAME_RE = re.compile(r"(?:#industryId#|\[Table_Info1\]|行业:|所属�
 
 def _classify(flat: str, head_end: int, head: tuple[str, str, int] | None, company_rating: HeadRating | None,
               rows: list[TableRow]) -> str:
-    title = flat[:min(len(flat), 600)]
-    head_text = flat[:head_end]
+    """``weekly`` / ``strategy`` / ``company`` / ``industry`` from the title block and the header forms."""
+    title = _RELATED_TITLE_RE.sub("", flat[:min(len(flat), 400)])
     if _WEEKLY_RE.search(title):
         return "weekly"
     if head is not None:
         code = head[1]
         rated_codes = {r.code for r in rows if r.rating and r.code}
-        company_words = bool(_COMPANY_RE.search(head_text))
-        industry_words = bool(_INDUSTRY_RE.search(flat[:min(len(flat), 400)]))
-        if (company_words or company_rating is not None) and not (industry_words and len(rated_codes - {code}) >= 2):
+        company_words = bool(_COMPANY_RE.search(title))
+        industry_words = bool(_INDUSTRY_RE.search(title))
+        header_rating = company_rating is not None and company_rating.header_form
+        if header_rating and not (industry_words and len(rated_codes - {code}) >= 2):
+            return "company"
+        if company_words and not industry_words:
+            return "company"
+        if company_rating is not None and not industry_words and len(rated_codes - {code}) < 2:
             return "company"
     if _STRATEGY_RE.search(title[:300]):
         return "strategy"
     return "industry"
+
+
+_RELATED_TITLE_RE = re.compile(r"《[^》]{0,80}》")
 
 
 def scale_lines(flat: str, start: int) -> str:
@@ -129,7 +138,8 @@ def scale_lines(flat: str, start: int) -> str:
     tail = tail[max(0, anchor.start() - 200): anchor.start() + 2500]
     words = "|".join(sorted((re.escape(w) for w in ALL_RATING_WORDS), key=len, reverse=True))
     tail = re.sub(r"(行业(?:投资)?评级|股票(?:投资)?评级|公司(?:投资)?评级)", r"\n\1\n", tail)
-    tail = re.sub(rf"(?<![\u4e00-\u9fff\"“])({words})(?=[:：]?[\u4e00-\u9fff(（\d\-+])", r"\n\1 ", tail)
+    tail = re.sub(rf"({words})(?=[:：]?(?:\(|（|未来|预计|预期|指|股价|相对|行业|公司|在|报告|表示|投资|我们|以|从|对|\d|-|\+))",
+                  r"\n\1 ", tail)
     return tail
 
 
@@ -141,6 +151,12 @@ def read_flat_report(text: str) -> FlatReport:
     head_end = min(end, 2500)
     rows = find_table_rows(flat, 0, end)
     head = find_company_head(flat, head_end)
+    if head is None and _COMPANY_RE.search(flat, 0, min(len(flat), 400)):
+        head = find_company_head(flat, end)
+    if head is not None and not head[0]:
+        named = find_company_head(flat, end)
+        if named is not None and named[1] == head[1] and named[0]:
+            head = (named[0], head[1], head[2])
     company_rating = find_company_rating(flat, head_end, end) if head is not None else None
     rep.report_type = _classify(flat, head_end, head, company_rating, rows)
     rep.date = find_publication_date_flat(flat, min(len(flat), 3000))
@@ -180,6 +196,9 @@ def read_flat_report(text: str) -> FlatReport:
     for row in rows:
         key = row.code or "name:" + row.name
         if key in stocks and (stocks[key].kind == "rating" or not row.rating):
+            known = stocks[key]
+            if known.kind == "rating" and not known.action and row.action and row.rating == known.rating:
+                known.action = row.action   # the same rating repeated in a table that prints the action
             continue
         if not row.code and any(s.name == row.name for s in stocks.values()):
             continue
@@ -203,4 +222,31 @@ def read_flat_report(text: str) -> FlatReport:
                 twin.kind, twin.rating, twin.risk_suffix, twin.action = "rating", s.rating, s.risk_suffix, s.action
             del stocks[key]
     rep.stocks = list(stocks.values())
+    _phrase_actions(flat, end, rep)
     return rep
+
+
+def _phrase_actions(flat: str, end: int, rep: FlatReport) -> None:
+    """Actions of rated stocks without one, from phrases such as ``维持"买入"评级`` / ``首次覆盖,给予"增持"评级``:
+    the phrase belongs to the rated stock named last within 400 characters before it, and only when the phrase's
+    rating word is that stock's rating."""
+    todo = {s.name: s for s in rep.stocks if s.kind == "rating" and not s.action and len(s.name) >= 2}
+    if not todo:
+        return
+    names = sorted(todo, key=len, reverse=True)
+    name_re = re.compile("|".join(re.escape(n) for n in names))
+    for m in _PHRASE_RE.finditer(flat, 0, end):
+        if "行业" in flat[max(0, m.start() - 8): m.end()]:
+            continue
+        window_start = max(0, m.start() - 400)
+        last = None
+        for hit in name_re.finditer(flat, window_start, m.start()):
+            last = hit
+        if last is None:
+            continue
+        stock = todo.get(last.group(0))
+        action = action_code(m.group("a"))
+        if stock is None or stock.action or not action or m.group("r") != stock.rating:
+            continue
+        stock.action = action
+        stock.provenance["action"] = {"page": None, "offset": rep.at(m.start()), "snippet": flat[m.start(): m.end()]}

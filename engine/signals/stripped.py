@@ -21,6 +21,7 @@ Pieces (each a function; :mod:`engine.signals.extract` assembles them):
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -70,15 +71,47 @@ _FW[0x2014] = 0x2014
 
 def to_ascii(text: str) -> str:
     """Full-width ASCII forms → ASCII, one character for one (offsets are preserved)."""
-    return text.translate(_FW)
+    for ch in set(text).intersection(_FW_CHARS):
+        text = text.replace(ch, _FW_CHARS[ch])
+    return text
 
 
-def flatten(text: str) -> tuple[str, list[int]]:
+_FW_CHARS = {chr(k): chr(v) for k, v in _FW.items() if k != v}
+_SPACE_RE = re.compile(r"\s+")
+
+
+class OffsetMap:
+    """Flat offset → offset in the original text (runs of removed whitespace recorded once each)."""
+
+    def __init__(self, cuts: list[tuple[int, int]]):
+        self._flat = [c[0] for c in cuts]   # flat offset where a run of removed characters was
+        self._shift = [c[1] for c in cuts]  # characters removed up to and including that run
+
+    def __getitem__(self, i: int) -> int:
+        k = bisect.bisect_right(self._flat, i) - 1
+        return i + (self._shift[k] if k >= 0 else 0)
+
+    def __len__(self) -> int:  # pragma: no cover - only for truthiness
+        return 1
+
+
+def flatten(text: str) -> tuple[str, OffsetMap]:
     """(flat text, offsets): full-width forms → ASCII, every whitespace character removed; ``offsets[i]`` is the
     offset in ``text`` of flat character ``i``."""
     ascii_text = to_ascii(text)
-    keep = [i for i, ch in enumerate(ascii_text) if not ch.isspace()]
-    return "".join(ascii_text[i] for i in keep), keep
+    cuts: list[tuple[int, int]] = []
+    parts: list[str] = []
+    removed = 0
+    last = 0
+    for m in _SPACE_RE.finditer(ascii_text):
+        parts.append(ascii_text[last: m.start()])
+        removed += m.end() - m.start()
+        cuts.append((m.start() - removed + (m.end() - m.start()), removed))
+        last = m.end()
+    if not cuts:
+        return ascii_text, OffsetMap([])
+    parts.append(ascii_text[last:])
+    return "".join(parts), OffsetMap(cuts)
 
 
 def is_stripped(text: str) -> bool:
@@ -121,15 +154,33 @@ _NAME_CH = rf"[{_CJK}A-Za-z*]"
 _CODE_A = r"(?:00|30|60|68|83|87|43|92)\d{4}"
 # code then name: 603986.SH兆易创新 / 300463迈克生物 / 9988.HK阿里巴巴
 _ROW_CODE_FIRST = re.compile(
-    rf"({_CODE_A}(?:\.(?:SH|SZ|BJ|OC|SS))?|(?<![\d.])\d{{4,5}}\.HK)(\*?[{_CJK}][{_CJK}A-Za-z]{{1,9}})"
+    rf"({_CODE_A}(?:\.(?i:SH|SZ|BJ|OC|SS))?|(?<![\d.])\d{{4,5}}\.(?i:HK))"
+    rf"(\*?(?:ST)?[A-Z]{{0,4}}[{_CJK}][{_CJK}A-Za-z]{{1,9}}(?:-[A-Z]{{1,2}}(?![a-z])[{_CJK}]{{0,6}})?)"
 )
-# name then code: 华润万东600055 (code glued to the numbers) / 九洲药业(603456) / 奥园健康(3662.HK)
+# name then code: 华润万东600055 (code glued to the numbers) / 九洲药业(603456) / 奥园健康(3662.HK); the name is
+# read backwards from the code (a forward regex over every CJK position would cost ten steps per character)
 _ROW_NAME_FIRST = re.compile(
-    rf"([{_CJK}][{_CJK}A-Za-z]{{1,9}})(?:\(({_CODE_A}(?:\.(?:SH|SZ|BJ|OC|SS)|CH)?|\d{{4,5}}\.HK)\)|"
-    rf"({_CODE_A})(?:\.(?:SH|SZ|BJ))?(?=[\d.]))"
+    rf"(?<=[{_CJK}A-Za-z])(?:\(({_CODE_A}(?:\.(?i:SH|SZ|BJ|OC|SS)|CH)?|\d{{4,5}}\.(?i:HK))\)|"
+    rf"({_CODE_A})(?:\.(?i:SH|SZ|BJ))?(?=\d|\.\d))"
 )
 # a name followed directly by numbers (tables without codes)
-_ROW_NAME_ONLY = re.compile(rf"([{_CJK}]{{2,12}}[A-Z]?)(?=\d+\.\d)")
+_ROW_NAME_ONLY = re.compile(rf"(?<=[{_CJK}A-Z])\d+\.\d")
+_NAME_LEAD_RE = re.compile(r"^(?:重点公司|重点|公司|股票|证券)")
+_LIST_COMMA_RE = re.compile(r",(?!\d{3}(?:\D|$))")
+_NAME_BACK_RE = re.compile(rf"[{_CJK}A-Za-z*]{{1,12}}(?:-[A-Z]{{1,2}})?$")
+_NAME_LEAD_LATIN_RE = re.compile(r"[A-Za-z]+(?=[\u4e00-\u9fff])")
+
+
+def _name_before(flat: str, pos: int, width: int = 12) -> tuple[int, str]:
+    """(start, text) of the run of CJK / Latin letters ending at ``pos`` (at most ``width`` characters)."""
+    m = _NAME_BACK_RE.search(flat, max(0, pos - width), pos)
+    if not m:
+        return pos, ""
+    start, text = m.start(), m.group(0)
+    lead = _NAME_LEAD_LATIN_RE.match(text)
+    if lead and (lead.group(0).islower() or (len(lead.group(0)) == 1 and start > 0 and flat[start - 1].isdigit())):
+        start, text = start + lead.end(), text[lead.end():]
+    return start, text
 _CELL_RE = re.compile(
     rf"(?P<rating>{RATING_RE})(?:-(?P<suffix>[A-E]))?|(?P<action>{_ACTION_RE})(?:评级)?|"
     r"(?P<date>\d{2,4}[-/]\d{1,2}[-/]\d{1,2})|(?P<num>[-+]?\d[\d,]*(?:\.\d+)?%?)|"
@@ -172,10 +223,17 @@ def _canon(code: str) -> str | None:
         return None
 
 
+_WORD_IN_NAME_RE = re.compile(rf"{RATING_RE}|{_ACTION_RE}|未评级|无评级|暂无|未覆盖")
+_NAME_TAIL_WORD_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE})$")
+_NAME_CUT_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|\))")
+_NAME_ONLY_CUT_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|[\dAE]\))")
+_HEAD_NAME_CUT_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE}|报告|研究|点评|\]|】|》|:|：|评级|公司)")
+
+
 def _clean_name(name: str) -> str:
     """Strip a rating / action word glued to the end of a name (``迈克生物买入`` → ``迈克生物``)."""
     for _ in range(2):
-        m = re.search(rf"(?:{RATING_RE}|{_ACTION_RE})$", name)
+        m = _NAME_TAIL_WORD_RE.search(name)
         if m and m.start() >= 2:
             name = name[: m.start()]
     return name
@@ -224,7 +282,7 @@ def split_number_run(run: str, complete: bool = True) -> list[str] | None:
     return out or None
 
 
-_TWO_DEC = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d{2})?|-?\d+\.\d{2}")
+_TWO_DEC = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d{2})?|-?\d{1,4}\.\d{2}")
 
 
 def _number_stretches(cells: list[re.Match]) -> list[str]:
@@ -255,11 +313,16 @@ def _to_float(token: str) -> float | None:
 
 _PRICE_COL_RE = re.compile(r"股价|收盘价|现价|昨收盘|最新价|价格|收盘")
 _CAP_COL_RE = re.compile(r"市值")
-_BLOCK_COL_RE = re.compile(r"EPS|PE|PB|每股收益|市盈率|净利润|营收|收入|ROE")
+_BLOCK_COL_RE = re.compile(r"EPS|PE|PB|每股收益|市盈率|净利润|营收|收入|ROE|盈利预测|预测")
+_HEADER_START_RE = re.compile(r"代码|简称|名称")
 
 
 def _price_position(header: str) -> str:
-    """``first`` / ``second`` (after a market-cap column) / ``last`` / ``""`` from the header text before a table."""
+    """``first`` / ``second`` (after a market-cap column) / ``last`` / ``""`` from the header text before a table,
+    read from the last 代码 / 简称 / 名称 cell on (the title and a first header line above it are not columns)."""
+    starts = [m.start() for m in _HEADER_START_RE.finditer(header)]
+    if starts:
+        header = header[starts[-1]:]
     p = _PRICE_COL_RE.search(header)
     if not p:
         return ""
@@ -289,6 +352,12 @@ def _row_price(stretches: list[str], where: str) -> float | None:
     parts = split_number_run(run, complete=False)
     if parts and idx < len(parts):
         return _to_float(parts[idx])
+    if idx == 1 and len(stretches) > 1 and parts and len(parts) == 1:
+        # a unit closed the market-cap cell (``536.28亿30.10.51…``): the price opens the next stretch
+        idx, run = 0, stretches[1]
+        parts = split_number_run(run, complete=False)
+        if parts:
+            return _to_float(parts[0])
     if idx == 0:
         m = re.match(r"\d{1,3}(?:,\d{3})+\.\d{1,2}|\d+\.\d{1,2}", run)
         return _to_float(m.group(0)) if m else None
@@ -304,34 +373,39 @@ def find_table_rows(flat: str, start: int = 0, end: int | None = None) -> list[T
     end = len(flat) if end is None else end
     anchors: list[tuple[int, int, int, str, str]] = []  # (start, cells_from, kind, code, name)
     for m in _ROW_CODE_FIRST.finditer(flat, start, end):
-        name = _clean_name(m.group(2))
+        name = m.group(2)
+        if _WORD_IN_NAME_RE.match(name):
+            continue  # digits glued to a rating word (``…0.91605341强烈推荐``): numbers, not a code
+        cut = _WORD_IN_NAME_RE.search(name, 2)
+        if cut:
+            name = name[: cut.start()]
         if _NOT_NAME_RE.match(name) or len(name) < 2:
             continue
         code = _canon(m.group(1))
         if code:
             anchors.append((m.start(), m.start(2) + len(name), 0, code, name))
     for m in _ROW_NAME_FIRST.finditer(flat, start, end):
-        raw_code = m.group(2) or m.group(3)
-        name = m.group(1)
+        raw_code = m.group(1) or m.group(2)
+        _, name = _name_before(flat, m.start(), 10)
         # the name is the tail of the CJK run: cut after a header word / rating word glued before it
-        name = re.split(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|\))", name)[-1]
+        name = _NAME_CUT_RE.split(name)[-1]
         if len(name) < 2 or _NOT_NAME_RE.match(name):
             continue
         code = _canon(raw_code)
         if code:
-            cells_from = m.end(2) + 1 if m.group(2) else m.end(3)
-            if m.group(3):
-                tail = flat[m.end(3): m.end(3) + 3]
+            cells_from = m.end(1) + 1 if m.group(1) else m.end(2)
+            if m.group(2):
+                tail = flat[m.end(2): m.end(2) + 3]
                 if tail.startswith(".S") or tail.startswith(".B"):
-                    cells_from = m.end(3) + 3
-            anchors.append((m.end(1) - len(name), cells_from, 1, code, name))
+                    cells_from = m.end(2) + 3
+            anchors.append((m.start() - len(name), cells_from, 1, code, name))
     anchors.sort()
     # drop anchors inside another anchor's span (a code-first match seen again as name-first)
     dedup: list[tuple[int, int, int, str, str]] = []
     for a in anchors:
-        if dedup and a[0] < dedup[-1][1] and a[3] == dedup[-1][3]:
-            continue
         if dedup and a[0] < dedup[-1][1]:
+            if a[3] == dedup[-1][3] and a[2] == 0 and dedup[-1][2] == 1:
+                dedup[-1] = a      # the same code read both ways: the code-first reading keeps the cells
             continue
         dedup.append(a)
     anchors = dedup
@@ -359,17 +433,33 @@ def find_table_rows(flat: str, start: int = 0, end: int | None = None) -> list[T
 def _name_only_rows(flat: str, start: int, end: int, coded: list[TableRow]) -> list[TableRow]:
     """Rows without a code (``三环集团63.60.500.791.1544.5846.9035.73买入``): only when a rating word closes the
     numbers and at least three numbers stand between."""
-    spans = [(r.start, r.end) for r in coded]
+    spans = sorted((r.start, r.end) for r in coded)
+    span_starts = [s for s, _ in spans]
     out = []
     for m in _ROW_NAME_ONLY.finditer(flat, start, end):
-        if any(s <= m.start() < e for s, e in spans):
+        k = bisect.bisect_right(span_starts, m.start()) - 1
+        if k >= 0 and spans[k][0] <= m.start() < spans[k][1]:
             continue
-        run = m.group(1)
-        name = re.split(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|[\dAE]\))", run)[-1]
-        name = re.sub(r"^(?:重点公司|重点|公司|股票|证券)", "", name)
+        name_start, run = _name_before(flat, m.start(), 13)
+        if len(run) < 2 or (name_start > 0 and flat[name_start - 1] == "."):
+            continue  # after a ticker such as ``MNSO.N``
+        name = _NAME_ONLY_CUT_RE.split(run)[-1]
+        name = _NAME_LEAD_RE.sub("", name)
         if not 2 <= len(name) <= 6 or _NOT_NAME_RE.match(name):
             continue
-        pos, cells = _scan_cells(flat, m.end(1), min(end, m.end(1) + 160))
+        pos, cells = _scan_cells(flat, m.start(), min(end, m.start() + 160))
+        got = _row_from_cells(cells)
+        if got is None:
+            continue
+        # the row ends at its rating word (and an action word right after it)
+        idx = next(i for i, c in enumerate(cells) if c.group("rating")) if got and got[0] else None
+        if idx is None:
+            continue
+        stop = idx + 1
+        while stop < len(cells) and (cells[stop].group("action") or cells[stop].group("punct") == "-"):
+            stop += 1
+        cells = cells[:stop]
+        pos = cells[-1].end()
         got = _row_from_cells(cells)
         if got is None:
             continue
@@ -379,14 +469,14 @@ def _name_only_rows(flat: str, start: int, end: int, coded: list[TableRow]) -> l
         run_text = _number_run(cells)
         if max((x.count(".") for x in run_text.split("|")), default=0) < 2:
             continue
-        if re.search(r",(?!\d{3}(?:\D|$))", run_text) or re.search(r"[为是至到约和及]$", name):
+        if _LIST_COMMA_RE.search(run_text) or name[-1] in "为是至到约和及":
             continue
         # the rating word must close the row (prose such as "…增长12.8%，买入…" is cut before it)
         last = cells[-1]
         if not (last.group("rating") or last.group("action")):
             continue
         out.append(TableRow(code="", name=name, rating=rating, suffix=suffix, action=action, numbers=run_text,
-                            start=m.end(1) - len(name), end=pos, dates=dates))
+                            start=m.start() - len(name), end=pos, dates=dates))
     return out
 
 
@@ -402,9 +492,9 @@ def _fill_prices(flat: str, rows: list[TableRow]) -> None:
     group_header = ""
     prev_end = -10_000
     for row in rows:
-        gap = flat[max(prev_end, 0): row.start] if prev_end >= 0 else "x" * 99
+        gap = flat[max(prev_end, 0): row.start] if 0 <= row.start - prev_end < 120 else "x" * 99
         if row.start - prev_end > 40 or len(gap) > 3:
-            header = flat[max(0, row.start - 220): row.start]
+            header = flat[max(0, row.start - 320): row.start]
             cut = max(header.rfind("。"), header.rfind("资料来源"))
             header = header[cut + 1:] if cut >= 0 else header
             # a page header between two rows of one table (``行业周报17/22请参阅…``) does not start a new table
@@ -428,6 +518,13 @@ _HEAD_PAIR_RE = re.compile(
 )
 
 
+_CODE_RATING_RE = re.compile(rf"(?<![\d.])({_CODE_A}(?:\.(?:SH|SZ|BJ))?|\d{{4,5}}\.HK)(?:{RATING_RE})")
+
+
+#: template tags of some brokers' text exports: ``#dyCompany#华熙生物#dyStockcode#688363#``
+_TAG_PAIR_RE = re.compile(r"#dyCompany#([^#]{2,12})#dyStockcode#(\d{6}|\d{4,5}\.HK)")
+
+
 def find_company_head(flat: str, limit: int = 2500) -> tuple[str, str, int] | None:
     """(name, code, offset) of the company a company report is about: the ``名称(代码)`` pair printed most often in
     the first ``limit`` characters (ties: the first)."""
@@ -437,10 +534,20 @@ def find_company_head(flat: str, limit: int = 2500) -> tuple[str, str, int] | No
         if not code:
             continue
         name = m.group(1)
-        name = re.split(rf"(?:{RATING_RE}|{_ACTION_RE}|报告|研究|点评|\]|】|》|:|：|评级|公司)", name)[-1] or name
+        name = _HEAD_NAME_CUT_RE.split(name)[-1] or name
         name = re.sub(r"^(?:深度|首次覆盖|公司)", "", name)
         found.append((m.start(), code, name))
     if not found:
+        m = _TAG_PAIR_RE.search(flat)
+        if m:
+            code = _canon(m.group(2))
+            if code:
+                return m.group(1), code, m.start()
+        m = _CODE_RATING_RE.search(flat, 0, min(len(flat), 600))
+        if m:
+            code = _canon(m.group(1))
+            if code:
+                return "", code, m.start()
         return None
     counts = Counter(code for _, code, _ in found)
     best = max(counts.values())
@@ -464,7 +571,7 @@ _HEAD_FORMS = [
 ]
 _PHRASE_RE = re.compile(
     rf"(?P<a>首次覆盖|首次给予|首次|维持|上调至|下调至|上调|下调|调高至|调低至|重申|给予)(?:公司|其)?"
-    rf"[^。;!?]{{0,10}}?[\"“'‘]?(?P<r>{RATING_RE})(?:-(?P<s>[A-E]))?[\"”'’]?(?:的)?(?:投资)?评级"
+    rf"[^。;!?]{{0,60}}?[\"“'‘]?(?P<r>{RATING_RE})(?:-(?P<s>[A-E]))?[\"”'’]?(?:的)?(?:投资)?评级"
 )
 _PREV_RE = re.compile(rf"(?:上次评级|前次评级|上期评级|原评级)[:]?(?P<p>{RATING_RE}|首次覆盖|首次评级|首次|-|—)?")
 
@@ -477,6 +584,7 @@ class HeadRating:
     previous: str = ""
     offset: int = -1
     snippet: str = ""
+    header_form: bool = False   # read from a header-block form (not from a phrase of the text)
 
 
 def find_company_rating(flat: str, head_end: int, end: int) -> HeadRating | None:
@@ -486,8 +594,11 @@ def find_company_rating(flat: str, head_end: int, end: int) -> HeadRating | None
     for rank, form in enumerate(_HEAD_FORMS):
         for m in form.finditer(flat, 0, head_end):
             before = flat[max(0, m.start() - 6): m.start()]
-            if "行业" in before:
+            if "行业" in before or "板块" in before:
                 continue
+            around = flat[max(0, m.start() - 10): m.end() + 10]
+            if len(set(_RATING_ONLY_RE.findall(around))) >= 3:
+                continue  # a legend of every rating word (check boxes printed as text), not a rating
             if best is None or m.start() < best[1]:
                 best = (rank, m.start(), m)
             break
@@ -509,7 +620,8 @@ def find_company_rating(flat: str, head_end: int, end: int) -> HeadRating | None
         rating = m.group("r")
         phrase_action = _phrase_action(flat, end, rating)
         return HeadRating(rating=rating, suffix=m.groupdict().get("s") or "", action=action or phrase_action,
-                          previous=prev, offset=m.start(), snippet=flat[max(0, m.start() - 20): m.end() + 20])
+                          previous=prev, offset=m.start(), snippet=flat[max(0, m.start() - 20): m.end() + 20],
+                          header_form=True)
     votes: Counter[str] = Counter()
     first: dict[str, re.Match] = {}
     for m in _PHRASE_RE.finditer(flat, 0, end):
