@@ -388,8 +388,10 @@ def _num_or_nan(value: float | None) -> float:
 
 # ---------------------------------------------------------------------------------------------------------------
 
-def extract_report(text: str, source: str, registry: ScaleRegistry, master: SecurityMaster) -> ReportExtract:
-    """Extract one report (see module docstring). Never raises on malformed text; problems become messages."""
+def extract_report(text: str, source: str, registry: ScaleRegistry, master: SecurityMaster,
+                   pdf_choice: bool = True) -> ReportExtract:
+    """Extract one report (see module docstring). Never raises on malformed text; problems become messages.
+    A Chinese PDF's text (``source`` ending in ``.pdf``) is read both ways, see :mod:`engine.signals.pdf_extract`."""
     out = ReportExtract(source=source)
     if not text or not text.strip():
         out.warn("empty file: no text to extract")
@@ -400,6 +402,9 @@ def extract_report(text: str, source: str, registry: ScaleRegistry, master: Secu
         return extract_english(text, source, registry, master)
     if is_stripped(text):
         return _extract_flat(text, out, registry, master)
+    if pdf_choice and source.lower().endswith(".pdf"):
+        from engine.signals.pdf_extract import extract_pdf_text
+        return extract_pdf_text(text, source, registry, master)
     text = re.sub(r"\*\*|</?b>|__", "", text.replace("\u3000", " ").replace("\xa0", " "))
     lines = text.split("\n")
     body_end = _body_end(lines)

@@ -205,6 +205,8 @@ class _Geometry:
         return self.api.FPDFText_HasUnicodeMapError(self.tp, i) == 1
 
 
+#: A date at the end of a line (``…跟踪系列之一 2026 年 04 月 03 日``): split off when far from the text before it.
+_TAIL_DATE_RE = re.compile(r"(?<=\S)(\s+)((?:19|20)\d{2}\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[-/.]\d{1,2}[-/.]\d{1,2}))\s*$")
 _LONE_HEAD_RE = re.compile(r"^(\s*)([\u3400-\u9fff])\s+(?=\S)")
 _LONE_TAIL_RE = re.compile(r"(?<=\S)(\s+)([\u3400-\u9fff])\s*$")
 
@@ -234,8 +236,25 @@ def _raw_lines(text: str, geo: _Geometry) -> tuple[list[_Line], int, int]:
             unmapped += sum(1 for k, ch in enumerate(m.group()) if not ch.isspace() and geo.unmapped(start + k))
         x0, x1, top, bottom, _ = geo.char(i)
         line = _Line(s, start, x0, x1, top, bottom - top, geo.rotated(i))
-        out.extend(_split_lone(line, geo) if intact else [line])
+        parts = _split_lone(line, geo) if intact else [line]
+        out.extend(_split_tail_date(parts[0], geo) + parts[1:] if intact else parts)
     return out, hidden, unmapped
+
+
+def _split_tail_date(line: _Line, geo: _Geometry) -> list[_Line]:
+    """``标题 … 2026 年 04 月 03 日`` → the title and the date, when a gap of 3 characters or more separates them
+    (a right-aligned header date that PDFium put on the title's line)."""
+    m = _TAIL_DATE_RE.search(line.text)
+    if not m:
+        return [line]
+    date_at, before_at = line.start + m.start(2), line.start + m.start(1) - 1
+    a, b = geo.char(before_at), geo.char(date_at)
+    size = max(b[3] - b[2], b[4], 1.0)
+    if b[0] - a[1] < 3 * size:
+        return [line]
+    return [_Line(line.text[:m.start(1)], line.start, line.x0, line.x1, line.top, line.height, line.rotated,
+                  line.origin),
+            _Line(m.group(2), date_at, b[0], b[1], b[2], b[3] - b[2], line.rotated, line.origin)]
 
 
 def _split_lone(line: _Line, geo: _Geometry) -> list[_Line]:
