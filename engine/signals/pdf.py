@@ -75,7 +75,8 @@ class PdfPage:
 
 @dataclass
 class PdfText:
-    """A read PDF: ``pages`` in order, ``messages`` as ``(level, text)`` pairs naming the file and page."""
+    """A read PDF: ``pages`` in order, ``messages`` as ``(level, text)`` pairs naming the page (``page 3: …``;
+    the file is the caller's: ingest lists them under the file)."""
 
     name: str
     pages: list[PdfPage] = field(default_factory=list)
@@ -118,12 +119,12 @@ def _finish(out: PdfText) -> None:
         raise PdfReadError(f"{out.name}: PDF has no extractable text (scanned images?); OCR is out of scope")
     empty = [p.number for p in out.pages if not p.n_chars]
     if empty:
-        out.messages.append(("warning", f"{out.name}: page(s) {', '.join(map(str, empty))} have no text layer "
+        out.messages.append(("warning", f"page(s) {', '.join(map(str, empty))} have no text layer "
                                         "(images only; OCR is out of scope)"))
     for page in out.pages:
         for note in page.notes:
             level = "warning" if note.startswith(("garbled", "header: a date")) else "info"
-            out.messages.append((level, f"{out.name}: page {page.number}: {note}"))
+            out.messages.append((level, f"page {page.number}: {note}"))
 
 
 def _read_with_pypdf(data: bytes, name: str, reason: str = "") -> PdfText:
@@ -153,7 +154,7 @@ def _read_with_pypdf(data: bytes, name: str, reason: str = "") -> PdfText:
             page.notes.append(f"garbled glyphs: {garbled} character(s) without a Unicode mapping")
         out.pages.append(page)
     if reason:
-        out.messages.append(("info", f"{name}: read with pypdf ({reason})"))
+        out.messages.append(("info", f"read with pypdf ({reason})"))
     _finish(out)
     return out
 

@@ -47,7 +47,10 @@ def extract_pdf_text(text: str, source: str, registry: ScaleRegistry, master: Se
         return flat
     changed = False
     if flat.broker and lines.broker != flat.broker and lines.broker.endswith(flat.broker):
-        lines.info(f"broker {lines.broker!r} read as {flat.broker!r} (the flat reading's name)")
+        old = lines.broker
+        for m in lines.messages:
+            m.text = m.text.replace(repr(old), repr(flat.broker))
+        lines.info(f"broker {old!r} read as {flat.broker!r} (the flat reading's name)")
         lines.broker, changed = flat.broker, True
     if lines.report_date is None and flat.report_date is not None and not flat.date_inferred:
         lines.report_date, changed = flat.report_date, True

@@ -33,7 +33,7 @@ class ReportReadError(Exception):
 @dataclass
 class ReportText:
     """A report's ``text`` (PDF pages separated by :data:`PAGE_BREAK` lines) and the reader's ``messages`` as
-    ``(level, text)`` pairs (``warning`` / ``info``), each naming the file and, for PDFs, the page."""
+    ``(level, text)`` pairs (``warning`` / ``info``), for PDFs each naming the page (``page 2: garbled glyphs …``)."""
 
     text: str
     messages: list[tuple[str, str]] = field(default_factory=list)
