@@ -126,7 +126,8 @@ _MONTHS = {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "j
 _MON = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _DATE_DMY = rf"(\d{{1,2}})\s+({_MON})\s+(\d{{4}}|\d{{2}})"
 _DATE_MDY = rf"({_MON})\s+(\d{{1,2}}),?\s+(\d{{4}})"
-_DATE_RE = re.compile(rf"\b(?:{_DATE_DMY}|{_DATE_MDY})\b")
+_DATE_ISO = r"((?:19|20)\d{2})-(\d{2})-(\d{2})"
+_DATE_RE = re.compile(rf"\b(?:{_DATE_DMY}|{_DATE_MDY}|{_DATE_ISO})\b")
 _DATE_SKIP_RE = re.compile(r"price|close|as of|as at|revised|established|since|until|expir|distribution|"
                            r"completed|data|source|from|to\s*$|\bthru\b|ended", re.IGNORECASE)
 
@@ -216,6 +217,11 @@ def _parse_date(day: str, month: str, year: str) -> dt.date | None:
 def _date_of(m: re.Match) -> dt.date | None:
     if m.group(1):
         return _parse_date(m.group(1), m.group(2), m.group(3))
+    if m.group(7):
+        try:
+            return dt.date(int(m.group(7)), int(m.group(8)), int(m.group(9)))
+        except ValueError:
+            return None
     return _parse_date(m.group(5), m.group(4), m.group(6))
 
 
@@ -293,7 +299,8 @@ def _stock_from(ticker: str, suffix: str) -> Stock | None:
 
 _PAIR_RE = re.compile(rf"\b([A-Z0-9]{{1,6}})\.({_SUFFIXES})\s*,\s*0*([A-Z0-9]{{1,6}})\s+({_SUFFIXES})\b")
 _BRACKET_RE = re.compile(rf"\(\s*([A-Z0-9]{{1,6}})(?:\.|\s)({_SUFFIXES})\s*(?:[,/][^)]{{0,20}})?\)")
-_BLOOMBERG_RE = re.compile(rf"\b(?:Bloomberg|BBG|Reuters|RIC|Ticker)\s*:?\s*([A-Z0-9]{{1,6}})(?:\.|\s)({_SUFFIXES})\b")
+_BLOOMBERG_RE = re.compile(rf"\b(?:Bloomberg|BBG|Reuters|RIC|Ticker)(?:\s*\([A-Za-z]{{1,12}}\))?\s*:?\s*([A-Z0-9]{{1,6}})"
+                           rf"(?:\.|\s)({_SUFFIXES})\b")
 _TICKER_CUR_RE = re.compile(rf"^\s*([A-Z]{{2,5}})\s+(?:Close\s+Price\s*\(({_CUR_CODE})\)|({_AMOUNT})\s+({_CUR_CODE})\b)",
                             re.MULTILINE)
 
@@ -393,6 +400,7 @@ _PHRASE_RE = re.compile(
     rf"(?:u/g|upgrad\w*|d/g|downgrad\w*)(?:\s+\w+){{0,3}}?\s+to\s+(?:an?\s+)?|remain\s+)"
     rf"({_STOCK_RATING})\b", re.IGNORECASE)
 _PREVIOUS_RE = re.compile(rf"\bPrevious(?:\s+rating)?\s*[:：]\s*({_RATING_WORD})\b", re.IGNORECASE)
+_FROM_PREV_RE = re.compile(rf"^[ \t]*[▲▼]?\s*({_RATING_WORD})\s*\(\s*from\s+({_RATING_WORD})\s*\)", re.MULTILINE | re.IGNORECASE)
 _FROM_TO_RE = re.compile(rf"\bfrom\s+({_STOCK_RATING})\s+to\s+({_STOCK_RATING})\b", re.IGNORECASE)
 
 
@@ -413,6 +421,9 @@ def find_rating(doc: _Doc) -> tuple[Found | None, Found | None, str]:
         return (Found(first, m.start(2), _snippet(doc.text, m.start(2)), 1.0),
                 Found(_canonical_rating(prev.group(1)), prev.start(1), _snippet(doc.text, prev.start()), 1.0)
                 if prev else None, "")
+    for m in _FROM_PREV_RE.finditer(page1[:6000]):  # "Buy (from Hold)"
+        return (Found(_canonical_rating(m.group(1)), m.start(1), _snippet(doc.text, m.start(1)), 0.9),
+                Found(_canonical_rating(m.group(2)), m.start(2), _snippet(doc.text, m.start(2)), 0.9), "")
     for m in _ALONE_RE.finditer(page1[:6000]):
         rating = _canonical_rating(m.group(2))
         if not rating or rating == "In-Line":
@@ -468,14 +479,14 @@ def find_action(doc: _Doc, rating: str, previous: str, mark: str) -> Found | Non
 # ---------------------------------------------------------------------------------------------------------------
 
 _TARGET_LABEL = (r"(?:(12|6|18|24)[- ]?(?:m|mth|month)s?\s+)?(?:Price\s+Target|Target\s+Price|Price\s+Objective|"
-                 r"Price\s+target|PO|PT)\b")
+                 r"Price\s+target|PO|PT|(?<=month\s)target|(?<=m\s)target)\b")
 _TARGET_RE = re.compile(
     rf"{_TARGET_LABEL}(?:\s*\(([A-Z][a-z]{{2}}-\d{{2}})\))?(?:\s*-\s*(\d{{1,2}})\s*m(?:th|onths?)?)?"
     rf"(?:\s*\(({_CUR_CODE})\))?\s*[:：]?\s*(?:\n\s*)?(?:[A-Z]{{1,5}}\s+(?=[\d$]))?{_MONEY}", re.IGNORECASE)
 _DATE_ANY = rf"(?:\d{{1,2}}\s+{_MON}\s+(?:\d{{4}}|\d{{2}})(?!\d)|{_MON}\s+\d{{1,2}},?\s+\d{{4}})"
 _PRICE_RE = re.compile(
     rf"(?:(?<![A-Za-z])Price|Shr\s+price,\s*close|Close\s+Price|Closing\s+price|Last\s+price|Share\s+price)"
-    rf"(?:\s*\((?:as\s+of\s+)?({_DATE_ANY})\))?(?:\s+(?:at|as\s+of)\s+({_DATE_ANY}))?(?:\s*\(({_CUR_CODE})\))?"
+    rf"(?:\s*\((?:(?:as\s+)?(?:of|at)\s+)?({_DATE_ANY})\))?(?:\s+(?:at|as\s+of)\s+({_DATE_ANY}))?(?:\s*\(({_CUR_CODE})\))?"
     rf"\s*[:：]?\s*{_MONEY}", re.IGNORECASE)
 
 
@@ -491,7 +502,7 @@ def find_target(doc: _Doc) -> tuple[Found | None, float, str]:
     for region_end in (doc.page1_end, doc.body_end):
         for m in _TARGET_RE.finditer(doc.text[:region_end]):
             context = doc.text[max(0, m.start() - 12):m.start()]
-            if re.search(r"Prior|Previous|Old", context, re.IGNORECASE):
+            if re.search(r"\b(?:Prior|Previous|Old)\b", context, re.IGNORECASE):
                 continue
             value, cur = _money(m, 5)
             cur = cur or (m.group(4) or "").replace("RMB", "CNY")

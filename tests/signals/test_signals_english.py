@@ -214,3 +214,41 @@ def test_language_detection():
     chinese = "[Table_Title] 阳光电源（300274）\n投资评级：买入（维持）\n" + "储能业务保持高增，海外订单饱满。" * 80 + "\nEPS PE ROE"
     assert not is_english(chinese)
     assert not is_english("Buy")
+
+
+HSBC_STYLE = """Equities | Utilities
+12 March 2025
+Example Power (0836.HK)
+Buy (from Hold)
+Target price (HKD) 24.00
+Share price (HKD) 19.42
+Potential return 23.6%
+Reuters (Equity) 0836.HK Bloomberg (Equity) 836 HK
+HSBC Qianhai Securities Limited
+""" + FILLER + "HSBC HSBC\n"
+
+MACQUARIE_STYLE = """Macquarie Research
+2025-06-05
+Example Motors (2333 HK)
+Outperform
+Price (at 4 Jun 2025) HK$8.85
+12-month target HK$11.20
+Upgrade to Outperform on margin recovery.
+""" + FILLER
+
+
+def test_hsbc_style_from_previous_and_bloomberg_equity():
+    rep = _extract(HSBC_STYLE)
+    row = _only_rating(rep)
+    assert rep.broker == "汇丰" and rep.report_date == dt.date(2025, 3, 12)
+    assert (row["code"], row["rating"], row["previous_rating"], row["action"]) == ("00836.HK", "Buy", "Hold", "upgrade")
+    assert (row["target_price"], row["price_at_report"], row["currency"]) == (24.0, 19.42, "HKD")
+
+
+def test_macquarie_style_iso_date_and_month_target():
+    rep = _extract(MACQUARIE_STYLE)
+    row = _only_rating(rep)
+    assert rep.broker == "麦格理" and rep.report_date == dt.date(2025, 6, 5)
+    assert (row["code"], row["rating"], row["action"]) == ("02333.HK", "Outperform", "upgrade")
+    assert (row["target_price"], row["target_horizon_months"]) == (11.2, 12)
+    assert row["price_at_report"] == 8.85 and row["price_date"] == dt.date(2025, 6, 4)
