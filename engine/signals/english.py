@@ -23,7 +23,8 @@ Steps of :func:`extract_english` (each a function below):
    Coverage``, ``u/g to OW``, ``Downgrade to Underweight``, ``Reiterate Rating``, ``maintain our Market-Perform
    rating``, ``remain OW``), the ▲/▼ marks and the previous rating.
 5. :func:`find_target` and :func:`find_price` — ``Price Target (Jun-27):NT$3100.0``, ``12m Price Target: NT$400.00``,
-   ``PO: 1,150.00 USD``, ``Price target $240.00``, ``Price target - 12mth (CNY) 12.50``; ``Price (16 Jul 26):NT$2470.0``,
+   ``PO: 1,150.00 USD``, ``Price target $240.00``, ``Price target - 12mth (CNY) 12.50``;
+   ``Price (16 Jul 26):NT$2470.0``,
    ``Shr price, close (Jul 20, 2026) $234.74``, ``Close Price (USD) 294.19`` with ``Close Date``, ``Price: NT$240.50``
    with ``Price as of 3 Jul 2026 close``. Amounts keep thousands separators out (``W1,564,000`` → 1564000). A printed
    currency that is not the listing's (a US listing priced in CNY) gives way to the listing's currency, with a warning.
@@ -47,7 +48,7 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from engine.signals.scales import RatingBand, RatingScale, ScalePart, ScaleRegistry
 from engine.signals.schema import complete_row
@@ -299,9 +300,11 @@ def _stock_from(ticker: str, suffix: str) -> Stock | None:
 
 _PAIR_RE = re.compile(rf"\b([A-Z0-9]{{1,6}})\.({_SUFFIXES})\s*,\s*0*([A-Z0-9]{{1,6}})\s+({_SUFFIXES})\b")
 _BRACKET_RE = re.compile(rf"\(\s*([A-Z0-9]{{1,6}})(?:\.|\s)({_SUFFIXES})\s*(?:[,/][^)]{{0,20}})?\)")
-_BLOOMBERG_RE = re.compile(rf"\b(?:Bloomberg|BBG|Reuters|RIC|Ticker)(?:\s*\([A-Za-z]{{1,12}}\))?\s*:?\s*([A-Z0-9]{{1,6}})"
+_BLOOMBERG_RE = re.compile(rf"\b(?:Bloomberg|BBG|Reuters|RIC|Ticker)(?:\s*\([A-Za-z]{{1,12}}\))?\s*:?\s*"
+                           rf"([A-Z0-9]{{1,6}})"
                            rf"(?:\.|\s)({_SUFFIXES})\b")
-_TICKER_CUR_RE = re.compile(rf"^\s*([A-Z]{{2,5}})\s+(?:Close\s+Price\s*\(({_CUR_CODE})\)|({_AMOUNT})\s+({_CUR_CODE})\b)",
+_TICKER_CUR_RE = re.compile(rf"^\s*([A-Z]{{2,5}})\s+"
+                            rf"(?:Close\s+Price\s*\(({_CUR_CODE})\)|({_AMOUNT})\s+({_CUR_CODE})\b)",
                             re.MULTILINE)
 
 
@@ -396,11 +399,13 @@ _CITI_RE = re.compile(r"\bRating\s*[:：]?\s*([123])([HMLS])\b")
 _ALONE_RE = re.compile(rf"^[ \t]*([▲▼]?)[ \t]*({_RATING_WORD})[ \t]*$", re.MULTILINE)
 _HEADLINE_RE = re.compile(rf"[;:,]\s*({_RATING_WORD})\s*\((?:on\s+)?(?:CL|Conviction\s+List)\)", re.IGNORECASE)
 _PHRASE_RE = re.compile(
-    rf"\b(?:Initiat\w*\s+(?:coverage\s+)?(?:at|with|on)\s+(?:an?\s+)?|(?:Maintain|Reiterate|Retain|Keep)\s+(?:our\s+|a\s+|an\s+)?|"
+    rf"\b(?:Initiat\w*\s+(?:coverage\s+)?(?:at|with|on)\s+(?:an?\s+)?|"
+    rf"(?:Maintain|Reiterate|Retain|Keep)\s+(?:our\s+|a\s+|an\s+)?|"
     rf"(?:u/g|upgrad\w*|d/g|downgrad\w*)(?:\s+\w+){{0,3}}?\s+to\s+(?:an?\s+)?|remain\s+)"
     rf"({_STOCK_RATING})\b", re.IGNORECASE)
 _PREVIOUS_RE = re.compile(rf"\bPrevious(?:\s+rating)?\s*[:：]\s*({_RATING_WORD})\b", re.IGNORECASE)
-_FROM_PREV_RE = re.compile(rf"^[ \t]*[▲▼]?\s*({_RATING_WORD})\s*\(\s*from\s+({_RATING_WORD})\s*\)", re.MULTILINE | re.IGNORECASE)
+_FROM_PREV_RE = re.compile(rf"^[ \t]*[▲▼]?\s*({_RATING_WORD})\s*\(\s*from\s+({_RATING_WORD})\s*\)",
+                           re.MULTILINE | re.IGNORECASE)
 _FROM_TO_RE = re.compile(rf"\bfrom\s+({_STOCK_RATING})\s+to\s+({_STOCK_RATING})\b", re.IGNORECASE)
 
 
@@ -486,7 +491,8 @@ _TARGET_RE = re.compile(
 _DATE_ANY = rf"(?:\d{{1,2}}\s+{_MON}\s+(?:\d{{4}}|\d{{2}})(?!\d)|{_MON}\s+\d{{1,2}},?\s+\d{{4}})"
 _PRICE_RE = re.compile(
     rf"(?:(?<![A-Za-z])Price|Shr\s+price,\s*close|Close\s+Price|Closing\s+price|Last\s+price|Share\s+price)"
-    rf"(?:\s*\((?:(?:as\s+)?(?:of|at)\s+)?({_DATE_ANY})\))?(?:\s+(?:at|as\s+of)\s+({_DATE_ANY}))?(?:\s*\(({_CUR_CODE})\))?"
+    rf"(?:\s*\((?:(?:as\s+)?(?:of|at)\s+)?({_DATE_ANY})\))?(?:\s+(?:at|as\s+of)\s+({_DATE_ANY}))?"
+    rf"(?:\s*\(({_CUR_CODE})\))?"
     rf"\s*[:：]?\s*{_MONEY}", re.IGNORECASE)
 
 
@@ -538,7 +544,8 @@ def find_price(doc: _Doc) -> tuple[Found | None, dt.date | None, str]:
                 if dm:
                     when = _date_of(dm)
             if when is None:
-                close = re.search(rf"(?:Close\s+Date|Price\s+as\s+of|Priced\s+as\s+of)\s*:?\s*(?:{_DATE_DMY}|{_DATE_MDY})",
+                close = re.search(rf"(?:Close\s+Date|Price\s+as\s+of|Priced\s+as\s+of)\s*:?\s*"
+                                  rf"(?:{_DATE_DMY}|{_DATE_MDY})",
                                   doc.text[:doc.body_end], re.IGNORECASE)
                 if close:
                     when = (_parse_date(close.group(1), close.group(2), close.group(3)) if close.group(1) else
@@ -552,7 +559,8 @@ def find_price(doc: _Doc) -> tuple[Found | None, dt.date | None, str]:
 _DEF_START_RE = re.compile(
     rf"(?:^|\n|\.\s|;\s|\d\s-\s)[ \t]*(?:\d\s*-\s*)?({_RATING_WORD})(?:\s*\([A-Za-z0-9]{{1,4}}(?:\s+or\s+\w+)?\))?"
     rf"\s*(?:stocks?\s+are|rating|[:\-–—\[]|\.\s|is\s)", re.IGNORECASE)
-_LIST_DEF_RE = re.compile(rf"({_RATING_WORD})\s*\([A-Z]{{1,2}}\)(?:\s*,\s*(?:and\s+)?({_RATING_WORD})\s*\([A-Z]{{1,2}}\)){{1,4}}")
+_LIST_DEF_RE = re.compile(rf"({_RATING_WORD})\s*\([A-Z]{{1,2}}\)"
+                          rf"(?:\s*,\s*(?:and\s+)?({_RATING_WORD})\s*\([A-Z]{{1,2}}\)){{1,4}}")
 _WORDS_NUM = {"one": 1, "three": 3, "six": 6, "nine": 9, "twelve": 12, "eighteen": 18, "twenty-four": 24}
 
 
@@ -569,7 +577,8 @@ def parse_english_scale(text: str, broker: str) -> tuple[RatingScale | None, str
         desc = text[m.end(1):m.end(1) + 400]
         nxt = _DEF_START_RE.search(desc, 5)
         desc = desc[:nxt.start()] if nxt else desc
-        if not re.search(r"expect|return|outperform|underperform|outpace|exceed|below|in line|total|relative|upside|index|"
+        if not re.search(r"expect|return|outperform|underperform|outpace|exceed|below|in line|total|relative|"
+                         r"upside|index|"
                          r"attractive|recommend|≥|%", desc, re.IGNORECASE):
             continue
         defs[rating] = re.sub(r"\s+", " ", desc).strip()

@@ -207,7 +207,8 @@ class _Geometry:
 
 
 #: A date at the end of a line (``…跟踪系列之一 2026 年 04 月 03 日``): split off when far from the text before it.
-_TAIL_DATE_RE = re.compile(r"(?<=\S)(\s+)((?:19|20)\d{2}\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[-/.]\d{1,2}[-/.]\d{1,2}))\s*$")
+_TAIL_DATE_RE = re.compile(r"(?<=\S)(\s+)((?:19|20)\d{2}\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|"
+                           r"[-/.]\d{1,2}[-/.]\d{1,2}))\s*$")
 _LONE_HEAD_RE = re.compile(r"^(\s*)([\u3400-\u9fff])\s+(?=\S)")
 _LONE_TAIL_RE = re.compile(r"(?<=\S)(\s+)([\u3400-\u9fff])\s*$")
 

@@ -80,7 +80,7 @@ def _decode(data: bytes, name: str) -> ReportText:
 
 
 def pdf_bytes_to_report(data: bytes, name: str = "<pdf>") -> ReportText:
-    """Text of every page of a PDF with page markers, and the reader's messages (:func:`engine.signals.pdf.read_pdf`)."""
+    """Text of every page of a PDF with page markers and the reader's messages (:func:`~engine.signals.pdf.read_pdf`)."""
     try:
         pdf = read_pdf(data, name)
     except PdfReadError as exc:

@@ -175,8 +175,8 @@ def test_date_traps():
 def test_absolute_scale_with_rating_table():
     disclosures = """Important Disclosures
 INVESTMENT RATINGS reflect the analyst's assessment of a stock's absolute total return potential. Our investment
-ratings are: 1 - Buy stocks are expected to have a total return of at least 10% and are the most attractive stocks in the
-coverage cluster; 2 - Neutral stocks are expected to remain flat or increase in value; 3 - Underperform stocks are the
+ratings are: 1 - Buy stocks are expected to have a total return of at least 10% and are the most attractive stocks
+in the coverage cluster; 2 - Neutral stocks are expected to remain flat or increase in value; 3 - Underperform stocks are the
 least attractive stocks in a coverage cluster. Analysts assign ratings considering the 0-12 month total return
 expectation for a stock.
 Investment rating Total return expectation (within 12-month period of date of initial rating)
