@@ -2,7 +2,7 @@
 
 Measures, on the same files in the same run:
 
-1. ``ingest_paths`` on the folder (read every PDF with :mod:`engine.signals.pdf`, extract, build the table) in one
+1. ``ingest_paths`` on the 47 files (read every PDF with :mod:`engine.signals.pdf`, extract, build the table) in one
    process — the figure the issue's goal (< 30 s on the 2-core machine) is about;
 2. the same read + extract split over 2 worker processes (``concurrent.futures``), what a parallel ingest gets;
 3. the reading alone (:func:`engine.signals.pdf.read_pdf`), per file;
@@ -54,7 +54,7 @@ def main() -> int:
     print(f"load: {os.getloadavg()[0]:.2f} (1-min average, 2 cores shared)")
 
     t0 = time.perf_counter()
-    result = ingest_paths([folder])
+    result = ingest_paths(files)
     t_ingest = time.perf_counter() - t0
     unreadable = [f.path for f in result.files if not f.readable]
     english = [f for f in result.files if Path(f.path).name.startswith("F")]

@@ -7,8 +7,9 @@ tool gives, much like the whitespace-stripped texts of the corpus (which came fr
 
 1. rates more stocks; then
 2. has more rated stocks with a price at report; else the line reading. When the line reading is kept, two of
-   its report-level fields come from the flat reading: the publication date when the line reading found none (a
-   date printed on the same line as the title, ``…“四月决断” 2026 年 04 月 04 日``), and the broker when the line
+   its report-level fields come from the flat reading: the publication date when the line reading found none and
+   page 1 prints that date in its first 10 lines or on a line of its own (a header date, not an event date of the
+   body), and the broker when the line
    reading's is the flat reading's with characters glued in front (``报告仅供德邦证券`` for ``德邦证券``, a
    disclaimer sentence read as a name).
 
@@ -32,6 +33,20 @@ def _key(rep) -> tuple[int, int]:
     return len(rated), priced
 
 
+def _in_head(text: str, date) -> bool:
+    """``date`` is printed on page 1 in its first 10 lines or on a line of its own (a template tag such as
+    ``[Table_Date]`` or a short label aside): a header date, not an event date inside a sentence of the body."""
+    y, m, d = date.year, date.month, date.day
+    spellings = {f"{y}年{m}月{d}日", f"{y}年{m:02d}月{d:02d}日", f"{y}-{m:02d}-{d:02d}", f"{y}.{m:02d}.{d:02d}",
+                 f"{y}/{m}/{d}", f"{y}/{m:02d}/{d:02d}", f"{y}.{m}.{d}", f"{y}{m:02d}{d:02d}"}
+    for k, line in enumerate(ln for ln in text.split("\f", 1)[0].split("\n") if ln.strip()):
+        flat = re.sub(r"\s+|\[Table_\w*\]|[|｜:：]", "", line)
+        for spelling in spellings:
+            if spelling in flat and (k < 10 or len(flat) - len(spelling) <= 10):
+                return True
+    return False
+
+
 def extract_pdf_text(text: str, source: str, registry: ScaleRegistry, master: SecurityMaster):
     """The better of the line and the flat reading of a PDF's text (see module docstring)."""
     from engine.signals.extract import extract_report, make_signal_id
@@ -52,7 +67,8 @@ def extract_pdf_text(text: str, source: str, registry: ScaleRegistry, master: Se
             m.text = m.text.replace(repr(old), repr(flat.broker))
         lines.info(f"broker {old!r} read as {flat.broker!r} (the flat reading's name)")
         lines.broker, changed = flat.broker, True
-    if lines.report_date is None and flat.report_date is not None and not flat.date_inferred:
+    if (lines.report_date is None and flat.report_date is not None and not flat.date_inferred
+            and _in_head(text, flat.report_date)):
         lines.report_date, changed = flat.report_date, True
         lines.messages = [m for m in lines.messages if "report_date left empty" not in m.text]
         lines.info(f"publication date {flat.report_date} read from the flat reading")

@@ -326,10 +326,13 @@ def test_pdf_reading_choice(monkeypatch):
     assert any("read as flat text" in m.text for m in rep.messages)
 
     monkeypatch.setattr(extract_mod, "extract_report", fake(2, 2, "报告仅供德邦证券", None))
-    rep = extract_pdf_text("a b\nc", "r.pdf", None, None)
+    rep = extract_pdf_text("标题\n2026 年 04 月 02 日\n正文", "r.pdf", None, None)
     assert {r["reading"] for r in rep.rows} == {"line"}
     assert rep.broker == "德邦证券" and rep.report_date == dt.date(2026, 4, 2)
     assert {r["broker"] for r in rep.rows} == {"德邦证券"} and {r["signal_id"] for r in rep.rows} != {"x"}
+    body = "标题\n" + "正文。\n" * 20 + "出口暂停，直至 2026 年 4 月 2 日，以保障国内春季播种需求。\n"
+    rep = extract_pdf_text(body, "r.pdf", None, None)  # an event date inside a sentence: not adopted
+    assert rep.report_date is None
 
     monkeypatch.setattr(extract_mod, "extract_report", fake(1, 1, "国金证券", dt.date(2026, 3, 31)))
     rep = extract_pdf_text("a b\nc", "r.pdf", None, None)
