@@ -12,7 +12,9 @@ crashes and the time per file.
 Peer: the same files read by the parser of ``main`` at the start of issue 9 gave 0 rated stocks on the stripped
 texts (see ``bench/RESULTS.md``); the ratio printed is against that figure only where it is not zero.
 
-Run: ``python bench/bench_parser_accuracy.py [--misses] [--group stripped|pdf-zh|pdf-en] [--only 015,021] [--all]``.
+Run: ``python bench/bench_parser_accuracy.py [--misses] [--group stripped|pdf-zh|pdf-en] [--only 015,021] [--all]``;
+``--speed`` times :func:`engine.signals.ingest.ingest_paths` on the whole stripped folder (wall and CPU seconds, with
+the load average: CPU seconds are what a quiet machine would take) against a grep-level peer.
 """
 
 from __future__ import annotations
@@ -96,6 +98,35 @@ def run(corpus: Path, groups: set[str] | None = None, only: set[str] | None = No
     return 1 if crashes else 0
 
 
+def speed(corpus: Path) -> None:
+    """Wall and CPU time of :func:`engine.signals.ingest.ingest_paths` on the stripped folder (one process), and the
+    peer: reading every file and running one regex for codes and one for rating words (a grep-level floor)."""
+    import os
+    import re
+
+    from engine.signals.ingest import ingest_paths
+
+    folder = corpus / "stripped"
+    files = sorted(folder.glob("*.txt"))
+    size = sum(f.stat().st_size for f in files) / 1e6
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = ingest_paths([folder])
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    sig = result.signals
+    t1, c1 = time.perf_counter(), time.process_time()
+    codes, words = re.compile(r"\d{6}"), re.compile("买入|增持|推荐|中性|减持|卖出")
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        codes.findall(text)
+        words.findall(text)
+    peer_wall, peer_cpu = time.perf_counter() - t1, time.process_time() - c1
+    load = os.getloadavg()[0]
+    print(f"\ningest_paths({folder.name}): {len(result.files)} files, {size:.1f} MB, "
+          f"{int((sig['kind'] == 'rating').sum())} ratings, {int((sig['kind'] == 'mention').sum())} mentions: "
+          f"wall {wall:.2f} s, CPU {cpu:.2f} s (one process; load average {load:.1f} on {os.cpu_count()} cores)")
+    print(f"peer (read + two regexes): wall {peer_wall:.2f} s, CPU {peer_cpu:.2f} s; ratio CPU {cpu / peer_cpu:.0f}x")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, default=None, help="corpus folder (default ../shared/corpus)")
@@ -103,12 +134,16 @@ def main() -> int:
     ap.add_argument("--only", default="", help="comma-separated ids")
     ap.add_argument("--misses", action="store_true", help="print the misses per file")
     ap.add_argument("--all", action="store_true", help="also run the unlabelled stripped texts (crashes, time)")
+    ap.add_argument("--speed", action="store_true", help="time ingest_paths on the whole stripped folder")
     args = ap.parse_args()
     corpus = args.corpus or shared_dir() / "corpus"
     if not (corpus / "labels").is_dir():
         print(f"no labelled corpus at {corpus} (set RATINGBT_SHARED or --corpus)")
         return 2
     only = {x.strip() for x in args.only.split(",") if x.strip()} or None
+    if args.speed:
+        speed(corpus)
+        return 0
     return run(corpus, set(args.group) if args.group else None, only, args.misses, args.all)
 
 

@@ -14,6 +14,11 @@ Steps (each a function below):
    (:mod:`engine.signals.tables`), mentions (:mod:`engine.signals.mentions`) resolved through the security master.
 7. Actions stated in the text (首次覆盖 / 维持 / 上调 / 下调), per stock section.
 
+Three input forms, one result. Text without line structure (whitespace-stripped, :func:`is_stripped`) is read
+flat (:mod:`engine.signals.flat_report`: template tags, tables run together, header-block ratings). Text with lines
+(markdown, text exports, a PDF's text) is read line by line (steps above) *and* flat; the flat reading is kept when
+it finds more rated stocks or the line reading found no stock at all, with an ``info`` message saying so.
+
 Nothing here raises on odd input: problems become messages; :func:`extract_report` only returns.
 """
 
@@ -42,7 +47,7 @@ from engine.signals.scales import (
 )
 from engine.signals.schema import complete_row
 from engine.signals.security_master import SecurityMaster
-from engine.signals.stripped import is_stripped
+from engine.signals.stripped import flatten, is_stripped
 from engine.signals.tables import find_stock_tables
 from engine.symbols import SymbolError, default_benchmark, parse_symbol
 
@@ -111,6 +116,8 @@ class ReportExtract:
     scale: RatingScale | None = None
     rows: list[dict] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    #: report-level field → {"page", "offset", "snippet"}: where broker, date, type and industry rating were read
+    provenance: dict = field(default_factory=dict)
 
     def warn(self, text: str) -> None:
         self.messages.append(Message("warning", text))
@@ -161,6 +168,19 @@ _BROKER_LEAD_RE = re.compile(
     r"信息披露|披露|年加入|加入|免责|来源|资料|数据|由|于|归|为|及|与|和|是|的|在|告|明|所|司|师|部|任|见|自)+")
 
 
+_NOT_BROKER_TAIL_RE = re.compile(r"证券(?:交易所|时报|日报|报|业协会|登记结算|市场)")
+
+
+def _drop_not_brokers(norm: str) -> str:
+    """``norm`` without ``XX证券交易所`` / ``XX证券报`` … (names that are not brokers); a literal-prefix search."""
+    parts, last = [], 0
+    for m in _NOT_BROKER_TAIL_RE.finditer(norm):
+        parts.append(norm[last: max(last, m.start() - 2)])
+        last = m.end()
+    parts.append(norm[last:])
+    return "".join(parts)
+
+
 def detect_broker_flat(flat: str, registry: ScaleRegistry) -> str:
     """Broker of flat (whitespace-stripped) text.
 
@@ -170,7 +190,7 @@ def detect_broker_flat(flat: str, registry: ScaleRegistry) -> str:
     ``X证券`` before such a suffix is used, with leading words (``版权属于``, ``本报告由``) cut off. The result is
     the registry's canonical name when the registry knows the spelling.
     """
-    norm = _NOT_BROKER_RE.sub("", normalize_broker_text(flat))
+    norm = _drop_not_brokers(normalize_broker_text(flat))
     names = {alias: canonical for alias, canonical in registry.alias_items() if alias}
     for name in KNOWN_BROKERS:
         names.setdefault(normalize_broker_text(name), name)
@@ -405,6 +425,16 @@ def extract_report(text: str, source: str, registry: ScaleRegistry, master: Secu
     if pdf_choice and source.lower().endswith(".pdf"):
         from engine.signals.pdf_extract import extract_pdf_text
         return extract_pdf_text(text, source, registry, master)
+    out = _extract_lines(text, out, registry, master)
+    alt = _extract_flat(text, ReportExtract(source=source), registry, master)
+    if alt.n_ratings > out.n_ratings or not out.rows:
+        alt.info(f"read as flat text: {alt.n_ratings} rated stock(s) against {out.n_ratings} line by line")
+        return alt
+    return out
+
+
+def _extract_lines(text: str, out: ReportExtract, registry: ScaleRegistry, master: SecurityMaster) -> ReportExtract:
+    """A report with line structure (markdown, text exports with tab-separated tables)."""
     text = re.sub(r"\*\*|</?b>|__", "", text.replace("\u3000", " ").replace("\xa0", " "))
     lines = text.split("\n")
     body_end = _body_end(lines)
@@ -414,7 +444,7 @@ def extract_report(text: str, source: str, registry: ScaleRegistry, master: Secu
     head_text = "\n".join(head)
     title = "\n".join([ln for ln in head if ln.strip()][:15])
 
-    out.broker = detect_broker(text, registry)
+    out.broker = detect_broker_flat(flatten(text)[0], registry)
     if not out.broker:
         out.warn("broker not found: no known broker name or 'XX证券…有限公司/研究所' in the text")
     scale = choose_scale(text, out.broker, registry, out)
@@ -632,6 +662,18 @@ def _extract_flat(text: str, out: ReportExtract, registry: ScaleRegistry, master
             out.industry_rating = word
             out.info(f"industry rating {word!r} read from the header block (a word of the report's industry scale)")
     out.analysts = rep.analysts
+    if out.broker:
+        pos = rep.flat.find(out.broker)
+        if pos >= 0:
+            out.provenance["broker"] = {"page": None, "offset": rep.at(pos), "snippet": rep.snippet(pos, pos + 40)}
+    if rep.date is not None:
+        out.provenance["report_date"] = {"page": None, "offset": rep.at(rep.date.offset), "snippet": rep.date.snippet}
+    if rep.industry_rating is not None:
+        out.provenance["industry_rating"] = {"page": None, "offset": rep.at(rep.industry_rating.offset),
+                                             "snippet": rep.industry_rating.snippet[:60]}
+    if rep.analysts:
+        pos = rep.flat.find(rep.analysts[0])
+        out.provenance["analysts"] = {"page": None, "offset": rep.at(pos), "snippet": rep.snippet(pos - 6, pos + 20)}
     for note in rep.notes:
         out.warn(note)
     prices = [s.price_date for s in rep.stocks if s.price_date]

@@ -143,7 +143,7 @@ def find_price(flat: str, start: int = 0, end: int | None = None) -> NumberHit |
         if value is None or value <= 0:
             continue
         after = flat[m.end(): m.end() + 2]
-        if after.startswith(("%", "亿", "万")) or re.match(r"\d", after):
+        if after.startswith(("%", "亿", "万")) or (not m.group("unit") and after[:1].isdigit()):
             continue
         if m.group("label") in ("股价", "收盘") and not m.group("pdate"):
             # a bare 股价 followed by a number is often prose (股价上涨12%); require a unit

@@ -163,8 +163,10 @@ _ROW_NAME_FIRST = re.compile(
     rf"(?<=[{_CJK}A-Za-z])(?:\(({_CODE_A}(?:\.(?i:SH|SZ|BJ|OC|SS)|CH)?|\d{{4,5}}\.(?i:HK))\)|"
     rf"({_CODE_A})(?:\.(?i:SH|SZ|BJ))?(?=\d|\.\d))"
 )
-# a name followed directly by numbers (tables without codes)
-_ROW_NAME_ONLY = re.compile(rf"(?<=[{_CJK}A-Z])\d+\.\d")
+# a name followed directly by numbers (tables without codes); the character before is checked in Python
+_ROW_NAME_ONLY = re.compile(r"\d+\.\d")
+_NAME_END_RE = re.compile(rf"[{_CJK}A-Z]")
+_DIGIT_RUN_RE = re.compile(r"\d{4,}")
 _NAME_LEAD_RE = re.compile(r"^(?:重点公司|重点|公司|股票|证券)")
 _LIST_COMMA_RE = re.compile(r",(?!\d{3}(?:\D|$))")
 _NAME_BACK_RE = re.compile(rf"[{_CJK}A-Za-z*]{{1,12}}(?:-[A-Z]{{1,2}})?$")
@@ -372,7 +374,21 @@ def find_table_rows(flat: str, start: int = 0, end: int | None = None) -> list[T
     """
     end = len(flat) if end is None else end
     anchors: list[tuple[int, int, int, str, str]] = []  # (start, cells_from, kind, code, name)
-    for m in _ROW_CODE_FIRST.finditer(flat, start, end):
+    code_first: list[re.Match] = []
+    name_first: list[re.Match] = []
+    # anchors start at a run of digits: test the two row patterns only there (a scan of every position with
+    # these patterns costs ten times more)
+    for run in _DIGIT_RUN_RE.finditer(flat, start, end):
+        s0, e0 = run.span()
+        for pos in {max(s0, e0 - 6), s0}:
+            m = _ROW_CODE_FIRST.match(flat, pos, end)
+            if m:
+                code_first.append(m)
+                break
+        m = _ROW_NAME_FIRST.match(flat, s0 - 1 if s0 > 0 and flat[s0 - 1] == "(" else s0, end)
+        if m:
+            name_first.append(m)
+    for m in code_first:
         name = m.group(2)
         if _WORD_IN_NAME_RE.match(name):
             continue  # digits glued to a rating word (``…0.91605341强烈推荐``): numbers, not a code
@@ -384,7 +400,7 @@ def find_table_rows(flat: str, start: int = 0, end: int | None = None) -> list[T
         code = _canon(m.group(1))
         if code:
             anchors.append((m.start(), m.start(2) + len(name), 0, code, name))
-    for m in _ROW_NAME_FIRST.finditer(flat, start, end):
+    for m in name_first:
         raw_code = m.group(1) or m.group(2)
         _, name = _name_before(flat, m.start(), 10)
         # the name is the tail of the CJK run: cut after a header word / rating word glued before it
@@ -437,6 +453,8 @@ def _name_only_rows(flat: str, start: int, end: int, coded: list[TableRow]) -> l
     span_starts = [s for s, _ in spans]
     out = []
     for m in _ROW_NAME_ONLY.finditer(flat, start, end):
+        if m.start() == 0 or not _NAME_END_RE.match(flat, m.start() - 1):
+            continue
         k = bisect.bisect_right(span_starts, m.start()) - 1
         if k >= 0 and spans[k][0] <= m.start() < spans[k][1]:
             continue
