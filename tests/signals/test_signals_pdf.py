@@ -143,8 +143,6 @@ def test_sidebar_pdf_values_through_the_extractor(tmp_path):
     assert rated[0]["analysts"] == "薛缘"
 
 
-@pytest.mark.xfail(reason="thousands separators and 当前价 in the line reading: parser-text's extractor (issue 9)",
-                   strict=False)
 def test_sidebar_pdf_target_and_price(tmp_path):
     _, rated = _sidebar_rated(tmp_path)
     assert rated[0]["target_price"] == 1650.0 and rated[0]["price_at_report"] == 1217.73
@@ -309,8 +307,8 @@ def test_pdf_reading_choice(monkeypatch):
     from engine.signals.pdf_extract import extract_pdf_text
 
     def fake(rated_line: int, rated_flat: int, line_broker: str, line_date):
-        def extract(text, source, registry, master, pdf_choice=True):
-            flat = " " not in text and "\n" not in text
+        def extract(text, source, registry, master, pdf_choice=True, flat=None):
+            flat = " " not in text and "\n" not in text if flat is None else flat
             rep = ReportExtract(source=source, broker="德邦证券" if flat else line_broker,
                                 report_date=dt.date(2026, 4, 2) if flat else line_date)
             n = rated_flat if flat else rated_line
@@ -320,12 +318,18 @@ def test_pdf_reading_choice(monkeypatch):
             return rep
         return extract
 
-    monkeypatch.setattr(extract_mod, "extract_report", fake(0, 3, "德邦证券", None))
+    def patch(*args):
+        extract = fake(*args)
+        monkeypatch.setattr(extract_mod, "extract_report", extract)
+        monkeypatch.setattr(extract_mod, "_extract_lines", lambda text, out, registry, master: extract(
+            text, out.source, registry, master, flat=False))
+
+    patch(0, 3, "德邦证券", None)
     rep = extract_pdf_text("a b\nc", "r.pdf", None, None)
     assert rep.n_ratings == 3 and {r["reading"] for r in rep.rows} == {"flat"}
     assert any("read as flat text" in m.text for m in rep.messages)
 
-    monkeypatch.setattr(extract_mod, "extract_report", fake(2, 2, "报告仅供德邦证券", None))
+    patch(2, 2, "报告仅供德邦证券", None)
     rep = extract_pdf_text("标题\n2026 年 04 月 02 日\n正文", "r.pdf", None, None)
     assert {r["reading"] for r in rep.rows} == {"line"}
     assert rep.broker == "德邦证券" and rep.report_date == dt.date(2026, 4, 2)
@@ -334,6 +338,6 @@ def test_pdf_reading_choice(monkeypatch):
     rep = extract_pdf_text(body, "r.pdf", None, None)  # an event date inside a sentence: not adopted
     assert rep.report_date is None
 
-    monkeypatch.setattr(extract_mod, "extract_report", fake(1, 1, "国金证券", dt.date(2026, 3, 31)))
+    patch(1, 1, "国金证券", dt.date(2026, 3, 31))
     rep = extract_pdf_text("a b\nc", "r.pdf", None, None)
     assert rep.broker == "国金证券" and rep.report_date == dt.date(2026, 3, 31)  # the line reading's own
