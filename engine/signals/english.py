@@ -457,13 +457,13 @@ _REITERATE_RE = re.compile(
     rf"(?:\w+\s+){{0,2}}?(?:({_STOCK_RATING})\b|(?:rating|view|stance)\b)", re.IGNORECASE)
 
 
-def find_action(doc: _Doc, rating: str, previous: str, mark: str) -> Found | None:
+def find_action(doc: _Doc, rating: str, previous: str, mark: str, previous_offset: int = 0) -> Found | None:
     """initiate / upgrade / downgrade / reiterate (step 4); ``None`` when the report states none."""
     body = doc.body
     if previous and rating and previous != rating:
         diff = _STRENGTH.get(rating, 0) - _STRENGTH.get(previous, 0)
         if diff:
-            return Found("upgrade" if diff > 0 else "downgrade", 0, f"{previous} → {rating}", 1.0)
+            return Found("upgrade" if diff > 0 else "downgrade", previous_offset, f"{previous} → {rating}", 1.0)
     m = _INITIATE_RE.search(body)
     if m:
         return Found("initiate", m.start(), _snippet(body, m.start()), 1.0)
@@ -479,6 +479,28 @@ def find_action(doc: _Doc, rating: str, previous: str, mark: str) -> Found | Non
             continue
         return Found("reiterate", m.start(), _snippet(body, m.start()), 0.9)
     return None
+
+
+_PERSON_RE = re.compile(r"^\s*((?:(?:[A-Z][a-zA-Z'\-]*\.?|von|van|de|der|da)\s+){1,3}[A-Z][a-zA-Z'\-]+)(?:,?\s+(?:CFA|Ph\.?D\.?|CPA|AC|FRM))*"
+                        r"(?:\s+\+?[\d() \-]{7,}|\s+\S+@\S+)*\s*$", re.MULTILINE)
+
+
+def find_analysts(doc: _Doc) -> list[str]:
+    """Analysts named on page 1: a person's name on the line of, or up to three lines above, an e-mail address
+    (``Jane Doe AC`` / ``(852) 2800-0000`` / ``jane.doe@broker.com``)."""
+    names: list[str] = []
+    lines = doc.page1.split("\n")
+    for i, line in enumerate(lines):
+        if not re.search(r"[\w.\-]+@[\w\-]+\.[\w.]+", line):
+            continue
+        for j in range(i, max(-1, i - 4), -1):
+            m = _PERSON_RE.match(lines[j])
+            if m and not _NOT_NAME_RE.search(m.group(1)) and not any(rx.search(m.group(1)) for rx, _, _ in _BROKER_RES):
+                name = re.sub(r"(?:\s+(?:AC|CFA|CPA|FRM))+$", "", m.group(1).strip())
+                if name not in names and len(name.split()) <= 4:
+                    names.append(name)
+                break
+    return names
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -696,6 +718,7 @@ def extract_english(text: str, source: str, registry: ScaleRegistry, master: Sec
     else:
         out.warn("no publication date with a day printed on the first page: report_date left empty")
     out.report_type = "company"
+    out.analysts = find_analysts(doc)
     industry = re.search(r"Industry\s+View\s*[:：]?\s*(Attractive|In-Line|Cautious|Overweight|Neutral|Underweight|"
                          r"Positive|Negative)", doc.page1, re.IGNORECASE)
     if industry:
@@ -729,7 +752,7 @@ def extract_english(text: str, source: str, registry: ScaleRegistry, master: Sec
     if mark_m:
         mark = mark_m.group(1)
     previous = previous_f.value if previous_f is not None else ""
-    action_f = find_action(doc, rating_f.value, previous, mark)
+    action_f = find_action(doc, rating_f.value, previous, mark, previous_f.offset if previous_f else 0)
     note("action", action_f)
     target_f, target_months, target_cur = find_target(doc)
     note("target_price", target_f)
@@ -763,8 +786,9 @@ def extract_english(text: str, source: str, registry: ScaleRegistry, master: Sec
         "target_price": target, "price_at_report": price_f.value if price_f is not None else math.nan,
         "price_date": price_date, "currency": currency,
         "horizon_months": (scale.stock.horizon_months or "") if scale is not None and scale.stock else "",
+        "analysts": ";".join(out.analysts),
         "benchmark": default_benchmark(stock.code) if stock.market in ("A", "HK") and scale_type == "relative" else "",
-        "band_low": low, "band_high": high, "analysts": "",
+        "band_low": low, "band_high": high,
         "broker_group": out.broker, "language": "en", "risk_suffix": risk, "previous_rating": previous,
         "target_low": target, "target_high": target, "target_horizon_months": target_months,
         "benchmark_promised": promised, "scale_type": scale_type,

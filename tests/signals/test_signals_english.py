@@ -111,6 +111,8 @@ def test_jpm_style_hk_upgrade_with_previous_rating_and_scale():
     assert prov["scale"]["page"] == 2
     assert "Previous: Neutral" in prov["previous_rating"]["snippet"]
     assert 0 < row["confidence"] <= 1 and row["evidence"]
+    assert row["analysts"] == "Jane Doe"  # the "AC" (analyst certification) mark is not part of the name
+    assert prov["action"]["snippet"] == "Neutral → Overweight" and prov["action"]["page"] == 1
 
 
 def test_ms_style_a_share_from_to_table():
