@@ -150,8 +150,10 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _explain(path: Path, registry, master, console: Console) -> None:
+def _explain(path: Path, registry, master, console: "Console") -> None:
     """``--explain FILE``: one report's fields with their provenance; exit 1 when the file cannot be read."""
+    from rich.text import Text
+
     from engine.signals.explain import explain_report
     from engine.signals.extract import extract_report
     from engine.signals.text import ReportReadError, read_report_text
