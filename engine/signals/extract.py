@@ -408,14 +408,23 @@ def _num_or_nan(value: float | None) -> float:
 
 # ---------------------------------------------------------------------------------------------------------------
 
-def extract_report(text: str, source: str, registry: ScaleRegistry, master: SecurityMaster) -> ReportExtract:
-    """Extract one report (see module docstring). Never raises on malformed text; problems become messages."""
+def extract_report(text: str, source: str, registry: ScaleRegistry, master: SecurityMaster,
+                   pdf_choice: bool = True) -> ReportExtract:
+    """Extract one report (see module docstring). Never raises on malformed text; problems become messages.
+    A Chinese PDF's text (``source`` ending in ``.pdf``) is read both ways, see :mod:`engine.signals.pdf_extract`."""
     out = ReportExtract(source=source)
     if not text or not text.strip():
         out.warn("empty file: no text to extract")
         return out
+    from engine.signals.english import extract_english, is_english  # English reports of foreign brokers
+
+    if is_english(text):
+        return extract_english(text, source, registry, master)
     if is_stripped(text):
         return _extract_flat(text, out, registry, master)
+    if pdf_choice and source.lower().endswith(".pdf"):
+        from engine.signals.pdf_extract import extract_pdf_text
+        return extract_pdf_text(text, source, registry, master)
     out = _extract_lines(text, out, registry, master)
     alt = _extract_flat(text, ReportExtract(source=source), registry, master)
     if alt.n_ratings > out.n_ratings or not out.rows:
