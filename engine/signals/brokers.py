@@ -31,7 +31,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-__all__ = ["Link", "BrokerBook", "normalize_broker_text", "load_broker_book", "detect_broker_name", "to_date"]
+__all__ = ["Link", "BrokerBook", "normalize_broker_text", "load_broker_book", "detect_broker_name", "to_date",
+           "fill_broker_group"]
 
 _KINDS = ("renamed", "merged")
 
@@ -169,14 +170,35 @@ _GENERIC_RE = re.compile(r"([\u4e00-\u9fff]{2,4}(?:证券|国际))(?:\([\u4e00-\
 
 
 def detect_broker_name(text: str, book: BrokerBook) -> str:
-    """The broker a report's text names most often (known spellings first, then ``XX证券股份有限公司``); ``""``."""
-    norm = _NOT_BROKER_RE.sub("", normalize_broker_text(text))
-    counts: Counter[str] = Counter()
-    for alias, canonical in book.alias_items():
-        if len(alias) >= 3 and alias in norm:
-            counts[canonical] += norm.count(alias)
-            norm = norm.replace(alias, "")
-    if counts:
-        return counts.most_common(1)[0][0]
-    found = [m.group(1)[-4:] if len(m.group(1)) > 4 else m.group(1) for m in _GENERIC_RE.finditer(norm)]
-    return Counter(found).most_common(1)[0][0] if found else ""
+    """The broker a report names most often in its last 40 % (disclaimer, 评级说明, addresses — former employers
+    in analysts' bios and peers quoted in the body count less there), known spellings first, then
+    ``XX证券股份有限公司``; the whole text when the tail names none; ``""`` when no broker is named."""
+    norm_all = _NOT_BROKER_RE.sub("", normalize_broker_text(text))
+    for norm in (norm_all[int(len(norm_all) * 0.6):], norm_all):
+        counts: Counter[str] = Counter()
+        for alias, canonical in book.alias_items():
+            if len(alias) >= 4 and alias in norm:
+                counts[canonical] += norm.count(alias)
+                norm = norm.replace(alias, "")
+        if counts:
+            return counts.most_common(1)[0][0]
+        found = [m.group(1)[-4:] if len(m.group(1)) > 4 else m.group(1) for m in _GENERIC_RE.finditer(norm)]
+        if found:
+            return Counter(found).most_common(1)[0][0]
+    return ""
+
+
+def fill_broker_group(signals: pd.DataFrame, registry) -> pd.DataFrame:
+    """Set ``broker_group`` of every row to today's entity of its broker on its date (``registry.group``).
+
+    The one place the column is filled, for reports and structured sources alike; rows with an empty broker keep
+    an empty group. Returns ``signals`` (modified in place when it has rows).
+    """
+    if not len(signals):
+        return signals
+    keys = pd.MultiIndex.from_arrays([signals["broker"].astype(str),
+                                      pd.to_datetime(signals["report_date"], errors="coerce")])
+    codes, uniques = pd.factorize(keys)
+    groups = [registry.group(b, None if pd.isna(d) else d) if b else "" for b, d in uniques]
+    signals["broker_group"] = [groups[c] if c >= 0 else "" for c in codes]
+    return signals
