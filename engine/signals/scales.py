@@ -308,11 +308,33 @@ class ScaleRegistry:
                 continue
             chosen = items[-1] if day is None else next(
                 (s for s in reversed(items) if s.valid_from is None or s.valid_from <= day), items[0])
+            chosen = self._fill_parts(chosen, items)
             if name != who:
                 note = f"{who} has no scale of its own: {name}'s (renamed to {who})"
                 chosen = chosen.model_copy(update={"notes": "; ".join(x for x in (chosen.notes, note) if x)})
             return chosen
         return None
+
+    @staticmethod
+    def _fill_parts(chosen: RatingScale, items: list[RatingScale]) -> RatingScale:
+        """A version that lacks its stock (or industry) part takes it from the nearest version that has one (a
+        report may print only its industry definitions); ``notes`` names the source."""
+        update, notes = {}, []
+        at = chosen.valid_from or dt.date.min
+        for part in ("stock", "industry"):
+            if getattr(chosen, part) is not None:
+                continue
+            donors = [s for s in items if getattr(s, part) is not None]
+            if not donors:
+                continue
+            donor = min(donors, key=lambda s: abs(((s.valid_from or dt.date.min) - at).days) if
+                        s.valid_from and chosen.valid_from else 0)
+            update[part] = getattr(donor, part)
+            notes.append(f"{part} definitions from {donor.source} ({donor.as_of})")
+        if not update:
+            return chosen
+        update["notes"] = "; ".join(x for x in (chosen.notes, *notes) if x)
+        return chosen.model_copy(update=update)
 
     def get(self, broker: str) -> RatingScale | None:
         """The newest scale of ``broker`` (any spelling); see :meth:`scale_for` for a date."""
