@@ -46,6 +46,7 @@ _STOCK_MARK_RE = re.compile(r"(?:股票|公司|个股|证券)(?:投资)?评级|�
 _ANCHOR_RE = re.compile(r"评级说明|评级标准|评级体系|评级定义|评级的说明|投资评级|评级规则|评级的比较")
 _CUT_RE = re.compile(r"[；;。]|免责|法律声明|分析师声明|重要声明|一般声明|特别声明|风险提示|分析师承诺|信息披露|"
                      r"行业(?:投资)?评级|(?:股票|公司|个股)(?:投资)?评级|评级说明|评级体系|评级标准|评级定义")
+_GLYPH_RE = re.compile(r"[\u00a2-\u00b0\u00b2-\u00ff\ufffd]")
 _CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "六": 6, "九": 9, "十二": 12, "十八": 18, "二十四": 24}
 
 #: Benchmark names as printed → canonical code ("" = an index we cannot name a code for). Longest first.
@@ -228,8 +229,8 @@ def _segments(flat: str) -> list[_Band]:
         cut = _CUT_RE.search(desc)
         if cut and cut.start() > 3:
             desc = desc[:cut.start()]
-        if word in _UNRATED or len(desc) < 4 or not _HINT_RE.search(desc):
-            continue
+        if word in _UNRATED or len(desc) < 4 or not _HINT_RE.search(desc) or _GLYPH_RE.search(desc[:40]):
+            continue  # not a definition, or garbled glyphs of a PDF font (©¨¶ for digits): unreadable
         if desc.startswith(("评级", "的评级", "或", "和", "、", "/")):
             continue
         band = parse_band_text(desc)
