@@ -166,7 +166,8 @@ class Coverage:
 
 def ratings_coverage(frame: pd.DataFrame, registry: ScaleRegistry, *, broker_col: str = "broker",
                      date_col: str = "report_date", rating_col: str = "rating") -> Coverage:
-    """Share of ratings whose broker has a registry scale on the rating's date (see module docstring).
+    """Share of ratings whose broker has a registry scale on the rating's date (see module docstring; the version is
+    chosen with the rating word, :meth:`ScaleRegistry.scale_for`).
 
     Rating words are compared after the risk suffix and traditional characters are normalised
     (:func:`engine.signals.structured.normalize_rating`).
@@ -179,12 +180,12 @@ def ratings_coverage(frame: pd.DataFrame, registry: ScaleRegistry, *, broker_col
     without: Counter[str] = Counter()
     missing: Counter[tuple[str, str]] = Counter()
     for (broker, date, rating), n in counts.items():
-        scale = registry.scale_for(broker, date)
+        word = normalize_rating(rating)[0]
+        scale = registry.scale_for(broker, date, word)
         if scale is None or scale.stock is None:
             without[normalize_broker_text(broker)] += int(n)
             continue
         with_scale += int(n)
-        word = normalize_rating(rating)[0]
         if scale.stock.band(word) is not None:
             word_in += int(n)
         else:
