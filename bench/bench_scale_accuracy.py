@@ -1,7 +1,7 @@
 """Accuracy of the 评级说明 parser on the labelled corpus: bands, horizon, benchmark, scale type.
 
 For every labelled report whose label says the report prints its rating definitions (``scale.found_in_report``),
-the report's text (stripped texts as they are; PDFs through pdfplumber) goes through
+the report's text (stripped texts as they are; PDFs as ``ratingbt ingest`` reads them, with pdfplumber) goes through
 :func:`engine.signals.scales.parse_scale_section` and is compared with the label:
 
 - band: each labelled stock and industry band; numeric ``[low, high]`` percent must equal ours (fractions × 100);
@@ -33,10 +33,10 @@ _TYPES = {"index-relative": "relative", "absolute (vs current price)": "absolute
 
 
 def pdf_text(path: Path) -> str:
-    import pdfplumber
+    """The PDF's text as ``ratingbt ingest`` reads it (:func:`engine.signals.text.read_report_text`: pdfplumber)."""
+    from engine.signals.text import read_report_text
 
-    with pdfplumber.open(path) as pdf:
-        return "\n".join(page.extract_text() or "" for page in pdf.pages)
+    return read_report_text(path)
 
 
 def report_text(shared: Path, kind: str, ident: str, cache: Path | None = None) -> str:
