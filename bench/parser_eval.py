@@ -24,6 +24,7 @@ Matching rules (one place, so every figure uses the same reading):
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -57,7 +58,16 @@ def _name(value: str | None) -> str:
 
 
 def _broker(value: str | None) -> str:
-    return unicodedata.normalize("NFKC", str(value or "")).replace(" ", "").strip()
+    """A broker name compared by its registry canonical name (申万宏源 and 申万宏源证券 are one broker)."""
+    text = unicodedata.normalize("NFKC", str(value or "")).replace(" ", "").strip()
+    return (_registry().canonical(text) or text) if text else text
+
+
+@functools.lru_cache(maxsize=1)
+def _registry():
+    from engine.signals.scales import load_registry
+
+    return load_registry()
 
 
 def _rating(value: str | None) -> str:

@@ -698,7 +698,7 @@ def _doc(text: str) -> _Doc:
 
 def extract_english(text: str, source: str, registry: ScaleRegistry, master: SecurityMaster):
     """Extract one English report (see module docstring) into a :class:`~engine.signals.extract.ReportExtract`."""
-    from engine.signals.extract import ReportExtract, make_signal_id
+    from engine.signals.extract import ReportExtract, make_signal_id, scale_source_label
 
     out = ReportExtract(source=source)
     doc = _doc(text)
@@ -724,9 +724,11 @@ def extract_english(text: str, source: str, registry: ScaleRegistry, master: Sec
     if industry:
         out.industry_rating = industry.group(1)
     scale, scale_type, promised, scale_evidence = parse_english_scale(doc.text[doc.body_end:] or doc.text, out.broker)
-    reg = registry.get(out.broker) if out.broker else None
+    reg = registry.scale_for(out.broker, out.report_date) if out.broker else None
     if scale is None and reg is not None:
         scale = reg
+        if reg.stock is not None:
+            scale_type, promised = reg.stock.scale_type, reg.stock.promised_for("")
         out.warn(f"no rating definitions found in the report; using the registry scale ({reg.source})")
     elif scale is None:
         out.warn("no rating definitions in the report and no registry scale: bands and rating levels left empty")
@@ -792,7 +794,7 @@ def extract_english(text: str, source: str, registry: ScaleRegistry, master: Sec
         "broker_group": out.broker, "language": "en", "risk_suffix": risk, "previous_rating": previous,
         "target_low": target, "target_high": target, "target_horizon_months": target_months,
         "benchmark_promised": promised, "scale_type": scale_type,
-        "scale_source": (scale.source or "") if scale is not None else "",
+        "scale_source": scale_source_label(scale.source) if scale is not None else "",
         "confidence": confidence, "evidence": rating_f.snippet,
         "provenance": json.dumps(prov, ensure_ascii=False, default=str),
     })

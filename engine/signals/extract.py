@@ -51,7 +51,8 @@ from engine.signals.stripped import flatten, is_stripped
 from engine.signals.tables import find_stock_tables
 from engine.symbols import SymbolError, default_benchmark, parse_symbol
 
-__all__ = ["Message", "ReportExtract", "extract_report", "detect_broker", "choose_scale", "make_signal_id"]
+__all__ = ["Message", "ReportExtract", "extract_report", "detect_broker", "choose_scale", "scale_source_label",
+           "make_signal_id"]
 
 _RATING_RE = "|".join(sorted((re.escape(w) for w in RATING_WORDS), key=len, reverse=True))
 _ACTION_WORDS = {
@@ -114,6 +115,8 @@ class ReportExtract:
     analysts: list[str] = field(default_factory=list)
     price_date: dt.date | None = None
     scale: RatingScale | None = None
+    #: where each part of ``scale`` came from: ``{"stock": "report" | "registry:<file>", "industry": ...}``
+    scale_sources: dict = field(default_factory=dict)
     rows: list[dict] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     #: report-level field → {"page", "offset", "snippet"}: where broker, date, type and industry rating were read
@@ -222,22 +225,50 @@ def detect_broker_flat(flat: str, registry: ScaleRegistry) -> str:
             suffix = "(香港)" if norm.startswith("证券(香港)", m.start()) else ""
             found[name + "证券" + suffix] += 1
     if not found:
-        return ""
+        return _credited_author(norm)
     best = found.most_common(1)[0][0]
     return registry.canonical(best) or best
+
+
+_CREDIT_RE = re.compile(r"(?:资料来源|数据来源|来源)[:：][^:：。]{0,60}?[，,、]([\u4e00-\u9fff]{2,8}?)(?:分析|整理|测算|研究)")
+
+
+def _credited_author(norm: str) -> str:
+    """The author of a report that names no broker (a research firm, a consultancy): the name it credits its own
+    work to in the charts' source lines, ``资料来源：Wind，X分析`` / ``…，X整理``, when at least two lines credit it and it
+    is the most frequent such name; ``""`` otherwise."""
+    found = Counter(m.group(1) for m in _CREDIT_RE.finditer(norm))
+    if not found:
+        return ""
+    name, n = found.most_common(1)[0]
+    return name if n >= 2 else ""
 
 
 _SIGN_SUFFIX_RE = re.compile(r"(?:\(香港\))?(?:股份有限公司|有限责任公司|有限公司|研究所|研究院|研究部|研究中心|研究发展|"
                              r"经济研究所|经济与金融研究院)")
 
 
-def choose_scale(text: str, broker: str, registry: ScaleRegistry, out: ReportExtract) -> RatingScale | None:
-    """The scale the report's ratings are judged by, with messages (see module docstring)."""
+def scale_source_label(source: str) -> str:
+    """``scale_source`` of a row: ``report`` for a report's own 评级说明, else ``registry:<file or source>``."""
+    if not source or source == "report" or source.startswith("registry:"):
+        return source or ""
+    return f"registry:{source}"
+
+
+def choose_scale(text: str, broker: str, registry: ScaleRegistry, out: ReportExtract,
+                 date: dt.date | None = None) -> RatingScale | None:
+    """The scale the report's ratings are judged by, with messages (see module docstring). The registry's version is
+    the one in force on ``date`` (the report's date; ``None`` = newest, :meth:`ScaleRegistry.scale_for`).
+    ``out.scale_sources`` records where the stock and industry parts came from."""
     own = parse_scale_section(text)
-    reg = registry.get(broker) if broker else None
+    reg = registry.scale_for(broker, date) if broker else None
     if own is not None and (own.stock is None and own.industry is None):
         own = None
+    reg_label = scale_source_label(reg.source) if reg is not None else ""
     if own is not None:
+        out.scale_sources = {part: ("report" if getattr(own, part) is not None else
+                                    reg_label if reg is not None and getattr(reg, part) is not None else "")
+                             for part in ("stock", "industry")}
         own = own.model_copy(update={"broker": broker})
         if reg is not None:
             diffs = compare_scales(own, reg)
@@ -249,8 +280,11 @@ def choose_scale(text: str, broker: str, registry: ScaleRegistry, out: ReportExt
             out.warn(f"broker {broker!r} is not in the scale registry (configs/ratings); using the report's own 评级说明")
         return own
     if reg is not None:
-        out.warn(f"no 评级说明 (rating definitions) found in the report; using the registry scale ({reg.source})")
+        out.scale_sources = {part: reg_label if getattr(reg, part) is not None else "" for part in ("stock", "industry")}
+        out.warn(f"no 评级说明 (rating definitions) found in the report; using the registry scale ({reg.source}"
+                 f"{', in force on ' + str(date) if date else ''})")
         return reg
+    out.scale_sources = {}
     who = f"broker {broker!r} is not in the scale registry" if broker else "no broker named in the report"
     out.warn(f"no rating scale: the report has no 评级说明 and {who}; bands and rating levels left empty")
     return None
@@ -460,9 +494,6 @@ def _extract_lines(text: str, out: ReportExtract, registry: ScaleRegistry, maste
     out.broker = detect_broker_flat(flatten(text)[0], registry)
     if not out.broker:
         out.warn("broker not found: no known broker name or 'XX证券…有限公司/研究所' in the text")
-    scale = choose_scale(text, out.broker, registry, out)
-    out.scale = scale
-
     company_head = None
     for raw in head[:25]:
         m = _COMPANY_HEAD_RE.match(raw.strip())
@@ -484,10 +515,6 @@ def _extract_lines(text: str, out: ReportExtract, registry: ScaleRegistry, maste
         out.industry_rating = rating_word or (industry_phrase.group(1) if industry_phrase else "")
     out.industry = _industry_name(head_text, body)
     out.analysts = _analysts(lines[:body_end] if body_end < len(lines) else head)
-    if scale is not None and out.industry_rating and scale.industry is not None \
-            and out.industry_rating not in scale.industry.ratings():
-        out.warn(f"industry rating {out.industry_rating!r} is not in {out.broker}'s industry scale "
-                 f"({'/'.join(scale.industry.ratings())})")
 
     # ---- dates
     printed = find_publication_date(lines)
@@ -496,6 +523,14 @@ def _extract_lines(text: str, out: ReportExtract, registry: ScaleRegistry, maste
     if price_date is None:
         price_date = next((t.price_date for t in rec_tables if t.price_date), None)
     out.price_date = price_date
+
+    # ---- scale in force on the report's date (printed, else the quoted-price date)
+    scale = choose_scale(text, out.broker, registry, out, date=printed or price_date)
+    out.scale = scale
+    if scale is not None and out.industry_rating and scale.industry is not None \
+            and out.industry_rating not in scale.industry.ratings():
+        out.warn(f"industry rating {out.industry_rating!r} is not in {out.broker}'s industry scale "
+                 f"({'/'.join(scale.industry.ratings())})")
 
     # ---- stocks
     rated: dict[str, dict] = {}
@@ -629,7 +664,9 @@ def _finish_row(entry: dict, rep: ReportExtract, stock_scale: ScalePart | None) 
         "band_high": high,
         "analysts": ";".join(rep.analysts),
         "broker_group": rep.broker,
-        "scale_source": (rep.scale.source or "") if (rep.scale is not None and stock_scale is not None) else "",
+        "benchmark_promised": (stock_scale.promised_for(market) if stock_scale is not None and market else ""),
+        "scale_type": stock_scale.scale_type if stock_scale is not None else "",
+        "scale_source": rep.scale_sources.get("stock", "") if stock_scale is not None else "",
     })
 
 
@@ -662,7 +699,8 @@ def _extract_flat(text: str, out: ReportExtract, registry: ScaleRegistry, master
     if not out.broker:
         out.warn("broker not found: no known broker name or 'XX证券…有限公司/研究所' in the text")
     scale_text = scale_lines(rep.flat, rep.body_end)
-    scale = choose_scale(scale_text, out.broker, registry, out)
+    scale_day = rep.date.date if rep.date is not None else next((x.price_date for x in rep.stocks if x.price_date), None)
+    scale = choose_scale(scale_text, out.broker, registry, out, date=scale_day)
     out.scale = scale
     out.report_type = rep.report_type
     out.industry = rep.industry
