@@ -22,6 +22,7 @@ Pieces (each a function; :mod:`engine.signals.extract` assembles them):
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -532,6 +533,68 @@ def _fill_prices(flat: str, rows: list[TableRow]) -> None:
             continue
         where = _price_position(group_header) or "first"
         row.price = _row_price(row.numbers.split("|"), where)
+        if not _pe_hits(row.numbers, row.price, _after_price(row.numbers, row.price)):
+            checked = pe_checked_price(row.numbers)
+            # a price read by the header is only overruled by a number that three EPS/PE pairs confirm
+            if checked is not None and (row.price is None or _pe_hits(row.numbers, checked,
+                                                                        _after_price(row.numbers, checked)) >= 3):
+                row.price = checked
+
+
+_PRICE_CAND_RE = re.compile(r"(?=(\d{1,4}(?:\.\d{1,2})?))")
+_EPS_RE = re.compile(r"(?=(\d\.\d{2}))")   # overlapping: a run's cells share no separator
+
+
+def _pe_hits(numbers: str, price: float | None, at: int = 0) -> int:
+    """How many EPS cells of a run-together row (after offset ``at``) give, as ``price ÷ EPS``, a PE printed after
+    that cell, in order (rounded to an integer, or to one or two decimals); 0 when none or
+    ``price`` is missing, or when fewer than three hits and not every EPS cell hits (two-digit PEs are easily met
+    by chance). Hits show the price cell was read right."""
+    if price is None or price <= 0:
+        return 0
+    eps = [m for m in _EPS_RE.finditer(numbers, at) if float(m.group(1)) > 0.005]
+    if len(eps) < 2:
+        return 0
+    hits, pos = 0, 0
+    for m in eps:
+        q = price / float(m.group(1))
+        forms = {str(math.floor(q + 0.5)), f"{q:.1f}", f"{q:.2f}"}
+        start = max(m.start() + 4, pos)
+        found = [i for i in (numbers.find(f, start) for f in forms if len(f) >= 2) if i >= 0]
+        if found:
+            hits += 1
+            pos = min(found) + 1
+    return hits if hits >= 3 or (hits >= 2 and hits == len(eps)) else 0
+
+
+def _after_price(numbers: str, price: float | None) -> int:
+    """Offset just after the cell printing ``price`` in a row's numbers (0 when not found)."""
+    if price is None:
+        return 0
+    for form in (f"{price:.2f}", f"{price:.1f}", f"{price:g}"):
+        i = numbers.find(form)
+        if i >= 0:
+            return i + len(form)
+    return 0
+
+
+def pe_checked_price(numbers: str) -> float | None:
+    """The price cell of a run-together row found by the row's own arithmetic: the number (any start, up to two
+    decimals) whose quotients by the EPS cells after it are the PE cells printed at the row's end
+    (``2279.260.490.630.78191512`` → 9.26: 9.26 ÷ 0.49 ≈ 19, ÷ 0.63 ≈ 15, ÷ 0.78 ≈ 12); ``None`` when no number is
+    confirmed by at least two EPS/PE pairs. Used when the header's column order did not give a confirmed price."""
+    best: tuple[int, int, float] | None = None
+    for m in _PRICE_CAND_RE.finditer(numbers):
+        token = m.group(1)
+        if m.start() > 0 and numbers[m.start() - 1] == ".":
+            continue                      # a decimal fraction's digits, not a cell's start
+        value = float(token)
+        if value < 0.5:
+            continue
+        hits = _pe_hits(numbers, value, m.start() + len(token))
+        if hits and (best is None or hits > best[0]):
+            best = (hits, m.start(), value)
+    return best[2] if best is not None else None
 
 
 # ---------------------------------------------------------------------------------------------------------------

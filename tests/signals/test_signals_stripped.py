@@ -237,3 +237,27 @@ def test_explain_prints_each_field_with_its_snippet(tmp_path):
     assert "rating          买入 -A" in result.output
     missing = CliRunner().invoke(app, ["ingest", "--explain", str(tmp_path / "nope.txt")])
     assert missing.exit_code == 1 and "file not found" in missing.output
+
+
+# ---- price cell confirmed by the row's own arithmetic (price ÷ EPS = PE); rows written for these tests
+def test_pe_checked_price_finds_the_price_cell_anywhere_in_the_run():
+    from engine.signals.stripped import pe_checked_price
+
+    # market cap 318, price 12.40, EPS 0.62 / 0.80 / 1.03, PE 20 / 16 / 12 (12.40 ÷ 0.62 = 20, ÷ 0.80 = 15.5, ÷ 1.03 = 12.04)
+    assert pe_checked_price("31812.400.620.801.03201612") == 12.40
+    # a price printed as an integer, a rating word between it and the EPS cells: 156 ÷ 1.30 = 120, ÷ 1.95 = 80, ÷ 2.60 = 60
+    assert pe_checked_price("156|1.301.952.601208060") == 156.0
+    # nothing confirmed: no PE cells that match
+    assert pe_checked_price("31812.400.620.801.03777777") is None
+
+
+def test_header_order_unlike_cells_uses_the_pe_check():
+    from engine.signals.stripped import find_table_rows
+
+    # the header names PB, EPS, PE before 收盘价 but the cells print price, market cap, PB, EPS, PE
+    flat = ("表1：行业估值比较表证券代码证券简称投资评级PB预测EPSPE收盘价(元)总市值(亿元)2022E2023E2024E2022E2023E2024E"
+            "600519贵州茅台买入165.002072.007.803.504.005.00474133"
+            "000858五粮液买入150.0058245.46.007.508.80252017资料来源：Wind")
+    rows = {r.code: r for r in find_table_rows(flat)}
+    assert rows["600519.SH"].price == 165.00      # 165 ÷ 3.5 = 47.1, ÷ 4 = 41.25, ÷ 5 = 33
+    assert rows["000858.SZ"].price == 150.00      # 150 ÷ 6 = 25, ÷ 7.5 = 20, ÷ 8.8 = 17.05
