@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS bars (code VARCHAR NOT NULL, origin VARCHAR NOT NULL, date DATE NOT NULL,
     open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE, raw_close DOUBLE, adj_factor DOUBLE,
     source VARCHAR);
-CREATE TABLE IF NOT EXISTS files (path VARCHAR PRIMARY KEY, kind VARCHAR, mtime_ns BIGINT, size BIGINT,
+CREATE TABLE IF NOT EXISTS files (path VARCHAR NOT NULL, kind VARCHAR, mtime_ns BIGINT, size BIGINT,
     sha256 VARCHAR, imported BOOLEAN, rank BIGINT, read_at TIMESTAMP, codes INTEGER, rows BIGINT);
 CREATE TABLE IF NOT EXISTS file_codes (path VARCHAR, code VARCHAR, first DATE, last DATE, rows INTEGER);
 CREATE TABLE IF NOT EXISTS coverage (code VARCHAR, origin VARCHAR, start DATE, "end" DATE);
