@@ -209,7 +209,8 @@ def _read_served(store: PriceCache, code_list: list[str], plan: dict, lo, hi):
     (:func:`engine.data.cache.served_frames`, on their whole history so the rebasing seam is found)."""
     summ = store.summary(plan)
     first_dates = {c: pd.Timestamp(t) for c, t in summ.groupby("code")["first"].min().items()}
-    sources = _sources(store, summ)
+    found = _sources(store, summ)
+    sources = {c: found[c] for c in code_list if c in found}  # in panel column order
     index = {c: j for j, c in enumerate(code_list)}
     n_orig = summ.groupby("code").size()
     single = summ[summ["code"].map(n_orig) == 1]
