@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from enum import Enum
 
 __all__ = [
@@ -166,10 +167,15 @@ def parse_symbol(text: str) -> Symbol:
     """Parse any spelling seen in reports and tools into a :class:`Symbol`.
 
     Raises :class:`SymbolError` naming the text when it is not a code. Whitespace, full-width brackets and case
-    are ignored.
+    are ignored. Results are memoised (a whole market's 5,000 codes are parsed many times over a run).
     """
     if not isinstance(text, str):
         text = str(text)
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_cached(text: str) -> Symbol:
     raw = text.strip().replace("\u3000", " ")
     upper = raw.upper().replace("．", ".")
     if not upper:

@@ -58,6 +58,11 @@ class CacheCorruptError(RuntimeError):
         super().__init__(f"stored bars of {code} are invalid ({path}): {reason}")
 
 
+def _as_date(d) -> dt.date:
+    """``d`` as a ``datetime.date`` (dates pass through without the cost of a Timestamp)."""
+    return d if type(d) is dt.date else pd.Timestamp(d).date()
+
+
 def _iso(d) -> str:
     return pd.Timestamp(d).date().isoformat()
 
@@ -69,7 +74,7 @@ def _now() -> dt.datetime:
 # ---------------------------------------------------------------------------------------------------- date ranges
 def union_ranges(ranges: Iterable[tuple]) -> list[tuple[dt.date, dt.date]]:
     """Merge inclusive date ranges that overlap or touch (end + 1 day = next start)."""
-    rs = sorted((pd.Timestamp(a).date(), pd.Timestamp(b).date()) for a, b in ranges)
+    rs = sorted((_as_date(a), _as_date(b)) for a, b in ranges)
     out: list[list[dt.date]] = []
     for a, b in rs:
         if out and a <= out[-1][1] + dt.timedelta(days=1):
@@ -81,7 +86,7 @@ def union_ranges(ranges: Iterable[tuple]) -> list[tuple[dt.date, dt.date]]:
 
 def missing_ranges(covered: Iterable[tuple], start, end) -> list[tuple[dt.date, dt.date]]:
     """Parts of ``[start, end]`` (inclusive dates) not inside any ``covered`` range."""
-    s, e = pd.Timestamp(start).date(), pd.Timestamp(end).date()
+    s, e = _as_date(start), _as_date(end)
     out = []
     cur = s
     for a, b in union_ranges(covered):

@@ -163,11 +163,12 @@ def split_chain(chain: ProviderChain | None):
 
 def ensure_cached(cache: PriceCache, codes: Iterable[str], start, end, *, chain: ProviderChain | None = None,
                   offline: bool = False, progress: Callable[[str], None] | None = None,
-                  local_roots: Iterable | None = None) -> FetchReport:
+                  local_roots: Iterable | None = None, plan: dict | None = None) -> FetchReport:
     """Make sure the store covers ``[start, end]`` for every code (see module docstring). Never raises for a
     single symbol's failure: errors and still-missing ranges are collected in the returned :class:`FetchReport`.
     ``local_roots`` names local sources directly (instead of, or when offline without, a chain's local
-    provider); offline, named local files are still read (they are not network)."""
+    provider); offline, named local files are still read (they are not network). ``plan`` (from
+    :func:`plan_sources` with the same roots) skips planning again."""
     start_d, end_d = pd.Timestamp(start).date(), pd.Timestamp(end).date()
     if start_d > end_d:
         raise ValueError(f"start {start_d} is after end {end_d}")
@@ -175,8 +176,9 @@ def ensure_cached(cache: PriceCache, codes: Iterable[str], start, end, *, chain:
     local, net = split_chain(chain)
     roots = list(local_roots) if local_roots is not None else (list(local.roots) if local is not None else None)
     report = FetchReport()
-    report.plan = plan_sources(cache, code_list, roots, report)
-    covered = cache.coverage_of(report.plan)
+    with cache.store.session():  # planning and coverage in one connection (no network inside)
+        report.plan = plan if plan is not None else plan_sources(cache, code_list, roots, report)
+        covered = cache.coverage_of(report.plan)
     sess = _Sessions(start_d, end_d)
     names = net.names if net is not None else []
     for code in code_list:

@@ -88,8 +88,7 @@ def _chain_for(providers, offline: bool) -> tuple[ProviderChain | None, list | N
     return (None if offline else chain), roots
 
 
-def _range_of(cache: PriceCache, plan: dict, start, end):
-    summ = cache.summary(plan)
+def _range_of(summ: pd.DataFrame, start, end):
     if summ.empty:
         raise ValueError("start/end not given and none of the codes is cached: pass start and end")
     return (start if start is not None else summ["first"].min()), (end if end is not None else summ["last"].max())
@@ -119,11 +118,16 @@ def load_frames(codes: Iterable[str] | str, start=None, end=None, *, offline: bo
 def _ensure(store: PriceCache, code_list: list[str], start, end, providers, offline, progress):
     chain, roots = _chain_for(providers, offline)
     try:
-        if start is None or end is None:
-            plan = plan_sources(store, code_list, roots, FetchReport())
-            start, end = _range_of(store, plan, start, end)
+        first = FetchReport()
+        with store.store.session():
+            plan = plan_sources(store, code_list, roots, first)
+            if start is None or end is None:
+                start, end = _range_of(store.summary(plan), start, end)
         report = ensure_cached(store, code_list, start, end, chain=chain, offline=offline, progress=progress,
-                               local_roots=roots)
+                               local_roots=roots, plan=plan)
+        report.errors[:0] = first.errors
+        report.refreshed[:0] = first.refreshed
+        report.skipped.update(first.skipped)
     finally:
         if chain is not None and not isinstance(providers, ProviderChain):
             chain.close()
@@ -177,8 +181,12 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
         if on_missing == "warn":
             warnings.warn(str(MissingDataError(report.missing, report.errors)), stacklevel=2)
     cal = calendar_for_codes(code_list) if calendar == "auto" else calendar
-    col, day, values, first_dates, sources = _read_served(store, code_list, report.plan, lo, hi)
-    data_days = np.unique(day)
+    with store.store.session():
+        col, day, values, first_dates, sources = _read_served(store, code_list, report.plan, lo, hi)
+    present = np.zeros(int(day.max()) - int(day.min()) + 1 if len(day) else 0, dtype=bool)
+    if len(day):
+        present[day - day.min()] = True  # distinct days without sorting 2 M values
+    data_days = np.flatnonzero(present) + (int(day.min()) if len(day) else 0)
     data_dates = pd.DatetimeIndex((data_days * _DAY_NS).astype("datetime64[ns]"))
     sess = calendar_sessions(cal, lo, hi, data_sessions=data_dates)
     sess_days = sess.asi8 // _DAY_NS
@@ -186,11 +194,12 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     row = np.searchsorted(sess_days, day)
     ok = row < n_s
     ok[ok] = sess_days[row[ok]] == day[ok]
+    flat = row[ok] * n_a + col[ok]  # one flat index for every field
     arrays = {}
     for name in PANEL_FIELDS:
-        out = np.full((n_s, n_a), np.nan)
-        out[row[ok], col[ok]] = values[name][ok]
-        arrays[name] = out
+        out = np.full(n_s * n_a, np.nan)
+        out[flat] = values[name][ok] if not ok.all() else values[name]
+        arrays[name] = out.reshape(n_s, n_a)
     tradable = np.isfinite(arrays["close"]) & (np.nan_to_num(arrays["volume"], nan=0.0) > 0)
     panel = Panel(sessions=sess.to_numpy(dtype="datetime64[ns]"), codes=np.array(code_list, dtype=object),
                   tradable=tradable, **arrays)
@@ -243,7 +252,7 @@ def _read_served(store: PriceCache, code_list: list[str], plan: dict, lo, hi):
         days.append(df["date"].to_numpy(dtype="datetime64[ns]").view("int64") // _DAY_NS)
         for n in PANEL_FIELDS:
             vals[n].append(df[n].to_numpy(dtype=float))
-    cat = (lambda xs, dt_: np.concatenate(xs) if xs else np.array([], dtype=dt_))
+    cat = (lambda xs, dt_: (xs[0] if len(xs) == 1 else np.concatenate(xs)) if xs else np.array([], dtype=dt_))
     return (cat(cols, np.int64), cat(days, np.int64), {n: cat(v, np.float64) for n, v in vals.items()},
             first_dates, sources)
 

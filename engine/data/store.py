@@ -180,6 +180,7 @@ class Store:
                                      "a new one)") from exc
                 self._depth = 1
                 try:
+                    self._con.execute("SET enable_progress_bar = false")
                     if not self._ready:
                         self._init_schema(self._con)
                     yield self._con
