@@ -59,7 +59,7 @@ def _store_errors(func):
 
         try:
             return func(*args, **kwargs)
-        except StoreError as exc:
+        except (StoreError, OSError) as exc:  # store unusable, or the cache folder cannot be written
             _, err = _console()
             err.print(Text.assemble(("error:", "red"), f" {exc}"))
             raise typer.Exit(1)
