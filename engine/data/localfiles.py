@@ -171,14 +171,18 @@ def _clear_origin(con, path: str) -> None:
     for table in ("bars", "coverage", "updates"):
         con.execute(f"DELETE FROM {table} WHERE origin = ?", [path])
     con.execute("DELETE FROM file_codes WHERE path = ?", [path])
+    con.execute("DELETE FROM file_index WHERE path = ?", [path])
 
 
-def _index_origin(con, path: str, source: str) -> None:
-    """file_codes, coverage and updates of an origin from its bars."""
+def _index_origin(con, path: str, source: str, only: str = "") -> None:
+    """file_codes, coverage and updates of an origin from its bars (``only``: an SQL condition on ``code``
+    limiting it to the codes just read)."""
+    cond = f" AND code IN (SELECT code FROM {only})" if only else ""
     con.execute("INSERT INTO file_codes SELECT origin, code, min(date), max(date), count(*) FROM bars "
-                "WHERE origin = ? GROUP BY origin, code", [path])
-    con.execute('INSERT INTO coverage SELECT code, path, first, last FROM file_codes WHERE path = ?', [path])
-    con.execute("INSERT INTO updates SELECT code, path, ?, ? FROM file_codes WHERE path = ?", [source, _now(), path])
+                f"WHERE origin = ?{cond} GROUP BY origin, code", [path])
+    con.execute(f"INSERT INTO coverage SELECT code, path, first, last FROM file_codes WHERE path = ?{cond}", [path])
+    con.execute(f"INSERT INTO updates SELECT code, path, ?, ? FROM file_codes WHERE path = ?{cond}",
+                [source, _now(), path])
 
 
 def sync_files(cache: PriceCache, files: Sequence[LocalFile], *, codes: Iterable[str] | None = None,
@@ -201,12 +205,12 @@ def sync_files(cache: PriceCache, files: Sequence[LocalFile], *, codes: Iterable
             continue
         stamp = (st.st_mtime_ns, st.st_size)
         old = known.get(str(f.path))
+        if f.kind == "long":
+            _sync_long(cache, f, stamp, old, imported, ranks[str(f.path)], report, wanted)
+            continue
         if old is not None and (old[0], old[1]) == stamp:
             if imported and (not old[3] or replace):
                 flags_only.append((f, stamp, old[2]))
-            continue
-        if f.kind == "long":
-            _sync_long(cache, f, stamp, old, imported, ranks[str(f.path)], report)
             continue
         try:
             bars = read_symbol_file(f.path, f.code)
@@ -251,78 +255,102 @@ def sync_files(cache: PriceCache, files: Sequence[LocalFile], *, codes: Iterable
 
 
 def _sync_long(cache: PriceCache, f: LocalFile, stamp: tuple, old: tuple | None, imported: bool, rank: int,
-               report: SyncReport) -> None:
-    """Read a long parquet into the store with DuckDB SQL, one transaction: canonical codes, volume lots → shares,
-    codes with invalid rows reported (``path [code]``) and left out."""
+               report: SyncReport, wanted: set[str] | None) -> None:
+    """Bring a long parquet's rows for ``wanted`` codes (all when None) into the store with DuckDB SQL.
+
+    A new or changed file (stamp, then SHA-256) first drops its old rows and lists the codes it holds
+    (``file_index``); then the wanted codes not read yet are read in one transaction: canonical codes, volume lots →
+    shares, codes with invalid rows reported (``path [code]``) and left out (and tried again next time)."""
     import duckdb
 
     path = str(f.path)
-    sha = file_sha256(f.path)
-    if old is not None and old[2] == sha:
-        with cache.store.transaction() as con:
-            _set_file(con, path, "long", stamp, sha, imported or bool(old[3]), rank)
-        return
-    tag = f"local:{f.path.name}"
+    changed = old is None or (old[0], old[1]) != stamp
     with cache.store.transaction() as con:
-        try:
-            cols = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()]
-        except duckdb.Error as exc:
-            report.errors[path] = f"cannot read as parquet: {exc}"
-            return
-        lacking = [c for c in _LONG_COLUMNS if c not in cols]
-        if lacking:
-            report.errors[path] = f"long market file lacks column(s) {lacking}; found {cols}"
-            return
-        con.execute("CREATE OR REPLACE TEMP TABLE long_in AS SELECT CAST(code AS VARCHAR) AS raw, "
-                    "CAST(date AS DATE) AS date, CAST(open AS DOUBLE) AS open, CAST(high AS DOUBLE) AS high, "
-                    "CAST(low AS DOUBLE) AS low, CAST(close AS DOUBLE) AS close, "
-                    "CAST(volume AS DOUBLE) AS volume FROM read_parquet(?)", [path])
-        try:
-            raws = [r[0] for r in con.execute("SELECT DISTINCT raw FROM long_in").fetchall()]
-            mapping, bad_names = [], []
-            for raw in raws:
+        if changed:
+            sha = file_sha256(f.path)
+            if old is None or old[2] != sha:
                 try:
-                    mapping.append((raw, normalize_symbol(raw)))
-                except (SymbolError, TypeError):
-                    bad_names.append(raw)
-            for raw in bad_names:
-                report.errors[f"{path} [{raw}]"] = f"{raw!r} is not a security code"
-            con.register("code_map", pd.DataFrame(mapping or [("", "")], columns=["raw", "code"], dtype=object))
-            bad = {r[0] for r in con.execute(
-                "SELECT DISTINCT m.code FROM long_in l JOIN code_map m USING (raw) WHERE NOT coalesce("
-                "isfinite(open) AND isfinite(high) AND isfinite(low) AND isfinite(close) AND open > 0 AND high > 0 "
-                "AND low > 0 AND close > 0 AND high >= greatest(open, close) * (1 - 1e-9) "
-                "AND low <= least(open, close) * (1 + 1e-9) AND coalesce(volume >= 0, true) "
-                "AND date IS NOT NULL, false) "
-                "UNION SELECT m.code FROM long_in l JOIN code_map m USING (raw) GROUP BY m.code, l.date "
-                "HAVING count(*) > 1").fetchall()}
-            for code in sorted(bad):
-                rows = con.execute("SELECT l.date, open, high, low, close, volume FROM long_in l JOIN code_map m "
-                                   "USING (raw) WHERE m.code = ? ORDER BY l.date", [code]).df()
-                from engine.data.bars import normalize_bars
-
-                issues = validate_bars(normalize_bars(rows, source=tag), code)
-                report.errors[f"{path} [{code}]"] = "; ".join(str(i) for i in issues[:3]) or "invalid rows"
-            con.register("bad_codes", pd.DataFrame({"code": pd.Series(sorted(bad), dtype=object)}))
-            _clear_origin(con, path)
-            con.execute("INSERT INTO bars SELECT m.code, ?, l.date, l.open, l.high, l.low, l.close, "
-                        f"l.volume * {LOTS_TO_SHARES}, NULL, NULL, ? FROM long_in l JOIN code_map m USING (raw) "
-                        "WHERE m.code NOT IN (SELECT code FROM bad_codes) ORDER BY m.code, l.date", [path, tag])
-            _index_origin(con, path, "local")
+                    cols = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()]
+                except duckdb.Error as exc:
+                    report.errors[path] = f"cannot read as parquet: {exc}"
+                    return
+                lacking = [c for c in _LONG_COLUMNS if c not in cols]
+                if lacking:
+                    report.errors[path] = f"long market file lacks column(s) {lacking}; found {cols}"
+                    return
+                had = con.execute("SELECT count(*) FROM file_codes WHERE path = ?", [path]).fetchone()[0]
+                _clear_origin(con, path)
+                raws = [r[0] for r in con.execute("SELECT DISTINCT CAST(code AS VARCHAR) FROM read_parquet(?) "
+                                                  "WHERE code IS NOT NULL", [path]).fetchall()]
+                index = []
+                for raw in raws:
+                    try:
+                        index.append((path, raw, normalize_symbol(raw)))
+                    except (SymbolError, TypeError):
+                        report.errors[f"{path} [{raw}]"] = f"{raw!r} is not a security code"
+                if index:
+                    con.register("new_index", pd.DataFrame(index, columns=["path", "raw", "code"], dtype=object))
+                    con.execute("INSERT INTO file_index SELECT path, raw, code FROM new_index")
+                    con.unregister("new_index")
+                if old is not None and had:
+                    report.refreshed.append(f"{f.path} (changed: its codes are read again)")
             _set_file(con, path, "long", stamp, sha, imported or bool(old[3] if old else False), rank)
-            held = con.execute("SELECT code, rows FROM file_codes WHERE path = ?", [path]).fetchall()
-            for code, n in held:
+        elif imported and (not old[3] or rank != old[4]):
+            _set_file(con, path, "long", stamp, old[2], True, rank)
+        todo = con.execute("SELECT i.raw, i.code FROM file_index i WHERE i.path = ? AND i.code NOT IN "
+                           "(SELECT code FROM file_codes WHERE path = ?)", [path, path]).fetchall()
+        if wanted is not None:
+            todo = [(raw, code) for raw, code in todo if code in wanted]
+        if todo:
+            _read_long_codes(con, f, todo, report)
+            _set_file(con, path, "long", stamp, con.execute("SELECT sha256 FROM files WHERE path = ?",
+                                                            [path]).fetchone()[0],
+                      imported or bool(old[3] if old else False), rank)
+    with cache.store.session() as con:
+        for code, n in con.execute("SELECT code, rows FROM file_codes WHERE path = ?", [path]).fetchall():
+            if wanted is None or code in wanted:
                 report.rows[code] = report.rows.get(code, 0) + int(n)
-        finally:
-            for name in ("code_map", "bad_codes"):
-                try:
-                    con.unregister(name)
-                except Exception:  # noqa: BLE001 - not registered after an early error
-                    pass
-            con.execute("DROP TABLE IF EXISTS long_in")
     report.read.append(f.path)
-    if old is not None:
-        report.refreshed.append(f"{len(held)} code(s) from {f.path}")
+
+
+def _read_long_codes(con, f: LocalFile, todo: list[tuple[str, str]], report: SyncReport) -> None:
+    """Read the rows of ``todo`` (raw spelling, canonical code) from the long file into ``bars`` (inside the
+    caller's transaction)."""
+    from engine.data.bars import normalize_bars
+
+    path = str(f.path)
+    tag = f"local:{f.path.name}"
+    con.register("code_map", pd.DataFrame(todo, columns=["raw", "code"], dtype=object))
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE long_in AS SELECT m.code, CAST(p.date AS DATE) AS date, "
+                    "CAST(p.open AS DOUBLE) AS open, CAST(p.high AS DOUBLE) AS high, CAST(p.low AS DOUBLE) AS low, "
+                    "CAST(p.close AS DOUBLE) AS close, CAST(p.volume AS DOUBLE) AS volume "
+                    "FROM read_parquet(?) p JOIN code_map m ON CAST(p.code AS VARCHAR) = m.raw", [path])
+        bad = {r[0] for r in con.execute(
+            "SELECT DISTINCT code FROM long_in WHERE NOT coalesce("
+            "isfinite(open) AND isfinite(high) AND isfinite(low) AND isfinite(close) AND open > 0 AND high > 0 "
+            "AND low > 0 AND close > 0 AND high >= greatest(open, close) * (1 - 1e-9) "
+            "AND low <= least(open, close) * (1 + 1e-9) AND coalesce(volume >= 0, true) "
+            "AND date IS NOT NULL, false) "
+            "UNION SELECT code FROM long_in GROUP BY code, date HAVING count(*) > 1").fetchall()}
+        for code in sorted(bad):
+            rows = con.execute("SELECT date, open, high, low, close, volume FROM long_in WHERE code = ? "
+                               "ORDER BY date", [code]).df()
+            issues = validate_bars(normalize_bars(rows, source=tag), code)
+            report.errors[f"{path} [{code}]"] = "; ".join(str(i) for i in issues[:3]) or "invalid rows"
+        good = pd.DataFrame({"code": pd.Series(sorted({c for _, c in todo} - bad), dtype=object)})
+        con.register("good_codes", good)
+        con.execute("INSERT INTO bars SELECT code, ?, date, open, high, low, close, "
+                    f"volume * {LOTS_TO_SHARES}, NULL, NULL, ? FROM long_in "
+                    "WHERE code IN (SELECT code FROM good_codes) ORDER BY code, date", [path, tag])
+        _index_origin(con, path, "local", only="good_codes")
+    finally:
+        for name in ("code_map", "good_codes"):
+            try:
+                con.unregister(name)
+            except Exception:  # noqa: BLE001 - not registered after an early error
+                pass
+        con.execute("DROP TABLE IF EXISTS long_in")
 
 
 def plan_for(cache: PriceCache, codes: Sequence[str], files: Sequence[LocalFile]) -> dict[str, list[str]]:

@@ -13,7 +13,9 @@ table         columns
 ``files``     ``path, kind (symbol|long), mtime_ns, size, sha256, imported, rank, read_at, codes, rows`` — every
               local file read, with the stamp that tells when it changed; ``imported`` = brought in by
               ``ratingbt data import`` (served when a call names no local files; lower ``rank`` wins).
-``file_codes`` ``path, code, first, last, rows`` — which codes a local file holds.
+``file_codes`` ``path, code, first, last, rows`` — the codes of a local file read into ``bars`` so far.
+``file_index`` ``path, raw, code`` — every code a long file holds (its spelling there and the canonical code),
+              so a call needing 50 codes of the market file reads only those 50.
 ``coverage``  ``code, origin, start, end`` — date ranges asked of a provider and answered (a range may be covered
               without bars: holidays, suspensions).
 ``updates``   ``code, origin, source, updated`` — latest write per code and origin (``data status``).
@@ -70,6 +72,7 @@ CREATE TABLE IF NOT EXISTS bars (code VARCHAR NOT NULL, origin VARCHAR NOT NULL,
 CREATE TABLE IF NOT EXISTS files (path VARCHAR NOT NULL, kind VARCHAR, mtime_ns BIGINT, size BIGINT,
     sha256 VARCHAR, imported BOOLEAN, rank BIGINT, read_at TIMESTAMP, codes INTEGER, rows BIGINT);
 CREATE TABLE IF NOT EXISTS file_codes (path VARCHAR, code VARCHAR, first DATE, last DATE, rows INTEGER);
+CREATE TABLE IF NOT EXISTS file_index (path VARCHAR, raw VARCHAR, code VARCHAR);
 CREATE TABLE IF NOT EXISTS coverage (code VARCHAR, origin VARCHAR, start DATE, "end" DATE);
 CREATE TABLE IF NOT EXISTS updates (code VARCHAR, origin VARCHAR, source VARCHAR, updated TIMESTAMP);
 CREATE TABLE IF NOT EXISTS failures (code VARCHAR, start DATE, "end" DATE, "at" TIMESTAMP, error VARCHAR,

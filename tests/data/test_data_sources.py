@@ -143,3 +143,40 @@ def test_config_data_prices_list_and_prices_dir_alias(tmp_path):
         DataConfig(prices=["a"], prices_dir="b")
     with pytest.raises(ValidationError, match="data.prices"):
         DataConfig(prices=["a", ""])
+
+
+def test_a_long_file_is_read_only_for_the_codes_asked_and_re_read_when_it_changes(tmp_path):
+    from engine.data.store import Store
+
+    def market(shift: float) -> pd.DataFrame:
+        rows = []
+        for k, digits in enumerate(["600000", "000001", "300474", "688041"]):
+            close = np.array([10.0, 10.5, 10.2]) * (k + 1) + shift
+            rows.append(pd.DataFrame({"code": digits, "date": pd.to_datetime(["2024-03-04", "2024-03-05",
+                                                                               "2024-03-06"]),
+                                      "open": close, "high": close * 1.01, "low": close * 0.99, "close": close,
+                                      "volume": 10.0}))
+        return pd.concat(rows, ignore_index=True)
+
+    path = tmp_path / "market.parquet"
+    market(0.0).to_parquet(path, index=False)
+    local = [LocalProvider(roots=[path])]
+
+    def held():
+        with Store(tmp_path / "c").session() as con:
+            return sorted(r[0] for r in con.execute("SELECT code FROM file_codes").fetchall())
+
+    p1 = load_panel(["600000.SH", "300474.SZ"], "2024-03-04", "2024-03-06", offline=True, providers=local,
+                    cache=tmp_path / "c", on_missing="raise")
+    assert held() == ["300474.SZ", "600000.SH"]  # not the whole file
+    assert p1.close[:, 1].tolist() == pytest.approx([30.0, 31.5, 30.6])
+    load_panel(["000001.SZ"], "2024-03-04", "2024-03-06", offline=True, providers=local, cache=tmp_path / "c")
+    assert held() == ["000001.SZ", "300474.SZ", "600000.SH"]
+    market(100.0).to_parquet(path, index=False)  # a new version: its size/mtime change
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+    p2 = load_panel(["300474.SZ"], "2024-03-04", "2024-03-06", offline=True, providers=local,
+                    cache=tmp_path / "c", on_missing="raise")
+    assert p2.close[:, 0].tolist() == pytest.approx([130.0, 131.5, 130.6])
+    assert held() == ["300474.SZ"]  # the old version's rows are gone
+    assert sources_table(p2)["sha256"].tolist() == [hashlib.sha256(path.read_bytes()).hexdigest()]
