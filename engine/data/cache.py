@@ -288,9 +288,8 @@ class PriceCache:
         with self.store.session() as con:
             con.register("want", _plan_frame(plan))
             try:
-                df = con.execute("SELECT b.code, b.origin, any_value(w.rank) AS rank, min(b.date) AS first, "
-                                 "max(b.date) AS last, count(*) AS rows FROM bars b JOIN want w "
-                                 "USING (code, origin) GROUP BY b.code, b.origin ORDER BY b.code, rank").df()
+                df = con.execute("SELECT s.code, s.origin, w.rank, s.first, s.last, s.rows FROM spans s "
+                                 "JOIN want w USING (code, origin) ORDER BY s.code, w.rank").df()
             finally:
                 con.unregister("want")
         df["first"] = pd.to_datetime(df["first"]).astype("datetime64[ns]")
@@ -411,7 +410,10 @@ class PriceCache:
         con.execute("DELETE FROM bars WHERE code = ? AND origin = ?", [code, origin])
         con.execute("DELETE FROM coverage WHERE code = ? AND origin = ?", [code, origin])
         con.execute("DELETE FROM updates WHERE code = ? AND origin = ?", [code, origin])
+        con.execute("DELETE FROM spans WHERE code = ? AND origin = ?", [code, origin])
         if len(bars):
+            con.execute("INSERT INTO spans VALUES (?, ?, ?, ?, ?)",
+                        [code, origin, _as_date(bars["date"].iloc[0]), _as_date(bars["date"].iloc[-1]), len(bars)])
             con.register("new_bars", _db_frame(code, origin, bars))
             try:
                 con.execute("INSERT INTO bars SELECT code, origin, date, open, high, low, close, volume, "

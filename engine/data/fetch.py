@@ -63,6 +63,7 @@ class FetchReport:
     corrupt: list[str] = field(default_factory=list)
     unchained: list[str] = field(default_factory=list)
     plan: dict = field(default_factory=dict)
+    summary: object = None  # per code and served origin: first, last, rows (PriceCache.summary), set by load_panel
     skipped: dict = field(default_factory=dict)  # local paths that are not price files -> why
 
     @property

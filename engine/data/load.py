@@ -19,6 +19,7 @@ bypassing the store: it scatters the rows straight into the arrays with numpy.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from pathlib import Path
@@ -116,18 +117,24 @@ def load_frames(codes: Iterable[str] | str, start=None, end=None, *, offline: bo
 
 
 def _ensure(store: PriceCache, code_list: list[str], start, end, providers, offline, progress):
+    """Plan, sync local files and fill gaps; returns the report (with ``summary`` attached: the served spans) and
+    the resolved start/end. Without a network chain everything runs in one store connection."""
     chain, roots = _chain_for(providers, offline)
+    net = split_chain(chain)[1] if chain is not None else None
     try:
-        first = FetchReport()
-        with store.store.session():
-            plan = plan_sources(store, code_list, roots, first)
-            if start is None or end is None:
-                start, end = _range_of(store.summary(plan), start, end)
-        report = ensure_cached(store, code_list, start, end, chain=chain, offline=offline, progress=progress,
-                               local_roots=roots, plan=plan)
-        report.errors[:0] = first.errors
-        report.refreshed[:0] = first.refreshed
-        report.skipped.update(first.skipped)
+        with (store.store.session() if net is None else contextlib.nullcontext()):
+            first = FetchReport()
+            with store.store.session():
+                plan = plan_sources(store, code_list, roots, first)
+                summ = store.summary(plan)
+                if start is None or end is None:
+                    start, end = _range_of(summ, start, end)
+            report = ensure_cached(store, code_list, start, end, chain=chain, offline=offline, progress=progress,
+                                   local_roots=roots, plan=plan)
+            report.errors[:0] = first.errors
+            report.refreshed[:0] = first.refreshed
+            report.skipped.update(first.skipped)
+            report.summary = summ if not report.fetched else store.summary(plan)
     finally:
         if chain is not None and not isinstance(providers, ProviderChain):
             chain.close()
@@ -182,7 +189,8 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
             warnings.warn(str(MissingDataError(report.missing, report.errors)), stacklevel=2)
     cal = calendar_for_codes(code_list) if calendar == "auto" else calendar
     with store.store.session():
-        col, day, values, first_dates, sources = _read_served(store, code_list, report.plan, lo, hi)
+        col, day, values, first_dates, sources = _read_served(store, code_list, report.plan, lo, hi,
+                                                              report.summary)
     present = np.zeros(int(day.max()) - int(day.min()) + 1 if len(day) else 0, dtype=bool)
     if len(day):
         present[day - day.min()] = True  # distinct days without sorting 2 M values
@@ -210,13 +218,13 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     return panel
 
 
-def _read_served(store: PriceCache, code_list: list[str], plan: dict, lo, hi):
+def _read_served(store: PriceCache, code_list: list[str], plan: dict, lo, hi, summ: pd.DataFrame | None = None):
     """Every code's served bars within ``[lo, hi]`` as flat arrays: column index, day number (days since
     1970-01-01), and one float array per panel field; plus first bar dates and the sources per code.
 
     Codes served by one origin are read in one SQL query; codes with several origins are merged in pandas
     (:func:`engine.data.cache.served_frames`, on their whole history so the rebasing seam is found)."""
-    summ = store.summary(plan)
+    summ = store.summary(plan) if summ is None else summ
     first_dates = {c: pd.Timestamp(t) for c, t in summ.groupby("code")["first"].min().items()}
     found = _sources(store, summ)
     sources = {c: found[c] for c in code_list if c in found}  # in panel column order

@@ -172,6 +172,7 @@ def _clear_origin(con, path: str) -> None:
         con.execute(f"DELETE FROM {table} WHERE origin = ?", [path])
     con.execute("DELETE FROM file_codes WHERE path = ?", [path])
     con.execute("DELETE FROM file_index WHERE path = ?", [path])
+    con.execute("DELETE FROM spans WHERE origin = ?", [path])
 
 
 def _index_origin(con, path: str, source: str, only: str = "") -> None:
@@ -181,6 +182,8 @@ def _index_origin(con, path: str, source: str, only: str = "") -> None:
     con.execute("INSERT INTO file_codes SELECT origin, code, min(date), max(date), count(*) FROM bars "
                 f"WHERE origin = ?{cond} GROUP BY origin, code", [path])
     con.execute(f"INSERT INTO coverage SELECT code, path, first, last FROM file_codes WHERE path = ?{cond}", [path])
+    con.execute(f"INSERT INTO spans SELECT code, path, first, last, rows FROM file_codes WHERE path = ?{cond}",
+                [path])
     con.execute(f"INSERT INTO updates SELECT code, path, ?, ? FROM file_codes WHERE path = ?{cond}",
                 [source, _now(), path])
 

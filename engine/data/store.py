@@ -16,6 +16,8 @@ table         columns
 ``file_codes`` ``path, code, first, last, rows`` — the codes of a local file read into ``bars`` so far.
 ``file_index`` ``path, raw, code`` — every code a long file holds (its spelling there and the canonical code),
               so a call needing 50 codes of the market file reads only those 50.
+``spans``     ``code, origin, first, last, rows`` — kept with every write of ``bars``, so planning a whole-market
+              load does not scan the bars.
 ``coverage``  ``code, origin, start, end`` — date ranges asked of a provider and answered (a range may be covered
               without bars: holidays, suspensions).
 ``updates``   ``code, origin, source, updated`` — latest write per code and origin (``data status``).
@@ -73,6 +75,7 @@ CREATE TABLE IF NOT EXISTS files (path VARCHAR NOT NULL, kind VARCHAR, mtime_ns 
     sha256 VARCHAR, imported BOOLEAN, rank BIGINT, read_at TIMESTAMP, codes INTEGER, rows BIGINT);
 CREATE TABLE IF NOT EXISTS file_codes (path VARCHAR, code VARCHAR, first DATE, last DATE, rows INTEGER);
 CREATE TABLE IF NOT EXISTS file_index (path VARCHAR, raw VARCHAR, code VARCHAR);
+CREATE TABLE IF NOT EXISTS spans (code VARCHAR, origin VARCHAR, first DATE, last DATE, rows BIGINT);
 CREATE TABLE IF NOT EXISTS coverage (code VARCHAR, origin VARCHAR, start DATE, "end" DATE);
 CREATE TABLE IF NOT EXISTS updates (code VARCHAR, origin VARCHAR, source VARCHAR, updated TIMESTAMP);
 CREATE TABLE IF NOT EXISTS failures (code VARCHAR, start DATE, "end" DATE, "at" TIMESTAMP, error VARCHAR,
@@ -227,6 +230,9 @@ class Store:
                 if c not in have:
                     con.execute(f'ALTER TABLE signals ADD COLUMN "{c}" {t}')
             con.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION])
+            if not con.execute("SELECT count(*) FROM spans").fetchone()[0]:  # a store from before spans existed
+                con.execute("INSERT INTO spans SELECT code, origin, min(date), max(date), count(*) FROM bars "
+                            "GROUP BY code, origin")
             con.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):
