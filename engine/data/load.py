@@ -208,7 +208,8 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
         out = np.full(n_s * n_a, np.nan)
         out[flat] = values[name][ok] if not ok.all() else values[name]
         arrays[name] = out.reshape(n_s, n_a)
-    tradable = np.isfinite(arrays["close"]) & (np.nan_to_num(arrays["volume"], nan=0.0) > 0)
+    with np.errstate(invalid="ignore"):
+        tradable = np.isfinite(arrays["close"]) & (arrays["volume"] > 0)  # NaN volume compares False
     panel = Panel(sessions=sess.to_numpy(dtype="datetime64[ns]"), codes=np.array(code_list, dtype=object),
                   tradable=tradable, **arrays)
     panel.missing = tuple(report.missing)
