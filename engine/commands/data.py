@@ -240,7 +240,8 @@ def status(
     n_codes = rows["code"].nunique() if len(rows) else 0
     table = Table(title=f"price store {store.store.path} ({n_codes} symbols)")
     for col in ("symbol", "first", "last", "rows", "origin", "last update (UTC)"):
-        table.add_column(col, justify="right" if col == "rows" else "left")
+        table.add_column(col, justify="right" if col == "rows" else "left",
+                         overflow="fold" if col == "origin" else "ellipsis", no_wrap=col != "origin")
     for rec in rows.itertuples(index=False):
         table.add_row(Text(rec.code), rec.first or "-", rec.last or "-", str(rec.rows), Text(rec.origin),
                       rec.updated or "-")
