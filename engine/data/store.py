@@ -98,6 +98,21 @@ def _lock_timeout() -> float:
         return LOCK_TIMEOUT
 
 
+_LOCKS: dict[str, object] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _shared_lock(path: Path, factory):
+    """One :class:`filelock.FileLock` per lock file and process, shared by every :class:`Store` of that file: the
+    same thread re-enters it (a nested access through a second ``Store`` object does not wait for itself), other
+    threads and processes wait."""
+    key = str(Path(path).resolve())
+    with _LOCKS_GUARD:
+        if key not in _LOCKS:
+            _LOCKS[key] = factory(key)
+        return _LOCKS[key]
+
+
 def _utc_now():
     """Now in UTC as a naive ``datetime`` (the store's TIMESTAMP convention)."""
     import datetime as dt
@@ -149,7 +164,7 @@ class Store:
 
         self.root.mkdir(parents=True, exist_ok=True)
         if self._lock is None:
-            self._lock = FileLock(str(self.lock_path))
+            self._lock = _shared_lock(self.lock_path, FileLock)
         try:
             self._lock.acquire(timeout=0.2)
             return

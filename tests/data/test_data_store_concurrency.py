@@ -113,6 +113,9 @@ def test_a_second_process_waits_with_a_message_then_gives_up_naming_the_store(tm
     waiter = Store(tmp_path, lock_timeout=0.5, notify=said.append)
     outcome: dict = {}
     with holder.session():
+        with Store(tmp_path, lock_timeout=0.5).session() as con:  # same thread, another Store: no self-deadlock
+            assert con.execute("SELECT count(*) FROM bars").fetchone() == (0,)
+
         def other():
             try:
                 waiter.meta("schema_version")
