@@ -60,8 +60,13 @@ def _store_errors(func):
         try:
             return func(*args, **kwargs)
         except (StoreError, OSError) as exc:  # store unusable, or the cache folder cannot be written
+            from engine.commands._errors import debug_enabled
+
+            if debug_enabled() or isinstance(exc, (FileNotFoundError, NotADirectoryError, IsADirectoryError,
+                                                   PermissionError)):
+                raise  # --debug: the traceback; missing paths: the CLI's own one-line message
             _, err = _console()
-            err.print(Text.assemble(("error:", "red"), f" {exc}"))
+            err.print(Text.assemble((f"ratingbt data {func.__name__.rstrip('_')}: error:", "red"), f" {exc}"))
             raise typer.Exit(1)
     return wrapper
 
@@ -231,11 +236,7 @@ def status(
 
     out, err = _console()
     store = _cache(cache)
-    try:
-        wanted = _unique_codes(symbols) if symbols else None
-    except ValueError as exc:
-        err.print(Text.assemble(("error:", "red"), f" {exc}"))
-        raise typer.Exit(2)
+    wanted = _unique_codes(symbols) if symbols else None  # a bad symbol: the CLI's one-line error, exit 2
     rows = store.status(wanted)
     n_codes = rows["code"].nunique() if len(rows) else 0
     folders = sorted({str(Path(o).parent) for o in rows["origin"] if o.startswith("/")})
@@ -276,11 +277,7 @@ def verify(
 
     out, err = _console()
     store = _cache(cache)
-    try:
-        wanted = _unique_codes(symbols) if symbols else None
-    except ValueError as exc:
-        err.print(Text.assemble(("error:", "red"), f" {exc}"))
-        raise typer.Exit(2)
+    wanted = _unique_codes(symbols) if symbols else None  # a bad symbol: the CLI's one-line error, exit 2
     invalid: list[str] = []
     suspects = []
     checked: set[str] = set()

@@ -183,14 +183,28 @@ class PriceCache:
         """Nothing is buffered; kept for callers of the old file cache."""
 
     # -- remembered failures ------------------------------------------------------------------------------------
+    def failures(self) -> dict[str, list[dict]]:
+        """Every remembered failure: ``{code: [{"start", "end", "at", "error", "providers"}, ...]}`` (oldest
+        first; ISO dates, ``at`` ISO UTC)."""
+        with self.store.session() as con:
+            rows = con.execute('SELECT code, start, "end", "at", error, providers FROM failures '
+                               'ORDER BY code, "at", start').fetchall()
+        out: dict[str, list[dict]] = {}
+        for code, a, b, at, err, prov in rows:
+            out.setdefault(code, []).append(_failure_record(a, b, at, err, prov))
+        return out
+
+    def manifest(self) -> dict:
+        """Read-only view in the shape of the old ``manifest.json`` for callers written against it: only
+        ``failures`` (:meth:`failures`) is filled; ``symbols`` is empty (see :meth:`status`)."""
+        return {"version": 2, "symbols": {}, "failures": self.failures()}
+
     def _failures_of(self, code: str) -> list[dict]:
         """The remembered failures of ``code``, oldest first (``start``/``end`` ISO dates, ``at`` ISO UTC)."""
         with self.store.session() as con:
             rows = con.execute('SELECT start, "end", "at", error, providers FROM failures WHERE code = ? '
                                'ORDER BY "at", start', [code]).fetchall()
-        return [{"start": _iso(a), "end": _iso(b), "at": pd.Timestamp(at).tz_localize("UTC").isoformat(),
-                 "error": err or "", "providers": [p for p in (prov or "").split(",") if p]}
-                for a, b, at, err, prov in rows]
+        return [_failure_record(a, b, at, err, prov) for a, b, at, err, prov in rows]
 
     def record_failure(self, code: str, start: dt.date, end: dt.date, error: str,
                        providers: Iterable[str] = ()) -> None:
@@ -454,6 +468,11 @@ class PriceCache:
             check_bars(merged, code, f"data to store for {code}")
             self._replace(con, code, NET, merged, union_ranges([*old_cov, *covered]), source)
         return self.entry(code, [NET]) or {}, factor
+
+
+def _failure_record(a, b, at, err, prov) -> dict:
+    return {"start": _iso(a), "end": _iso(b), "at": pd.Timestamp(at).tz_localize("UTC").isoformat(),
+            "error": err or "", "providers": [p for p in (prov or "").split(",") if p]}
 
 
 def _recent(failures: list[dict], start, end, providers, ttl: float) -> dict | None:
