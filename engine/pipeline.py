@@ -108,7 +108,10 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
         warnings.simplefilter("always")
         run = run_backtest(cfg, signals=signals, source_panel=panel)
     notes += [f"backtest: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
-    files += write_run(run, out_dir, command_line)
+    files += [p for p in write_run(run, out_dir, command_line) if p.stem != "price_sources"]
+    from engine.data.load import sources_table
+
+    files.append(write_table(sources_table(panel), out_dir, "price_sources"))  # every stage's codes, not only the backtest's
     notes += run.messages
 
     step("screen")

@@ -280,7 +280,8 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
     if cfg.benchmark not in set(panel.codes) or not np.isfinite(panel.close[:, panel.column(cfg.benchmark)]).any():
         from engine.data.inputs import MissingInputError
 
-        where = f"data.prices_dir {cfg.resolve(cfg.data.prices_dir)}" if cfg.data.prices_dir else "the price sources"
+        where = (f"data.prices {', '.join(str(cfg.resolve(p)) for p in cfg.data.prices)}" if cfg.data.prices
+                 else "the price sources")
         raise MissingInputError(f"benchmark {cfg.benchmark} has no prices between {pd.Timestamp(panel.sessions[0]).date()} "
                                 f"and {pd.Timestamp(panel.sessions[-1]).date()} in {where} "
                                 f"(providers: {', '.join(cfg.data.providers)}{', offline' if cfg.data.offline else ''}): "
@@ -377,6 +378,8 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
     - ``trades.csv``: ``date,code,side,shares,price,value,fees,requested,reason,filled,price_basis`` (rejections
       have 0 shares; ``price_basis``: traded / nearest_factor / adjusted);
     - ``positions.csv``: ``date,code,shares,value,weight`` for every non-zero holding after each session;
+    - ``price_sources.csv``: where each code's prices came from (:func:`engine.data.load.sources_table`: provider or
+      local file with its modification time, size and SHA-256);
     - ``stats.json``: :func:`engine.stats.summary` of the first variant plus counts (fractions, not percent);
     - ``sweep.csv``: one row per variant (its parameters and statistics) when the config had a grid;
     - ``actions.csv``: corporate actions applied to holdings (date, code, ratio, dividend per share, …) when any.
@@ -406,6 +409,9 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
     positions = run.positions.copy()
     positions["date"] = pd.DatetimeIndex(positions["date"]).strftime("%Y-%m-%d")
     written.append(write_table(positions, out_dir, "positions", float_format="%.6f"))
+    from engine.data.load import sources_table
+
+    written.append(write_table(sources_table(run.panel), out_dir, "price_sources"))
     path = out_dir / "stats.json"
     path.write_text(json.dumps({k: _jsonable(v) for k, v in run.stats.items()}, indent=2, ensure_ascii=False),
                     encoding="utf-8")

@@ -48,7 +48,8 @@ def _set_debug(value: bool) -> None:
 #: other exception is a bug or an unhandled input (exit 1, type and file:line, ``--debug`` for the traceback).
 USER_ERRORS = (("engine.symbols", "SymbolError"), ("engine.data.load", "MissingDataError"),
                ("engine.data.chain", "AllProvidersFailed"), ("engine.data.providers.base", "ProviderError"),
-               ("engine.data.cache", "CacheCorruptError"), ("engine.signals.text", "ReportReadError"))
+               ("engine.data.cache", "CacheCorruptError"), ("engine.signals.text", "ReportReadError"),
+               ("engine.data.store", "StoreError"))
 
 
 def _user_error_types() -> tuple[type[BaseException], ...]:

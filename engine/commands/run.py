@@ -66,7 +66,7 @@ def _remembered_failure_notes(cfg, signals) -> list[str]:
         return []
     return [f"price ranges every provider failed within the last {ttl:g} h are not asked again: "
             f"{', '.join(named[:8])}{' …' if len(named) > 8 else ''}; run with --retry-failed to ask again "
-            "(e.g. after fixing data.prices_dir or the network)"]
+            "(e.g. after fixing data.prices or the network)"]
 
 
 @flowing_help

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from engine.config import BacktestConfig
     from engine.data.panel import Panel
 
-__all__ = ["MissingInputError", "missing_path_hint", "load_signals", "load_prices", "select_panel",
+__all__ = ["MissingInputError", "missing_path_hint", "load_signals", "load_prices", "local_price_sources", "select_panel",
            "calendar_for_benchmark"]
 
 
@@ -43,8 +43,8 @@ def missing_path_hint(cfg: "BacktestConfig", key: str, path: Path) -> str:
     if cfg.uses_shared(path):
         return (text + " This config reads the shared folder (../shared next to the repository, or set "
                 "RATINGBT_SHARED=/path/to/shared). To use your own data, edit the config: signals.reports (folders "
-                "of reports) or signals.file (a signals CSV from `ratingbt ingest`), and data.prices_dir (a folder "
-                "of per-symbol CSVs) or data.providers (akshare / yfinance).")
+                "of reports) or signals.file (a signals CSV from `ratingbt ingest`), and data.prices (folders of "
+                "per-symbol CSVs and files such as a whole-market parquet) or data.providers (akshare / yfinance).")
     return text + f" Check the path in {key} (relative paths are read from the config's folder {cfg.base_dir})."
 
 
@@ -102,6 +102,19 @@ def calendar_for_benchmark(benchmark: str) -> str:
         return "XSHG"
 
 
+def local_price_sources(cfg: "BacktestConfig") -> list[Path]:
+    """``data.prices`` (or its one-folder alias ``data.prices_dir``) resolved, in order; a path that does not exist
+    raises :class:`MissingInputError` naming the key and the path."""
+    roots = []
+    for raw in cfg.data.prices or []:
+        path = cfg.resolve(raw)
+        if not path.exists():
+            key = "data.prices_dir" if cfg.data.prices_dir is not None else "data.prices"  # the key the user wrote
+            raise MissingInputError(missing_path_hint(cfg, key, path))
+        roots.append(path)
+    return roots
+
+
 def load_prices(cfg: "BacktestConfig", codes: Iterable[str], start: pd.Timestamp | None,
                 end: pd.Timestamp | None, calendar: str | None = None) -> "Panel":
     """Panel of ``codes`` over ``[start, end]`` (``end`` None = today) from the configured provider chain
@@ -112,9 +125,7 @@ def load_prices(cfg: "BacktestConfig", codes: Iterable[str], start: pd.Timestamp
     named in one warning.
     """
     codes = list(dict.fromkeys(codes))
-    prices_dir = cfg.resolve(cfg.data.prices_dir)
-    if prices_dir is not None and not prices_dir.is_dir():
-        raise MissingInputError(missing_path_hint(cfg, "data.prices_dir", prices_dir))
+    roots = local_price_sources(cfg)
     from engine.data.load import load_panel
     from engine.data.providers import make_provider
 
@@ -122,7 +133,7 @@ def load_prices(cfg: "BacktestConfig", codes: Iterable[str], start: pd.Timestamp
     for name in cfg.data.providers:
         if name == "cache" or (cfg.data.offline and name != "local"):
             continue  # the cache is always read first; offline = no network provider
-        providers.append(make_provider("local", roots=[prices_dir]) if name == "local" and prices_dir else name)
+        providers.append(make_provider("local", roots=roots) if name == "local" and roots else name)
     calendar = calendar or calendar_for_benchmark(cfg.benchmark)
     end = end if end is not None else pd.Timestamp.today().normalize()
     with warnings.catch_warnings():
