@@ -45,7 +45,7 @@ class RunOutcome:
     notes: list[str] = field(default_factory=list)
 
 
-def _ingest(cfg: BacktestConfig, notes: list[str]) -> pd.DataFrame:
+def _ingest(cfg: BacktestConfig, notes: list[str], executor=None) -> pd.DataFrame:
     """Signals of the config, with every per-file message of the parser kept as a note."""
     from engine.backtest.run import MissingInputError, _shared_hint, load_signals
     from engine.signals.schema import coerce_signals
@@ -57,7 +57,7 @@ def _ingest(cfg: BacktestConfig, notes: list[str]) -> pd.DataFrame:
     path = cfg.resolve(cfg.signals.reports)
     if not path.exists():
         raise MissingInputError(_shared_hint(cfg, "signals.reports", path))
-    result = ingest_paths([path])
+    result = ingest_paths([path], executor=executor)
     for file_result in result.files:
         for message in file_result.messages:
             notes.append(f"{Path(file_result.path).name}: {message.text}")
@@ -86,8 +86,19 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
     """Run every stage of the config (see the module docstring) and write ``out_dir``.
 
     ``score_as_of`` cuts the prices used for scoring (default: all data); ``screen_as_of`` is the screen date
-    (default: the last date with prices). ``progress(step)`` is called as each step starts.
+    (default: the last date with prices). ``progress(step)`` is called as each step starts. Reports and sweep
+    variants run on the executor of ``cfg.executor`` (in this process unless workers or a scheduler are set),
+    started once for the whole run.
     """
+    from engine.executor import make_executor
+
+    with make_executor(cfg.executor) as executor:
+        return _run_pipeline(cfg, out_dir=out_dir, command_line=command_line, score_as_of=score_as_of,
+                             screen_as_of=screen_as_of, progress=progress, executor=executor)
+
+
+def _run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str, score_as_of: str | None,
+                  screen_as_of: str | None, progress: Callable[[str], None] | None, executor) -> RunOutcome:
     from engine.backtest.run import run_backtest, write_run
     from engine.report import write_run_report
     from engine.score import run_scoring
@@ -102,7 +113,7 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
     files: list[Path] = []
 
     step("signals")
-    signals = _ingest(cfg, notes)
+    signals = _ingest(cfg, notes, executor)
     path = out_dir / "signals.csv"
     signals.to_csv(path, index=False, date_format="%Y-%m-%d")
     files.append(path)
@@ -120,7 +131,7 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
     step("backtest")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        run = run_backtest(cfg, signals=signals)
+        run = run_backtest(cfg, signals=signals, executor=executor, sweep_dir=out_dir / "sweep_chunks")
     notes += [f"backtest: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
     files += write_run(run, out_dir, command_line)
     notes += run.messages

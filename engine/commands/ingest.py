@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.commands._display import cell, compact_table, print_notes
+from engine.commands._executor import KIND, SCHEDULER, WORKERS, executor_settings
 
 from engine.signals.ingest import IngestResult, expand_paths, ingest_paths
 from engine.signals.scales import load_registry
@@ -84,6 +85,9 @@ def ingest(
     first_as_initiate: bool = typer.Option(False, "--first-as-initiate",
                                            help="Treat a broker's first rating of a stock in the input as 'initiate'."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary table."),
+    workers: int | None = WORKERS,
+    scheduler: str | None = SCHEDULER,
+    executor: str | None = KIND,
 ) -> None:
     """Extract dated signals (ratings and mentions) from broker research reports.
 
@@ -96,23 +100,34 @@ def ingest(
 
       ratingbt ingest "reports/**/*.pdf" my_ratings.csv -o signals.parquet --names my_names.csv
 
+      ratingbt ingest reports/ --workers 2 -o signals.csv      # files read by 2 worker processes
+
     Exit code: 0 when every file could be read (even with warnings), 1 when some file could not be read at all.
     """
     console = Console()
     if output is not None and output.suffix.lower() not in _FORMATS:
         raise typer.BadParameter(f"{output} must end in .csv, .parquet or .json", param_hint="--output")
+    from engine.executor import make_executor
+
     try:
         registry = load_registry(ratings_dir)
         master = load_security_master(list(names), online=online)
+        settings = executor_settings(None, workers, scheduler, executor)
     except ValueError as exc:
         console.print(Text(f"error: {exc}", style="red"))
-        raise typer.Exit(2) from exc
+        raise typer.Exit(2) from None
     n_files = len(expand_paths(paths)[0])
-    with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  console=console, transient=True, disable=quiet or n_files < 20) as bar:
+    try:
+        pool = make_executor(settings)
+    except (RuntimeError, ValueError) as exc:
+        console.print(Text(f"error: {exc}", style="red"))
+        raise typer.Exit(2) from None
+    with pool, Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                        console=console, transient=True, disable=quiet or n_files < 20) as bar:
         task = bar.add_task("", total=n_files)
         result = ingest_paths(paths, registry=registry, master=master, first_as_initiate=first_as_initiate,
-                              progress=lambda p: bar.update(task, advance=1, description=Path(p).name))
+                              progress=lambda p: bar.update(task, advance=1, description=Path(p).name),
+                              executor=pool)
     if not quiet:
         console.print(summary_table(result))
         print_messages(result, console)

@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from engine.commands._display import flowing_help
+from engine.commands._executor import KIND, SCHEDULER, WORKERS, with_executor_options
 
 
 def _route_logs_to(console) -> None:
@@ -40,6 +41,9 @@ def run(
                                         help="Screen date YYYY-MM-DD (default: the last date with prices)."),
     score_as_of: Optional[str] = typer.Option(None, "--score-as-of",
                                               help="Score with prices up to this date only (default: all)."),
+    workers: Optional[int] = WORKERS,
+    scheduler: Optional[str] = SCHEDULER,
+    executor: Optional[str] = KIND,
 ) -> None:
     """Run the whole job of a config and write runs/<name>/ with report.html.
 
@@ -53,6 +57,8 @@ def run(
       ratingbt run configs/seeds.yaml
 
       ratingbt run configs/seeds.yaml --offline --as-of 2026-02-27 --name seeds-feb
+
+      ratingbt run big.yaml --workers 4      # reports and sweep variants on 4 local worker processes
     """
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -69,7 +75,8 @@ def run(
     err = Console(stderr=True)
     _route_logs_to(console)
     try:
-        cfg = load_backtest_config(config, {"name": name} if name else None)
+        cfg = with_executor_options(load_backtest_config(config, {"name": name} if name else None),
+                                    workers, scheduler, executor)
     except ConfigError as exc:
         err.print(Text(f"error: {exc}", style="red"))
         raise typer.Exit(2) from None
@@ -91,7 +98,7 @@ def run(
             outcome = run_pipeline(cfg, out_dir=out_dir, command_line=command_line, score_as_of=score_as_of,
                                    screen_as_of=as_of, progress=on_step)
             progress.update(task, completed=len(STEPS), description=f"run {cfg.name}: done")
-    except (ConfigError, MissingInputError, ValueError, KeyError) as exc:
+    except (ConfigError, MissingInputError, ValueError, KeyError, RuntimeError) as exc:
         err.print(Text(f"error: {exc}", style="red"))
         raise typer.Exit(2) from None
 
