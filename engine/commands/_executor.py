@@ -33,7 +33,9 @@ def executor_settings(base: Any, workers: int | None, scheduler: str | None, kin
     try:
         return ExecutorConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, "executor")) from None
+        text = format_validation_error(exc, "executor").replace("executor: (top level): ", "executor: ")
+        raise ConfigError(text.replace("executor: kind:", "executor.kind:").replace(
+            "executor: workers:", "executor.workers:")) from None
 
 
 def with_executor_options(cfg: Any, workers: int | None, scheduler: str | None, kind: str | None) -> Any:
