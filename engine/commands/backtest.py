@@ -45,8 +45,9 @@ def backtest(
 
     from engine.commands._display import metrics_table, print_notes
 
-    from engine.backtest.run import MissingInputError, run_backtest, write_run
+    from engine.backtest.run import run_backtest, write_run
     from engine.backtest.sweep import SweepError
+    from engine.data.inputs import MissingInputError
     from engine.config import ConfigError, load_backtest_config
     from engine.paths import runs_dir
 

@@ -5,7 +5,7 @@ Public API (used by ``ratingbt score``, ``ratingbt run`` and ``ratingbt screen``
     from engine.score import run_scoring, ScoreConfig
     result = run_scoring(signals, panel, as_of="2026-06-30")      # -> ScoreResult
     result.scores, result.scorecard, result.event_study            # pandas DataFrames
-    result.write(out_dir)                                          # scores.csv, scorecard.csv, event_study.csv
+    result.write(out_dir)              # scores, scorecard, event_study: .csv (.parquet above 100k rows)
 
 Steps of :func:`run_scoring`:
 
@@ -49,21 +49,34 @@ class ScoreResult:
     config: ScoreConfig
     as_of: pd.Timestamp | None = None
 
-    def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``scores.csv``, ``scorecard.csv``, ``event_study.csv`` (UTF-8) into ``out_dir``; returns the paths."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name, frame in (("scores", self.scores), ("scorecard", self.scorecard),
-                            ("event_study", self.event_study)):
-            path = out / f"{name}.csv"
-            frame.to_csv(path, index=False, date_format="%Y-%m-%d")
-            paths.append(path)
-        return paths
+    def write(self, out_dir: str | Path, fmt: str | None = None) -> list[Path]:
+        """Write ``scores``, ``scorecard`` and ``event_study`` into ``out_dir`` with :func:`engine.tables.write_table`
+        (CSV, or parquet above 100,000 rows; ``fmt`` forces ``csv`` / ``parquet``); returns the paths."""
+        from engine.tables import write_table
+
+        return [write_table(frame, out_dir, name, fmt=fmt) for name, frame in
+                (("scores", self.scores), ("scorecard", self.scorecard), ("event_study", self.event_study))]
 
     def broker_scorecard(self) -> pd.DataFrame:
         """The scorecard rows grouped by broker (ratings and mentions)."""
         return self.scorecard[self.scorecard["group_by"] == "broker"].reset_index(drop=True)
+
+
+#: String columns of the signals table that repeat a few values (brokers, codes, ratings): held as pandas
+#: categoricals while scoring, so copying and grouping rows moves integer codes, not strings.
+CATEGORICAL_COLUMNS = ("source", "broker", "report_type", "industry", "industry_rating", "code", "name", "market",
+                       "kind", "rating", "action", "currency", "horizon_months", "benchmark", "analysts",
+                       "broker_group", "language", "risk_suffix", "previous_rating", "industry_action",
+                       "benchmark_promised", "scale_type", "scale_source")
+
+
+def categorize_strings(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with :data:`CATEGORICAL_COLUMNS` as categoricals of their strings (values unchanged)."""
+    out = table.copy(deep=False)
+    for col in CATEGORICAL_COLUMNS:
+        if col in out.columns and not isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype("category")
+    return out
 
 
 def run_scoring(signals: pd.DataFrame, panel: Panel, as_of: object | None = None,
@@ -71,13 +84,14 @@ def run_scoring(signals: pd.DataFrame, panel: Panel, as_of: object | None = None
                 event_study_enabled: bool = True) -> ScoreResult:
     """Score every signal on ``panel`` (see the module docstring for the steps and ``windows`` for conventions).
 
-    ``signals`` is a signals table (:data:`engine.signals.schema.SIGNAL_COLUMNS`); ``panel`` must hold the stocks and
+    ``signals`` is a signals table (:data:`engine.signals.schema.SIGNAL_COLUMNS`); its repetitive string columns come
+    back as categoricals in ``scores`` (:data:`CATEGORICAL_COLUMNS`; compare and group them as strings). ``panel`` must hold the stocks and
     their benchmarks (``000300.SH`` / ``HSI``) as adjusted closes. ``as_of`` (date-like) cuts the prices: nothing after
     it is read. ``scale_lookup(broker, market)`` returns a broker's bands for the realised rating (default:
     :func:`engine.score.scales.default_scale_lookup`).
     """
     config = config or ScoreConfig()
-    table = coerce_signals(signals)
+    table = categorize_strings(coerce_signals(signals))
     cut = cut_panel(panel, as_of)
     lookup = scale_lookup or default_scale_lookup(table)
     scores, indices = score_windows_with_indices(table, cut, config, as_of=as_of, scale_lookup=lookup)
