@@ -1,23 +1,23 @@
-"""``ratingbt ingest``: broker reports (and ratings CSVs) → the signals table."""
+"""``ratingbt ingest``: broker reports (and ratings CSVs) → the signals table.
+
+Heavy packages (pandas, the report parser) are imported inside the functions, so ``--help`` stays fast.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from engine.commands._display import flowing_help
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
-from rich.text import Text
-
-from engine.commands._display import cell, compact_table, print_notes
 from engine.commands._executor import KIND, SCHEDULER, WORKERS, executor_settings
 
-from engine.signals.ingest import IngestResult, expand_paths, ingest_paths
-from engine.signals.scales import load_registry
-from engine.signals.security_master import load_security_master
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
+    from rich.table import Table
+
+    from engine.signals.ingest import IngestResult
 
 __all__ = ["ingest", "write_signals", "summary_table", "print_messages"]
 
@@ -41,9 +41,11 @@ def write_signals(signals, output: Path) -> None:
         signals.to_json(output, orient="records", date_format="iso", force_ascii=False, indent=1)
 
 
-def summary_table(result: IngestResult) -> Table:
+def summary_table(result: "IngestResult") -> "Table":
     """The per-file summary: #, file, broker, date (``*`` = inferred), type, #ratings, #mentions and the number of
     notes (the messages themselves are printed under the table by :func:`print_messages`)."""
+    from engine.commands._display import cell, compact_table
+
     table = compact_table(title="ratingbt ingest", caption="* = publication date inferred from the quoted-price date")
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("file", overflow="fold", min_width=12)
@@ -62,8 +64,12 @@ def summary_table(result: IngestResult) -> Table:
     return table
 
 
-def print_messages(result: IngestResult, console: Console) -> None:
+def print_messages(result: "IngestResult", console: "Console") -> None:
     """Every file's messages, one entry each, under the summary table (errors red, warnings yellow)."""
+    from rich.text import Text
+
+    from engine.commands._display import print_notes
+
     styles = {"error": "red", "warning": "yellow"}
     items = []
     for number, f in enumerate(result.files, start=1):
@@ -77,7 +83,7 @@ def print_messages(result: IngestResult, console: Console) -> None:
 
 @flowing_help
 def ingest(
-    paths: list[str] = typer.Argument(..., help="Report files (.txt/.md/.pdf), ratings CSVs, directories or globs."),
+    paths: list[str] = typer.Argument(None, help="Report files (.txt/.md/.pdf), ratings CSVs, directories or globs."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the signals table here (.csv/.parquet/.json)."),
     names: list[Path] = typer.Option([], "--names", help="Extra names file(s) 'code,name' to resolve stock names."),
     ratings_dir: Path | None = typer.Option(None, "--ratings-dir", help="Scale registry folder (default configs/ratings)."),
@@ -85,6 +91,8 @@ def ingest(
     first_as_initiate: bool = typer.Option(False, "--first-as-initiate",
                                            help="Treat a broker's first rating of a stock in the input as 'initiate'."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary table."),
+    explain: Path | None = typer.Option(None, "--explain",
+                                        help="Print every field of this one report with where it was read."),
     workers: int | None = WORKERS,
     scheduler: str | None = SCHEDULER,
     executor: str | None = KIND,
@@ -100,30 +108,37 @@ def ingest(
 
       ratingbt ingest "reports/**/*.pdf" my_ratings.csv -o signals.parquet --names my_names.csv
 
+      ratingbt ingest --explain reports/some_report.txt
+
       ratingbt ingest reports/ --workers 2 -o signals.csv      # files read by 2 worker processes
 
     Exit code: 0 when every file could be read (even with warnings), 1 when some file could not be read at all.
     """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.text import Text
+
+    from engine.signals.ingest import expand_paths, ingest_paths
+    from engine.signals.scales import load_registry
+    from engine.signals.security_master import load_security_master
+
     console = Console()
     if output is not None and output.suffix.lower() not in _FORMATS:
         raise typer.BadParameter(f"{output} must end in .csv, .parquet or .json", param_hint="--output")
     from engine.executor import make_executor
 
-    try:
-        registry = load_registry(ratings_dir)
-        master = load_security_master(list(names), online=online)
-        settings = executor_settings(None, workers, scheduler, executor)
-    except ValueError as exc:
-        console.print(Text(f"error: {exc}", style="red"))
-        raise typer.Exit(2) from None
+    settings = executor_settings(None, workers, scheduler, executor)  # a bad value: ConfigError (exit 2)
+    registry = load_registry(ratings_dir)  # a bad registry or names file: ValueError naming it (exit 2)
+    master = load_security_master(list(names), online=online)
+    if explain is not None:
+        _explain(explain, registry, master, console)
+        return
+    if not paths:
+        raise typer.BadParameter("give report files, directories or globs (or --explain FILE)", param_hint="PATHS")
     n_files = len(expand_paths(paths)[0])
-    try:
-        pool = make_executor(settings)
-    except (RuntimeError, ValueError) as exc:
-        console.print(Text(f"error: {exc}", style="red"))
-        raise typer.Exit(2) from None
-    with pool, Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                        console=console, transient=True, disable=quiet or n_files < 20) as bar:
+    with make_executor(settings) as pool, Progress(
+            TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+            console=console, transient=True, disable=quiet or n_files < 20) as bar:
         task = bar.add_task("", total=n_files)
         result = ingest_paths(paths, registry=registry, master=master, first_as_initiate=first_as_initiate,
                               progress=lambda p: bar.update(task, advance=1, description=Path(p).name),
@@ -144,3 +159,20 @@ def ingest(
                 console.print(Text(f"error: {m.text}", style="red"), soft_wrap=True)
     if result.unreadable:
         raise typer.Exit(1)
+
+
+def _explain(path: Path, registry, master, console: "Console") -> None:
+    """``--explain FILE``: one report's fields with their provenance; exit 1 when the file cannot be read."""
+    from rich.text import Text
+
+    from engine.signals.explain import explain_report
+    from engine.signals.extract import extract_report
+    from engine.signals.text import ReportReadError, read_report_text
+
+    try:
+        text = read_report_text(path)
+    except ReportReadError as exc:
+        console.print(Text(f"error: {exc}", style="red"), soft_wrap=True)
+        raise typer.Exit(1) from exc
+    for line in explain_report(extract_report(text, str(path), registry, master)):
+        console.print(Text(line), soft_wrap=True)

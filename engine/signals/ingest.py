@@ -5,7 +5,7 @@
 1. :func:`expand_paths` — files, directories (recursively: ``.txt``/``.md``/``.pdf``/``.csv``, skipping hidden files
    and ``README.*``) and globs, sorted, each once; a path matching nothing gives an ``error`` message.
 2. Per file (:func:`ingest_file`, in this process or in worker processes: :mod:`engine.signals.parallel`): a ratings CSV (:func:`engine.signals.structured.signals_from_ratings_csv`) or a report
-   (:func:`engine.signals.text.read_report_text` → :func:`engine.signals.extract.extract_report`). A file that cannot
+   (:func:`engine.signals.text.read_report` → :func:`engine.signals.extract.extract_report`). A file that cannot
    be read at all gives a :class:`FileResult` with ``readable=False`` and an ``error`` message; the others go on.
 3. :func:`engine.signals.history.dedupe_signals` then :func:`engine.signals.history.derive_actions`.
 """
@@ -27,7 +27,7 @@ from engine.signals.scales import ScaleRegistry, load_registry
 from engine.signals.schema import SIGNAL_COLUMNS, coerce_signals, empty_signals
 from engine.signals.security_master import SecurityMaster, load_security_master
 from engine.signals.structured import is_ratings_csv, signals_from_ratings_csv
-from engine.signals.text import PDF_SUFFIXES, TEXT_SUFFIXES, ReportReadError, read_report_text
+from engine.signals.text import PDF_SUFFIXES, TEXT_SUFFIXES, ReportReadError, read_report
 
 if TYPE_CHECKING:
     from engine.executor import Executor
@@ -147,12 +147,13 @@ def ingest_file(path: Path, registry: ScaleRegistry, master: SecurityMaster
         result.broker = brokers[0] if len(brokers) == 1 else f"{len(brokers)} brokers"
         return result, [], frame
     try:
-        text = read_report_text(path)
+        report = read_report(path)
     except ReportReadError as exc:
         result.readable = False
         result.messages.append(Message("error", str(exc)))
         return result, [], None
-    return result, _ingest_text(text, str(path), registry, master, result), None
+    result.messages.extend(Message(level, text) for level, text in report.messages)  # PDF pages' notes
+    return result, _ingest_text(report.text, str(path), registry, master, result), None
 
 
 def ingest_paths(
