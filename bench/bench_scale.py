@@ -91,10 +91,11 @@ def bench_sweep(quick: bool) -> None:
     run_chunk(SweepChunk(0, np.arange(2), params[:2]), data)
     from engine.kernels.simulate import simulate_batch_nb
     inp = data.inputs
+    acts = inp.actions
     _, t_kernel = timed(lambda: simulate_batch_nb(data.weights, data.row_active, probe.params, inp.open, inp.low,
-                                                  inp.close, inp.scale, inp.tradable, inp.st, inp.board,
+                                                  inp.close, inp.scale, inp.basis, inp.tradable, inp.st, inp.board,
                                                   inp.lot_step, inp.min_buy, inp.listing_idx, inp.fx_col, inp.fx,
-                                                  inp.fee_table))
+                                                  inp.fee_table, acts.ptr, acts.asset, acts.data))
     _, t_chunk = timed(lambda: run_chunk(probe, data))
     per_kernel, per_stats = t_kernel / 40, (t_chunk - t_kernel) / 40
     print(f"per variant, in this process (numba on all cores): kernel {per_kernel * 1e3:.1f} ms, statistics "

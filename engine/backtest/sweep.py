@@ -63,10 +63,15 @@ class SweepData:
     def row_active(self) -> np.ndarray:
         return ~np.isnan(self.weights).all(axis=2)
 
+    def arrays(self) -> list[np.ndarray]:
+        """Every array a chunk reads (kernel inputs, corporate actions, weights, sessions)."""
+        acts = self.inputs.actions
+        return ([v for v in vars(self.inputs).values() if isinstance(v, np.ndarray)]
+                + [acts.ptr, acts.asset, acts.data, self.weights, self.sessions])
+
     def nbytes(self) -> int:
         """Bytes of the arrays sent to each worker (the transfer per worker)."""
-        arrays = [v for v in vars(self.inputs).values() if isinstance(v, np.ndarray)] + [self.weights, self.sessions]
-        return int(sum(a.nbytes for a in arrays) + self.bench_scaled.nbytes + self.bench_close.nbytes)
+        return int(sum(a.nbytes for a in self.arrays()) + self.bench_scaled.nbytes + self.bench_close.nbytes)
 
 
 @dataclass
@@ -96,9 +101,11 @@ def run_chunk(chunk: SweepChunk, data: SweepData) -> pd.DataFrame:
     _limit_threads()
     inp = data.inputs
     low = inp.low if data.use_low else np.empty((0, 0))
+    acts = inp.actions
     equity, cash, fees, traded, counts = simulate_batch_nb(
-        data.weights, data.row_active, chunk.params, inp.open, low, inp.close, inp.scale, inp.tradable, inp.st,
-        inp.board, inp.lot_step, inp.min_buy, inp.listing_idx, inp.fx_col, inp.fx, inp.fee_table)
+        data.weights, data.row_active, chunk.params, inp.open, low, inp.close, inp.scale, inp.basis, inp.tradable,
+        inp.st, inp.board, inp.lot_step, inp.min_buy, inp.listing_idx, inp.fx_col, inp.fx, inp.fee_table,
+        acts.ptr, acts.asset, acts.data)
     module = None
     if data.strategy is not None:
         from strategies import load_strategy
@@ -151,7 +158,7 @@ def run_sweep(data: SweepData, rules: Sequence[SimulationRules], set_of_variant:
     store = None
     done: set[int] = set()
     if store_dir is not None and len(chunks) > 1:
-        key = fingerprint(_source_hash(), *[v for v in vars(data.inputs).values()], data.weights, data.sessions,
+        key = fingerprint(_source_hash(), *data.arrays(),
                           data.bench_scaled, data.bench_close, data.periods, data.risk_free, data.strategy,
                           data.use_low, params, list(strategy_params or []), size)
         store = ChunkStore(Path(store_dir), key, len(chunks))
