@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from engine import __version__
-from engine.commands import backtest, data, ingest, run, score, screen
+from engine.commands import backtest, data, ingest, ratings, run, score, screen
 from engine.commands._errors import CommandGroup, TidyCommand
 
 app = typer.Typer(
@@ -36,6 +36,7 @@ app = typer.Typer(
     cls=CommandGroup,
 )
 app.add_typer(data.app, name="data", cls=CommandGroup)
+app.add_typer(ratings.app, name="ratings", cls=CommandGroup)
 app.command("ingest", cls=TidyCommand)(ingest.ingest)
 app.command("score", cls=TidyCommand)(score.score)
 app.command("backtest", cls=TidyCommand)(backtest.backtest)

@@ -96,6 +96,8 @@ def ingest(
     workers: int | None = WORKERS,
     scheduler: str | None = SCHEDULER,
     executor: str | None = KIND,
+    column_map: list[str] = typer.Option([], "--map", help="Ratings-CSV column under another name: "
+                                         "COLUMN=NAME_IN_FILE, e.g. --map report_date=发布时间 (repeatable)."),
 ) -> None:
     """Extract dated signals (ratings and mentions) from broker research reports.
 
@@ -112,6 +114,8 @@ def ingest(
 
       ratingbt ingest reports/ --workers 2 -o signals.csv      # files read by 2 worker processes
 
+      ratingbt ingest vendor_ratings.csv --map report_date=发布时间 --map broker=券商 -o signals.csv
+
     Exit code: 0 when every file could be read (even with warnings), 1 when some file could not be read at all.
     """
     from rich.console import Console
@@ -121,6 +125,7 @@ def ingest(
     from engine.signals.ingest import expand_paths, ingest_paths
     from engine.signals.scales import load_registry
     from engine.signals.security_master import load_security_master
+    from engine.signals.structured import parse_column_map
 
     console = Console()
     if output is not None and output.suffix.lower() not in _FORMATS:
@@ -135,13 +140,14 @@ def ingest(
         return
     if not paths:
         raise typer.BadParameter("give report files, directories or globs (or --explain FILE)", param_hint="PATHS")
+    mapping = parse_column_map(column_map)  # a bad --map: ValueError naming it (exit 2)
     n_files = len(expand_paths(paths)[0])
     with make_executor(settings) as pool, Progress(
             TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
             console=console, transient=True, disable=quiet or n_files < 20) as bar:
         task = bar.add_task("", total=n_files)
         result = ingest_paths(paths, registry=registry, master=master, first_as_initiate=first_as_initiate,
-                              progress=lambda p: bar.update(task, advance=1, description=Path(p).name),
+                              column_map=mapping, progress=lambda p: bar.update(task, advance=1, description=Path(p).name),
                               executor=pool)
     if not quiet:
         console.print(summary_table(result))

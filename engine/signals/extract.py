@@ -430,7 +430,20 @@ def extract_report(text: str, source: str, registry: ScaleRegistry, master: Secu
     if alt.n_ratings > out.n_ratings or not out.rows:
         alt.info(f"read as flat text: {alt.n_ratings} rated stock(s) against {out.n_ratings} line by line")
         return alt
+    if out.report_date is None and alt.report_date is not None and not alt.date_inferred:
+        _set_report_date(out, alt.report_date, alt.provenance.get("report_date"))
     return out
+
+
+def _set_report_date(rep: ReportExtract, day: dt.date, where: dict | None) -> None:
+    """Give a report (and its rows, ids included) the publication date another reading found."""
+    rep.report_date, rep.date_inferred = day, False
+    if where:
+        rep.provenance["report_date"] = where
+    rep.info(f"publication date {day} read from the flat text")
+    for row in rep.rows:
+        row["report_date"], row["date_inferred"] = day, False
+        row["signal_id"] = make_signal_id(rep.broker, row["code"] or row["name"], day, row["kind"])
 
 
 def _extract_lines(text: str, out: ReportExtract, registry: ScaleRegistry, master: SecurityMaster) -> ReportExtract:

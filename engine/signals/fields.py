@@ -27,9 +27,10 @@ _DATE_RE = re.compile(_D)
 _LABELLED_RE = re.compile(r"(?:发布时间|报告日期|发布日期|报告时间|日期|Table_Date\]|createTime\d?[#＃]|Table_[A-Za-z]+\]?)[:]?$")
 _RELATED_RE = re.compile(r"相关研究|相关报告|相关阅读|往期回顾|近期报告|历史报告|近期研究|相关研究报告|往期报告|近期相关报告")
 _RELATED_END_RE = re.compile(r"\[Table_|证券分析师|分析师|研究助理|联系人|执业|投资要点|摘要|核心观点|主要观点|报告摘要|#")
-_PRICE_DATE_BEFORE_RE = re.compile(r"(?:股价|收盘价|收盘|截至|截止|数据|更新|行情|价格|交易数据|市场数据|基础数据|昨收)[(:]?$")
+_PRICE_DATE_BEFORE_RE = re.compile(r"(?:(?:股价|收盘价|收盘|数据|更新|行情|价格|交易数据|市场数据|基础数据|昨收)(?:为|取|系)?[(:]?|"
+                                   r"(?:截至|截止)[^,。;]{0,6}|[至到~-])$")
 _TITLE_BEFORE_RE = re.compile(r"》[-—]*$|《[^》]{0,40}$|--$|——$")
-_PRICE_DATE_AFTER_RE = re.compile(r"^\)?(?:收盘|股价|的收盘|日收盘|数据|公司发布|公司公告|发布公告|公告|晚间|召开|举行|起|至)")
+_PRICE_DATE_AFTER_RE = re.compile(r"^\)?(?:收盘|股价|价格|的收盘|的价格|日收盘|数据|公司发布|公司公告|发布公告|公告|晚间|召开|举行|起|至)")
 
 
 @dataclass

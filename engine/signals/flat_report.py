@@ -128,19 +128,39 @@ def _classify(flat: str, head_end: int, head: tuple[str, str, int] | None, compa
 _RELATED_TITLE_RE = re.compile(r"《[^》]{0,80}》")
 
 
-def scale_lines(flat: str, start: int) -> str:
+_WORDS_RE = "|".join(sorted((re.escape(w) for w in ALL_RATING_WORDS), key=len, reverse=True))
+#: a rating word followed shortly by a percentage: one band definition (``买入:未来6个月内…涨幅20%以上``)
+_DEFINITION_RE = re.compile(rf"({_WORDS_RE})[^。;]{{0,50}}?\d+%")
+_SPLIT_BEFORE_RE = re.compile(
+    rf"({_WORDS_RE})(?=[:：—\-]?(?:\(|（|未来|预计|预期|指|股价|相对|行业|公司|在|报告|表示|投资|我们|以|从|对|\d|-|\+|[A-Z]))")
+_PART_RE = re.compile(r"(行业(?:投资)?评级|股票(?:投资)?评级|公司(?:投资)?评级)")
+
+
+def scale_lines(flat: str, start: int = 0) -> str:
     """The rating definitions of flat text rewritten one band per line (``买入 未来6个月内…``) so that
-    :func:`engine.signals.scales.parse_scale_section` can read them; ``""`` when there is no definition."""
-    tail = flat[start:]
-    anchor = re.search(r"投资评级说明|评级说明|评级体系|评级标准|投资评级|评级定义", tail)
-    if not anchor:
-        return ""
-    tail = tail[max(0, anchor.start() - 200): anchor.start() + 2500]
-    words = "|".join(sorted((re.escape(w) for w in ALL_RATING_WORDS), key=len, reverse=True))
-    tail = re.sub(r"(行业(?:投资)?评级|股票(?:投资)?评级|公司(?:投资)?评级)", r"\n\1\n", tail)
-    tail = re.sub(rf"({words})(?=[:：]?(?:\(|（|未来|预计|预期|指|股价|相对|行业|公司|在|报告|表示|投资|我们|以|从|对|\d|-|\+))",
-                  r"\n\1 ", tail)
-    return tail
+    :func:`engine.signals.scales.parse_scale_section` can read them; ``""`` when there is no definition.
+
+    The definitions are located where band definitions (a rating word, then a percentage within 50 characters)
+    cluster: the cluster with the most distinct rating words (the last one on a tie), from 300 characters before
+    its first definition to 400 after its last."""
+    hits = [m for m in _DEFINITION_RE.finditer(flat)]
+    if not hits:
+        anchor = re.search(r"投资评级说明|评级说明|评级体系|评级标准|评级定义", flat[start:])
+        if not anchor:
+            return ""
+        a = start + anchor.start()
+        window = flat[max(0, a - 200): a + 2500]
+    else:
+        clusters: list[list[re.Match]] = [[hits[0]]]
+        for m in hits[1:]:
+            if m.start() - clusters[-1][-1].end() < 400:
+                clusters[-1].append(m)
+            else:
+                clusters.append([m])
+        best = max(reversed(clusters), key=lambda c: len({m.group(1) for m in c}))
+        window = flat[max(0, best[0].start() - 300): best[-1].end() + 400]
+    window = _PART_RE.sub(r"\n\1\n", window)
+    return _SPLIT_BEFORE_RE.sub(r"\n\1 ", window)
 
 
 def read_flat_report(text: str) -> FlatReport:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from engine.signals.brokers import fill_broker_group
 from engine.signals.extract import Message, extract_report
 from engine.signals.history import dedupe_signals, derive_actions
 from engine.signals.scales import ScaleRegistry, load_registry
@@ -122,20 +123,22 @@ def _finish(rows: list[dict], frames: list[pd.DataFrame], files: list[FileResult
     return IngestResult(signals=signals, files=files)
 
 
-def ingest_file(path: Path, registry: ScaleRegistry, master: SecurityMaster
-                ) -> tuple[FileResult, list[dict], pd.DataFrame | None]:
+def ingest_file(path: Path, registry: ScaleRegistry, master: SecurityMaster,
+                column_map: dict[str, str] | None = None) -> tuple[FileResult, list[dict], pd.DataFrame | None]:
     """One file → ``(summary, report rows, ratings-CSV frame)``; a pure function of its arguments, so it runs in any
     worker process. A file that cannot be read gives ``readable=False`` and an ``error`` message."""
     result = FileResult(path=str(path))
     if path.suffix.lower() == ".csv":
         result.kind = "ratings-csv"
-        if not is_ratings_csv(path):
+        if not is_ratings_csv(path, column_map):
             result.readable = False
             result.messages.append(Message("error", f"{path}: CSV without the ratings columns "
-                                                    "broker, report_date, code, rating"))
+                                                    "broker, report_date, code, rating (or their usual names, "
+                                                    "e.g. 机构, 发布日期, 股票代码, 投资评级; map others with "
+                                                    "--map COLUMN=NAME)"))
             return result, [], None
         try:
-            frame, messages = signals_from_ratings_csv(path, registry)
+            frame, messages = signals_from_ratings_csv(path, registry, column_map)
         except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
             result.readable = False
             result.messages.append(Message("error", str(exc)))
@@ -163,10 +166,13 @@ def ingest_paths(
     master: SecurityMaster | None = None,
     first_as_initiate: bool = False,
     progress: Callable[[str], None] | None = None,
+    column_map: dict[str, str] | None = None,
     workers: int | None = None,
     executor: "Executor | None" = None,
 ) -> IngestResult:
-    """Ingest every file under ``paths`` (see module docstring).
+    """Ingest every file under ``paths`` (see module docstring). ``column_map`` names ratings-CSV columns
+    (:func:`engine.signals.structured.map_columns`); ``broker_group`` is filled by
+    :func:`engine.signals.brokers.fill_broker_group`.
 
     ``workers=N`` reads the files in N local worker processes; ``executor`` (an :class:`engine.executor.Executor`)
     runs them there instead (e.g. a Dask cluster). Either way the rows come back to this process, which builds the
@@ -181,12 +187,14 @@ def ingest_paths(
     frames: list[pd.DataFrame] = []
     rows: list[dict] = []
     for result, file_rows, frame in ingest_files(files, registry, master, workers=workers, executor=executor,
-                                                 progress=progress):
+                                                 progress=progress, column_map=column_map):
         results.append(result)
         rows.extend(file_rows)
         if frame is not None:
             frames.append(frame)
-    return _finish(rows, frames, results, first_as_initiate)
+    out = _finish(rows, frames, results, first_as_initiate)
+    fill_broker_group(out.signals, registry)
+    return out
 
 
 def ingest_texts(
@@ -205,4 +213,6 @@ def ingest_texts(
         result = FileResult(path=source)
         results.append(result)
         rows.extend(_ingest_text(text, source, registry, master, result))
-    return _finish(rows, [], results, first_as_initiate)
+    out = _finish(rows, [], results, first_as_initiate)
+    fill_broker_group(out.signals, registry)
+    return out

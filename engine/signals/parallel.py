@@ -37,37 +37,39 @@ def files_chunk_size(n_files: int, workers: int) -> int:
     return max(1, min(16, math.ceil(n_files / max(1, workers * 8))))
 
 
-def _ingest_chunk(paths: Sequence[str], shared: tuple[ScaleRegistry, SecurityMaster]) -> list[FileOutcome]:
-    registry, master = shared
-    return [ingest_file(Path(p), registry, master) for p in paths]
+def _ingest_chunk(paths: Sequence[str], shared: tuple[ScaleRegistry, SecurityMaster, dict | None]
+                  ) -> list[FileOutcome]:
+    registry, master, column_map = shared
+    return [ingest_file(Path(p), registry, master, column_map) for p in paths]
 
 
 def ingest_files(files: Sequence[Path], registry: ScaleRegistry, master: SecurityMaster, *,
                  workers: int | None = None, executor: Executor | None = None,
-                 progress: Callable[[str], None] | None = None) -> list[FileOutcome]:
+                 progress: Callable[[str], None] | None = None,
+                 column_map: dict[str, str] | None = None) -> list[FileOutcome]:
     """``ingest_file`` for every file, in file order (see module docstring). ``progress(path)`` once per file."""
     if (executor is None and not workers) or isinstance(executor, InProcessExecutor):
         out = []
         for path in files:
             if progress is not None:
                 progress(str(path))
-            out.append(ingest_file(path, registry, master))
+            out.append(ingest_file(path, registry, master, column_map))
         return out
     own = executor is None
     ex = make_executor(workers=workers) if own else executor
     try:
-        return _ingest_on(ex, [str(p) for p in files], registry, master, progress)
+        return _ingest_on(ex, [str(p) for p in files], (registry, master, column_map), progress)
     finally:
         if own:
             ex.close()
 
 
-def _ingest_on(ex: Executor, paths: list[str], registry: ScaleRegistry, master: SecurityMaster,
-               progress: Callable[[str], None] | None) -> list[FileOutcome]:
+def _ingest_on(ex: Executor, paths: list[str], context: tuple, progress: Callable[[str], None] | None
+               ) -> list[FileOutcome]:
     if not paths:
         return []
     chunks = [paths[r.start:r.stop] for r in chunk_ranges(len(paths), files_chunk_size(len(paths), ex.workers))]
-    shared = ex.share((registry, master))
+    shared = ex.share(context)
 
     def report(chunk: Sequence[str]) -> None:
         if progress is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -77,6 +78,11 @@ def to_ascii(text: str) -> str:
 
 
 _FW_CHARS = {chr(k): chr(v) for k, v in _FW.items() if k != v}
+# Kangxi radicals and CJK compatibility ideographs that PDF fonts emit for ordinary characters (``2026年4⽉5⽇``)
+for _k in list(range(0x2F00, 0x2FD6)) + list(range(0xF900, 0xFADA)):
+    _n = unicodedata.normalize("NFKC", chr(_k))
+    if len(_n) == 1 and _n != chr(_k):
+        _FW_CHARS[chr(_k)] = _n
 _SPACE_RE = re.compile(r"\s+")
 
 

@@ -80,10 +80,10 @@ def test_a_file_that_breaks_the_parser_is_reported_by_file(forty_reports, in_pro
     victim = forty_reports[5]
     real = parallel.ingest_file
 
-    def crashing(path, registry, master):
+    def crashing(path, registry, master, column_map=None):
         if str(path) == victim:
             raise RecursionError("parser blew up")
-        return real(path, registry, master)
+        return real(path, registry, master, column_map)
 
     monkeypatch.setattr(parallel, "ingest_file", crashing)
     result = ingest_paths(forty_reports, executor=SerialExecutor())
