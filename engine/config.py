@@ -9,6 +9,7 @@ A backtest config (see ``configs/seeds.yaml``)::
     portfolio: {cash: 1000000, currency: CNY, execution: open, costs: default}
     benchmark: 000300.SH
     period: {start: 2024-01-01, end: null}
+    executor: {workers: 4, scheduler: null}    # optional: sweeps / ingestion on worker processes or a Dask cluster
     output: runs
 
 Relative paths are resolved against the config file's folder. Keys where users give several things take a list or a
@@ -26,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __all__ = ["BacktestConfig", "SignalsConfig", "DataConfig", "StrategyConfig", "PortfolioConfig", "RulesConfig",
-           "PeriodConfig", "ConfigError", "load_backtest_config", "format_validation_error", "COST_PROFILES"]
+           "PeriodConfig", "ExecutorConfig", "ConfigError", "load_backtest_config", "format_validation_error", "COST_PROFILES"]
 
 # ---------------------------------------------------------------------------------------------------------------
 # backtest (issue 5)
@@ -154,6 +155,27 @@ class PeriodConfig(_Strict):
         return self
 
 
+class ExecutorConfig(_Strict):
+    """Where sweeps and bulk ingestion run (:mod:`engine.executor`): nothing set = in this process.
+
+    ``workers: N`` starts N local worker processes (a Dask ``LocalCluster``; ``kind: processes`` for a plain process
+    pool); ``scheduler: tcp://host:8786`` uses a running Dask cluster. ``chunk_size``: variants per kernel call.
+    """
+
+    workers: int | None = Field(None, ge=1, le=1024, description="local worker processes")
+    scheduler: str | None = Field(None, description="Dask scheduler address, e.g. tcp://host:8786")
+    kind: Literal["auto", "in-process", "processes", "dask"] = "auto"
+    chunk_size: int | None = Field(None, ge=1, description="variants per chunk (default: about 4 chunks per worker)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ExecutorConfig":
+        if self.scheduler and self.kind in ("in-process", "processes"):
+            raise ValueError(f"executor.scheduler needs kind dask or auto, not {self.kind}")
+        if self.scheduler and self.workers:
+            raise ValueError("set executor.workers (local workers) or executor.scheduler (a cluster), not both")
+        return self
+
+
 class BacktestConfig(_Strict):
     """A whole backtest run (``ratingbt backtest CONFIG``)."""
 
@@ -164,6 +186,7 @@ class BacktestConfig(_Strict):
     portfolio: PortfolioConfig = Field(default_factory=PortfolioConfig)
     benchmark: str = "000300.SH"
     period: PeriodConfig = Field(default_factory=PeriodConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     output: str | None = Field(None, description="parent folder of runs/<name>/ (default RATINGBT_RUNS or ./runs)")
     base_dir: str = Field(".", description="folder relative paths are resolved against (the config's folder)")
 

@@ -72,8 +72,19 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
     """Run every stage of the config (see the module docstring) and write ``out_dir``.
 
     ``score_as_of`` cuts the prices used for scoring (default: all data); ``screen_as_of`` is the screen date
-    (default: the last date with prices). ``progress(step)`` is called as each step starts.
+    (default: the last date with prices). ``progress(step)`` is called as each step starts. Reports and sweep
+    variants run on the executor of ``cfg.executor`` (in this process unless workers or a scheduler are set),
+    started once for the whole run.
     """
+    from engine.executor import make_executor
+
+    with make_executor(cfg.executor) as executor:
+        return _run_pipeline(cfg, out_dir=out_dir, command_line=command_line, score_as_of=score_as_of,
+                             screen_as_of=screen_as_of, progress=progress, executor=executor)
+
+
+def _run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str, score_as_of: str | None,
+                  screen_as_of: str | None, progress: Callable[[str], None] | None, executor) -> RunOutcome:
     from engine.backtest.run import run_backtest, write_run
     from engine.data.inputs import load_signals
     from engine.report import write_run_report
@@ -90,7 +101,7 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
     files: list[Path] = []
 
     step("signals")
-    signals = load_signals(cfg, notes)
+    signals = load_signals(cfg, notes, executor=executor)
     files.append(write_table(signals, out_dir, "signals"))
 
     step("prices")
@@ -106,7 +117,8 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
     step("backtest")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        run = run_backtest(cfg, signals=signals, source_panel=panel)
+        run = run_backtest(cfg, signals=signals, source_panel=panel, executor=executor,
+                           sweep_dir=out_dir / "sweep_chunks")
     notes += [f"backtest: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
     files += [p for p in write_run(run, out_dir, command_line) if p.stem != "price_sources"]
     from engine.data.load import sources_table

@@ -7,9 +7,10 @@
 3. :func:`expand_grid` turns list-valued strategy parameters into variants; each distinct set of weight-shaping
    parameters gives one weight set, kernel-applied ones (``stop_loss``) only change the variant's rules.
 4. :func:`run_backtest` computes the weights, shifts them to decision rows (``execution: open`` trades a row dated
-   *t* at *t*'s open, so the kernel sees it after the close of *t-1*), runs every variant in one kernel call
-   (:func:`engine.backtest.simulate.simulate_sweep`) and the first one with full records
-   (:func:`engine.backtest.simulate.simulate_weights`), then the statistics (:func:`engine.stats.summary`).
+   *t* at *t*'s open, so the kernel sees it after the close of *t-1*), runs the first variant with full records
+   (:func:`engine.backtest.simulate.simulate_weights`) and its statistics (:func:`engine.stats.summary`), then a
+   grid's variants in chunks of kernel calls on the configured executor (:func:`engine.backtest.sweep.run_sweep`;
+   one call in this process by default).
 5. :func:`write_run` writes ``runs/<name>/`` (files listed in its docstring).
 """
 
@@ -225,13 +226,18 @@ def _positions_table(result, panel: Panel) -> pd.DataFrame:
 
 
 def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, panel: Panel | None = None,
-                 source_panel: Panel | None = None, progress=None) -> BacktestRun:
+                 source_panel: Panel | None = None, progress=None, executor=None,
+                 sweep_dir: Path | None = None) -> BacktestRun:
     """Run the config end to end (see module docstring). ``signals`` / ``panel`` skip loading (tests, notebooks):
     ``panel`` is used as it is; ``source_panel`` is a wider panel (more codes, sessions, or the A+H calendar) from
     which the backtest selects its universe, period and the benchmark's exchange sessions instead of loading prices.
+
+    A sweep runs on ``executor`` (an :class:`engine.executor.Executor`; default: one made from ``cfg.executor``,
+    in-process when it is empty) in chunks of ``cfg.executor.chunk_size`` variants; ``sweep_dir`` keeps finished
+    chunks so an interrupted sweep resumes (:func:`engine.backtest.sweep.run_sweep`).
     """
     from engine import stats
-    from engine.backtest.simulate import kernel_inputs, simulate_sweep, simulate_weights
+    from engine.backtest.simulate import kernel_inputs, simulate_weights
     from strategies import load_strategy
 
     def step(text: str) -> None:
@@ -340,20 +346,27 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
     sweep = None
     if len(params_list) > 1:
         step(f"sweep of {len(params_list)} variants")
-        batch = simulate_sweep(panel, weight_sets, rules, weight_set_of_variant=set_of_variant, inputs=inputs)
-        rows = []
-        for v, params in enumerate(params_list):
-            eq = batch.equity[v]
-            if hasattr(module, "overlay"):
-                eq = module.overlay(eq, batch.cash[v], bench_close, params)
-            row = {k: (json.dumps(val, ensure_ascii=False) if isinstance(val, list) else val)
-                   for k, val in params.model_dump().items()}
-            row.update(stats.summary(eq, bench_scaled, batch.fees[v], batch.traded_value[v], periods,
-                                     cfg.portfolio.risk_free))
-            row.update({"orders_filled": int(batch.counts.loc[v, "fills"]),
-                        "orders_rejected_or_cut": int(batch.counts.loc[v, "rejects"])})
-            rows.append(row)
-        sweep = pd.DataFrame(rows, index=variants.index)
+        from engine.backtest.sweep import SweepData, run_sweep
+        from engine.executor import make_executor
+
+        data = SweepData(inputs=inputs, weights=np.stack(weight_sets), sessions=panel.sessions,
+                         bench_scaled=bench_scaled, bench_close=bench_close, periods=periods,
+                         risk_free=cfg.portfolio.risk_free, use_low=any(r.stop_loss > 0 for r in rules),
+                         strategy=(str(cfg.resolve(name)) if name.endswith(".py") else name)
+                         if hasattr(module, "overlay") else None)
+        own = executor is None
+        executor = make_executor(cfg.executor) if own else executor
+        try:
+            table, notes = run_sweep(data, rules, set_of_variant, executor=executor,
+                                     chunk_size=cfg.executor.chunk_size, store_dir=sweep_dir, progress=step,
+                                     strategy_params=[p.model_dump() for p in params_list])
+        finally:
+            if own:
+                executor.close()
+        messages += notes
+        grid = pd.DataFrame([{k: (json.dumps(val, ensure_ascii=False) if isinstance(val, list) else val)
+                              for k, val in p.model_dump().items()} for p in params_list], index=variants.index)
+        sweep = pd.concat([grid, table.set_axis(variants.index)], axis=1)
     equity_frame = pd.DataFrame({"equity": equity, "cash": detail.cash, "benchmark": bench_scaled})
     return BacktestRun(config=cfg, panel=panel, signals=signals, equity=equity_frame, trades=trades,
                        positions=_positions_table(detail, panel), stats=summary, variants=variants, sweep=sweep,

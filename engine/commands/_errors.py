@@ -49,7 +49,8 @@ def _set_debug(value: bool) -> None:
 USER_ERRORS = (("engine.symbols", "SymbolError"), ("engine.data.load", "MissingDataError"),
                ("engine.data.chain", "AllProvidersFailed"), ("engine.data.providers.base", "ProviderError"),
                ("engine.data.cache", "CacheCorruptError"), ("engine.signals.text", "ReportReadError"),
-               ("engine.data.store", "StoreError"))
+               ("engine.data.store", "StoreError"), ("engine.backtest.sweep", "SweepError"),
+               ("engine.executor.distributed", "SchedulerUnreachable"))
 
 
 def _user_error_types() -> tuple[type[BaseException], ...]:

@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from engine.commands._display import flowing_help
+from engine.commands._executor import KIND, SCHEDULER, WORKERS, with_executor_options
 
 
 @flowing_help
@@ -19,6 +20,9 @@ def backtest(
     name: Optional[str] = typer.Option(None, "--name", help="Override the run name (output folder runs/<name>/)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Parent folder of the run folder."),
     offline: bool = typer.Option(False, "--offline", help="Use only local prices and the cache, no network."),
+    workers: Optional[int] = WORKERS,
+    scheduler: Optional[str] = SCHEDULER,
+    executor: Optional[str] = KIND,
 ) -> None:
     """Backtest a strategy on rating signals with A-share / Hong Kong rules and write runs/<name>/.
 
@@ -28,9 +32,13 @@ def backtest(
 
       ratingbt backtest configs/seeds.yaml --offline --name seeds-offline
 
+      ratingbt backtest sweep.yaml --workers 4            # a sweep grid on 4 local worker processes
+
+      ratingbt backtest sweep.yaml --scheduler tcp://head:8786   # on a Dask cluster
+
     Writes config.yaml (resolved config + command line), equity.csv (date,equity,cash,benchmark), trades.csv
     (fills and rejections with reasons), positions.csv, stats.json and, when strategy.params holds lists (a sweep
-    grid), sweep.csv with one row per variant.
+    grid), sweep.csv with one row per variant. An interrupted sweep resumes from runs/<name>/sweep_chunks/.
     """
     from rich.console import Console
     from rich.text import Text
@@ -49,13 +57,15 @@ def backtest(
     cfg = load_backtest_config(config, overrides)  # errors: one or two lines and exit 2 (engine.commands._errors)
     if offline:
         cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"offline": True})})
-    with console.status("backtest") as status, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        run = run_backtest(cfg, progress=lambda text: status.update(f"backtest: {text}"))
-    for seen in dict.fromkeys(str(w.message) for w in caught):
-        err.print(Text(f"warning: {seen}", style="yellow"))
+    cfg = with_executor_options(cfg, workers, scheduler, executor)
     parent = output or (cfg.resolve(cfg.output) if cfg.output else runs_dir())
     out_dir = Path(parent) / cfg.name
+    with console.status("backtest") as status, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = run_backtest(cfg, progress=lambda text: status.update(f"backtest: {text}"),
+                           sweep_dir=out_dir / "sweep_chunks")
+    for seen in dict.fromkeys(str(w.message) for w in caught):
+        err.print(Text(f"warning: {seen}", style="yellow"))
     written = write_run(run, out_dir, " ".join(shlex.quote(a) for a in ["ratingbt", *sys.argv[1:]]))
     s = run.stats
     console.print(metrics_table(s, f"{cfg.name}: {cfg.strategy.name} vs {cfg.benchmark}, {s['first_session']} → "

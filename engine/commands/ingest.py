@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from engine.commands._display import flowing_help
+from engine.commands._executor import KIND, SCHEDULER, WORKERS, executor_settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -92,6 +93,9 @@ def ingest(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary table."),
     explain: Path | None = typer.Option(None, "--explain",
                                         help="Print every field of this one report with where it was read."),
+    workers: int | None = WORKERS,
+    scheduler: str | None = SCHEDULER,
+    executor: str | None = KIND,
     column_map: list[str] = typer.Option([], "--map", help="Ratings-CSV column under another name: "
                                          "COLUMN=NAME_IN_FILE, e.g. --map report_date=发布时间 (repeatable)."),
 ) -> None:
@@ -107,6 +111,8 @@ def ingest(
       ratingbt ingest "reports/**/*.pdf" my_ratings.csv -o signals.parquet --names my_names.csv
 
       ratingbt ingest --explain reports/some_report.txt
+
+      ratingbt ingest reports/ --workers 2 -o signals.csv      # files read by 2 worker processes
 
       ratingbt ingest vendor_ratings.csv --map report_date=发布时间 --map broker=券商 -o signals.csv
 
@@ -124,6 +130,9 @@ def ingest(
     console = Console()
     if output is not None and output.suffix.lower() not in _FORMATS:
         raise typer.BadParameter(f"{output} must end in .csv, .parquet or .json", param_hint="--output")
+    from engine.executor import make_executor
+
+    settings = executor_settings(None, workers, scheduler, executor)  # a bad value: ConfigError (exit 2)
     registry = load_registry(ratings_dir)  # a bad registry or names file: ValueError naming it (exit 2)
     master = load_security_master(list(names), online=online)
     if explain is not None:
@@ -133,11 +142,13 @@ def ingest(
         raise typer.BadParameter("give report files, directories or globs (or --explain FILE)", param_hint="PATHS")
     mapping = parse_column_map(column_map)  # a bad --map: ValueError naming it (exit 2)
     n_files = len(expand_paths(paths)[0])
-    with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  console=console, transient=True, disable=quiet or n_files < 20) as bar:
+    with make_executor(settings) as pool, Progress(
+            TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+            console=console, transient=True, disable=quiet or n_files < 20) as bar:
         task = bar.add_task("", total=n_files)
         result = ingest_paths(paths, registry=registry, master=master, first_as_initiate=first_as_initiate,
-                              column_map=mapping, progress=lambda p: bar.update(task, advance=1, description=Path(p).name))
+                              column_map=mapping, progress=lambda p: bar.update(task, advance=1, description=Path(p).name),
+                              executor=pool)
     if not quiet:
         console.print(summary_table(result))
         print_messages(result, console)

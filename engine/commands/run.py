@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from engine.commands._display import flowing_help
+from engine.commands._executor import KIND, SCHEDULER, WORKERS, with_executor_options
 
 
 def _route_logs_to(console) -> None:
@@ -83,6 +84,9 @@ def run(
     retry_failed: bool = typer.Option(False, "--retry-failed",
                                       help="Ask the providers again for price ranges that all of them failed to "
                                       "supply recently (remembered for 12 h, $RATINGBT_FAILURE_TTL_HOURS)."),
+    workers: Optional[int] = WORKERS,
+    scheduler: Optional[str] = SCHEDULER,
+    executor: Optional[str] = KIND,
 ) -> None:
     """Run the whole job of a config and write runs/<name>/ with report.html.
 
@@ -98,6 +102,8 @@ def run(
       ratingbt run configs/seeds.yaml --offline --as-of 2026-02-27 --name seeds-feb
 
       ratingbt run my.yaml --retry-failed
+
+      ratingbt run big.yaml --workers 4      # reports and sweep variants on 4 local worker processes
 
     Errors (a bad config key, a missing folder, a benchmark without prices) are one or two lines naming the key or
     file, with exit code 2; --debug shows the traceback.
@@ -122,7 +128,8 @@ def run(
         if screen_date > today:
             raise ValueError(f"--as-of {screen_date:%Y-%m-%d} is after today ({today:%Y-%m-%d}): no prices exist "
                              "yet; give a date up to today or leave --as-of out")
-    cfg = load_backtest_config(config, {"name": name} if name else None)
+    cfg = with_executor_options(load_backtest_config(config, {"name": name} if name else None),
+                                workers, scheduler, executor)
     if offline:
         cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"offline": True})})
     parent = output or (cfg.resolve(cfg.output) if cfg.output else runs_dir())

@@ -48,11 +48,12 @@ def missing_path_hint(cfg: "BacktestConfig", key: str, path: Path) -> str:
     return text + f" Check the path in {key} (relative paths are read from the config's folder {cfg.base_dir})."
 
 
-def load_signals(cfg: "BacktestConfig", messages: list[str] | None = None) -> pd.DataFrame:
+def load_signals(cfg: "BacktestConfig", messages: list[str] | None = None, executor=None) -> pd.DataFrame:
     """The signals table named by ``cfg.signals`` (coerced to :data:`engine.signals.schema.SIGNAL_COLUMNS`).
 
     Parsed reports append one ``"<file>: <message>"`` line per parser message to ``messages`` (when given); a config
-    whose reports yield no signal at all raises :class:`~engine.config.ConfigError`.
+    whose reports yield no signal at all raises :class:`~engine.config.ConfigError`. Reports are read on
+    ``executor`` (an :class:`engine.executor.Executor`, e.g. worker processes) when given.
     """
     from engine.signals.schema import coerce_signals
 
@@ -78,7 +79,7 @@ def load_signals(cfg: "BacktestConfig", messages: list[str] | None = None) -> pd
             raise MissingInputError(missing_path_hint(cfg, "signals.reports", path))
     from engine.signals.ingest import ingest_paths
 
-    result = ingest_paths(paths)
+    result = ingest_paths(paths, executor=executor)
     for file_result in result.files:
         if messages is not None:
             messages += [f"{Path(file_result.path).name}: {message.text}" for message in file_result.messages]

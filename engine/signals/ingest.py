@@ -4,8 +4,8 @@
 
 1. :func:`expand_paths` — files, directories (recursively: ``.txt``/``.md``/``.pdf``/``.csv``, skipping hidden files
    and ``README.*``) and globs, sorted, each once; a path matching nothing gives an ``error`` message.
-2. Per file: a ratings CSV (:func:`engine.signals.structured.signals_from_ratings_csv`) or a report
-   (:func:`engine.signals.text.read_report_text` → :func:`engine.signals.extract.extract_report`). A file that cannot
+2. Per file (:func:`ingest_file`, in this process or in worker processes: :mod:`engine.signals.parallel`): a ratings CSV (:func:`engine.signals.structured.signals_from_ratings_csv`) or a report
+   (:func:`engine.signals.text.read_report` → :func:`engine.signals.extract.extract_report`). A file that cannot
    be read at all gives a :class:`FileResult` with ``readable=False`` and an ``error`` message; the others go on.
 3. :func:`engine.signals.history.dedupe_signals` then :func:`engine.signals.history.derive_actions`.
 """
@@ -17,6 +17,7 @@ import glob
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -29,7 +30,11 @@ from engine.signals.security_master import SecurityMaster, load_security_master
 from engine.signals.structured import is_ratings_csv, signals_from_ratings_csv
 from engine.signals.text import PDF_SUFFIXES, TEXT_SUFFIXES, ReportReadError, read_report
 
-__all__ = ["FileResult", "IngestResult", "expand_paths", "ingest_paths", "ingest_texts", "REPORT_SUFFIXES"]
+if TYPE_CHECKING:
+    from engine.executor import Executor
+
+__all__ = ["FileResult", "IngestResult", "expand_paths", "ingest_file", "ingest_paths", "ingest_texts",
+           "REPORT_SUFFIXES"]
 
 REPORT_SUFFIXES = TEXT_SUFFIXES + PDF_SUFFIXES + (".csv",)
 
@@ -118,6 +123,42 @@ def _finish(rows: list[dict], frames: list[pd.DataFrame], files: list[FileResult
     return IngestResult(signals=signals, files=files)
 
 
+def ingest_file(path: Path, registry: ScaleRegistry, master: SecurityMaster,
+                column_map: dict[str, str] | None = None) -> tuple[FileResult, list[dict], pd.DataFrame | None]:
+    """One file → ``(summary, report rows, ratings-CSV frame)``; a pure function of its arguments, so it runs in any
+    worker process. A file that cannot be read gives ``readable=False`` and an ``error`` message."""
+    result = FileResult(path=str(path))
+    if path.suffix.lower() == ".csv":
+        result.kind = "ratings-csv"
+        if not is_ratings_csv(path, column_map):
+            result.readable = False
+            result.messages.append(Message("error", f"{path}: CSV without the ratings columns "
+                                                    "broker, report_date, code, rating (or their usual names, "
+                                                    "e.g. 机构, 发布日期, 股票代码, 投资评级; map others with "
+                                                    "--map COLUMN=NAME)"))
+            return result, [], None
+        try:
+            frame, messages = signals_from_ratings_csv(path, registry, column_map)
+        except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+            result.readable = False
+            result.messages.append(Message("error", str(exc)))
+            return result, [], None
+        result.messages.extend(messages)
+        result.n_ratings = int((frame["kind"] == "rating").sum())
+        result.n_mentions = int((frame["kind"] == "mention").sum())
+        brokers = sorted(set(frame["broker"]))
+        result.broker = brokers[0] if len(brokers) == 1 else f"{len(brokers)} brokers"
+        return result, [], frame
+    try:
+        report = read_report(path)
+    except ReportReadError as exc:
+        result.readable = False
+        result.messages.append(Message("error", str(exc)))
+        return result, [], None
+    result.messages.extend(Message(level, text) for level, text in report.messages)  # PDF pages' notes
+    return result, _ingest_text(report.text, str(path), registry, master, result), None
+
+
 def ingest_paths(
     paths: Iterable[str | Path],
     *,
@@ -126,50 +167,31 @@ def ingest_paths(
     first_as_initiate: bool = False,
     progress: Callable[[str], None] | None = None,
     column_map: dict[str, str] | None = None,
+    workers: int | None = None,
+    executor: "Executor | None" = None,
 ) -> IngestResult:
     """Ingest every file under ``paths`` (see module docstring). ``column_map`` names ratings-CSV columns
     (:func:`engine.signals.structured.map_columns`); ``broker_group`` is filled by
-    :func:`engine.signals.brokers.fill_broker_group`."""
+    :func:`engine.signals.brokers.fill_broker_group`.
+
+    ``workers=N`` reads the files in N local worker processes; ``executor`` (an :class:`engine.executor.Executor`)
+    runs them there instead (e.g. a Dask cluster). Either way the rows come back to this process, which builds the
+    one table (single writer), in file order: the result equals the in-process one. ``progress(path)`` is called
+    once per file as it finishes.
+    """
+    from engine.signals.parallel import ingest_files
+
     registry = registry if registry is not None else load_registry()
     master = master if master is not None else load_security_master()
     files, results = expand_paths(paths)
     frames: list[pd.DataFrame] = []
     rows: list[dict] = []
-    for path in files:
-        result = FileResult(path=str(path))
+    for result, file_rows, frame in ingest_files(files, registry, master, workers=workers, executor=executor,
+                                                 progress=progress, column_map=column_map):
         results.append(result)
-        if progress is not None:
-            progress(str(path))
-        if path.suffix.lower() == ".csv":
-            if not is_ratings_csv(path, column_map):
-                result.readable, result.kind = False, "ratings-csv"
-                result.messages.append(Message("error", f"{path}: CSV without the ratings columns "
-                                                        "broker, report_date, code, rating (or their usual names, "
-                                                        "e.g. 机构, 发布日期, 股票代码, 投资评级; map others with "
-                                                        "--map COLUMN=NAME)"))
-                continue
-            result.kind = "ratings-csv"
-            try:
-                frame, messages = signals_from_ratings_csv(path, registry, column_map)
-            except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-                result.readable = False
-                result.messages.append(Message("error", str(exc)))
-                continue
-            result.messages.extend(messages)
-            result.n_ratings = int((frame["kind"] == "rating").sum())
-            result.n_mentions = int((frame["kind"] == "mention").sum())
-            brokers = sorted(set(frame["broker"]))
-            result.broker = brokers[0] if len(brokers) == 1 else f"{len(brokers)} brokers"
+        rows.extend(file_rows)
+        if frame is not None:
             frames.append(frame)
-            continue
-        try:
-            report = read_report(path)
-        except ReportReadError as exc:
-            result.readable = False
-            result.messages.append(Message("error", str(exc)))
-            continue
-        result.messages.extend(Message(level, text) for level, text in report.messages)  # PDF pages' notes
-        rows.extend(_ingest_text(report.text, str(path), registry, master, result))
     out = _finish(rows, frames, results, first_as_initiate)
     fill_broker_group(out.signals, registry)
     return out
