@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from engine import __version__
-from engine.commands import backtest, data, ingest, run, score, screen
+from engine.commands import backtest, brokers, data, ingest, run, score, screen, signals
 
 app = typer.Typer(
     name="ratingbt",
@@ -34,6 +34,8 @@ app.command("score")(score.score)
 app.command("backtest")(backtest.backtest)
 app.command("screen")(screen.screen)
 app.command("run")(run.run)
+app.command("brokers")(brokers.brokers)
+app.add_typer(signals.app, name="signals")
 
 
 def _version(value: bool) -> None:

@@ -22,7 +22,7 @@ import pandas as pd
 from engine.enums import STATUS_NO_PRICE_DATA
 from engine.score.stats import t_stat, spearman, wilson_interval
 
-__all__ = ["GROUPINGS", "scorecard", "scored_legs", "SCORECARD_COLUMNS"]
+__all__ = ["GROUPINGS", "scorecard", "scored_legs", "group_labels", "SCORECARD_COLUMNS"]
 
 GROUPINGS = ("all", "broker", "analyst", "rating", "action", "market")
 
@@ -70,6 +70,10 @@ def _labels(rows: pd.DataFrame, group_by: str) -> tuple[np.ndarray, np.ndarray]:
                 labels.append(name)
         return np.asarray(positions, dtype=np.int64), np.asarray(labels, dtype=object)
     raise ValueError(f"group_by={group_by!r}; allowed: {', '.join(GROUPINGS)}")
+
+
+#: Public name of :func:`_labels`: ``(positions, labels)`` of ``rows`` for a grouping (analysts: one entry each).
+group_labels = _labels
 
 
 def _as_float(col: pd.Series) -> np.ndarray:

@@ -28,6 +28,7 @@ Bad rows are skipped with a message naming the file, line and field; the other r
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -81,6 +82,12 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+@functools.lru_cache(maxsize=65536)
+def _date(text: str) -> pd.Timestamp:
+    """``pd.to_datetime(text)`` (NaT for empty or unreadable text), memoised: a file repeats few distinct dates."""
+    return pd.to_datetime(text or None, errors="coerce")
+
+
 def _float(value) -> float:
     try:
         out = float(value)
@@ -106,7 +113,7 @@ def signals_from_records(records: list[dict], registry: ScaleRegistry, source: s
         except SymbolError as exc:
             messages.append(Message("warning", f"{where}: field code: {exc}; row skipped"))
             continue
-        report_date = pd.to_datetime(_text(rec.get("report_date")) or None, errors="coerce")
+        report_date = _date(_text(rec.get("report_date")))
         if pd.isna(report_date):
             messages.append(Message("warning", f"{where}: field report_date: {rec.get('report_date')!r} is not a "
                                                "date (YYYY-MM-DD); row skipped"))
@@ -171,7 +178,7 @@ def signals_from_records(records: list[dict], registry: ScaleRegistry, source: s
             "action": action,
             "target_price": _float(rec.get("target_price")),
             "price_at_report": _float(rec.get("price_at_report")),
-            "price_date": pd.to_datetime(_text(rec.get("price_date")) or None, errors="coerce"),
+            "price_date": _date(_text(rec.get("price_date"))),
             "currency": _text(rec.get("currency")) or sym.currency,
             "horizon_months": horizon,
             "benchmark": benchmark,
