@@ -99,6 +99,15 @@ def _generic_levels(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return out, int(level.notna().sum())
 
 
+def _shorten(message: str) -> str:
+    """The reader's list of every ``broker (rating)`` without a scale, cut to a count (the league names them)."""
+    head, sep, rest = message.partition(": no registry scale for ")
+    if not sep:
+        return message
+    pairs = rest.split(": bands and rating levels left empty")[0].split("), ")
+    return f"{head}: no registry scale for {len(pairs)} broker · rating pairs (bands left empty)"
+
+
 def read_ratings(path: str | Path, ratings_dir: str | Path | None = None) -> RatingsInput:
     """Signals of a ratings file (``.csv`` ratings or signals table, ``.parquet`` signals table); see module steps.
 
@@ -116,7 +125,7 @@ def read_ratings(path: str | Path, ratings_dir: str | Path | None = None) -> Rat
             frame = coerce_signals(pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"))
         else:
             frame, messages = _read_structured(path, _registry(ratings_dir))
-            notes += messages
+            notes += [_shorten(m) for m in messages]
     frame, n_generic = _generic_levels(frame)
     if n_generic:
         notes.append(f"{n_generic} ratings of brokers without a scale got a generic level (direction only, no band)")

@@ -31,7 +31,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from engine.score.stats import Z_95  # noqa: E402
 
 __all__ = ["forest_figure", "excess_by_level_figure", "hit_vs_n_figure", "event_figure", "figure_svg",
-           "save_figures", "FIGURES"]
+           "save_figures", "cjk_font_available", "FIGURES"]
 
 plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"]
 plt.rcParams["axes.unicode_minus"] = False
@@ -137,8 +137,9 @@ def hit_vs_n_figure(league: pd.DataFrame) -> Figure | None:
     return fig
 
 
-def event_figure(events: pd.DataFrame, broker: str = "all") -> Figure | None:
-    """Event-study curves of one broker (``all`` = every broker) with their N (see module docstring)."""
+def event_figure(events: pd.DataFrame, broker: str = "all", min_n: int = 10) -> Figure | None:
+    """Event-study curves of one broker (``all`` = every broker) with their N (see module docstring); offsets with
+    fewer than ``min_n`` events are not drawn (a mean of 3 paths is noise), their N still is."""
     part = events[events["broker"] == broker] if len(events) else events
     if part.empty:
         return None
@@ -147,15 +148,18 @@ def event_figure(events: pd.DataFrame, broker: str = "all") -> Figure | None:
         grp = grp.sort_values("offset")
         colour = _ACTION_COLOURS.get(str(action), None)
         x = grp["offset"].to_numpy()
-        ax.plot(x, 100 * grp["mean_excess"].to_numpy(dtype=float), color=colour, lw=1.4,
-                label=f"{action} (n={int(grp['n'].max())})")
-        ax.fill_between(x, 100 * grp["ci_low"].to_numpy(dtype=float), 100 * grp["ci_high"].to_numpy(dtype=float),
+        enough = grp["n"].to_numpy() >= min_n
+        mean = np.where(enough, 100 * grp["mean_excess"].to_numpy(dtype=float), np.nan)
+        ax.plot(x, mean, color=colour, lw=1.4, label=f"{action} (n={int(grp['n'].max())})")
+        ax.fill_between(x, np.where(enough, 100 * grp["ci_low"].to_numpy(dtype=float), np.nan),
+                        np.where(enough, 100 * grp["ci_high"].to_numpy(dtype=float), np.nan),
                         color=colour, alpha=.15, lw=0)
         axn.plot(x, grp["n"].to_numpy(), color=colour, lw=1)
     ax.axvline(0, color="#888", lw=1)
     ax.axhline(0, color="#888", lw=.8)
     ax.set_ylabel("cumulative excess [%]")
-    ax.set_title(f"rating changes: {'all brokers' if broker == 'all' else broker}, 95 % bands", fontsize=9)
+    ax.set_title(f"rating changes: {'all brokers' if broker == 'all' else broker}, 95 % bands "
+                 f"(drawn where N ≥ {min_n})", fontsize=9)
     ax.legend(fontsize=8, ncol=2)
     ax.grid(alpha=.3)
     axn.set_ylabel("N")
@@ -172,6 +176,15 @@ FIGURES = {
     "hit_vs_n": ("league", hit_vs_n_figure),
     "rating_events": ("events", event_figure),
 }
+
+
+def cjk_font_available() -> bool:
+    """True when matplotlib finds a font with Chinese glyphs (else PNG labels of broker names show as boxes; the
+    SVG files and the report keep names as text, drawn by the viewer's fonts)."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return any(n in names for n in plt.rcParams["font.sans-serif"][:-1])
 
 
 def figure_svg(fig: Figure | None) -> str:

@@ -72,7 +72,12 @@ class BrokersRun:
             tmp.replace(path)
             paths.append(path)
         if figures:
+            from engine.brokers.plots import cjk_font_available
+
             paths += save_figures(self.league, self.scores, self.events, out / "figures", formats=figures)
+            if "png" in figures and not cjk_font_available():
+                self.notes.append("no Chinese font found for the PNG figures: broker names show as boxes there "
+                                  "(install fonts-noto-cjk; the SVG files and report.html keep them as text)")
         if report:
             paths.append(self.write_report(out / "report.html", run_name=run_name or out.name))
         return paths

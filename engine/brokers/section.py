@@ -63,7 +63,8 @@ def _league_html(part: pd.DataFrame) -> str:
             else:
                 text = format_value(col, row[col])
             right = col not in ("group", "judged_by", "horizon", "brokers")
-            cells.append(f'<td{" style=\"text-align:right\"" if right else ""}>{html.escape(text)}</td>')
+            align = ' style="text-align:right"' if right else ""
+            cells.append(f"<td{align}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     more = (f'<p class="muted">showing {_MAX_ROWS:,d} of {len(part):,d} rows (league.csv has all)</p>'
             if len(part) > _MAX_ROWS else "")
