@@ -16,7 +16,9 @@ nothing to plot.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -31,7 +33,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from engine.score.stats import Z_95  # noqa: E402
 
 __all__ = ["forest_figure", "excess_by_level_figure", "hit_vs_n_figure", "event_figure", "figure_svg",
-           "save_figures", "cjk_font_available", "FIGURES"]
+           "save_figures", "cjk_font_available", "quiet_glyphs", "FIGURES"]
 
 plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"]
 plt.rcParams["axes.unicode_minus"] = False
@@ -178,6 +180,15 @@ FIGURES = {
 }
 
 
+@contextlib.contextmanager
+def quiet_glyphs():
+    """Silence matplotlib's one-warning-per-missing-glyph (a machine without a Chinese font; said once instead by
+    :func:`cjk_font_available`'s caller)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+        yield
+
+
 def cjk_font_available() -> bool:
     """True when matplotlib finds a font with Chinese glyphs (else PNG labels of broker names show as boxes; the
     SVG files and the report keep names as text, drawn by the viewer's fonts)."""
@@ -192,7 +203,8 @@ def figure_svg(fig: Figure | None) -> str:
     if fig is None:
         return ""
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    with quiet_glyphs():
+        fig.savefig(buf, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg"):]
@@ -209,13 +221,15 @@ def save_figures(league: pd.DataFrame, scores: pd.DataFrame, events: pd.DataFram
     tables = {"league": league, "scores": scores, "events": events}
     paths = []
     for name, (needs, build) in FIGURES.items():
-        fig = build(tables[needs])
+        with quiet_glyphs():
+            fig = build(tables[needs])
         if fig is None:
             continue
         for fmt in formats:
             path = out / f"{name}.{fmt}"
             tmp = path.with_name(f".{path.name}.tmp")
-            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+            with quiet_glyphs():
+                fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
             tmp.replace(path)
             paths.append(path)
         plt.close(fig)

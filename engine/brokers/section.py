@@ -72,8 +72,10 @@ def _league_html(part: pd.DataFrame) -> str:
             f'<tbody>{"".join(body)}</tbody></table></div>{more}')
 
 
-def _figure(fig, caption: str) -> str:
-    svg = plots.figure_svg(fig)
+def _figure(build, caption: str) -> str:
+    """``build()`` → inline SVG in a ``<figure>`` (or a "no data" note)."""
+    with plots.quiet_glyphs():
+        svg = plots.figure_svg(build())
     if not svg:
         return f'<p class="nodata">no data ({html.escape(caption)})</p>'
     return f'<figure class="bchart">{svg}<figcaption class="muted">{html.escape(caption)}</figcaption></figure>'
@@ -114,16 +116,18 @@ def broker_section_html(league: pd.DataFrame, scores: pd.DataFrame, events: pd.D
             else:
                 parts.append(f"<h3>{title} ({len(part):,d})</h3>{table}")
         parts.append('<div class="grid2">'
-                     + _figure(plots.forest_figure(league), "hit rates with 95 % intervals, best first")
-                     + _figure(plots.hit_vs_n_figure(league), "hit rate vs sample size")
+                     + _figure(lambda: plots.forest_figure(league), "hit rates with 95 % intervals, best first")
+                     + _figure(lambda: plots.hit_vs_n_figure(league), "hit rate vs sample size")
                      + "</div>")
-    parts.append(_figure(plots.excess_by_level_figure(scores), "excess return by rating level"))
+    parts.append(_figure(lambda: plots.excess_by_level_figure(scores), "excess return by rating level"))
     parts.append("<h3>Rating changes</h3>"
-                 + _figure(plots.event_figure(events, "all"), "cumulative excess around rating events, all brokers"))
+                 + _figure(lambda: plots.event_figure(events, "all"),
+                           "cumulative excess around rating events, all brokers"))
     if events is not None and len(events):
         brokers = [b for b in pd.unique(events["broker"]) if b != "all"][:_MAX_BROKER_EVENT_CHARTS]
         if brokers:
-            charts = "".join(_figure(plots.event_figure(events, b), f"rating events: {b}") for b in brokers)
+            charts = "".join(_figure(lambda b=b: plots.event_figure(events, b), f"rating events: {b}")
+                             for b in brokers)
             parts.append(f'<details><summary>per broker ({len(brokers)} with enough events)</summary>'
                          f'<div class="grid2">{charts}</div></details>')
     style = ("<style>.bchart{margin:6px 0}.bchart svg{max-width:100%;height:auto}"
