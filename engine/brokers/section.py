@@ -115,11 +115,13 @@ def broker_section_html(league: pd.DataFrame, scores: pd.DataFrame, events: pd.D
                 parts.append(f"<details><summary>{title} ({len(part):,d})</summary>{table}</details>")
             else:
                 parts.append(f"<h3>{title} ({len(part):,d})</h3>{table}")
+        parts.append(_figure(lambda: plots.forest_figure(league), "hit rates with 95 % intervals, best first"))
         parts.append('<div class="grid2">'
-                     + _figure(lambda: plots.forest_figure(league), "hit rates with 95 % intervals, best first")
                      + _figure(lambda: plots.hit_vs_n_figure(league), "hit rate vs sample size")
+                     + _figure(lambda: plots.excess_by_level_figure(scores), "excess return by rating level")
                      + "</div>")
-    parts.append(_figure(lambda: plots.excess_by_level_figure(scores), "excess return by rating level"))
+    else:
+        parts.append(_figure(lambda: plots.excess_by_level_figure(scores), "excess return by rating level"))
     parts.append("<h3>Rating changes</h3>"
                  + _figure(lambda: plots.event_figure(events, "all"),
                            "cumulative excess around rating events, all brokers"))
