@@ -3,10 +3,11 @@
 Steps (each names the function that does the work; any table can be re-read with pandas and the next stage resumed
 from it):
 
-1. signals — :func:`engine.signals.ingest.ingest_paths` on ``signals.reports`` (or the ``signals.file`` table via
-   :func:`engine.backtest.run.load_signals`) → ``signals.csv`` (columns :data:`engine.signals.schema.SIGNAL_COLUMNS`).
-2. prices — :func:`engine.backtest.run.load_prices` for every signal's stock and benchmark on the combined A+H
-   calendar (local files, cache, then the configured providers; codes without prices stay as NaN columns).
+1. signals — :func:`engine.data.inputs.load_signals`: ``signals.reports`` parsed (every per-file message kept as a
+   note) or the ``signals.file`` table → ``signals.csv`` (columns :data:`engine.signals.schema.SIGNAL_COLUMNS`).
+2. prices — :func:`engine.data.inputs.load_prices`, **once** for every stage: each signal's stock and benchmark plus
+   the backtest's universe, on the combined A+H calendar (local files, cache, then the configured providers; codes
+   without prices stay as NaN columns). The backtest selects its part with :func:`engine.data.inputs.select_panel`.
 3. score — :func:`engine.score.run_scoring` → ``scores.csv``, ``scorecard.csv``, ``event_study.csv``.
 4. backtest — :func:`engine.backtest.run.run_backtest` + :func:`engine.backtest.run.write_run` → ``config.yaml``,
    ``equity.csv``, ``trades.csv``, ``positions.csv``, ``stats.json`` (``sweep.csv`` for a grid).
@@ -24,7 +25,7 @@ from typing import Callable
 
 import pandas as pd
 
-from engine.config import BacktestConfig, ConfigError
+from engine.config import BacktestConfig
 
 __all__ = ["RunOutcome", "run_pipeline", "STEPS"]
 
@@ -45,35 +46,20 @@ class RunOutcome:
     notes: list[str] = field(default_factory=list)
 
 
-def _ingest(cfg: BacktestConfig, notes: list[str]) -> pd.DataFrame:
-    """Signals of the config, with every per-file message of the parser kept as a note."""
-    from engine.backtest.run import MissingInputError, _shared_hint, load_signals
-    from engine.signals.schema import coerce_signals
-
-    if cfg.signals.reports is None:
-        return load_signals(cfg)
-    from engine.signals.ingest import ingest_paths
-
-    path = cfg.resolve(cfg.signals.reports)
-    if not path.exists():
-        raise MissingInputError(_shared_hint(cfg, "signals.reports", path))
-    result = ingest_paths([path])
-    for file_result in result.files:
-        for message in file_result.messages:
-            notes.append(f"{Path(file_result.path).name}: {message.text}")
-    if result.signals.empty:
-        raise ConfigError(f"no signal could be read from {path} (see the notes above)")
-    return coerce_signals(result.signals)
-
-
-def _score_panel(cfg: BacktestConfig, signals: pd.DataFrame):
-    """One panel for scoring and screening: every stock with a code plus its benchmark, on the A+H calendar."""
-    from engine.backtest.run import load_prices
+def _run_panel(cfg: BacktestConfig, signals: pd.DataFrame, notes: list[str]):
+    """One panel for every stage: each signal's stock and benchmark (scoring, screen) plus the backtest's universe
+    and benchmark, from a month before the first signal (or ``period.start``) on the A+H calendar. The backtest
+    selects its own columns, period and exchange sessions from it (:func:`engine.data.inputs.select_panel`)."""
+    from engine.backtest.run import backtest_codes
+    from engine.data.inputs import load_prices
     from engine.score.prices import codes_for_signals
 
     codes = codes_for_signals(signals)
+    codes += [c for c in backtest_codes(cfg, signals) if c not in codes]
     dates = signals["report_date"].dropna()
-    start = (dates.min() - pd.Timedelta(days=31)).normalize()
+    start = (dates.min() - pd.Timedelta(days=31)).normalize() if len(dates) else None
+    if cfg.period.start is not None:
+        start = min(start, pd.Timestamp(cfg.period.start)) if start is not None else pd.Timestamp(cfg.period.start)
     end = pd.Timestamp(cfg.period.end) if cfg.period.end else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # codes without prices are reported by the score and screen tables
@@ -89,6 +75,7 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
     (default: the last date with prices). ``progress(step)`` is called as each step starts.
     """
     from engine.backtest.run import run_backtest, write_run
+    from engine.data.inputs import load_signals
     from engine.report import write_run_report
     from engine.score import run_scoring
     from engine.screen import screen_signals, write_screen
@@ -102,13 +89,13 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
     files: list[Path] = []
 
     step("signals")
-    signals = _ingest(cfg, notes)
+    signals = load_signals(cfg, notes)
     path = out_dir / "signals.csv"
     signals.to_csv(path, index=False, date_format="%Y-%m-%d")
     files.append(path)
 
     step("prices")
-    panel = _score_panel(cfg, signals)
+    panel = _run_panel(cfg, signals, notes)
     missing = [c for c in panel.codes if not pd.notna(panel.close[:, panel.column(c)]).any()]
     if missing:
         notes.append(f"no price data for {', '.join(missing)} (listed as such in the scores and the screen)")
@@ -120,7 +107,7 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
     step("backtest")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        run = run_backtest(cfg, signals=signals)
+        run = run_backtest(cfg, signals=signals, source_panel=panel)
     notes += [f"backtest: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
     files += write_run(run, out_dir, command_line)
     notes += run.messages

@@ -1,8 +1,9 @@
 """Run a backtest from a config: signals + prices → strategy weights → simulator → tables and statistics.
 
-1. :func:`load_signals` reads a signals table or ingests report files (:func:`engine.signals.ingest.ingest_paths`).
-2. :func:`load_prices` builds the :class:`~engine.data.panel.Panel` for the strategy's universe and the benchmark
-   (:func:`engine.data.load.load_panel` with the configured provider chain).
+1. :func:`engine.data.inputs.load_signals` reads a signals table or ingests report files, unless given.
+2. :func:`engine.data.inputs.load_prices` builds the :class:`~engine.data.panel.Panel` for the strategy's universe
+   and the benchmark, or :func:`engine.data.inputs.select_panel` takes them from a wider panel the caller loaded
+   (``ratingbt run`` loads one panel for every stage).
 3. :func:`expand_grid` turns list-valued strategy parameters into variants; each distinct set of weight-shaping
    parameters gives one weight set, kernel-applied ones (``stop_loss``) only change the variant's rules.
 4. :func:`run_backtest` computes the weights, shifts them to decision rows (``execution: open`` trades a row dated
@@ -14,10 +15,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import typing
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -27,81 +28,13 @@ import numpy as np
 import pandas as pd
 
 from engine.config import COST_PROFILES, BacktestConfig, ConfigError
+from engine.data.inputs import load_prices, load_signals, select_panel
 from engine.data.panel import Panel
 
-__all__ = ["BacktestRun", "run_backtest", "load_signals", "load_prices", "expand_grid", "write_run",
-           "to_decision_rows", "RUN_FILES"]
+__all__ = ["BacktestRun", "run_backtest", "expand_grid", "write_run", "to_decision_rows", "RUN_FILES",
+           "backtest_codes"]
 
 RUN_FILES = ("config.yaml", "equity.csv", "trades.csv", "positions.csv", "stats.json", "sweep.csv")
-
-
-class MissingInputError(FileNotFoundError):
-    """Signals or prices named by the config are absent; the message says what and how to fix the config."""
-
-
-def _shared_hint(cfg: BacktestConfig, key: str, path: Path) -> str:
-    return (f"{key} points at {path}, which does not exist. The seed config expects the shared folder "
-            "(../shared next to the repository, or set RATINGBT_SHARED=/path/to/shared). To use your own data, edit "
-            f"the config: signals.reports (a folder of reports) or signals.file (a signals CSV from `ratingbt ingest`), "
-            "and data.prices_dir (a folder of per-symbol CSVs) or data.providers (akshare / yfinance).")
-
-
-def load_signals(cfg: BacktestConfig) -> pd.DataFrame:
-    """The signals table named by ``cfg.signals`` (coerced to :data:`engine.signals.schema.SIGNAL_COLUMNS`)."""
-    from engine.signals.schema import coerce_signals
-
-    if cfg.signals.file is not None:
-        path = cfg.resolve(cfg.signals.file)
-        if not path.is_file():
-            raise MissingInputError(_shared_hint(cfg, "signals.file", path))
-        table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str)
-        try:
-            return coerce_signals(table)
-        except ValueError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-    path = cfg.resolve(cfg.signals.reports)
-    if not path.exists():
-        raise MissingInputError(_shared_hint(cfg, "signals.reports", path))
-    try:
-        from engine.signals.ingest import ingest_paths
-    except ImportError as exc:  # the ingest stage is not part of this build
-        raise ConfigError("signals.reports needs the report parser (engine.signals.ingest), which is not installed "
-                          "in this build: produce a signals CSV with `ratingbt ingest` and set signals.file") from exc
-    result = ingest_paths([path])
-    for bad in getattr(result, "unreadable", []):
-        warnings.warn(f"unreadable report {bad.path}: {'; '.join(m.text for m in bad.messages)}", stacklevel=2)
-    return coerce_signals(result.signals)
-
-
-def load_prices(cfg: BacktestConfig, codes: list[str], start: pd.Timestamp, end: pd.Timestamp | None,
-                calendar: str | None = None) -> Panel:
-    """Panel of ``codes`` over ``[start, end]`` (``end`` None = today) from the configured provider chain
-    (:func:`engine.data.load.load_panel`); ``data.offline`` keeps only the local folder and the cache.
-    Sessions follow ``calendar`` when given (see :func:`engine.data.load.load_panel`), else the benchmark's exchange
-    calendar (XSHG for CSI 300, XHKG for HSI)."""
-    prices_dir = cfg.resolve(cfg.data.prices_dir)
-    if prices_dir is not None and not prices_dir.is_dir():
-        raise MissingInputError(_shared_hint(cfg, "data.prices_dir", prices_dir))
-    from engine.data.load import load_panel
-    from engine.data.providers import make_provider
-
-    providers: list[Any] = []
-    for name in cfg.data.providers:
-        if name == "cache" or (cfg.data.offline and name != "local"):
-            continue  # the cache is always read first; offline = no network provider
-        providers.append(make_provider("local", roots=[prices_dir]) if name == "local" and prices_dir else name)
-    calendar = calendar or ("XHKG" if cfg.benchmark == "HSI" else "XSHG")
-    end = end if end is not None else pd.Timestamp.today().normalize()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # missing ranges are reported below, once, in our own words
-        panel = load_panel(codes, start, end, calendar=calendar, offline=False, providers=providers,
-                           cache=cfg.resolve(cfg.data.cache), on_missing="ignore")
-    no_data = [c for c in codes if c in set(panel.codes) and not np.isfinite(panel.close[:, panel.column(c)]).any()]
-    if no_data:
-        used = [n for n in cfg.data.providers if not (cfg.data.offline and n not in ("local", "cache"))]
-        warnings.warn(f"no prices for {', '.join(no_data)} from {', '.join(used)}"
-                      + (" (offline)" if cfg.data.offline else "") + "; its signals are skipped", stacklevel=2)
-    return panel
 
 
 def _accepts_list(annotation: Any) -> bool:
@@ -241,9 +174,20 @@ def _universe(module: ModuleType, signals: pd.DataFrame, params_list: list[Any])
 
 
 def _slice_panel(panel: Panel, rows: slice) -> Panel:
-    return Panel(sessions=panel.sessions[rows], codes=panel.codes, open=panel.open[rows], high=panel.high[rows],
-                 low=panel.low[rows], close=panel.close[rows], raw_close=panel.raw_close[rows],
-                 volume=panel.volume[rows], tradable=panel.tradable[rows], markets=panel.markets, boards=panel.boards)
+    """The sessions ``rows`` of ``panel`` (every other field kept, ``first_bar_dates`` included)."""
+    sliced = {name: getattr(panel, name)[rows] for name in ("sessions", "open", "high", "low", "close", "raw_close",
+                                                             "volume", "tradable")}
+    return dataclasses.replace(panel, **sliced)
+
+
+def backtest_codes(cfg: BacktestConfig, signals: pd.DataFrame) -> list[str]:
+    """The codes a backtest of ``cfg`` needs prices for: its strategy's universe plus the benchmark (so a caller
+    that loads one panel for several stages can include them)."""
+    from strategies import load_strategy
+
+    name = cfg.strategy.name
+    module = load_strategy(str(cfg.resolve(name)) if name.endswith(".py") else name)
+    return list(dict.fromkeys(_universe(module, signals, expand_grid(module, cfg.strategy.params)) + [cfg.benchmark]))
 
 
 def _coverage_cut(panel: Panel, weight_sets: list[np.ndarray]) -> tuple[int | None, str]:
@@ -282,8 +226,11 @@ def _positions_table(result, panel: Panel) -> pd.DataFrame:
 
 
 def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, panel: Panel | None = None,
-                 progress=None) -> BacktestRun:
-    """Run the config end to end (see module docstring). ``signals`` / ``panel`` skip loading (tests, notebooks)."""
+                 source_panel: Panel | None = None, progress=None) -> BacktestRun:
+    """Run the config end to end (see module docstring). ``signals`` / ``panel`` skip loading (tests, notebooks):
+    ``panel`` is used as it is; ``source_panel`` is a wider panel (more codes, sessions, or the A+H calendar) from
+    which the backtest selects its universe, period and the benchmark's exchange sessions instead of loading prices.
+    """
     from engine import stats
     from engine.backtest.simulate import kernel_inputs, simulate_sweep, simulate_weights
     from strategies import load_strategy
@@ -315,7 +262,16 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
             if not firsts:
                 raise ConfigError("period.start is not set and the followed signals carry no report_date")
             start = pd.Timestamp(min(firsts)).normalize()
-        panel = load_prices(cfg, codes + [cfg.benchmark], start, end)
+        if source_panel is not None:
+            from engine.data.inputs import calendar_for_benchmark
+
+            missing = [c for c in codes + [cfg.benchmark] if c not in set(source_panel.codes)]
+            if missing:
+                raise ConfigError(f"the run's price panel lacks {', '.join(missing)}")
+            panel = select_panel(source_panel, codes + [cfg.benchmark], start, end,
+                                 calendar=calendar_for_benchmark(cfg.benchmark))
+        else:
+            panel = load_prices(cfg, codes + [cfg.benchmark], start, end)
         if end is None:  # drop the calendar's sessions after the last bar of any stock or the benchmark
             with_bar = np.flatnonzero(np.isfinite(panel.close).any(axis=1))
             if len(with_bar):

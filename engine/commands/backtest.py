@@ -37,7 +37,8 @@ def backtest(
 
     from engine.commands._display import metrics_table, print_notes
 
-    from engine.backtest.run import MissingInputError, run_backtest, write_run
+    from engine.backtest.run import run_backtest, write_run
+    from engine.data.inputs import MissingInputError
     from engine.config import ConfigError, load_backtest_config
     from engine.paths import runs_dir
 

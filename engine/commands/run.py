@@ -58,7 +58,7 @@ def run(
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.text import Text
 
-    from engine.backtest.run import MissingInputError
+    from engine.data.inputs import MissingInputError
     from engine.report import format_metric
     from engine.commands._display import cell, compact_table, metrics_table, print_notes
     from engine.config import ConfigError, load_backtest_config

@@ -277,27 +277,34 @@ def excess_paths_nb(
 def group_path_sums_nb(paths: np.ndarray, group_codes: np.ndarray, n_groups: int) -> np.ndarray:
     """Per group and offset: count of finite values, their sum and their sum of squares (one pass over ``paths``).
 
+    A row may belong to several groups at once (one per grouping, e.g. its rating level, its action and its kind):
+    ``group_codes[s, m]`` is row ``s``'s group in grouping ``m``, with the groupings' codes in disjoint ranges of
+    ``0 .. n_groups - 1``; every grouping is accumulated in the same pass over the row.
+
     Shapes:
-        ``paths`` (N, K) float64 (e.g. from :func:`excess_paths_nb`); ``group_codes`` (N,) int64 in ``0..n_groups-1``
-        (-1 = row belongs to no group) → (3, n_groups, K) float64: ``[0]`` counts, ``[1]`` sums, ``[2]`` sums of
-        squares.
+        ``paths`` (N, K) float64 (e.g. from :func:`excess_paths_nb`); ``group_codes`` (N, M) int64 in
+        ``0..n_groups-1`` (-1 = the row belongs to no group of that grouping) → (3, n_groups, K) float64: ``[0]``
+        counts, ``[1]`` sums, ``[2]`` sums of squares.
     NaN:
         NaN entries are skipped (not counted).
     Units:
         Those of ``paths`` (fractions); counts are numbers of signals.
     Pandas reference:
-        ``pd.DataFrame(paths).groupby(group_codes).agg(["count", "sum"])`` and ``(paths ** 2)`` summed likewise.
+        ``pd.DataFrame(paths).groupby(group_codes[:, m]).agg(["count", "sum"])`` per grouping ``m``, and
+        ``(paths ** 2)`` summed likewise.
     """
     n, k = paths.shape
+    n_groupings = group_codes.shape[1]
     out = np.zeros((3, n_groups, k))
     for s in range(n):
-        g = group_codes[s]
-        if g < 0:
-            continue
-        for t in range(k):
-            v = paths[s, t]
-            if np.isfinite(v):
-                out[0, g, t] += 1.0
-                out[1, g, t] += v
-                out[2, g, t] += v * v
+        for m in range(n_groupings):
+            g = group_codes[s, m]
+            if g < 0:
+                continue
+            for t in range(k):
+                v = paths[s, t]
+                if np.isfinite(v):
+                    out[0, g, t] += 1.0
+                    out[1, g, t] += v
+                    out[2, g, t] += v * v
     return out

@@ -66,18 +66,36 @@ class ScoreResult:
         return self.scorecard[self.scorecard["group_by"] == "broker"].reset_index(drop=True)
 
 
+#: String columns of the signals table that repeat a few values (brokers, codes, ratings): held as pandas
+#: categoricals while scoring, so copying and grouping rows moves integer codes, not strings.
+CATEGORICAL_COLUMNS = ("source", "broker", "report_type", "industry", "industry_rating", "code", "name", "market",
+                       "kind", "rating", "action", "currency", "horizon_months", "benchmark", "analysts",
+                       "broker_group", "language", "risk_suffix", "previous_rating", "industry_action",
+                       "benchmark_promised", "scale_type", "scale_source")
+
+
+def categorize_strings(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with :data:`CATEGORICAL_COLUMNS` as categoricals of their strings (values unchanged)."""
+    out = table.copy(deep=False)
+    for col in CATEGORICAL_COLUMNS:
+        if col in out.columns and not isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype("category")
+    return out
+
+
 def run_scoring(signals: pd.DataFrame, panel: Panel, as_of: object | None = None,
                 config: ScoreConfig | None = None, scale_lookup: ScaleLookup | None = None,
                 event_study_enabled: bool = True) -> ScoreResult:
     """Score every signal on ``panel`` (see the module docstring for the steps and ``windows`` for conventions).
 
-    ``signals`` is a signals table (:data:`engine.signals.schema.SIGNAL_COLUMNS`); ``panel`` must hold the stocks and
+    ``signals`` is a signals table (:data:`engine.signals.schema.SIGNAL_COLUMNS`); its repetitive string columns come
+    back as categoricals in ``scores`` (:data:`CATEGORICAL_COLUMNS`; compare and group them as strings). ``panel`` must hold the stocks and
     their benchmarks (``000300.SH`` / ``HSI``) as adjusted closes. ``as_of`` (date-like) cuts the prices: nothing after
     it is read. ``scale_lookup(broker, market)`` returns a broker's bands for the realised rating (default:
     :func:`engine.score.scales.default_scale_lookup`).
     """
     config = config or ScoreConfig()
-    table = coerce_signals(signals)
+    table = categorize_strings(coerce_signals(signals))
     cut = cut_panel(panel, as_of)
     lookup = scale_lookup or default_scale_lookup(table)
     scores, indices = score_windows_with_indices(table, cut, config, as_of=as_of, scale_lookup=lookup)

@@ -19,6 +19,7 @@ import pandas as pd
 from engine.data.panel import Panel
 from engine.enums import EXCESS_MODE_NAMES
 from engine.kernels.forward_returns import excess_paths_nb, group_path_sums_nb, last_bar_index_nb
+from engine.score.columns import as_strings
 from engine.score.stats import Z_95
 
 __all__ = ["event_study", "EVENT_STUDY_COLUMNS"]
@@ -46,9 +47,10 @@ def event_study(windows: pd.DataFrame, asset_col: np.ndarray, bench_col: np.ndar
     ``windows`` holds one row per signal with ``kind``, ``rating_level`` and ``action``; ``asset_col``/``bench_col``/
     ``base_idx`` are its panel indices (``asset_col < 0``: no price data, skipped).
     """
-    kind = windows["kind"].astype(str).to_numpy()
+    kind = as_strings(windows["kind"])
     level = windows["rating_level"].to_numpy(dtype=float)
-    action = windows["action"].astype(str).replace("", "(unknown)").to_numpy()
+    action = as_strings(windows["action"])
+    action = np.where(action == "", "(unknown)", action).astype(object)
     rated = (kind == "rating") & np.isfinite(level)
     groupings: list[tuple[str, np.ndarray, np.ndarray]] = [
         ("rating_level", rated, _level_labels(level, rated)),
@@ -58,27 +60,25 @@ def event_study(windows: pd.DataFrame, asset_col: np.ndarray, bench_col: np.ndar
     ok = asset_col >= 0
     close = panel.close if panel.close.flags.f_contiguous else np.asfortranarray(panel.close)
     last_bar = last_bar_index_nb(close)
-    sums: dict[tuple[str, str], list[np.ndarray]] = {}
-    todo = np.flatnonzero(ok)
+    # every row's group in each grouping, as codes in one shared range (factorised once, not per chunk)
+    keys: list[tuple[str, str]] = []
+    codes_by_grouping = []
+    for group_by, member, labels in groupings:
+        codes, uniques = pd.factorize(np.where(member, labels, None).astype(object))  # None → -1
+        codes = np.where(codes >= 0, codes + len(keys), -1).astype(np.int64)
+        keys += [(group_by, str(label)) for label in uniques]
+        codes_by_grouping.append(codes)
+    group_codes = np.column_stack(codes_by_grouping) if codes_by_grouping else np.empty((len(kind), 0), np.int64)
+    totals = np.zeros((3, len(keys), n_offsets))
+    todo = np.flatnonzero(ok & (group_codes >= 0).any(axis=1))
     # visit signals by (asset, base): column-local memory access (see engine/score/windows.py)
     todo = todo[np.argsort(asset_col[todo] * (len(panel.sessions) + 2) + base_idx[todo])]
     for start in range(0, len(todo), chunk):
         sel = todo[start:start + chunk]
         paths = excess_paths_nb(close, last_bar, asset_col[sel], bench_col[sel], base_idx[sel], n_offsets,
                                 EXCESS_MODE_NAMES[excess_mode])
-        for group_by, member, labels in groupings:
-            mem = member[sel]
-            if not mem.any():
-                continue
-            codes, uniques = pd.factorize(labels[sel][mem])
-            group_codes = np.full(len(sel), -1, dtype=np.int64)
-            group_codes[mem] = codes
-            totals = group_path_sums_nb(paths, group_codes, len(uniques))
-            for g, label in enumerate(uniques):
-                acc = sums.setdefault((group_by, str(label)), [np.zeros(n_offsets), np.zeros(n_offsets),
-                                                               np.zeros(n_offsets)])
-                for part in range(3):
-                    acc[part] += totals[part, g]
+        totals += group_path_sums_nb(paths, np.ascontiguousarray(group_codes[sel]), len(keys))
+    sums = {key: totals[:, g] for g, key in enumerate(keys) if totals[0, g].any()}
     frames = []
     for (group_by, label), (count, total, total_sq) in sums.items():
         with np.errstate(invalid="ignore", divide="ignore"):

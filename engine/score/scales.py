@@ -62,17 +62,27 @@ def realised_rating(excess: float, scale_bands: Sequence[Band] | Sequence[tuple[
 
 def realised_ratings(excess: np.ndarray, brokers: np.ndarray, markets: np.ndarray,
                      lookup: ScaleLookup) -> np.ndarray:
-    """Vectorised :func:`realised_rating` per row (object array of strings; ``""`` when the scale is unknown)."""
+    """Vectorised :func:`realised_rating` per row (object array of strings; ``""`` when the scale is unknown).
+
+    The lookup is called once per distinct (broker, market); rows are visited group by group (one sort)."""
     out = np.full(len(excess), "", dtype=object)
     excess = np.asarray(excess, dtype=float)
-    keys = pd.MultiIndex.from_arrays([np.asarray(brokers, dtype=object).astype(str),
-                                      np.asarray(markets, dtype=object).astype(str)])
-    codes, uniques = pd.factorize(keys)
-    for g, key in enumerate(uniques):
-        bands = lookup(*key)
+    if len(excess) == 0:
+        return out
+    broker_codes, broker_uniques = pd.factorize(np.asarray(brokers, dtype=object), use_na_sentinel=False)
+    market_codes, market_uniques = pd.factorize(np.asarray(markets, dtype=object), use_na_sentinel=False)
+    key = broker_codes.astype(np.int64) * max(len(market_uniques), 1) + market_codes
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    stops = np.r_[starts[1:], len(order)]
+    for a, b in zip(starts, stops):
+        k = sorted_key[a]
+        bands = lookup(str(broker_uniques[k // max(len(market_uniques), 1)]),
+                       str(market_uniques[k % max(len(market_uniques), 1)]))
         if not bands:
             continue
-        rows = np.flatnonzero(codes == g)
+        rows = order[a:b]
         x = excess[rows]
         todo = np.isfinite(x)
         for rating, low, high in bands:
@@ -92,16 +102,25 @@ def scale_from_signals(signals: pd.DataFrame) -> dict[str, list[Band]]:
     Ordered by ``rating_level`` (most bullish first), then by ``band_low``. Only ratings that occur in the table are
     known this way, so the realised band may be ``""`` for an excess outside all of them.
     """
-    rated = signals[(signals["kind"] == "rating") & (signals["band_low"].notna() | signals["band_high"].notna())]
-    rated = rated[["broker", "rating", "rating_level", "band_low", "band_high"]].drop_duplicates()
+    from engine.score.columns import factorize_strings
+
+    mask = ((signals["kind"] == "rating") & (signals["band_low"].notna() | signals["band_high"].notna())).to_numpy()
+    broker_codes, brokers = factorize_strings(signals["broker"])
+    rating_codes, ratings = factorize_strings(signals["rating"])
+    keys = pd.DataFrame({"broker": broker_codes[mask], "rating": rating_codes[mask],
+                         "rating_level": signals["rating_level"].to_numpy(dtype=float)[mask],
+                         "band_low": signals["band_low"].to_numpy(dtype=float)[mask],
+                         "band_high": signals["band_high"].to_numpy(dtype=float)[mask]}).drop_duplicates()
+    broker_keys = np.array([normalize_broker(b) for b in brokers], dtype=object)
+    keys["broker_key"] = broker_keys[keys["broker"].to_numpy()]
+    keys["rating"] = ratings[keys["rating"].to_numpy()]
+    keys = keys.drop_duplicates(["broker_key", "rating", "band_low", "band_high"])
+    keys = keys.assign(_lvl=keys["rating_level"].fillna(-99), _low=keys["band_low"].fillna(-np.inf))
+    keys = keys.sort_values(["_lvl", "_low"], ascending=[False, False], kind="stable")
     out: dict[str, list[Band]] = {}
-    names = rated["broker"].astype(str)
-    keys = names.map({b: normalize_broker(b) for b in pd.unique(names)})
-    for broker, grp in rated.groupby(keys, sort=False):
-        dedup = grp.drop_duplicates(["rating", "band_low", "band_high"])
-        order = dedup.assign(_lvl=dedup["rating_level"].fillna(-99), _low=dedup["band_low"].fillna(-np.inf))
-        order = order.sort_values(["_lvl", "_low"], ascending=[False, False])
-        out[str(broker)] = [Band(r.rating, float(r.band_low), float(r.band_high)) for r in order.itertuples()]
+    for broker, rating, low, high in zip(keys["broker_key"].to_numpy(), keys["rating"].to_numpy(),
+                                         keys["band_low"].to_numpy(dtype=float), keys["band_high"].to_numpy(dtype=float)):
+        out.setdefault(str(broker), []).append(Band(rating, float(low), float(high)))
     return out
 
 

@@ -33,6 +33,7 @@ import pandas as pd
 from engine.data.panel import Panel
 from engine.enums import EXCESS_MODE_NAMES, STATUS_NO_PRICE_DATA, WINDOW_STATUS_NAMES, WindowStatus
 from engine.kernels.forward_returns import forward_returns_nb, last_bar_index_nb
+from engine.score.columns import as_strings, factorize_strings
 from engine.score.scales import ScaleLookup, default_scale_lookup, realised_ratings
 from engine.symbols import SymbolError, default_benchmark, normalize_symbol
 
@@ -97,9 +98,8 @@ def expand_horizons(signals: pd.DataFrame, config: ScoreConfig) -> pd.DataFrame:
     Adds ``signal_row`` (row in ``signals``), ``horizon_scored_months`` (int), ``horizon_leg`` and ``note``.
     A bad horizon does not stop the run: that row gets the default horizon and a ``note`` naming the problem.
     """
-    texts = signals["horizon_months"].astype(str).to_numpy(dtype=object)
-    ids = signals["signal_id"].astype(str).to_numpy(dtype=object)
-    codes, uniques = pd.factorize(texts) if len(texts) else (np.empty(0, np.int64), [])
+    codes, uniques = factorize_strings(signals["horizon_months"])
+    texts = codes
     lo_u, hi_u, note_u = [], [], []
     for text in uniques:
         note = ""
@@ -124,6 +124,7 @@ def expand_horizons(signals: pd.DataFrame, config: ScoreConfig) -> pd.DataFrame:
     notes = note[rows_idx]
     bad = np.flatnonzero([bool(n) and not n.startswith("no horizon") for n in notes])
     notes = notes.copy()
+    ids = signals["signal_id"].to_numpy(dtype=object) if len(bad) else None
     for i in bad:
         notes[i] = f"signal {ids[rows_idx[i]]}: {notes[i]}"
     out = signals.iloc[rows_idx].reset_index(drop=True)
@@ -184,13 +185,16 @@ def prepare_windows(windows: pd.DataFrame, panel: Panel, as_of: object | None = 
     n_sessions = len(sessions)
     code_index = pd.Index(panel.codes.astype(str))
     has_price = np.isfinite(panel.close).any(axis=0)
-    codes = _canonical_codes(windows["code"].astype(str).to_numpy(dtype=object))
+    codes = _canonical_codes(as_strings(windows["code"]))
     asset_col = code_index.get_indexer(codes).astype(np.int64)
     found = asset_col >= 0
     asset_col[found] = np.where(has_price[asset_col[found]], asset_col[found], -1)
-    given = windows["benchmark"].astype(str).to_numpy(dtype=object)
-    pair_codes, pair_uniques = pd.factorize(codes + "|" + given) if len(codes) else (np.empty(0, np.int64), [])
-    resolved = np.array([_benchmark_code(*pair.split("|", 1)) for pair in pair_uniques], dtype=object)
+    given = as_strings(windows["benchmark"])
+    code_ids, code_uniques = pd.factorize(codes, use_na_sentinel=False)
+    given_ids, given_uniques = pd.factorize(given, use_na_sentinel=False)
+    pair_codes, pairs = pd.factorize(code_ids.astype(np.int64) * max(len(given_uniques), 1) + given_ids)
+    resolved = np.array([_benchmark_code(code_uniques[p // max(len(given_uniques), 1)],
+                                         given_uniques[p % max(len(given_uniques), 1)]) for p in pairs], dtype=object)
     benchmark = resolved[pair_codes] if len(codes) else np.array([], dtype=object)
     bench_col = code_index.get_indexer(benchmark).astype(np.int64) if len(benchmark) else np.array([], np.int64)
     report = pd.to_datetime(windows["report_date"]).to_numpy(dtype="datetime64[ns]")
@@ -284,7 +288,7 @@ def score_windows_with_indices(signals: pd.DataFrame, panel: Panel, config: Scor
 
     status = np.array([WINDOW_STATUS_NAMES[c] for c in full["window_status"]], dtype=object)
     status[arrays["asset_col"] < 0] = STATUS_NO_PRICE_DATA
-    status[windows["code"].astype(str).str.strip().to_numpy() == ""] = STATUS_NO_CODE
+    status[np.char.strip(as_strings(windows["code"]).astype(str)) == ""] = STATUS_NO_CODE
     status[windows["report_date"].isna().to_numpy()] = STATUS_NO_DATE
     status[arrays["after_as_of"]] = STATUS_AFTER_AS_OF
     scored = np.isin(status, (WINDOW_STATUS_NAMES[WindowStatus.Complete], WINDOW_STATUS_NAMES[WindowStatus.Incomplete]))
@@ -309,8 +313,8 @@ def score_windows_with_indices(signals: pd.DataFrame, panel: Panel, config: Scor
         out[name] = full[name]
 
     lookup = scale_lookup or default_scale_lookup(signals)
-    markets = _markets(out["code"].astype(str).to_numpy(dtype=object), out["market"].astype(str).to_numpy(dtype=object))
-    out["realised_rating"] = realised_ratings(full["excess_return"], out["broker"].astype(str).to_numpy(dtype=object),
+    markets = _markets(as_strings(out["code"]), as_strings(out["market"]))
+    out["realised_rating"] = realised_ratings(full["excess_return"], as_strings(out["broker"]),
                                               markets, lookup)
 
     excess = full["excess_return"]

@@ -41,6 +41,7 @@ when a table from an older version lacks them; the core columns above are always
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["SIGNAL_COLUMNS", "REQUIRED_SIGNAL_COLUMNS", "SIGNAL_DTYPES", "empty_signals", "coerce_signals",
@@ -108,6 +109,10 @@ def coerce_signals(df: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"signals table is missing columns: {', '.join(missing)}")
     out = df.reindex(columns=SIGNAL_COLUMNS).copy()
     for col, dtype in SIGNAL_DTYPES.items():
+        if _has_dtype(out[col], dtype):
+            if dtype == "str" and out[col].hasnans:
+                out[col] = out[col].fillna("")
+            continue  # already right: a table coerced before costs (almost) nothing
         if dtype == "str":
             out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str)
         elif dtype == "bool":
@@ -118,6 +123,15 @@ def coerce_signals(df: pd.DataFrame) -> pd.DataFrame:
         else:
             out[col] = pd.to_numeric(out[col], errors="coerce").astype(dtype)
     return out.reset_index(drop=True)
+
+
+def _has_dtype(col: pd.Series, dtype: str) -> bool:
+    """Whether ``col`` already has the signals dtype ``dtype`` (pandas' ``str`` dtype for strings)."""
+    if dtype == "str":
+        return isinstance(col.dtype, pd.StringDtype) and col.dtype.na_value is np.nan  # "str", not "string"
+    if dtype.startswith("datetime"):
+        return col.dtype == np.dtype("datetime64[ns]")
+    return col.dtype == np.dtype(dtype)
 
 
 def empty_value(column: str):

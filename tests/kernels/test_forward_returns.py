@@ -199,12 +199,17 @@ def test_group_path_sums_equal_pandas():
     rng = np.random.default_rng(5)
     paths = rng.normal(0, 0.1, (300, 7))
     paths[rng.random(paths.shape) < 0.2] = np.nan
-    codes = rng.integers(-1, 4, 300).astype(np.int64)
-    got = group_path_sums_nb(paths, codes, 4)
+    first = rng.integers(-1, 4, 300).astype(np.int64)            # grouping 0: groups 0..3
+    second = np.where(rng.random(300) < 0.3, -1, rng.integers(4, 6, 300)).astype(np.int64)  # grouping 1: 4..5
+    got = group_path_sums_nb(paths, np.column_stack([first, second]), 6)
     frame = pd.DataFrame(paths)
-    keep = codes >= 0
-    grouped = frame[keep].groupby(codes[keep])
-    np.testing.assert_array_equal(got[0], grouped.count().reindex(range(4)).to_numpy(dtype=float))
-    np.testing.assert_allclose(got[1], grouped.sum().reindex(range(4)).to_numpy(), rtol=0, atol=ATOL)
-    np.testing.assert_allclose(got[2], (frame[keep] ** 2).groupby(codes[keep]).sum().reindex(range(4)).to_numpy(),
-                               rtol=0, atol=ATOL)
+    for codes, groups in ((first, range(4)), (second, range(4, 6))):
+        keep = codes >= 0
+        grouped = frame[keep].groupby(codes[keep])
+        np.testing.assert_array_equal(got[0, groups.start:groups.stop],
+                                      grouped.count().reindex(groups).to_numpy(dtype=float))
+        np.testing.assert_allclose(got[1, groups.start:groups.stop], grouped.sum().reindex(groups).to_numpy(),
+                                   rtol=0, atol=ATOL)
+        np.testing.assert_allclose(got[2, groups.start:groups.stop],
+                                   (frame[keep] ** 2).groupby(codes[keep]).sum().reindex(groups).to_numpy(),
+                                   rtol=0, atol=ATOL)

@@ -1,0 +1,156 @@
+"""A run's inputs from its config: the signals table and the price panel, for every stage alike.
+
+Stage-neutral on purpose: ``ratingbt run`` loads signals and prices here once and hands the same objects to scoring,
+the backtest and the screen; ``ratingbt backtest`` and notebooks call the same functions.
+
+1. :func:`load_signals` — ``signals.file`` (CSV or parquet with the signals columns) or ``signals.reports`` (report
+   files through :func:`engine.signals.ingest.ingest_paths`; every per-file message is kept).
+2. :func:`load_prices` — a :class:`~engine.data.panel.Panel` of the given codes from the config's provider chain
+   (:func:`engine.data.load.load_panel`); ``data.offline`` keeps only local files and the cache.
+3. :func:`select_panel` — rows and columns of a wider panel (a stage's own universe, period and exchange calendar),
+   so one panel loaded for the whole run serves each stage without loading prices again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from engine.config import ConfigError
+
+if TYPE_CHECKING:
+    from engine.config import BacktestConfig
+    from engine.data.panel import Panel
+
+__all__ = ["MissingInputError", "missing_path_hint", "load_signals", "load_prices", "select_panel",
+           "calendar_for_benchmark"]
+
+
+class MissingInputError(FileNotFoundError):
+    """Signals or prices named by the config are absent; the message says what and how to fix the config."""
+
+
+def missing_path_hint(cfg: "BacktestConfig", key: str, path: Path) -> str:
+    """``key points at path, which does not exist`` plus how to point the config at the user's own data."""
+    return (f"{key} points at {path}, which does not exist. The seed config expects the shared folder "
+            "(../shared next to the repository, or set RATINGBT_SHARED=/path/to/shared). To use your own data, edit "
+            f"the config: signals.reports (a folder of reports) or signals.file (a signals CSV from `ratingbt ingest`), "
+            "and data.prices_dir (a folder of per-symbol CSVs) or data.providers (akshare / yfinance).")
+
+
+def load_signals(cfg: "BacktestConfig", messages: list[str] | None = None) -> pd.DataFrame:
+    """The signals table named by ``cfg.signals`` (coerced to :data:`engine.signals.schema.SIGNAL_COLUMNS`).
+
+    Parsed reports append one ``"<file>: <message>"`` line per parser message to ``messages`` (when given); a config
+    whose reports yield no signal at all raises :class:`~engine.config.ConfigError`.
+    """
+    from engine.signals.schema import coerce_signals
+
+    if cfg.signals.file is not None:
+        path = cfg.resolve(cfg.signals.file)
+        if not path.is_file():
+            raise MissingInputError(missing_path_hint(cfg, "signals.file", path))
+        table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str)
+        try:
+            return coerce_signals(table)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    path = cfg.resolve(cfg.signals.reports)
+    if not path.exists():
+        raise MissingInputError(missing_path_hint(cfg, "signals.reports", path))
+    from engine.signals.ingest import ingest_paths
+
+    result = ingest_paths([path])
+    for file_result in result.files:
+        if messages is not None:
+            messages += [f"{Path(file_result.path).name}: {message.text}" for message in file_result.messages]
+        elif not file_result.readable:
+            warnings.warn(f"unreadable report {file_result.path}: "
+                          f"{'; '.join(m.text for m in file_result.messages)}", stacklevel=2)
+    if result.signals.empty:
+        raise ConfigError(f"no signal could be read from {path}"
+                          + (" (see the notes above)" if messages is not None else ""))
+    return coerce_signals(result.signals)
+
+
+def calendar_for_benchmark(benchmark: str) -> str:
+    """The exchange calendar a portfolio benchmarked on ``benchmark`` trades on: XHKG for Hong Kong indexes, else
+    XSHG (Shanghai, also used for Shenzhen and Beijing)."""
+    from engine.symbols import SymbolError, parse_symbol
+
+    try:
+        return "XHKG" if parse_symbol(benchmark).market.value == "HK" else "XSHG"
+    except SymbolError:
+        return "XSHG"
+
+
+def load_prices(cfg: "BacktestConfig", codes: Iterable[str], start: pd.Timestamp | None,
+                end: pd.Timestamp | None, calendar: str | None = None) -> "Panel":
+    """Panel of ``codes`` over ``[start, end]`` (``end`` None = today) from the configured provider chain
+    (:func:`engine.data.load.load_panel`); ``data.offline`` keeps only the local folder and the cache.
+
+    Sessions follow ``calendar`` when given (see :func:`engine.data.load.load_panel`), else the benchmark's exchange
+    calendar (:func:`calendar_for_benchmark`). Codes without any price stay in the panel as all-NaN columns and are
+    named in one warning.
+    """
+    codes = list(dict.fromkeys(codes))
+    prices_dir = cfg.resolve(cfg.data.prices_dir)
+    if prices_dir is not None and not prices_dir.is_dir():
+        raise MissingInputError(missing_path_hint(cfg, "data.prices_dir", prices_dir))
+    from engine.data.load import load_panel
+    from engine.data.providers import make_provider
+
+    providers: list[Any] = []
+    for name in cfg.data.providers:
+        if name == "cache" or (cfg.data.offline and name != "local"):
+            continue  # the cache is always read first; offline = no network provider
+        providers.append(make_provider("local", roots=[prices_dir]) if name == "local" and prices_dir else name)
+    calendar = calendar or calendar_for_benchmark(cfg.benchmark)
+    end = end if end is not None else pd.Timestamp.today().normalize()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # missing ranges are reported below, once, in our own words
+        panel = load_panel(codes, start, end, calendar=calendar, offline=False, providers=providers,
+                           cache=cfg.resolve(cfg.data.cache), on_missing="ignore")
+    no_data = [c for c in codes if c in set(panel.codes) and not np.isfinite(panel.close[:, panel.column(c)]).any()]
+    if no_data:
+        used = [n for n in cfg.data.providers if not (cfg.data.offline and n not in ("local", "cache"))]
+        warnings.warn(f"no prices for {', '.join(no_data)} from {', '.join(used)}"
+                      + (" (offline)" if cfg.data.offline else "") + "; its signals are skipped", stacklevel=2)
+    return panel
+
+
+def select_panel(panel: "Panel", codes: Iterable[str] | None = None, start: object | None = None,
+                 end: object | None = None, calendar: str | None = None) -> "Panel":
+    """The part of ``panel`` a stage needs: the columns ``codes`` (in that order; all when ``None``), the sessions
+    within ``[start, end]`` (inclusive dates; open ends when ``None``) and, with ``calendar`` (``XSHG`` / ``XHKG``),
+    only that exchange's sessions (:func:`engine.data.calendars.sessions`, the data's own dates past the calendar's
+    range). Codes absent from ``panel`` raise ``KeyError`` naming them. ``missing`` and ``first_bar_dates`` are kept.
+    """
+    from engine.data.calendars import sessions as calendar_sessions
+
+    if codes is not None:
+        codes = list(dict.fromkeys(codes))
+        absent = [c for c in codes if c not in set(panel.codes)]
+        if absent:
+            raise KeyError(f"not in the run's price panel: {', '.join(absent)}")
+        panel = panel.subset(codes)
+    days = pd.DatetimeIndex(panel.sessions)
+    keep = np.ones(len(days), dtype=bool)
+    if start is not None:
+        keep &= days >= pd.Timestamp(start).normalize()
+    if end is not None:
+        keep &= days <= pd.Timestamp(end).normalize()
+    if calendar is not None and keep.any():
+        wanted = calendar_sessions(calendar, days[keep][0], days[keep][-1], data_sessions=days[keep])
+        keep &= days.isin(wanted)
+    if keep.all():
+        return panel
+    rows = np.flatnonzero(keep)
+    sliced = {name: getattr(panel, name)[rows] for name in ("sessions", "open", "high", "low", "close", "raw_close",
+                                                             "volume", "tradable")}
+    return dataclasses.replace(panel, **sliced)
