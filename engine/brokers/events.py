@@ -52,7 +52,8 @@ def _event_paths(events: pd.DataFrame, panel: Panel, pre: int, post: int, excess
 
 
 def _summarise(paths: np.ndarray, codes: np.ndarray, labels: list[tuple[str, str]], pre: int) -> pd.DataFrame:
-    totals = group_path_sums_nb(paths, codes.astype(np.int64), len(labels))
+    """Step 3: ``codes`` (N, M) gives each event's group in each of M groupings (disjoint code ranges, -1 = none)."""
+    totals = group_path_sums_nb(paths, np.ascontiguousarray(codes, dtype=np.int64), len(labels))
     frames = []
     offsets = np.arange(-pre, paths.shape[1] - pre)
     for g, (broker, action) in enumerate(labels):
@@ -80,19 +81,19 @@ def rating_events(signals: pd.DataFrame, panel: Panel, *, pre: int = 20, post: i
     broker = events["broker"].astype(str).to_numpy(dtype=object)
     has_base = np.isfinite(paths[:, pre])
     labels: list[tuple[str, str]] = []
-    codes_all = np.full(len(events), -1, dtype=np.int64)
+    codes = np.full((len(events), 2), -1, dtype=np.int64)  # grouping 0: action over all brokers; 1: broker × action
     for name in ACTIONS:
         member = action == name
         if member.any():
-            codes_all[member] = len(labels)
+            codes[member, 0] = len(labels)
             labels.append(("all", name))
-    parts = [_summarise(paths, codes_all, labels, pre)]
     pairs = pd.Series(has_base).groupby([broker, action]).sum()
-    per_broker = [(b, a) for (b, a), n in pairs.items() if n >= min_events]
-    if per_broker:
-        lookup = {pair: i for i, pair in enumerate(per_broker)}
-        codes = np.array([lookup.get((b, a), -1) for b, a in zip(broker, action)], dtype=np.int64)
-        parts.append(_summarise(paths, codes, per_broker, pre))
-    out = pd.concat(parts, ignore_index=True)
+    lookup = {}
+    for (b, a), n in pairs.items():
+        if n >= min_events:
+            lookup[(b, a)] = len(labels)
+            labels.append((b, a))
+    codes[:, 1] = [lookup.get((b, a), -1) for b, a in zip(broker, action)]
+    out = _summarise(paths, codes, labels, pre)
     out = out[out["n"] > 0] if len(out) else out
     return out.reset_index(drop=True)[EVENT_COLUMNS]

@@ -66,7 +66,8 @@ def _most_common(values: list[str], top: int = 2) -> str:
 
 def _extras(rows: pd.DataFrame, group_by: str, targets: pd.DataFrame | None) -> pd.DataFrame:
     """Per group of ``group_by``: direction counts, scale/horizon labels, brokers, target statistics."""
-    positions, labels = group_labels(rows, group_by)
+    positions, label_codes, uniques = group_labels(rows, group_by)
+    labels = np.asarray(uniques, dtype=object)[label_codes]
     complete = rows["complete"].to_numpy(dtype=bool)
     direction = rows["direction_hit"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     scale = rows["_scale"].to_numpy(dtype=object)

@@ -105,6 +105,7 @@ def broker_section_html(league: pd.DataFrame, scores: pd.DataFrame, events: pd.D
         parts.append(f'<details><summary>notes ({len(notes)})</summary><ul class="muted">{items}</ul></details>')
     if league is None or league.empty:
         parts.append('<p class="nodata">no data (no broker with enough ratings)</p>')
+        parts.append(_figure(lambda: plots.excess_by_level_figure(scores), "excess return by rating level"))
     else:
         for group_by, title in (("broker", "Brokers"), ("analyst", "Analysts")):
             part = league[league["group_by"] == group_by]
@@ -120,17 +121,17 @@ def broker_section_html(league: pd.DataFrame, scores: pd.DataFrame, events: pd.D
                      + _figure(lambda: plots.hit_vs_n_figure(league), "hit rate vs sample size")
                      + _figure(lambda: plots.excess_by_level_figure(scores), "excess return by rating level")
                      + "</div>")
-    else:
-        parts.append(_figure(lambda: plots.excess_by_level_figure(scores), "excess return by rating level"))
     parts.append("<h3>Rating changes</h3>"
                  + _figure(lambda: plots.event_figure(events, "all"),
                            "cumulative excess around rating events, all brokers"))
     if events is not None and len(events):
-        brokers = [b for b in pd.unique(events["broker"]) if b != "all"][:_MAX_BROKER_EVENT_CHARTS]
+        at_event = events[(events["offset"] == 0) & (events["broker"] != "all")]
+        sizes = at_event.groupby("broker")["n"].sum().sort_values(ascending=False, kind="stable")
+        brokers = list(sizes.index[:_MAX_BROKER_EVENT_CHARTS])  # the brokers with the most events
         if brokers:
             charts = "".join(_figure(lambda b=b: plots.event_figure(events, b), f"rating events: {b}")
                              for b in brokers)
-            parts.append(f'<details><summary>per broker ({len(brokers)} with enough events)</summary>'
+            parts.append(f'<details><summary>per broker ({len(brokers)} with the most events)</summary>'
                          f'<div class="grid2">{charts}</div></details>')
     style = ("<style>.bchart{margin:6px 0}.bchart svg{max-width:100%;height:auto}"
              "table.league td{font-variant-numeric:tabular-nums}</style>")

@@ -84,7 +84,8 @@ def _labels(rows: pd.DataFrame, group_by: str) -> tuple[np.ndarray, np.ndarray, 
     raise ValueError(f"group_by={group_by!r}; allowed: {', '.join(GROUPINGS)}")
 
 
-#: Public name of :func:`_labels`: ``(positions, labels)`` of ``rows`` for a grouping (analysts: one entry each).
+#: Public name of :func:`_labels`: ``(positions, label_codes, labels)`` of ``rows`` for a grouping (analysts: one
+#: entry per analyst of a row).
 group_labels = _labels
 
 
