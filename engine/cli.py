@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from engine import __version__
-from engine.commands import backtest, brokers, data, ingest, run, score, screen, signals
+from engine.commands import backtest, brokers, data, ingest, ratings, run, score, screen, signals
 
 app = typer.Typer(
     name="ratingbt",
@@ -29,6 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data.app, name="data")
+app.add_typer(ratings.app, name="ratings")
 app.command("ingest")(ingest.ingest)
 app.command("score")(score.score)
 app.command("backtest")(backtest.backtest)

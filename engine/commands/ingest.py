@@ -17,6 +17,7 @@ from engine.commands._display import cell, compact_table, print_notes
 from engine.signals.ingest import IngestResult, expand_paths, ingest_paths
 from engine.signals.scales import load_registry
 from engine.signals.security_master import load_security_master
+from engine.signals.structured import parse_column_map
 
 __all__ = ["ingest", "write_signals", "summary_table", "print_messages"]
 
@@ -84,6 +85,8 @@ def ingest(
     first_as_initiate: bool = typer.Option(False, "--first-as-initiate",
                                            help="Treat a broker's first rating of a stock in the input as 'initiate'."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary table."),
+    column_map: list[str] = typer.Option([], "--map", help="Ratings-CSV column under another name: "
+                                         "COLUMN=NAME_IN_FILE, e.g. --map report_date=发布时间 (repeatable)."),
 ) -> None:
     """Extract dated signals (ratings and mentions) from broker research reports.
 
@@ -96,6 +99,8 @@ def ingest(
 
       ratingbt ingest "reports/**/*.pdf" my_ratings.csv -o signals.parquet --names my_names.csv
 
+      ratingbt ingest vendor_ratings.csv --map report_date=发布时间 --map broker=券商 -o signals.csv
+
     Exit code: 0 when every file could be read (even with warnings), 1 when some file could not be read at all.
     """
     console = Console()
@@ -104,6 +109,7 @@ def ingest(
     try:
         registry = load_registry(ratings_dir)
         master = load_security_master(list(names), online=online)
+        mapping = parse_column_map(column_map)
     except ValueError as exc:
         console.print(Text(f"error: {exc}", style="red"))
         raise typer.Exit(2) from exc
@@ -112,7 +118,7 @@ def ingest(
                   console=console, transient=True, disable=quiet or n_files < 20) as bar:
         task = bar.add_task("", total=n_files)
         result = ingest_paths(paths, registry=registry, master=master, first_as_initiate=first_as_initiate,
-                              progress=lambda p: bar.update(task, advance=1, description=Path(p).name))
+                              column_map=mapping, progress=lambda p: bar.update(task, advance=1, description=Path(p).name))
     if not quiet:
         console.print(summary_table(result))
         print_messages(result, console)

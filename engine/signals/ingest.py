@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.signals.brokers import fill_broker_group
 from engine.signals.extract import Message, extract_report
 from engine.signals.history import dedupe_signals, derive_actions
 from engine.signals.scales import ScaleRegistry, load_registry
@@ -124,8 +125,11 @@ def ingest_paths(
     master: SecurityMaster | None = None,
     first_as_initiate: bool = False,
     progress: Callable[[str], None] | None = None,
+    column_map: dict[str, str] | None = None,
 ) -> IngestResult:
-    """Ingest every file under ``paths`` (see module docstring)."""
+    """Ingest every file under ``paths`` (see module docstring). ``column_map`` names ratings-CSV columns
+    (:func:`engine.signals.structured.map_columns`); ``broker_group`` is filled by
+    :func:`engine.signals.brokers.fill_broker_group`."""
     registry = registry if registry is not None else load_registry()
     master = master if master is not None else load_security_master()
     files, results = expand_paths(paths)
@@ -137,14 +141,16 @@ def ingest_paths(
         if progress is not None:
             progress(str(path))
         if path.suffix.lower() == ".csv":
-            if not is_ratings_csv(path):
+            if not is_ratings_csv(path, column_map):
                 result.readable, result.kind = False, "ratings-csv"
                 result.messages.append(Message("error", f"{path}: CSV without the ratings columns "
-                                                        "broker, report_date, code, rating"))
+                                                        "broker, report_date, code, rating (or their usual names, "
+                                                        "e.g. 机构, 发布日期, 股票代码, 投资评级; map others with "
+                                                        "--map COLUMN=NAME)"))
                 continue
             result.kind = "ratings-csv"
             try:
-                frame, messages = signals_from_ratings_csv(path, registry)
+                frame, messages = signals_from_ratings_csv(path, registry, column_map)
             except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
                 result.readable = False
                 result.messages.append(Message("error", str(exc)))
@@ -163,7 +169,9 @@ def ingest_paths(
             result.messages.append(Message("error", str(exc)))
             continue
         rows.extend(_ingest_text(text, str(path), registry, master, result))
-    return _finish(rows, frames, results, first_as_initiate)
+    out = _finish(rows, frames, results, first_as_initiate)
+    fill_broker_group(out.signals, registry)
+    return out
 
 
 def ingest_texts(
@@ -182,4 +190,6 @@ def ingest_texts(
         result = FileResult(path=source)
         results.append(result)
         rows.extend(_ingest_text(text, source, registry, master, result))
-    return _finish(rows, [], results, first_as_initiate)
+    out = _finish(rows, [], results, first_as_initiate)
+    fill_broker_group(out.signals, registry)
+    return out

@@ -22,6 +22,15 @@ report_type, industry, industry_rating, horizon_months, benchmark, band_low, ban
                              registry scale (``configs/ratings``).
 =================  ========  ================================================================================
 
+Column names as users have them are recognised (:data:`COLUMN_SYNONYMS`: ``date``/``发布日期``/``日期`` →
+``report_date``, ``机构``/``研究机构简称`` → ``broker``, ``投资评级``/``评级``/``最新评级`` → ``rating``,
+``analyst``/``研究员``/``分析师`` → ``analysts``, ``股票代码``/``证券代码`` → ``code``, ``股票简称`` → ``name``,
+``目标价`` → ``target_price``, ``rating_change``/``评级变化`` → ``action`` …), or mapped explicitly
+(``column_map={"report_date": "发布时间"}``, the CLI's ``--map report_date=发布时间``). Rating words are normalised
+(:func:`normalize_rating`: ``买入-A`` → ``买入`` with ``risk_suffix`` ``A``; traditional ``買入`` → ``买入``); words
+outside the known vocabulary are reported with their counts. ``broker_group`` is filled by
+:func:`engine.signals.brokers.fill_broker_group`; scales are taken by date (``registry.scale_for``).
+
 A file that already has every signals column (a previous ``ratingbt ingest -o x.csv``) is read as is.
 Bad rows are skipped with a message naming the file, line and field; the other rows are kept.
 """
@@ -30,13 +39,16 @@ from __future__ import annotations
 
 import functools
 import math
+import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from engine.signals.brokers import fill_broker_group
 from engine.signals.extract import Message, make_signal_id
-from engine.signals.scales import ScalePart, ScaleRegistry
+from engine.signals.scales import RATING_WORDS, ScalePart, ScaleRegistry
 from engine.signals.schema import (REQUIRED_SIGNAL_COLUMNS, SIGNAL_COLUMNS, coerce_signals, complete_row,
                                    empty_signals)
 from engine.symbols import SymbolError, default_benchmark, parse_symbol
@@ -51,21 +63,94 @@ __all__ = [
     "fetch_research_report_em",
     "fetch_rank_forecast_cninfo",
     "EASTMONEY_SCALE",
+    "COLUMN_SYNONYMS",
+    "normalize_rating",
+    "map_columns",
+    "parse_column_map",
 ]
 
 RATINGS_CSV_REQUIRED = ["broker", "report_date", "code", "rating"]
+#: canonical column → names seen in users' files and vendors' exports (matched after trimming, case-insensitive)
+COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "report_date": ("report_date", "date", "发布日期", "日期", "报告日期", "发布时间", "评级日期", "publish_date"),
+    "broker": ("broker", "机构", "研究机构简称", "机构名称", "研究机构", "评级机构", "券商", "institution"),
+    "rating": ("rating", "投资评级", "评级", "最新评级", "评级名称", "本次评级"),
+    "analysts": ("analysts", "analyst", "研究员", "分析师", "研究员名称", "作者", "author"),
+    "code": ("code", "股票代码", "证券代码", "代码", "symbol", "ticker"),
+    "name": ("name", "股票简称", "证券简称", "股票名称", "简称"),
+    "target_price": ("target_price", "目标价", "目标价格"),
+    "action": ("action", "rating_change", "评级变化", "评级变动", "评级调整"),
+    "previous_rating": ("previous_rating", "前一次投资评级", "上次评级"),
+}
+_TRAD = str.maketrans("買賣優於減謹薦強標準觀迴進區間贏輸後領業級評無調", "买卖优于减谨荐强标准观回进区间赢输后领业级评无调")
+_SUFFIX_RE = re.compile(r"^(.+?)\s*(?:[-－—–_]\s*([A-Da-d][+]?|[高中低]风险)|[(（]\s*([A-Da-d]|[高中低]风险)\s*[)）])$")
+_KNOWN_WORDS = set(RATING_WORDS) | {"买入", "增持", "中性", "减持", "卖出", "持有", "强推", "超重"}
+
+
+def normalize_rating(word: str) -> tuple[str, str]:
+    """``(rating, risk_suffix)`` of a rating as printed: traditional characters to simplified, spaces removed, a risk
+    grade after the word kept apart (``买入-A`` → (``买入``, ``A``); ``增持（B）`` → (``增持``, ``B``))."""
+    text = re.sub(r"\s+", "", str(word or "")).translate(_TRAD)
+    m = _SUFFIX_RE.match(text)
+    if m and (m.group(1) in _KNOWN_WORDS or len(m.group(1)) >= 2):
+        return m.group(1), (m.group(2) or m.group(3) or "").upper()
+    return text, ""
+
+
+def parse_column_map(items: list[str] | None) -> dict[str, str]:
+    """``["report_date=发布时间", "broker=券商"]`` → ``{"report_date": "发布时间", ...}``; a ``date`` key means
+    ``report_date``. Raises ``ValueError`` naming a malformed item or an unknown target column."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValueError(f"--map {item!r}: write COLUMN=NAME_IN_FILE, e.g. report_date=发布时间")
+        key, value = (x.strip() for x in item.split("=", 1))
+        key = {"date": "report_date", "analyst": "analysts", "rating_change": "action"}.get(key, key)
+        allowed = list(COLUMN_SYNONYMS) + ["kind", "price_at_report", "price_date", "currency", "industry"]
+        if key not in allowed:
+            raise ValueError(f"--map {item!r}: {key!r} is not a ratings column (one of {', '.join(allowed)})")
+        out[key] = value
+    return out
+
+
+def map_columns(columns, column_map: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+    """``{name in file: canonical}`` for a header: explicit ``column_map`` first, then :data:`COLUMN_SYNONYMS`
+    (the first synonym present wins; a canonical name already present is kept). Also returns notes naming each
+    renaming, and raises ``ValueError`` when a mapped column is not in the header."""
+    header = [str(c) for c in columns]
+    lookup = {c.strip().lower(): c for c in header}
+    rename: dict[str, str] = {}
+    notes: list[str] = []
+    for canonical, name in (column_map or {}).items():
+        if name.strip().lower() not in lookup:
+            raise ValueError(f"mapped column {name!r} (for {canonical}) is not in the file; columns: {', '.join(header)}")
+        rename[lookup[name.strip().lower()]] = canonical
+    taken = set(rename.values())
+    for canonical, names in COLUMN_SYNONYMS.items():
+        if canonical in taken:
+            continue
+        for name in names:
+            original = lookup.get(name.lower())
+            if original is not None and original not in rename:
+                rename[original] = canonical
+                if original != canonical:
+                    notes.append(f"column {original!r} read as {canonical}")
+                break
+    return rename, notes
 _ACTION_MAP = {
     "initiate": "initiate", "reiterate": "reiterate", "upgrade": "upgrade", "downgrade": "downgrade",
     "首次": "initiate", "首次覆盖": "initiate", "维持": "reiterate", "上调": "upgrade", "调高": "upgrade",
-    "下调": "downgrade", "调低": "downgrade", "": "",
+    "下调": "downgrade", "调低": "downgrade", "": "", "maintain": "reiterate", "upgraded": "upgrade",
+    "downgraded": "downgrade", "new": "initiate", "初次": "initiate", "首次评级": "initiate",
 }
 #: 东方财富's normalised rating (东财评级) is its own 5-tier vocabulary, not the broker's scale: levels only, no bands.
 EASTMONEY_SCALE = ScalePart(horizon_months=None, benchmarks={}, bands=[
     {"rating": "买入"}, {"rating": "增持"}, {"rating": "中性"}, {"rating": "减持"}, {"rating": "卖出"}])
 
 
-def is_ratings_csv(path: str | Path) -> bool:
-    """True when ``path`` is a CSV whose header has the required ratings columns (or all signals columns)."""
+def is_ratings_csv(path: str | Path, column_map: dict[str, str] | None = None) -> bool:
+    """True when ``path`` is a CSV whose header has the required ratings columns, under any recognised name
+    (:data:`COLUMN_SYNONYMS`) or ``column_map`` (or all signals columns)."""
     path = Path(path)
     if path.suffix.lower() != ".csv":
         return False
@@ -73,7 +158,13 @@ def is_ratings_csv(path: str | Path) -> bool:
         header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
     except Exception:
         return False
-    return set(RATINGS_CSV_REQUIRED) <= set(header)
+    if set(RATINGS_CSV_REQUIRED) <= set(header):
+        return True
+    try:
+        rename, _ = map_columns(header, column_map)
+    except ValueError:
+        return bool(column_map)  # a bad --map is reported by signals_from_ratings_csv, naming the column
+    return set(RATINGS_CSV_REQUIRED) <= set(rename.values())
 
 
 def _text(value) -> str:
@@ -100,23 +191,29 @@ def signals_from_records(records: list[dict], registry: ScaleRegistry, source: s
                          fallback_scale: ScalePart | None = None) -> tuple[pd.DataFrame, list[Message]]:
     """Records (dicts with the ratings-CSV columns, plus ``_where`` for messages) → signals rows.
 
-    Scale fields come from the broker's registry scale when the rating is in it, else from ``fallback_scale``
-    (levels only), else stay empty with a message.
+    Scale fields come from the broker's registry scale on the report date (``registry.scale_for``) when the rating is
+    in it, else from ``fallback_scale`` (levels only), else stay empty with one message per broker naming the words.
+    Dropped rows are named with their reason; a summary message counts them per reason.
     """
     messages: list[Message] = []
     rows = []
-    missing_scale: set[str] = set()
+    missing_scale: Counter[str] = Counter()
+    unknown_words: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()
+    scales: dict[tuple[str, object], object] = {}
     for rec in records:
         where = rec.get("_where", source)
         try:
             sym = parse_symbol(_text(rec.get("code")))
         except SymbolError as exc:
             messages.append(Message("warning", f"{where}: field code: {exc}; row skipped"))
+            dropped["code not readable"] += 1
             continue
         report_date = _date(_text(rec.get("report_date")))
         if pd.isna(report_date):
             messages.append(Message("warning", f"{where}: field report_date: {rec.get('report_date')!r} is not a "
                                                "date (YYYY-MM-DD); row skipped"))
+            dropped["date not readable"] += 1
             continue
         broker_raw = _text(rec.get("broker"))
         broker = registry.canonical(broker_raw) or broker_raw
@@ -124,21 +221,28 @@ def signals_from_records(records: list[dict], registry: ScaleRegistry, source: s
         if kind not in ("rating", "mention"):
             messages.append(Message("warning", f"{where}: field kind: {kind!r} not one of rating, mention; "
                                                "row skipped"))
+            dropped["kind not rating/mention"] += 1
             continue
-        rating = _text(rec.get("rating"))
+        rating, risk_suffix = normalize_rating(_text(rec.get("rating")))
+        if rating and rating not in _KNOWN_WORDS:
+            unknown_words[rating] += 1
         action_raw = _text(rec.get("action"))
         action = _ACTION_MAP.get(action_raw)
         if action is None:
             messages.append(Message("warning", f"{where}: field action: {action_raw!r} not one of initiate, "
                                                "reiterate, upgrade, downgrade (or 首次/维持/上调/下调); left empty"))
             action = ""
-        scale = registry.get(broker)
+        day = report_date.date()
+        key = (broker, day)
+        if key not in scales:
+            scales[key] = registry.scale_for(broker, day)
+        scale = scales[key]
         part = scale.stock if scale is not None else None
         if part is not None and rating and part.band(rating) is None:
             part = None
         if part is None and fallback_scale is not None and rating and fallback_scale.band(rating) is not None:
             part = fallback_scale
-        level, low, high, horizon, benchmark = math.nan, math.nan, math.nan, "", ""
+        level, low, high, horizon, benchmark, promised, scale_type = math.nan, math.nan, math.nan, "", "", "", ""
         if part is not None and kind == "rating" and rating:
             band = part.band(rating)
             level = part.level(rating)
@@ -146,8 +250,10 @@ def signals_from_records(records: list[dict], registry: ScaleRegistry, source: s
             high = math.nan if band.high is None else band.high
             horizon = part.horizon_months or ""
             benchmark = part.benchmark_for(sym.market.value) or ""
+            promised = part.promised_for(sym.market.value) if part is not fallback_scale else ""
+            scale_type = part.scale_type if part is not fallback_scale else ""
         elif kind == "rating" and rating:
-            missing_scale.add(f"{broker} ({rating})")
+            missing_scale[f"{broker} ({rating})"] += 1
         if part is not None and not horizon:
             horizon = part.horizon_months or ""
         for col in ("band_low", "band_high"):
@@ -158,8 +264,11 @@ def signals_from_records(records: list[dict], registry: ScaleRegistry, source: s
                 else:
                     high = value
         horizon = _text(rec.get("horizon_months")) or horizon
-        benchmark = _text(rec.get("benchmark")) or benchmark or default_benchmark(sym)
-        day = report_date.date()
+        benchmark = _text(rec.get("benchmark")) or benchmark or (default_benchmark(sym) if scale_type != "coverage"
+                                                                 and scale_type != "absolute" else "")
+        scale_source = ""
+        if part is not None and part is not fallback_scale and scale is not None:
+            scale_source = f"registry:{scale.source}"
         rows.append({
             "signal_id": make_signal_id(broker, sym.code, day, kind),
             "source": source,
@@ -185,32 +294,50 @@ def signals_from_records(records: list[dict], registry: ScaleRegistry, source: s
             "band_low": low,
             "band_high": high,
             "analysts": _text(rec.get("analysts")).replace(",", ";").replace("，", ";"),
-            "broker_group": broker,
-            "previous_rating": _text(rec.get("previous_rating")),
+            "previous_rating": normalize_rating(_text(rec.get("previous_rating")))[0],
+            "risk_suffix": risk_suffix,
+            "benchmark_promised": promised,
+            "scale_type": scale_type,
+            "scale_source": scale_source,
             "confidence": 1.0,
         })
     if missing_scale:
-        messages.append(Message("warning", f"{source}: no registry scale for {', '.join(sorted(missing_scale))}: "
-                                            "bands and rating levels left empty (add configs/ratings/<broker>.yaml)"))
+        shown = ", ".join(f"{k} ×{n}" for k, n in sorted(missing_scale.items(), key=lambda kv: -kv[1]))
+        messages.append(Message("warning", f"{source}: no registry scale for {shown}: bands and rating levels left "
+                                            "empty (add configs/ratings/<broker>.yaml)"))
+    if unknown_words:
+        shown = ", ".join(f"{w} ×{n}" for w, n in unknown_words.most_common())
+        messages.append(Message("warning", f"{source}: rating words outside the known vocabulary: {shown}"))
+    if dropped:
+        shown = ", ".join(f"{reason}: {n}" for reason, n in dropped.most_common())
+        messages.append(Message("warning", f"{source}: {sum(dropped.values())} row(s) dropped ({shown})"))
     frame = coerce_signals(pd.DataFrame([complete_row(r) for r in rows], columns=SIGNAL_COLUMNS)) if rows else empty_signals()
-    return frame, messages
+    return fill_broker_group(frame, registry), messages
 
 
-def signals_from_ratings_csv(path: str | Path, registry: ScaleRegistry) -> tuple[pd.DataFrame, list[Message]]:
-    """Read a ratings CSV (module docstring). Raises ``ValueError`` naming missing required columns."""
+def signals_from_ratings_csv(path: str | Path, registry: ScaleRegistry,
+                             column_map: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[Message]]:
+    """Read a ratings CSV (module docstring). Raises ``ValueError`` naming the file and the missing columns."""
     path = Path(path)
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     if set(REQUIRED_SIGNAL_COLUMNS) <= set(frame.columns):
         return coerce_signals(frame), []
+    try:
+        rename, notes = map_columns(frame.columns, column_map)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    frame = frame[list(rename)].rename(columns=rename)
     missing = [c for c in RATINGS_CSV_REQUIRED if c not in frame.columns]
     if missing:
         raise ValueError(f"{path}: ratings CSV is missing required column(s) {', '.join(missing)} "
-                         f"(required: {', '.join(RATINGS_CSV_REQUIRED)})")
-    records = []
-    for line_no, rec in enumerate(frame.to_dict("records"), start=2):
+                         f"(required: {', '.join(RATINGS_CSV_REQUIRED)}; other names accepted: "
+                         + "; ".join(f"{c}: {'/'.join(COLUMN_SYNONYMS[c][1:4])}" for c in missing)
+                         + "; or map one with --map COLUMN=NAME)")
+    records = frame.to_dict("records")
+    for line_no, rec in enumerate(records, start=2):
         rec["_where"] = f"{path}:{line_no}"
-        records.append(rec)
-    return signals_from_records(records, registry, str(path))
+    out, messages = signals_from_records(records, registry, str(path))
+    return out, [Message("info", f"{path}: {n}") for n in notes] + messages
 
 
 def signals_from_research_report_em(frame: pd.DataFrame, registry: ScaleRegistry,
