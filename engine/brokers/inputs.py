@@ -1,15 +1,13 @@
 """Inputs of ``ratingbt brokers``: a ratings table → signals, the price panel, and the filters of the league table.
 
 1. :func:`read_ratings` — a signals table (``ratingbt ingest -o``) is read as is; a ratings CSV as users have it
-   (``../shared/data/ratings/ratings_2024_2025.csv``: ``date, broker, code, name, rating, rating_std,
-   rating_change, analyst, …``) goes through the ingest stage's structured reader
-   (:func:`engine.signals.structured.signals_from_ratings_csv`, which maps common column names and judges each
-   rating by its broker's registry scale). When that reader refuses the file for its column names, the few names of
-   the shared file are mapped here (``date`` → ``report_date``, ``analyst`` → ``analysts``, ``rating_change`` →
-   ``action``) and the rows go through :func:`engine.signals.structured.signals_from_records`.
-2. Ratings whose broker has no scale (no band, no level) get a *generic level* so they can still be judged on
-   direction: the source's own standardised word (``rating_std``, 买入 … 卖出) when the file has one, else the word
-   itself from :data:`GENERIC_LEVELS`. Such rows keep empty bands (no band hit) and ``scale_source`` stays empty.
+   (``../shared/data/ratings/ratings_2024_2025.csv``: ``date, broker, code, name, rating, rating_change, analyst,
+   …``) goes through the ingest stage's structured reader
+   (:func:`engine.signals.structured.signals_from_ratings_csv`: common column names, rating words normalised, each
+   rating judged by its broker's registry scale of that date).
+2. Ratings whose broker has no scale (no band, no level) get a *generic level* from the word
+   (:data:`GENERIC_LEVELS`) so they can still be judged on direction. Such rows keep empty bands (no band hit) and
+   an empty ``scale_source``.
 3. :func:`engine.signals.history.derive_actions` fills the action (upgrade / downgrade / reiterate) from the
    broker's previous rating of the stock where the source does not state it; :func:`dedupe_signals` keeps one row
    per (broker, stock, day).
@@ -20,6 +18,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -42,7 +41,6 @@ GENERIC_LEVELS: dict[str, float] = {
     "持有": 0, "中性": 0, "区间操作": 0, "同步大市": 0, "标配": 0,
     "减持": -1, "谨慎减持": -1, "低配": -1, "弱于大市": -2, "卖出": -2, "回避": -2,
 }
-_STD_LEVELS = {"买入": 2.0, "增持": 1.0, "中性": 0.0, "减持": -1.0, "卖出": -2.0}
 
 
 @dataclass
@@ -61,27 +59,10 @@ def _registry(ratings_dir: str | Path | None):
 
 
 def _read_structured(path: Path, registry) -> tuple[pd.DataFrame, list[str]]:
-    """The ingest stage's reader, or the column mapping of step 1 when it refuses the column names."""
-    from engine.signals.structured import signals_from_ratings_csv, signals_from_records
+    """The ingest stage's reader (column names as users have them, rating words normalised, scales by date)."""
+    from engine.signals.structured import signals_from_ratings_csv
 
-    try:
-        frame, messages = signals_from_ratings_csv(path, registry)
-        return frame, [m.text for m in messages]
-    except ValueError as exc:
-        if "missing required column" not in str(exc):
-            raise
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    renames = {"date": "report_date", "analyst": "analysts", "rating_change": "action"}
-    raw = raw.rename(columns={k: v for k, v in renames.items() if k in raw.columns and v not in raw.columns})
-    missing = [c for c in ("broker", "report_date", "code", "rating") if c not in raw.columns]
-    if missing:
-        raise ValueError(f"{path}: no column for {', '.join(missing)} (found {', '.join(map(str, raw.columns))})")
-    records = raw.to_dict("records")
-    for line_no, rec in enumerate(records, start=2):
-        rec["_where"] = f"{path}:{line_no}"
-    frame, messages = signals_from_records(records, registry, str(path))
-    if "rating_std" in raw.columns and len(frame) == len(raw):
-        frame["_rating_std"] = raw["rating_std"].to_numpy()
+    frame, messages = signals_from_ratings_csv(path, registry)
     return frame, [m.text for m in messages]
 
 
@@ -89,23 +70,23 @@ def _generic_levels(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Step 2 of the module docstring; returns the table and the number of rows given a generic level."""
     need = (frame["kind"] == "rating") & frame["rating_level"].isna() & (frame["rating"] != "")
     if not need.any():
-        return frame.drop(columns="_rating_std", errors="ignore"), 0
+        return frame, 0
     level = frame.loc[need, "rating"].map(GENERIC_LEVELS)
-    if "_rating_std" in frame.columns:
-        std = frame.loc[need, "_rating_std"].map(_STD_LEVELS)
-        level = std.where(std.notna(), level)
-    out = frame.drop(columns="_rating_std", errors="ignore").copy()
+    out = frame.copy()
     out.loc[need, "rating_level"] = level.astype(float)
     return out, int(level.notna().sum())
 
 
 def _shorten(message: str) -> str:
-    """The reader's list of every ``broker (rating)`` without a scale, cut to a count (the league names them)."""
+    """The reader's list of every broker without a scale, cut to a count (the league names them)."""
     head, sep, rest = message.partition(": no registry scale for ")
     if not sep:
         return message
-    pairs = rest.split(": bands and rating levels left empty")[0].split("), ")
-    return f"{head}: no registry scale for {len(pairs)} broker · rating pairs (bands left empty)"
+    items = rest.split(": bands and rating levels left empty")[0].split(", ")
+    counts = [int(m.group(1)) for m in (re.search(r"×(\d+)$", i) for i in items) if m]
+    what = f"{len(items)} brokers ({sum(counts):,d} ratings)" if len(counts) == len(items) else \
+        f"{len(items)} broker · rating pairs"
+    return f"{head}: no registry scale for {what}: bands left empty"
 
 
 def read_ratings(path: str | Path, ratings_dir: str | Path | None = None) -> RatingsInput:

@@ -43,8 +43,8 @@ def row_scale_labels(scores: pd.DataFrame, scale_name: Callable[[str], str] | No
     """Which scale judged each row: ``scale_source`` when the row has one, else (a band present) the registry label
     ``scale_name(broker)`` or ``"band in the signals"``; ``"none"`` for a row without a band."""
     has_band = (scores["band_low"].notna() | scores["band_high"].notna()).to_numpy()
-    source = scores["scale_source"].astype(str).to_numpy(dtype=object) if "scale_source" in scores.columns \
-        else np.full(len(scores), "", dtype=object)
+    source = scores["scale_source"].astype(str).str.replace(r"^(registry:)+", "registry:", regex=True) \
+        .to_numpy(dtype=object) if "scale_source" in scores.columns else np.full(len(scores), "", dtype=object)
     brokers = scores["broker"].astype(str).to_numpy(dtype=object)
     names = {b: (scale_name(b) if scale_name else "") or "band in the signals" for b in pd.unique(brokers)}
     fallback = np.array([names[b] for b in brokers], dtype=object)
