@@ -9,6 +9,9 @@ and into PNG / SVG files on request.
   the pooled rate: a broker outside the funnel differs from the average by more than luck explains.
 - :func:`event_figure` — mean cumulative excess after upgrades, downgrades, initiations and reiterations with 95 %
   bands (top) and the number of events with data at each offset (bottom).
+- :func:`broker_events_figure` — the same per broker, small multiples of the brokers with the most events.
+
+:func:`build_figures` builds each once; :func:`figure_svg` (report) and :func:`save_figures` (files) render it.
 
 Rates and returns are plotted in percent; offsets in sessions. Every function returns ``None`` when its table has
 nothing to plot.
@@ -32,8 +35,9 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from engine.score.stats import Z_95  # noqa: E402
 
-__all__ = ["forest_figure", "excess_by_level_figure", "hit_vs_n_figure", "event_figure", "figure_svg",
-           "save_figures", "cjk_font_available", "quiet_glyphs", "FIGURES"]
+__all__ = ["forest_figure", "excess_by_level_figure", "hit_vs_n_figure", "event_figure", "broker_events_figure",
+           "build_figures", "render_svgs", "figure_svg", "save_figures", "close_figures", "cjk_font_available", "quiet_glyphs",
+           "FIGURES"]
 
 plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"]
 plt.rcParams["axes.unicode_minus"] = False
@@ -73,7 +77,9 @@ def forest_figure(league: pd.DataFrame) -> Figure | None:
         return None
     panels = [p for p in (band, direction) if not p.empty]
     height = max(2.5, 0.18 * max(len(p) for p in panels) + 1.2)
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), height), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), height), squeeze=False)
+    fig.subplots_adjust(left=0.17 if len(panels) == 2 else 0.3, right=0.98, wspace=0.55, top=1 - 0.45 / height,
+                        bottom=0.7 / height)
     i = 0
     if not band.empty:
         _forest_panel(axes[0, i], band, "hit_rate", "hit_rate_low", "hit_rate_high", "n_hits", "n_hit_eligible",
@@ -82,7 +88,6 @@ def forest_figure(league: pd.DataFrame) -> Figure | None:
     if not direction.empty:
         _forest_panel(axes[0, i], direction, "direction_hit_rate", "direction_low", "direction_high",
                       "direction_hits", "n_direction", "direction hit rate (all brokers)")
-    fig.tight_layout()
     return fig
 
 
@@ -102,7 +107,7 @@ def excess_by_level_figure(scores: pd.DataFrame) -> Figure | None:
     ax.set_ylabel("excess return vs benchmark [%]")
     ax.set_title("excess return of complete windows by rating level", fontsize=9)
     ax.grid(axis="y", alpha=.3)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.12, right=0.98, top=0.92, bottom=0.2)
     return fig
 
 
@@ -135,7 +140,7 @@ def hit_vs_n_figure(league: pd.DataFrame) -> Figure | None:
     ax.set_title("hit rate vs sample size; dashed: 95 % funnel around the pooled rate", fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(alpha=.3)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.92, bottom=0.14)
     return fig
 
 
@@ -167,7 +172,45 @@ def event_figure(events: pd.DataFrame, broker: str = "all", min_n: int = 10) -> 
     axn.set_ylabel("N")
     axn.set_xlabel("sessions after the rating (0 = publication)")
     axn.grid(alpha=.3)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.93, bottom=0.11, hspace=0.08)
+    return fig
+
+
+def broker_events_figure(events: pd.DataFrame, max_brokers: int = 6, min_n: int = 10) -> Figure | None:
+    """Small multiples: the rating-event curves of the ``max_brokers`` brokers with the most events (one panel
+    each, mean cumulative excess with its 95 % band, offsets with fewer than ``min_n`` events not drawn)."""
+    if events is None or events.empty:
+        return None
+    own = events[events["broker"] != "all"]
+    if own.empty:
+        return None
+    sizes = own[own["offset"] == 0].groupby("broker")["n"].sum().sort_values(ascending=False, kind="stable")
+    brokers = list(sizes.index[:max_brokers])
+    cols = min(3, len(brokers))
+    rows = -(-len(brokers) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.6 * rows), squeeze=False, sharex=True)
+    for ax, broker in zip(axes.flat, brokers):
+        for action, grp in own[own["broker"] == broker].groupby("action", sort=False):
+            grp = grp.sort_values("offset")
+            enough = grp["n"].to_numpy() >= min_n
+            x = grp["offset"].to_numpy()
+            colour = _ACTION_COLOURS.get(str(action), None)
+            ax.plot(x, np.where(enough, 100 * grp["mean_excess"].to_numpy(dtype=float), np.nan), color=colour,
+                    lw=1.2, label=f"{action} (n={int(grp['n'].max())})")
+            ax.fill_between(x, np.where(enough, 100 * grp["ci_low"].to_numpy(dtype=float), np.nan),
+                            np.where(enough, 100 * grp["ci_high"].to_numpy(dtype=float), np.nan), color=colour,
+                            alpha=.15, lw=0)
+        ax.axvline(0, color="#888", lw=.8)
+        ax.axhline(0, color="#888", lw=.6)
+        ax.set_title(str(broker), fontsize=8)
+        ax.legend(fontsize=6, loc="upper left")
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=.3)
+    for ax in list(axes.flat)[len(brokers):]:
+        ax.set_visible(False)
+    fig.supxlabel("sessions after the rating", fontsize=8)
+    fig.supylabel("cumulative excess [%]", fontsize=8)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.12, wspace=0.25, hspace=0.35)
     return fig
 
 
@@ -177,7 +220,20 @@ FIGURES = {
     "excess_by_level": ("scores", excess_by_level_figure),
     "hit_vs_n": ("league", hit_vs_n_figure),
     "rating_events": ("events", event_figure),
+    "rating_events_by_broker": ("events", broker_events_figure),
 }
+
+
+def build_figures(league: pd.DataFrame, scores: pd.DataFrame, events: pd.DataFrame) -> dict[str, Figure]:
+    """Every figure of :data:`FIGURES` that has data, built once (for the report and the files alike)."""
+    tables = {"league": league, "scores": scores, "events": events}
+    out = {}
+    with quiet_glyphs():
+        for name, (needs, build) in FIGURES.items():
+            fig = build(tables[needs])
+            if fig is not None:
+                out[name] = fig
+    return out
 
 
 @contextlib.contextmanager
@@ -199,38 +255,47 @@ def cjk_font_available() -> bool:
 
 
 def figure_svg(fig: Figure | None) -> str:
-    """The figure as an inline ``<svg>`` string (XML prolog and DOCTYPE removed); ``""`` for ``None``. Closes it."""
+    """The figure as an inline ``<svg>`` string (XML prolog and DOCTYPE removed); ``""`` for ``None``."""
     if fig is None:
         return ""
     buf = io.StringIO()
     with quiet_glyphs():
-        fig.savefig(buf, format="svg", bbox_inches="tight")
-    plt.close(fig)
+        fig.savefig(buf, format="svg")
     text = buf.getvalue()
     return text[text.index("<svg"):]
 
 
-def save_figures(league: pd.DataFrame, scores: pd.DataFrame, events: pd.DataFrame, out_dir: str | Path,
-                 formats: Sequence[str] = ("png", "svg"), dpi: int = 150) -> list[Path]:
-    """Write every figure of :data:`FIGURES` (those with data) as ``out_dir/<name>.<fmt>``; returns the paths."""
+def render_svgs(figures: dict[str, Figure]) -> dict[str, str]:
+    """Each figure as an SVG string (:func:`figure_svg`), rendered once for the report and the ``.svg`` files."""
+    return {name: figure_svg(fig) for name, fig in figures.items()}
+
+
+def save_figures(figures: dict[str, Figure], out_dir: str | Path, formats: Sequence[str] = ("png", "svg"),
+                 dpi: int = 150, svgs: dict[str, str] | None = None) -> list[Path]:
+    """Write ``figures`` (from :func:`build_figures`) as ``out_dir/<name>.<fmt>``; returns the paths. ``svgs``
+    (from :func:`render_svgs`) are written as they are instead of rendering the SVG again."""
     bad = [f for f in formats if f not in ("png", "svg")]
     if bad:
         raise ValueError(f"figure format(s) {', '.join(bad)}; allowed: png, svg")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tables = {"league": league, "scores": scores, "events": events}
     paths = []
-    for name, (needs, build) in FIGURES.items():
-        with quiet_glyphs():
-            fig = build(tables[needs])
-        if fig is None:
-            continue
+    for name, fig in figures.items():
         for fmt in formats:
             path = out / f"{name}.{fmt}"
             tmp = path.with_name(f".{path.name}.tmp")
-            with quiet_glyphs():
-                fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+            if fmt == "svg" and svgs and svgs.get(name):
+                tmp.write_text('<?xml version="1.0" encoding="utf-8" standalone="no"?>\n' + svgs[name],
+                               encoding="utf-8")
+            else:
+                with quiet_glyphs():
+                    fig.savefig(tmp, format=fmt, dpi=dpi)
             tmp.replace(path)
             paths.append(path)
-        plt.close(fig)
     return paths
+
+
+def close_figures(figures: dict[str, Figure]) -> None:
+    """Release the figures' memory."""
+    for fig in figures.values():
+        plt.close(fig)

@@ -59,7 +59,7 @@ class BrokersRun:
               run_name: str | None = None) -> list[Path]:
         """Write the tables (CSV, UTF-8, dates ``YYYY-MM-DD``), ``report.html`` and ``figures/*.<fmt>``; returns the
         paths. Each file goes to a temporary name first and is renamed into place."""
-        from engine.brokers.plots import save_figures
+        from engine.brokers import plots
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -71,24 +71,29 @@ class BrokersRun:
             frame.to_csv(tmp, index=False, date_format="%Y-%m-%d")
             tmp.replace(path)
             paths.append(path)
-        if figures:
-            from engine.brokers.plots import cjk_font_available
-
-            paths += save_figures(self.league, self.scores, self.events, out / "figures", formats=figures)
-            if "png" in figures and not cjk_font_available():
-                self.notes.append("no Chinese font found for the PNG figures: broker names show as boxes there "
-                                  "(install fonts-noto-cjk; the SVG files and report.html keep them as text)")
-        if report:
-            paths.append(self.write_report(out / "report.html", run_name=run_name or out.name))
+        if not figures and not report:
+            return paths
+        built = plots.build_figures(self.league, self.scores, self.events)
+        try:
+            svgs = plots.render_svgs(built) if report or "svg" in figures else {}
+            if figures:
+                paths += plots.save_figures(built, out / "figures", formats=figures, svgs=svgs)
+                if "png" in figures and not plots.cjk_font_available():
+                    self.notes.append("no Chinese font found for the PNG figures: broker names show as boxes there "
+                                      "(install fonts-noto-cjk; the SVG files and report.html keep them as text)")
+            if report:
+                paths.append(self.write_report(out / "report.html", run_name=run_name or out.name, svgs=svgs))
+        finally:
+            plots.close_figures(built)
         return paths
 
-    def write_report(self, path: str | Path, run_name: str) -> Path:
+    def write_report(self, path: str | Path, run_name: str, svgs: dict[str, str] | None = None) -> Path:
         """The run report (:func:`engine.report.write_report`) with the broker section first."""
         from engine.brokers.section import broker_section_html
         from engine.report import write_report
         from engine.score.scorecard import scorecard
 
-        section = broker_section_html(self.league, self.scores, self.events, notes=self.notes)
+        section = broker_section_html(self.league, self.scores, self.events, notes=self.notes, svgs=svgs)
         return write_report(path, title=self.title, run_name=run_name, scores=self.scores,
                             scorecard=scorecard(self.scores, by=("broker", "action", "market")),
                             extra_sections=[("brokers", "Which broker is right?", section)])

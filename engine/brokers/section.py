@@ -9,7 +9,7 @@ Every string from the data (broker and analyst names, scale labels, notes) is HT
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -29,7 +29,6 @@ LEAGUE_DISPLAY: tuple[tuple[str, str], ...] = (
     ("median_days_to_target", "days to target"), ("rank_score", "rank score [%]"), ("brokers", "brokers"),
 )
 _MAX_ROWS = 500
-_MAX_BROKER_EVENT_CHARTS = 12
 
 
 def _ci(rate, low, high) -> str:
@@ -72,10 +71,9 @@ def _league_html(part: pd.DataFrame) -> str:
             f'<tbody>{"".join(body)}</tbody></table></div>{more}')
 
 
-def _figure(build, caption: str) -> str:
-    """``build()`` → inline SVG in a ``<figure>`` (or a "no data" note)."""
-    with plots.quiet_glyphs():
-        svg = plots.figure_svg(build())
+def _figure(svgs: Mapping[str, str], name: str, caption: str) -> str:
+    """Figure ``name`` (its SVG text in ``svgs``) inline in a ``<figure>`` (or a "no data" note)."""
+    svg = svgs.get(name, "")
     if not svg:
         return f'<p class="nodata">no data ({html.escape(caption)})</p>'
     return f'<figure class="bchart">{svg}<figcaption class="muted">{html.escape(caption)}</figcaption></figure>'
@@ -91,8 +89,14 @@ _RULE = (
 
 
 def broker_section_html(league: pd.DataFrame, scores: pd.DataFrame, events: pd.DataFrame,
-                        notes: Sequence[str] = ()) -> str:
-    """The section's HTML (see module docstring): intro and rule, notes, broker and analyst tables, figures."""
+                        notes: Sequence[str] = (), svgs: Mapping[str, str] | None = None) -> str:
+    """The section's HTML (see module docstring): intro and rule, notes, broker and analyst tables, figures
+    (``svgs``: name → SVG text from :func:`engine.brokers.plots.render_svgs`; built here when not given)."""
+    if svgs is None:
+        built = plots.build_figures(league, scores, events)
+        svgs = plots.render_svgs(built)
+        plots.close_figures(built)
+    figures = svgs
     parts = [
         '<p class="muted">Each rating is judged by its broker\'s <i>own</i> promise: the excess-return band over '
         "its benchmark and horizon that the broker's 评级说明 attaches to the rating (band hit). Direction hit = "
@@ -105,7 +109,6 @@ def broker_section_html(league: pd.DataFrame, scores: pd.DataFrame, events: pd.D
         parts.append(f'<details><summary>notes ({len(notes)})</summary><ul class="muted">{items}</ul></details>')
     if league is None or league.empty:
         parts.append('<p class="nodata">no data (no broker with enough ratings)</p>')
-        parts.append(_figure(lambda: plots.excess_by_level_figure(scores), "excess return by rating level"))
     else:
         for group_by, title in (("broker", "Brokers"), ("analyst", "Analysts")):
             part = league[league["group_by"] == group_by]
@@ -116,23 +119,12 @@ def broker_section_html(league: pd.DataFrame, scores: pd.DataFrame, events: pd.D
                 parts.append(f"<details><summary>{title} ({len(part):,d})</summary>{table}</details>")
             else:
                 parts.append(f"<h3>{title} ({len(part):,d})</h3>{table}")
-        parts.append(_figure(lambda: plots.forest_figure(league), "hit rates with 95 % intervals, best first"))
-        parts.append('<div class="grid2">'
-                     + _figure(lambda: plots.hit_vs_n_figure(league), "hit rate vs sample size")
-                     + _figure(lambda: plots.excess_by_level_figure(scores), "excess return by rating level")
-                     + "</div>")
+        parts.append(_figure(figures, "forest", "hit rates with 95 % intervals, best first"))
+    parts.append('<div class="grid2">' + _figure(figures, "hit_vs_n", "hit rate vs sample size")
+                 + _figure(figures, "excess_by_level", "excess return by rating level") + "</div>")
     parts.append("<h3>Rating changes</h3>"
-                 + _figure(lambda: plots.event_figure(events, "all"),
-                           "cumulative excess around rating events, all brokers"))
-    if events is not None and len(events):
-        at_event = events[(events["offset"] == 0) & (events["broker"] != "all")]
-        sizes = at_event.groupby("broker")["n"].sum().sort_values(ascending=False, kind="stable")
-        brokers = list(sizes.index[:_MAX_BROKER_EVENT_CHARTS])  # the brokers with the most events
-        if brokers:
-            charts = "".join(_figure(lambda b=b: plots.event_figure(events, b), f"rating events: {b}")
-                             for b in brokers)
-            parts.append(f'<details><summary>per broker ({len(brokers)} with the most events)</summary>'
-                         f'<div class="grid2">{charts}</div></details>')
+                 + _figure(figures, "rating_events", "cumulative excess around rating events, all brokers")
+                 + _figure(figures, "rating_events_by_broker", "the brokers with the most events"))
     style = ("<style>.bchart{margin:6px 0}.bchart svg{max-width:100%;height:auto}"
              "table.league td{font-variant-numeric:tabular-nums}</style>")
     return style + "".join(parts)
