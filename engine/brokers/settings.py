@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from engine.config import ConfigError, format_validation_error
 
-__all__ = ["BrokersConfig", "load_brokers_config", "resolve_path"]
+__all__ = ["BrokersConfig", "load_brokers_config", "resolve_path", "is_brokers_config"]
 
 
 class _Strict(BaseModel):
@@ -123,3 +123,13 @@ def load_brokers_config(path: str | Path) -> BrokersConfig:
         return BrokersConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, str(path))) from None
+
+
+def is_brokers_config(path: str | Path) -> bool:
+    """True for a YAML file whose top level has ``ratings:`` and no ``strategy:`` / ``signals:`` (a brokers run,
+    not a backtest); False for anything unreadable (the caller's own loader then reports it)."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(raw, dict) and "ratings" in raw and "strategy" not in raw and "signals" not in raw

@@ -11,7 +11,7 @@ import typer
 
 from engine.commands._display import flowing_help
 
-__all__ = ["brokers", "print_league"]
+__all__ = ["brokers", "print_league", "execute", "run_config", "filter_from_config"]
 
 #: Terminal columns (heading, priority order below); the default view keeps as many as fit.
 LEAGUE_HEADINGS = ("rank", "broker", "judged by", "horizon", "n", "complete", "band hit [95% CI]",
@@ -129,14 +129,10 @@ def brokers(
     from rich.console import Console
     from rich.text import Text
 
-    from engine.brokers.inputs import SignalFilter, read_ratings
-    from engine.brokers.run import load_prices, run_brokers
+    from engine.brokers.inputs import SignalFilter
     from engine.brokers.settings import BrokersConfig, load_brokers_config
-    from engine.commands._display import print_notes
     from engine.config import ConfigError
-    from engine.paths import runs_dir
 
-    console = Console()
     err = Console(stderr=True)
     started = time.perf_counter()
     try:
@@ -166,6 +162,63 @@ def brokers(
                        levels=tuple(level or f.levels), brokers=tuple(broker or f.brokers))
     as_of_ts = _date(as_of, "--as-of") or (_date(str(cfg.score.as_of), "as_of") if cfg.score.as_of else None)
     registry_dir = ratings_dir or cfg.resolve(cfg.score.ratings_dir)
+    execute(cfg, flt, groupings, formats, ratings=ratings, from_store=from_store, market_file=market_file,
+            benchmark=tuple(benchmark), prices=prices, min_ratings=min_ratings, as_of=as_of_ts,
+            ratings_dir=registry_dir, out=out, no_report=no_report, wide=wide, debug=debug, started=started)
+
+
+def filter_from_config(cfg) -> "SignalFilter":
+    """The :class:`engine.brokers.inputs.SignalFilter` of a config's ``filters:`` section."""
+    import pandas as pd
+
+    from engine.brokers.inputs import SignalFilter
+
+    f = cfg.filters
+    return SignalFilter(start=pd.Timestamp(f.start) if f.start else None, end=pd.Timestamp(f.end) if f.end else None,
+                        markets=tuple(f.markets), industries=tuple(f.industries), levels=tuple(f.levels),
+                        brokers=tuple(f.brokers))
+
+
+def run_config(config: Path, output: Optional[Path] = None, name: Optional[str] = None) -> None:
+    """``ratingbt run CONFIG`` for a brokers config (one with a top-level ``ratings:`` key): the whole run as
+    the config says, into ``output/<name>`` (default ``runs/<name>``)."""
+    import pandas as pd
+    from rich.console import Console
+    from rich.text import Text
+
+    from engine.brokers.settings import load_brokers_config
+    from engine.config import ConfigError
+
+    try:
+        cfg = load_brokers_config(config)
+    except ConfigError as exc:
+        Console(stderr=True).print(Text(f"error: {exc}", style="red"))
+        raise typer.Exit(2) from None
+    if name:
+        cfg = cfg.model_copy(update={"name": name})
+    out = Path(output) / cfg.name if output else None
+    execute(cfg, filter_from_config(cfg), tuple(cfg.league.by), tuple(cfg.figures), out=out,
+            as_of=pd.Timestamp(cfg.score.as_of) if cfg.score.as_of else None,
+            ratings_dir=cfg.resolve(cfg.score.ratings_dir))
+
+
+def execute(cfg, flt, groupings: tuple[str, ...], formats: tuple[str, ...], *, ratings: Optional[Path] = None,
+            from_store: bool = False, market_file: Optional[Path] = None, benchmark: tuple[Path, ...] = (),
+            prices: Optional[Path] = None, min_ratings: Optional[int] = None, as_of=None,
+            ratings_dir: Optional[Path] = None, out: Optional[Path] = None, no_report: bool = False,
+            wide: bool = False, debug: bool = False, started: Optional[float] = None) -> None:
+    """Read, price, score, rank, write and print (the body of ``ratingbt brokers``; options override ``cfg``)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from engine.brokers.inputs import read_ratings
+    from engine.brokers.run import load_prices, run_brokers
+    from engine.commands._display import print_notes
+    from engine.paths import runs_dir
+
+    console = Console()
+    err = Console(stderr=True)
+    started = started if started is not None else time.perf_counter()
     try:
         with console.status("reading ratings…") as status:
             if from_store:
@@ -173,19 +226,18 @@ def brokers(
 
                 signals, notes = signals_from_store(flt)
             else:
-                path = ratings or cfg.resolve(cfg.ratings)
-                read = read_ratings(path, registry_dir)
+                read = read_ratings(ratings or cfg.resolve(cfg.ratings), ratings_dir)
                 signals, notes = read.signals, read.notes
             status.update("loading prices…")
             market_path = market_file or (None if prices else cfg.resolve(cfg.prices.market))
             bench = tuple(benchmark) or tuple(cfg.resolve(b) for b in cfg.prices.benchmarks)
             panel = load_prices(signals, market=market_path, benchmarks=bench,
-                                prices_dir=prices or cfg.resolve(cfg.prices.dir), as_of=as_of_ts)
+                                prices_dir=prices or cfg.resolve(cfg.prices.dir), as_of=as_of)
             run = run_brokers(signals, panel, flt=flt, by=groupings,
                               min_ratings=min_ratings if min_ratings is not None else cfg.league.min_ratings,
                               pre=cfg.events.pre, post=cfg.events.post, min_events=cfg.events.min_events,
-                              as_of=as_of_ts, excess_mode=cfg.score.excess_mode, range_leg=cfg.score.range_leg,
-                              ratings_dir=registry_dir, notes=notes,
+                              as_of=as_of, excess_mode=cfg.score.excess_mode, range_leg=cfg.score.range_leg,
+                              ratings_dir=ratings_dir, notes=notes,
                               progress=lambda s: status.update(f"{s}…"))
             status.update("writing…")
             out_dir = out or (Path(cfg.resolve(cfg.output)) if cfg.output else runs_dir()) / cfg.name

@@ -65,6 +65,13 @@ def run(
     from engine.paths import runs_dir
     from engine.pipeline import STEPS, run_pipeline
 
+    from engine.brokers.settings import is_brokers_config
+
+    if is_brokers_config(config):  # configs/real_ratings.yaml: the broker league (ratingbt brokers CONFIG)
+        from engine.commands.brokers import run_config
+
+        run_config(config, output=output, name=name)
+        return
     console = Console()
     err = Console(stderr=True)
     _route_logs_to(console)

@@ -58,3 +58,19 @@ def test_bad_inputs_give_one_line_errors(small_world, tmp_path):
     assert fig.exit_code == 2 and "png, svg" in fig.output
     empty = runner.invoke(app, _args(small_world, "--start", "2030-01-01"))
     assert empty.exit_code == 2 and "no rating left after the filters" in empty.output
+
+
+def test_ratingbt_run_takes_a_brokers_config(small_world):
+    cfg = small_world["root"] / "brokers.yaml"
+    cfg.write_text(f"name: tiny\nratings: {small_world['ratings']}\nprices:\n  market: {small_world['market']}\n"
+                   f"  benchmarks: [{small_world['bench']}]\nleague: {{by: [broker], min_ratings: 5}}\n"
+                   "figures: [svg]\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", str(cfg), "-o", str(small_world["root"] / "runs")])
+    assert result.exit_code == 0, result.output
+    out = small_world["root"] / "runs" / "tiny"
+    assert (out / "league.csv").is_file() and (out / "figures" / "forest.svg").is_file()
+    assert not (out / "figures" / "forest.png").exists()
+    bad = small_world["root"] / "bad.yaml"
+    bad.write_text("name: x\nratings: r.csv\nleague: {min_ratings: 0}\n", encoding="utf-8")
+    refused = runner.invoke(app, ["run", str(bad)])
+    assert refused.exit_code == 2 and "league.min_ratings" in refused.output
