@@ -30,7 +30,8 @@ from engine.data.panel import Panel
 from engine.signals.history import dedupe_signals, derive_actions
 from engine.signals.schema import REQUIRED_SIGNAL_COLUMNS, coerce_signals
 
-__all__ = ["GENERIC_LEVELS", "RatingsInput", "read_ratings", "filter_signals", "market_panel", "SignalFilter"]
+__all__ = ["GENERIC_LEVELS", "RatingsInput", "read_ratings", "filter_signals", "market_panel", "SignalFilter",
+           "apply_generic_levels"]
 
 #: Rating level by word for ratings whose broker has no scale (direction only: sign matters, no band).
 #: Top words of 3-, 4- and 5-tier scales are +2, second-tier bullish words +1, neutral 0, bearish −1 / −2.
@@ -66,7 +67,7 @@ def _read_structured(path: Path, registry) -> tuple[pd.DataFrame, list[str]]:
     return frame, [m.text for m in messages]
 
 
-def _generic_levels(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def apply_generic_levels(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Step 2 of the module docstring; returns the table and the number of rows given a generic level."""
     need = (frame["kind"] == "rating") & frame["rating_level"].isna() & (frame["rating"] != "")
     if not need.any():
@@ -107,7 +108,7 @@ def read_ratings(path: str | Path, ratings_dir: str | Path | None = None) -> Rat
         else:
             frame, messages = _read_structured(path, _registry(ratings_dir))
             notes += [_shorten(m) for m in messages]
-    frame, n_generic = _generic_levels(frame)
+    frame, n_generic = apply_generic_levels(frame)
     if n_generic:
         notes.append(f"{n_generic} ratings of brokers without a scale got a generic level (direction only, no band)")
     unknown = frame[(frame["kind"] == "rating") & frame["rating_level"].isna()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from engine.brokers.inputs import SignalFilter
+from engine.brokers.inputs import SignalFilter, apply_generic_levels
 from engine.signals.schema import coerce_signals
 
 __all__ = ["signals_from_store"]
@@ -23,4 +23,8 @@ def signals_from_store(flt: SignalFilter, cache_dir: str | None = None) -> tuple
     if frame is None or len(frame) == 0:
         raise ValueError("the store holds no rating in that period (fill it with `ratingbt signals import FILE` "
                          "or `ratingbt signals fetch`)")
-    return coerce_signals(frame), [f"{len(frame)} ratings read from the store"]
+    table, n_generic = apply_generic_levels(coerce_signals(frame))
+    notes = [f"{len(frame)} ratings read from the store"]
+    if n_generic:
+        notes.append(f"{n_generic} ratings of brokers without a scale got a generic level (direction only, no band)")
+    return table, notes

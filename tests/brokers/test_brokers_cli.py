@@ -74,3 +74,15 @@ def test_ratingbt_run_takes_a_brokers_config(small_world):
     bad.write_text("name: x\nratings: r.csv\nleague: {min_ratings: 0}\n", encoding="utf-8")
     refused = runner.invoke(app, ["run", str(bad)])
     assert refused.exit_code == 2 and "league.min_ratings" in refused.output
+
+
+def test_brokers_from_the_store(small_world):
+    imported = runner.invoke(app, ["signals", "import", str(small_world["ratings"])])
+    assert imported.exit_code == 0, imported.output
+    result = runner.invoke(app, ["brokers", "--store", "--market-file", str(small_world["market"]), "--benchmark",
+                                 str(small_world["bench"]), "--min-ratings", "5", "--by", "broker", "--no-report",
+                                 "-o", str(small_world["root"] / "store_out")])
+    assert result.exit_code == 0, result.output
+    league = pd.read_csv(small_world["root"] / "store_out" / "league.csv").set_index("group")
+    assert set(league.index) == {"民生证券", "甲证券", "乙证券"} and "ratings read from the store" in result.output
+    assert league.loc["甲证券", "n_direction"] > 0  # generic levels applied to store rows too
