@@ -4,10 +4,12 @@
    columns, 2 % missing bars, suspensions). Times ``forward_returns_nb`` cold (compile or cache load) and warm (best
    of 3), checks it against the pandas reference of ``tests/kernels/test_forward_returns.py`` on a subsample and times
    that reference on the same subsample to give the ratio (per-signal rates; the reference is O(signals)).
-2. market: 100,000 random signals on the real market file ``../shared/data/market/ashare_daily_2024_2025.parquet``
-   (5,154 stocks, qfq closes, loaded with ``engine.data.load.panel_from_long``) plus CSI 300 from
-   ``../shared/data/prices/SH000300.csv``; times the kernel
-   and the whole :func:`engine.score.run_scoring` (scores, scorecard, event study).
+2. market / market-1m: 100,000 and 1,000,000 random signals on the real market file
+   ``../shared/data/market/ashare_daily_2024_2025.parquet`` (5,154 stocks, qfq closes, loaded with
+   ``engine.data.load.panel_from_long``) plus CSI 300 from ``../shared/data/prices/SH000300.csv``. Headline: the
+   public entry :func:`engine.score.run_scoring` (scores, scorecard, event study), warm; second figure: the kernel
+   alone. Peer: a plain pandas computation of the same excess returns and hits from the two files
+   (:func:`pandas_scores`), checked against ours to 1e-12 before the figures are printed.
 
 Each part runs in its own process so its peak RSS (``ru_maxrss``) is its own. Prints one line per figure.
 """
@@ -123,12 +125,10 @@ def synthetic(n_assets: int = 5000, n_sessions: int = 2500, n_signals: int = 1_0
             "threads": int(os.environ.get("NUMBA_NUM_THREADS", os.cpu_count() or 1))}
 
 
-def market(n_signals: int = 100_000) -> dict:
-    from engine.data.panel import Panel
-    from engine.score import run_scoring
-    from engine.signals.schema import SIGNAL_COLUMNS
-
+def market_panel():
+    """The whole-market panel (5,154 stocks + CSI 300, qfq closes) and the seconds it took to build."""
     from engine.data.load import panel_from_long
+    from engine.data.panel import Panel
 
     root = shared_dir() / "data"
     t0 = time.perf_counter()
@@ -141,15 +141,20 @@ def market(n_signals: int = 100_000) -> dict:
     panel = Panel(sessions=stocks.sessions, codes=codes, open=nan, high=nan, low=nan, close=close, raw_close=nan,
                   volume=nan, tradable=np.isfinite(close), markets=np.full(len(codes), "A", dtype=object),
                   boards=np.append(stocks.boards, "index").astype(object))
-    del stocks
-    load_s = time.perf_counter() - t0
+    return panel, time.perf_counter() - t0
 
-    rng = np.random.default_rng(1)
-    stocks = codes[:-1]
+
+def random_signals(panel, n_signals: int, seed: int = 1) -> pd.DataFrame:
+    """``n_signals`` random ratings (40 brokers, 300 analysts, 6 / 12 / 6-12 month horizons) on the panel's stocks."""
+    from engine.signals.schema import coerce_signals
+
+    rng = np.random.default_rng(seed)
+    stocks = panel.codes[:-1]
+    sessions = pd.DatetimeIndex(panel.sessions)
     levels = rng.choice([2, 1, 0, -1], n_signals, p=[0.55, 0.35, 0.08, 0.02])
     scale = {2: ("买入", 0.15, np.nan), 1: ("增持", 0.05, 0.15), 0: ("中性", -0.05, 0.05), -1: ("减持", np.nan, -0.05)}
     dates = sessions[rng.integers(0, len(sessions), n_signals)]
-    signals = pd.DataFrame({
+    return coerce_signals(pd.DataFrame({
         "signal_id": np.arange(n_signals).astype(str), "source": "bench", "broker": rng.choice(
             [f"broker{i:02d}" for i in range(40)], n_signals), "report_date": dates, "date_inferred": False,
         "report_type": "", "industry": "", "industry_rating": "", "code": rng.choice(stocks, n_signals), "name": "",
@@ -158,7 +163,58 @@ def market(n_signals: int = 100_000) -> dict:
         "target_price": np.nan, "price_at_report": np.nan, "price_date": pd.NaT, "currency": "CNY",
         "horizon_months": rng.choice(["6", "12", "6-12"], n_signals), "benchmark": "000300.SH",
         "band_low": [scale[v][1] for v in levels], "band_high": [scale[v][2] for v in levels],
-        "analysts": rng.choice([f"analyst{i:03d}" for i in range(300)], n_signals)})[SIGNAL_COLUMNS]
+        "analysts": rng.choice([f"analyst{i:03d}" for i in range(300)], n_signals)}))
+
+
+def pandas_scores(signals: pd.DataFrame, market_file: Path, csi_file: Path) -> pd.DataFrame:
+    """The like-for-like peer: a plain pandas computation of each signal's excess return, band hit and the per-broker
+    hit rate, straight from the two files (read + pivot + forward-fill + positional look-ups; long horizon leg).
+
+    Conventions as the scoring stage's: base = the last close on or before the report date, end = the last close on
+    or before report date + horizon months (calendar months), suspended stocks valued at their last close; only
+    windows that ended inside the data are kept (``complete``)."""
+    long = pd.read_parquet(market_file, columns=["code", "date", "close"])
+    wide = long.pivot(index="date", columns="code", values="close")
+    wide.columns = [c + (".SH" if c.startswith(("6", "9")) else ".BJ" if c.startswith(("4", "8")) else ".SZ")
+                    for c in wide.columns]
+    csi = pd.read_csv(csi_file, parse_dates=["date"]).set_index("date")["close"]
+    wide["000300.SH"] = csi.reindex(wide.index)
+    ff = wide.ffill()
+    first_bar = wide.apply(pd.Series.first_valid_index)
+    months = signals["horizon_months"].astype(str).str.split("-").str[-1].astype(int)
+    report = pd.to_datetime(signals["report_date"])
+    end = pd.Series(pd.NaT, index=signals.index, dtype="datetime64[ns]")
+    for m in months.unique():  # one vectorised calendar-month offset per horizon
+        end[months == m] = report[months == m] + pd.DateOffset(months=int(m))
+    sessions = ff.index
+    base_pos = sessions.searchsorted(report, side="right") - 1
+    end_pos = sessions.searchsorted(end, side="right") - 1
+    col = ff.columns.get_indexer(signals["code"])
+    bcol = ff.columns.get_indexer(signals["benchmark"])
+    values = ff.to_numpy()
+    r = values[end_pos, col] / values[base_pos, col] - 1
+    b = values[end_pos, bcol] / values[base_pos, bcol] - 1
+    out = signals[["signal_id", "broker", "band_low", "band_high"]].copy()
+    out["excess_return"] = r - b
+    listed = first_bar.reindex(signals["code"]).to_numpy() <= report.to_numpy()
+    out["complete"] = (end <= sessions[-1]).to_numpy() & listed & (base_pos >= 0)
+    lo, hi = out["band_low"].fillna(-np.inf), out["band_high"].fillna(np.inf)
+    out["hit"] = (out["excess_return"] >= lo) & (out["excess_return"] <= hi)
+    out = out[out["complete"]]
+    out.attrs["hit_rate_by_broker"] = out.groupby("broker")["hit"].mean()
+    return out
+
+
+def market(n_signals: int = 100_000) -> dict:
+    """``run_scoring`` (the public entry: scores + scorecard + event study) on ``n_signals`` random signals over
+    the whole market, the kernel alone, and the plain pandas peer of :func:`pandas_scores` on the same signals
+    (its excess returns and hits checked against ours to 1e-12 before any figure is printed)."""
+    from engine.score import run_scoring
+
+    root = shared_dir() / "data"
+    panel, load_s = market_panel()
+    signals = random_signals(panel, n_signals)
+    close = panel.close
 
     from engine.score.windows import ScoreConfig, expand_horizons, prepare_windows
     windows = expand_horizons(signals, ScoreConfig())
@@ -178,23 +234,37 @@ def market(n_signals: int = 100_000) -> dict:
     full_cold = time.perf_counter() - t0
     full_s, result = timed(lambda: run_scoring(signals, panel), repeat=2)
     full_cpu = cpu_time(lambda: run_scoring(signals, panel))
-    return {"part": "market", "signals": n_signals, "windows": len(windows), "assets": len(codes),
-            "sessions": len(sessions), "load_s": load_s, "kernel_warm_s": kernel_s, "kernel_warm_cpu_s": kernel_cpu,
+
+    t0 = time.perf_counter()
+    ref = pandas_scores(signals, root / "market" / "ashare_daily_2024_2025.parquet", root / "prices" / "SH000300.csv")
+    pandas_s = time.perf_counter() - t0
+    ours = result.scores[result.scores["horizon_leg"] != "short"].set_index("signal_id")
+    ours = ours[ours["complete"]]
+    ref = ref.set_index("signal_id")
+    common = ref.index.intersection(ours.index)
+    np.testing.assert_allclose(ours.loc[common, "excess_return"].to_numpy(float),
+                               ref.loc[common, "excess_return"].to_numpy(float), rtol=0, atol=1e-12)
+    assert (ours.loc[common, "hit"].astype(bool).to_numpy() == ref.loc[common, "hit"].to_numpy()).all()
+    return {"part": f"market_{n_signals}", "signals": n_signals, "windows": len(windows), "assets": len(panel.codes),
+            "sessions": len(panel.sessions), "load_s": load_s,
             "run_scoring_first_s": full_cold, "run_scoring_warm_s": full_s, "run_scoring_warm_cpu_s": full_cpu,
-            "complete_share": float(result.scores["complete"].mean()),
+            "kernel_warm_s": kernel_s, "kernel_warm_cpu_s": kernel_cpu,
+            "pandas_peer_s": pandas_s, "ratio_pandas_over_run_scoring": pandas_s / full_s,
+            "checked_against_pandas": len(common), "complete_share": float(result.scores["complete"].mean()),
             "scores_rows": len(result.scores), "scorecard_rows": len(result.scorecard),
             "event_study_rows": len(result.event_study), "peak_rss_mib": peak_rss_mib()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["all", "synthetic", "market"], default="all")
+    parser.add_argument("--part", choices=["all", "synthetic", "market", "market-1m"], default="all")
     args = parser.parse_args()
     if args.part == "all":
-        for part in ("synthetic", "market"):
+        for part in ("synthetic", "market", "market-1m"):
             subprocess.run([sys.executable, __file__, "--part", part], check=True)
         return
-    result = synthetic() if args.part == "synthetic" else market()
+    result = (synthetic() if args.part == "synthetic" else market(1_000_000) if args.part == "market-1m"
+              else market(100_000))
     result["load_avg_1m"] = os.getloadavg()[0]
     print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items()},
                      ensure_ascii=False))

@@ -77,6 +77,7 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
     from engine.backtest.run import run_backtest, write_run
     from engine.data.inputs import load_signals
     from engine.report import write_run_report
+    from engine.tables import write_table
     from engine.score import run_scoring
     from engine.screen import screen_signals, write_screen
 
@@ -90,9 +91,7 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
 
     step("signals")
     signals = load_signals(cfg, notes)
-    path = out_dir / "signals.csv"
-    signals.to_csv(path, index=False, date_format="%Y-%m-%d")
-    files.append(path)
+    files.append(write_table(signals, out_dir, "signals"))
 
     step("prices")
     panel = _run_panel(cfg, signals, notes)

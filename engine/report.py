@@ -677,7 +677,9 @@ _RUN_DATE_COLUMNS = ("date", "report_date", "price_date", "horizon_end", "base_d
 
 
 def _read_run_table(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(path, encoding="utf-8-sig", dtype={"horizon_months": str}, keep_default_na=True)
+    from engine.tables import read_table
+
+    frame = read_table(path, encoding="utf-8-sig", dtype={"horizon_months": str}, keep_default_na=True)
     for col in _RUN_DATE_COLUMNS:
         if col in frame.columns:
             frame[col] = pd.to_datetime(frame[col], errors="coerce")
@@ -717,6 +719,10 @@ def write_run_report(run_dir: str | Path, *, title: str = "ratingbt run", run_na
             inputs[key] = tables[key]
             continue
         path = root / name
+        if not name.endswith(".json"):
+            from engine.tables import table_path
+
+            path = table_path(root, Path(name).stem) or path  # large tables are written as .parquet
         if not path.exists():
             continue
         try:

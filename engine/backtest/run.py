@@ -356,6 +356,8 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
     """Write a run folder and return the paths written:
 
     - ``config.yaml``: the resolved config (every default filled in) plus ``command_line`` and the git revision;
+    Tables go through :func:`engine.tables.write_table` (CSV; parquet above 100,000 rows, e.g. ``positions``):
+
     - ``equity.csv``: ``date,equity,cash,benchmark`` (account currency; benchmark scaled to the starting cash);
     - ``trades.csv``: ``date,code,side,shares,price,value,fees,requested,reason,filled`` (rejections have 0 shares);
     - ``positions.csv``: ``date,code,shares,value,weight`` for every non-zero holding after each session;
@@ -365,6 +367,8 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
     import subprocess
 
     import yaml
+
+    from engine.tables import write_table
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -378,19 +382,13 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
     path = out_dir / "config.yaml"
     path.write_text(yaml.safe_dump(resolved, allow_unicode=True, sort_keys=False), encoding="utf-8")
     written.append(path)
-    path = out_dir / "equity.csv"
-    run.equity.rename_axis("date").to_csv(path, float_format="%.6f")
-    written.append(path)
-    path = out_dir / "trades.csv"
+    written.append(write_table(run.equity.rename_axis("date").reset_index(), out_dir, "equity", float_format="%.6f"))
     trades = run.trades.copy()
     trades["date"] = pd.DatetimeIndex(trades["date"]).strftime("%Y-%m-%d")
-    trades.to_csv(path, index=False, float_format="%.6f")
-    written.append(path)
-    path = out_dir / "positions.csv"
+    written.append(write_table(trades, out_dir, "trades", float_format="%.6f"))
     positions = run.positions.copy()
     positions["date"] = pd.DatetimeIndex(positions["date"]).strftime("%Y-%m-%d")
-    positions.to_csv(path, index=False, float_format="%.6f")
-    written.append(path)
+    written.append(write_table(positions, out_dir, "positions", float_format="%.6f"))
     path = out_dir / "stats.json"
     path.write_text(json.dumps({k: _jsonable(v) for k, v in run.stats.items()}, indent=2, ensure_ascii=False),
                     encoding="utf-8")

@@ -5,7 +5,7 @@ Public API (used by ``ratingbt score``, ``ratingbt run`` and ``ratingbt screen``
     from engine.score import run_scoring, ScoreConfig
     result = run_scoring(signals, panel, as_of="2026-06-30")      # -> ScoreResult
     result.scores, result.scorecard, result.event_study            # pandas DataFrames
-    result.write(out_dir)                                          # scores.csv, scorecard.csv, event_study.csv
+    result.write(out_dir)              # scores, scorecard, event_study: .csv (.parquet above 100k rows)
 
 Steps of :func:`run_scoring`:
 
@@ -49,17 +49,13 @@ class ScoreResult:
     config: ScoreConfig
     as_of: pd.Timestamp | None = None
 
-    def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``scores.csv``, ``scorecard.csv``, ``event_study.csv`` (UTF-8) into ``out_dir``; returns the paths."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name, frame in (("scores", self.scores), ("scorecard", self.scorecard),
-                            ("event_study", self.event_study)):
-            path = out / f"{name}.csv"
-            frame.to_csv(path, index=False, date_format="%Y-%m-%d")
-            paths.append(path)
-        return paths
+    def write(self, out_dir: str | Path, fmt: str | None = None) -> list[Path]:
+        """Write ``scores``, ``scorecard`` and ``event_study`` into ``out_dir`` with :func:`engine.tables.write_table`
+        (CSV, or parquet above 100,000 rows; ``fmt`` forces ``csv`` / ``parquet``); returns the paths."""
+        from engine.tables import write_table
+
+        return [write_table(frame, out_dir, name, fmt=fmt) for name, frame in
+                (("scores", self.scores), ("scorecard", self.scorecard), ("event_study", self.event_study))]
 
     def broker_scorecard(self) -> pd.DataFrame:
         """The scorecard rows grouped by broker (ratings and mentions)."""
