@@ -169,6 +169,11 @@ _GENERIC_RE = re.compile(r"([\u4e00-\u9fff]{2,4}(?:证券|国际))(?:\([\u4e00-\
                          r"(?:股份有限公司|有限责任公司|有限公司|研究所|研究院|研究部|研究发展中心|经济研究所)")
 
 
+#: the report's owner, not a broker merely named (an analyst's former employer, a quoted peer)
+_OWNER_RE = (r"(?:本报告(?:仅供|由|版权(?:均|仅)?(?:归|属于|为)?)|版权(?:均|仅)?(?:归|属于|为)|请务必阅读|如引用.{{0,8}}出处为)“?{0}"
+             r"|{0}(?:股份有限公司|有限责任公司|有限公司)?[(（]以下简称")
+
+
 def detect_broker_name(text: str, book: BrokerBook) -> str:
     """The broker a report names most often in its last 40 % (disclaimer, 评级说明, addresses — former employers
     in analysts' bios and peers quoted in the body count less there), known spellings first, then
@@ -179,6 +184,7 @@ def detect_broker_name(text: str, book: BrokerBook) -> str:
         for alias, canonical in book.alias_items():
             if len(alias) >= 4 and alias in norm:
                 counts[canonical] += norm.count(alias)
+                counts[canonical] += 10 * len(re.findall(_OWNER_RE.format(re.escape(alias)), norm))
                 norm = norm.replace(alias, "")
         if counts:
             return counts.most_common(1)[0][0]

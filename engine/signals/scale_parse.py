@@ -38,7 +38,7 @@ _NUM = r"[+\-−－]?\d+(?:\.\d+)?"
 _RANGE_RE = re.compile(rf"({_NUM})%?(?:-|~|～|至|到|—|－|–|与|和)({_NUM})%")
 _PM_RE = re.compile(r"(?:±|\+/-|\+/−)(\d+(?:\.\d+)?)%")
 _PCT_RE = re.compile(rf"({_NUM})%")
-_HINT_RE = re.compile(r"指数|基准|大市|大盘|市场|沪深|恒生|同期|表现|回报|收益|股价|涨幅|跌幅|涨跌|上涨|下跌|平均|变动|幅度|波动")
+_HINT_RE = re.compile(r"指数|基准|大市|大盘|市场|沪深|恒生|同期|表现|回报|收益|股价|涨幅|跌幅|涨跌|上涨|下跌|平均|变动|幅度|波动|MSCI|优于|劣于|超越|领先|落后|强于|弱于")
 _STOCK_DESC_RE = re.compile(r"股价|个股|公司|股票价格|该股")
 _INDUSTRY_DESC_RE = re.compile(r"行业")
 _INDUSTRY_MARK_RE = re.compile(r"行业(?:投资)?评级|行业评级体系|行业的投资评级|行业评级标准|行业评级定义")
@@ -46,6 +46,9 @@ _STOCK_MARK_RE = re.compile(r"(?:股票|公司|个股|证券)(?:投资)?评级|�
 _ANCHOR_RE = re.compile(r"评级说明|评级标准|评级体系|评级定义|评级的说明|投资评级|评级规则|评级的比较")
 _CUT_RE = re.compile(r"[；;。]|免责|法律声明|分析师声明|重要声明|一般声明|特别声明|风险提示|分析师承诺|信息披露|"
                      r"行业(?:投资)?评级|(?:股票|公司|个股)(?:投资)?评级|评级说明|评级体系|评级标准|评级定义")
+_EITHER_WAY_RE = re.compile(r"(?:优于|高于|强于|超过|跑赢)[/或](?:劣于|低于|弱于|落后|跑输)")
+_QUOTED_DEF_RE = re.compile(r"[”\"][:：]")  # “买入”：definition
+_GLYPH_RE = re.compile(r"[\u00a2-\u00b0\u00b2-\u00ff\ufffd]")
 _CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "六": 6, "九": 9, "十二": 12, "十八": 18, "二十四": 24}
 
 #: Benchmark names as printed → canonical code ("" = an index we cannot name a code for). Longest first.
@@ -111,6 +114,9 @@ def parse_band_text(desc: str) -> tuple[float | None, float | None] | None:
     m = _PM_RE.search(text)
     if m:
         x = _num(m.group(1)) / 100
+        return (-x, x)
+    if _EITHER_WAY_RE.search(text) and (m := _PCT_RE.search(text)) and not _RANGE_RE.search(text):
+        x = abs(_num(m.group(1))) / 100  # "优于/劣于MSCI中国少于10%": within ±x
         return (-x, x)
     m = _RANGE_RE.search(text)
     if m:
@@ -215,8 +221,9 @@ def _segments(flat: str) -> list[_Band]:
     """Rating word + description segments of a cleaned window that read as bands (in order)."""
     flat = _unzip_columns(flat)
     hits = [m for m in _RATING_RE.finditer(flat)
-            if flat[m.end():m.end() + 1] not in ("，", ",", "、", "的", "）", ")", "或", "和", "/", "”", "\"")
-            and flat[max(0, m.start() - 1):m.start()] not in ("“", "\"", "面", "为", "予")]
+            if _QUOTED_DEF_RE.match(flat, m.end()) or (
+                flat[m.end():m.end() + 1] not in ("，", ",", "、", "的", "）", ")", "或", "和", "/", "”", "\"")
+                and flat[max(0, m.start() - 1):m.start()] not in ("“", "\"", "面", "为", "予"))]
     marks = [(m.start(), "industry") for m in _INDUSTRY_MARK_RE.finditer(flat)]
     marks += [(m.start(), "stock") for m in _STOCK_MARK_RE.finditer(flat)]
     marks.sort()
@@ -224,12 +231,12 @@ def _segments(flat: str) -> list[_Band]:
     for i, m in enumerate(hits):
         word = m.group(0)
         end = hits[i + 1].start() if i + 1 < len(hits) else len(flat)
-        desc = re.sub(r"^[(（][A-Za-z\- ]{2,20}[)）]", "", flat[m.end():min(end, m.end() + 90)]).lstrip(":：—-–、（）()")
+        desc = re.sub(r"^[(（][A-Za-z\- ]{2,20}[)）]", "", flat[m.end():min(end, m.end() + 90)]).lstrip("”\":：—-–、（）()")
         cut = _CUT_RE.search(desc)
         if cut and cut.start() > 3:
             desc = desc[:cut.start()]
-        if word in _UNRATED or len(desc) < 4 or not _HINT_RE.search(desc):
-            continue
+        if word in _UNRATED or len(desc) < 4 or not _HINT_RE.search(desc) or _GLYPH_RE.search(desc[:40]):
+            continue  # not a definition, or garbled glyphs of a PDF font (©¨¶ for digits): unreadable
         if desc.startswith(("评级", "的评级", "或", "和", "、", "/")):
             continue
         band = parse_band_text(desc)
@@ -321,7 +328,7 @@ def _part(bands: list[_Band], horizons: list[tuple[int, str]], flat: str, marks:
 
 def _short(desc: str) -> str:
     m = re.search(r"。|；|;|相关证券市场基准|市场基准指数说明|基准指数说明", desc)
-    return (desc[:m.start()] if m else desc)[:60]
+    return (desc[:m.start()] if m else desc)[:60].strip("“”\"")
 
 
 def _scale_type(part_bands: list[_Band], flat: str) -> tuple[str, str]:

@@ -97,9 +97,9 @@ def read_report_scales(paths: list[Path], book, root: Path | None = None,
 def propose_entries(reports: list[ReportScale], min_reports: int = 2) -> dict[str, BrokerProposal]:
     """Dated versions per broker (module docstring).
 
-    Definitions seen in fewer than ``min_reports`` of a broker's reports are left out when the broker has
-    definitions seen that often (a misread or a report of another broker quoted under this name); each version's
-    ``notes`` says in how many reports it was seen.
+    A reading seen in fewer than ``min_reports`` reports that sits between two reports with the same other
+    definitions is left out (a misread, or another broker's report); each version's ``notes`` says in how many
+    reports it was seen.
     """
     by_broker: dict[str, list[ReportScale]] = {}
     for rep in reports:
@@ -110,8 +110,11 @@ def propose_entries(reports: list[ReportScale], min_reports: int = 2) -> dict[st
         complete = [r for r in reps if _complete(r.scale)]
         use = complete or reps
         seen = Counter(scale_signature(r.scale) for r in use)
-        if max(seen.values()) >= min_reports:
-            use = [r for r in use if seen[scale_signature(r.scale)] >= min_reports]
+        sigs = [scale_signature(r.scale) for r in use]
+        # an isolated reading between two reports with the same other definitions is a misread (or another
+        # broker's report): dropped when seen fewer than ``min_reports`` times
+        use = [r for i, r in enumerate(use) if not (
+            seen[sigs[i]] < min_reports and 0 < i < len(use) - 1 and sigs[i - 1] == sigs[i + 1] != sigs[i])]
         prop = BrokerProposal(broker=broker, reports=len(reps), partial=len(reps) - len(complete))
         last_sig = None
         for rep in use:
@@ -163,7 +166,8 @@ class Coverage:
 
 def ratings_coverage(frame: pd.DataFrame, registry: ScaleRegistry, *, broker_col: str = "broker",
                      date_col: str = "report_date", rating_col: str = "rating") -> Coverage:
-    """Share of ratings whose broker has a registry scale on the rating's date (see module docstring).
+    """Share of ratings whose broker has a registry scale on the rating's date (see module docstring; the version is
+    chosen with the rating word, :meth:`ScaleRegistry.scale_for`).
 
     Rating words are compared after the risk suffix and traditional characters are normalised
     (:func:`engine.signals.structured.normalize_rating`).
@@ -176,12 +180,12 @@ def ratings_coverage(frame: pd.DataFrame, registry: ScaleRegistry, *, broker_col
     without: Counter[str] = Counter()
     missing: Counter[tuple[str, str]] = Counter()
     for (broker, date, rating), n in counts.items():
-        scale = registry.scale_for(broker, date)
+        word = normalize_rating(rating)[0]
+        scale = registry.scale_for(broker, date, word)
         if scale is None or scale.stock is None:
             without[normalize_broker_text(broker)] += int(n)
             continue
         with_scale += int(n)
-        word = normalize_rating(rating)[0]
         if scale.stock.band(word) is not None:
             word_in += int(n)
         else:

@@ -295,11 +295,13 @@ class ScaleRegistry:
         """Who wrote a rating printed under ``broker`` on ``date`` (国泰海通 on 2024-10-28 → 国泰君安证券)."""
         return self.book.entity_at(broker, date)
 
-    def scale_for(self, broker: str, date=None) -> RatingScale | None:
+    def scale_for(self, broker: str, date=None, rating: str | None = None) -> RatingScale | None:
         """The broker's scale in force on ``date`` (``None`` = newest): the version with the latest ``valid_from`` on
         or before ``date``, else the oldest one (the oldest known definitions are assumed for earlier dates). The
         writer is resolved by date (:meth:`entity`); a renamed broker without a scale of its own uses its
-        predecessor's (``notes`` says so)."""
+        predecessor's (``notes`` says so). With ``rating``, a version in force that lacks that stock rating word
+        gives way to the version nearest in time that has it (the word shows which definitions the broker used;
+        ``notes`` says so)."""
         day = to_date(date)
         who = self.entity(broker, day)
         for name in [who, *self.book.predecessors(who)]:
@@ -308,11 +310,40 @@ class ScaleRegistry:
                 continue
             chosen = items[-1] if day is None else next(
                 (s for s in reversed(items) if s.valid_from is None or s.valid_from <= day), items[0])
+            chosen = self._fill_parts(chosen, items)
+            if rating and day is not None and (chosen.stock is None or chosen.stock.band(rating) is None):
+                having = [s for s in items if s.stock is not None and s.stock.band(rating) is not None]
+                if having:
+                    near = min(having, key=lambda s: abs(((s.valid_from or day) - day).days))
+                    note = (f"{rating} is not a word of the version in force on {day}; definitions of the nearest "
+                            f"version that has it ({near.source}, {near.as_of})")
+                    chosen = near.model_copy(update={"notes": "; ".join(x for x in (near.notes, note) if x)})
             if name != who:
                 note = f"{who} has no scale of its own: {name}'s (renamed to {who})"
                 chosen = chosen.model_copy(update={"notes": "; ".join(x for x in (chosen.notes, note) if x)})
             return chosen
         return None
+
+    @staticmethod
+    def _fill_parts(chosen: RatingScale, items: list[RatingScale]) -> RatingScale:
+        """A version that lacks its stock (or industry) part takes it from the nearest version that has one (a
+        report may print only its industry definitions); ``notes`` names the source."""
+        update, notes = {}, []
+        at = chosen.valid_from or dt.date.min
+        for part in ("stock", "industry"):
+            if getattr(chosen, part) is not None:
+                continue
+            donors = [s for s in items if getattr(s, part) is not None]
+            if not donors:
+                continue
+            donor = min(donors, key=lambda s: abs(((s.valid_from or dt.date.min) - at).days) if
+                        s.valid_from and chosen.valid_from else 0)
+            update[part] = getattr(donor, part)
+            notes.append(f"{part} definitions from {donor.source} ({donor.as_of})")
+        if not update:
+            return chosen
+        update["notes"] = "; ".join(x for x in (chosen.notes, *notes) if x)
+        return chosen.model_copy(update=update)
 
     def get(self, broker: str) -> RatingScale | None:
         """The newest scale of ``broker`` (any spelling); see :meth:`scale_for` for a date."""

@@ -233,9 +233,9 @@ def signals_from_records(records: list[dict], registry: ScaleRegistry, source: s
                                                "reiterate, upgrade, downgrade (or 首次/维持/上调/下调); left empty"))
             action = ""
         day = report_date.date()
-        key = (broker, day)
+        key = (broker, day, rating)
         if key not in scales:
-            scales[key] = registry.scale_for(broker, day)
+            scales[key] = registry.scale_for(broker, day, rating)
         scale = scales[key]
         part = scale.stock if scale is not None else None
         if part is not None and rating and part.band(rating) is None:

@@ -38,7 +38,7 @@ def test_bad_files_give_messages_and_good_files_survive(tmp_path, make_text):
     assert not files["nothere.txt"].readable and "file not found" in _texts(files["nothere.txt"])
     # truncated: the table survives, the 评级说明 is cut off → registry scale, with a message
     trunc = files["truncated.txt"]
-    assert trunc.n_ratings == 2 and "no 评级说明" in _texts(trunc) and "registry:民生证券.yaml" in _texts(trunc)
+    assert trunc.n_ratings == 2 and "no 评级说明" in _texts(trunc) and "using the registry scale (shared/seeds/" in _texts(trunc)
     assert "no 评级说明" in _texts(files["norating.txt"]) and files["norating.txt"].n_ratings == 2
     unknown = files["unknown.txt"]
     assert unknown.broker == "东海西证券"
