@@ -3,8 +3,9 @@
 Compares, in the same run:
   * ratingbt  — ``engine.data.load.panel_from_long`` (pyarrow read, dictionary-encoded codes, one scatter per field)
   * pandas    — the plain reference: ``pd.read_parquet`` then ``DataFrame.pivot`` per field (+ ×100 volume, tradable)
-  * cache     — (``--with-cache``) ``load_panel`` of all 5,154 codes from a per-symbol parquet cache
-                (the path the other stages use), after ``data import`` of the market file into a temp cache.
+  * cache     — (``--with-cache``) ``load_panel`` of all 5,154 codes from the DuckDB store (the path the other
+                stages use), after ``data import`` of the market file into a temp store (``bench_store.py`` times
+                this path in more detail).
 
 Each variant runs in a fresh subprocess (``--variant NAME``) so its peak memory is its own: we report wall time
 (cold = first call in the process; warm = best of ``--repeat`` later calls), peak RSS growth of the cold call over

@@ -4,7 +4,7 @@ A backtest config (see ``configs/seeds.yaml``)::
 
     name: seeds                      # runs/<name>/
     signals: {reports: ../shared/seeds}          # or {file: signals.csv}
-    data: {providers: [local, akshare, yfinance], prices_dir: ../shared/data/prices, offline: false}
+    data: {providers: [local, akshare, yfinance], prices: [../shared/data/prices, market.parquet], offline: false}
     strategy: {name: follow_ratings, params: {min_rating_level: 1, stop_loss: [0, 0.1]}}  # lists → sweep grid
     portfolio: {cash: 1000000, currency: CNY, execution: open, costs: default}
     benchmark: 000300.SH
@@ -65,9 +65,29 @@ class DataConfig(_Strict):
     """Price data: provider chain (tried in order), local prices folder, cache folder, offline switch."""
 
     providers: list[Literal["local", "cache", "akshare", "yfinance"]] = ["local", "cache", "akshare", "yfinance"]
-    prices_dir: str | None = Field(None, description="folder of per-symbol CSVs (the 'local' provider)")
+    prices: list[str] | None = Field(None, description="local price sources, in order: folders of per-symbol "
+                                                       "CSV/parquet files and files (per-symbol, or a long parquet "
+                                                       "with a code column such as the market file)")
+    prices_dir: str | None = Field(None, description="alias of data.prices with one folder (older configs)")
     cache: str | None = Field(None, description="price cache folder (default: RATINGBT_CACHE or ./data_cache)")
     offline: bool = Field(False, description="never call network providers")
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _prices_list(cls, value):
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list) and not all(isinstance(v, str) and v.strip() for v in value):
+            raise ValueError("data.prices: every entry must be a folder or file path (a non-empty string)")
+        return value
+
+    @model_validator(mode="after")
+    def _prices_alias(self) -> "DataConfig":
+        if self.prices is not None and self.prices_dir is not None:
+            raise ValueError("set data.prices or data.prices_dir (its one-folder alias), not both")
+        if self.prices is None and self.prices_dir is not None:
+            self.prices = [self.prices_dir]
+        return self
 
 
 class StrategyConfig(_Strict):

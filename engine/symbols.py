@@ -18,14 +18,34 @@ spelling        canonical          notes
 ``^HSI``        ``HSI``            Hang Seng Index (benchmark for HK)
 ==============  =================  ==========================================
 
-A bare 6-digit ``000300`` is read as the stock 000300.SZ would be, but no such stock exists: the code
-``000300`` alone is ambiguous, so we map it to the CSI 300 index ``000300.SH`` (the common meaning in reports).
+Indexes (:data:`INDEXES`; board ``index``, never tradable, usable as a benchmark wherever one is named):
+
+==============  =====================  ======================================================================
+canonical       index                  also read from
+==============  =====================  ======================================================================
+``000300.SH``   CSI 300 沪深300         ``000300``, ``SH000300``, ``000300.SS``, ``399300(.SZ)``, ``CSI300``
+``000905.SH``   CSI 500 中证500         ``SH000905``, ``000905.SS``, ``399905(.SZ)``, ``CSI500``
+``000016.SH``   SSE 50 上证50           ``SH000016``, ``000016.SS``, ``SSE50``
+``000852.SH``   CSI 1000 中证1000       ``SH000852``, ``000852.SS``, ``399852(.SZ)``, ``CSI1000``
+``000001.SH``   SSE Composite 上证指数   ``SH000001``, ``000001.SS``, ``SSE``
+``399001.SZ``   SZSE Component 深证成指  ``399001``, ``SZ399001``
+``399006.SZ``   ChiNext 创业板指         ``399006``, ``SZ399006``, ``CHINEXT``
+``HSI``         Hang Seng Index        ``^HSI``, ``HKHSI``, 恒生指数
+``HSCI``        HS Composite Index     ``^HSCI``, ``HKHSCI``, 恒生综合指数
+``HSTECH``      Hang Seng TECH Index   ``^HSTECH``, ``HSTECH.HK``, ``HKHSTECH``, 恒生科技指数
+==============  =====================  ======================================================================
+
+Careful: a bare 6-digit code is a stock whenever one exists — ``000001`` is 平安银行 ``000001.SZ``, ``000016`` is
+``000016.SZ``, ``000905`` is ``000905.SZ``, ``000852`` is ``000852.SZ``; those indexes need their ``.SH`` /
+``SH`` / ``.SS`` spelling. A bare ``000300`` is read as the CSI 300 index ``000300.SH`` (no stock 000300.SZ exists;
+the common meaning in reports), and ``399xxx`` is never a stock.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from enum import Enum
 
 __all__ = [
@@ -35,6 +55,7 @@ __all__ = [
     "SymbolError",
     "BENCHMARK_CSI300",
     "BENCHMARK_HSI",
+    "INDEXES",
     "parse_symbol",
     "normalize_symbol",
     "provider_ticker",
@@ -91,15 +112,24 @@ class Symbol:
         return "HKD" if self.market is Market.HK else "CNY"
 
 
-_INDEX_CODES = {
-    "000300.SH": Symbol(BENCHMARK_CSI300, Market.A, Board.INDEX, "SH"),
-    "HSI": Symbol(BENCHMARK_HSI, Market.HK, Board.INDEX, "HK"),
+#: canonical index code -> (market, exchange, English name, aliases besides the canonical code)
+INDEXES: dict[str, tuple[Market, str, str, tuple[str, ...]]] = {
+    "000300.SH": (Market.A, "SH", "CSI 300", ("000300", "SH000300", "000300.SS", "399300", "399300.SZ",
+                                               "SZ399300", "CSI300", "沪深300")),
+    "000905.SH": (Market.A, "SH", "CSI 500", ("SH000905", "000905.SS", "399905", "399905.SZ", "SZ399905",
+                                               "CSI500", "中证500")),
+    "000016.SH": (Market.A, "SH", "SSE 50", ("SH000016", "000016.SS", "SSE50", "上证50")),
+    "000852.SH": (Market.A, "SH", "CSI 1000", ("SH000852", "000852.SS", "399852", "399852.SZ", "SZ399852",
+                                                "CSI1000", "中证1000")),
+    "000001.SH": (Market.A, "SH", "SSE Composite", ("SH000001", "000001.SS", "SSE", "上证指数", "上证综指")),
+    "399001.SZ": (Market.A, "SZ", "SZSE Component", ("399001", "SZ399001", "深证成指")),
+    "399006.SZ": (Market.A, "SZ", "ChiNext", ("399006", "SZ399006", "CHINEXT", "创业板指")),
+    "HSI": (Market.HK, "HK", "Hang Seng Index", ("^HSI", "HKHSI", "恒生指数")),
+    "HSCI": (Market.HK, "HK", "Hang Seng Composite Index", ("^HSCI", "HKHSCI", "恒生综合指数")),
+    "HSTECH": (Market.HK, "HK", "Hang Seng TECH Index", ("^HSTECH", "HSTECH.HK", "HKHSTECH", "恒生科技指数")),
 }
-_INDEX_ALIASES = {
-    "000300": "000300.SH", "SH000300": "000300.SH", "000300.SH": "000300.SH", "000300.SS": "000300.SH",
-    "399300": "000300.SH", "399300.SZ": "000300.SH", "CSI300": "000300.SH", "沪深300": "000300.SH",
-    "HSI": "HSI", "^HSI": "HSI", "HKHSI": "HSI", "恒生指数": "HSI",
-}
+_INDEX_CODES = {code: Symbol(code, market, Board.INDEX, exch) for code, (market, exch, _, _) in INDEXES.items()}
+_INDEX_ALIASES = {alias: code for code, (*_, aliases) in INDEXES.items() for alias in (code, *aliases)}
 
 _A_PREFIX_RE = re.compile(r"^(SH|SZ|BJ)\s*(\d{6})$")
 _A_SUFFIX_RE = re.compile(r"^(\d{6})\s*\.?\s*(SH|SZ|BJ|SS)$")
@@ -137,10 +167,15 @@ def parse_symbol(text: str) -> Symbol:
     """Parse any spelling seen in reports and tools into a :class:`Symbol`.
 
     Raises :class:`SymbolError` naming the text when it is not a code. Whitespace, full-width brackets and case
-    are ignored.
+    are ignored. Results are memoised (a whole market's 5,000 codes are parsed many times over a run).
     """
     if not isinstance(text, str):
         text = str(text)
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_cached(text: str) -> Symbol:
     raw = text.strip().replace("\u3000", " ")
     upper = raw.upper().replace("．", ".")
     if not upper:
@@ -184,23 +219,22 @@ def provider_ticker(symbol: str | Symbol, provider: str) -> str:
     ``provider`` is ``"akshare"`` (``300474``, ``06082``; indexes ``sh000300`` / ``HSI``), ``"yfinance"``
     (``300474.SZ``, ``600519.SS``, ``0700.HK`` with 4 digits, ``000300.SS``, ``^HSI``) or ``"local"``
     (the file stem of ``shared/data/prices``: ``SZ300474``, ``HK06082``→``HK06082``, ``SH000300``, ``HKHSI``).
+    Indexes: akshare ``sh000905`` / ``sz399006`` / ``HSCI``; yfinance ``000905.SS``, ``399006.SZ``, ``^HSI``,
+    ``^HSCI``, ``HSTECH.HK``; local ``SH000905``, ``SZ399006``, ``HKHSTECH``.
     """
     sym = symbol if isinstance(symbol, Symbol) else parse_symbol(symbol)
+    hk_index = sym.is_index and sym.market is Market.HK
     if provider == "akshare":
-        if sym.code == BENCHMARK_CSI300:
-            return "sh000300"
+        if sym.is_index:
+            return sym.code if hk_index else f"{sym.exchange.lower()}{sym.digits}"
         return sym.digits
     if provider == "yfinance":
-        if sym.code == BENCHMARK_HSI:
-            return "^HSI"
-        if sym.code == BENCHMARK_CSI300:
-            return "000300.SS"
+        if hk_index:
+            return "HSTECH.HK" if sym.code == "HSTECH" else f"^{sym.code}"
         if sym.market is Market.HK:
             return f"{int(sym.digits):04d}.HK"
         return f"{sym.digits}.{'SS' if sym.exchange == 'SH' else sym.exchange}"
     if provider == "local":
-        if sym.code == BENCHMARK_HSI:
-            return "HKHSI"
         if sym.market is Market.HK:
             return f"HK{sym.digits}"
         return f"{sym.exchange}{sym.digits}"

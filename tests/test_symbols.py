@@ -33,6 +33,27 @@ from engine.symbols import Board, Market, SymbolError, default_benchmark, normal
         ("sh000300", "000300.SH"),
         ("HSI", "HSI"),
         ("^HSI", "HSI"),
+        ("000905.SH", "000905.SH"),
+        ("sh000905", "000905.SH"),
+        ("000905.SS", "000905.SH"),
+        ("399905", "000905.SH"),
+        ("000016.SH", "000016.SH"),
+        ("000852.SS", "000852.SH"),
+        ("399006", "399006.SZ"),
+        ("sz399006", "399006.SZ"),
+        ("000001.SH", "000001.SH"),
+        ("SH000001", "000001.SH"),
+        ("上证指数", "000001.SH"),
+        ("399001.SZ", "399001.SZ"),
+        ("^HSCI", "HSCI"),
+        ("hstech", "HSTECH"),
+        ("HSTECH.HK", "HSTECH"),
+        # bare digits stay stocks where a stock exists: 000001 is 平安银行, not the SSE Composite
+        ("000001", "000001.SZ"),
+        ("000001.SZ", "000001.SZ"),
+        ("000016", "000016.SZ"),
+        ("000905", "000905.SZ"),
+        ("000852", "000852.SZ"),
     ],
 )
 def test_every_spelling_normalises(text, expected):
@@ -52,6 +73,15 @@ def test_every_spelling_normalises(text, expected):
         ("06082.HK", Market.HK, Board.HK),
         ("000300.SH", Market.A, Board.INDEX),
         ("HSI", Market.HK, Board.INDEX),
+        ("000905.SH", Market.A, Board.INDEX),
+        ("000016.SH", Market.A, Board.INDEX),
+        ("000852.SH", Market.A, Board.INDEX),
+        ("000001.SH", Market.A, Board.INDEX),
+        ("399001.SZ", Market.A, Board.INDEX),
+        ("399006.SZ", Market.A, Board.INDEX),
+        ("HSCI", Market.HK, Board.INDEX),
+        ("HSTECH", Market.HK, Board.INDEX),
+        ("000001.SZ", Market.A, Board.MAIN),
     ],
 )
 def test_board_and_market_from_code(code, market, board):
@@ -99,3 +129,24 @@ def test_provider_ticker_round_trips_through_parse():
 def test_default_benchmark_by_market():
     assert default_benchmark("300474") == "000300.SH"
     assert default_benchmark("6082.HK") == "HSI"
+
+
+@pytest.mark.parametrize("code, akshare, yfinance, local", [
+    ("000300.SH", "sh000300", "000300.SS", "SH000300"),
+    ("000905.SH", "sh000905", "000905.SS", "SH000905"),
+    ("399006.SZ", "sz399006", "399006.SZ", "SZ399006"),
+    ("000001.SH", "sh000001", "000001.SS", "SH000001"),
+    ("HSI", "HSI", "^HSI", "HKHSI"),
+    ("HSCI", "HSCI", "^HSCI", "HKHSCI"),
+    ("HSTECH", "HSTECH", "HSTECH.HK", "HKHSTECH"),
+])
+def test_index_tickers_per_provider_and_local_file_names(code, akshare, yfinance, local):
+    assert provider_ticker(code, "akshare") == akshare
+    assert provider_ticker(code, "yfinance") == yfinance
+    assert provider_ticker(code, "local") == local
+    assert normalize_symbol(local) == code  # a local file named by the ticker reads back as the index
+
+
+def test_index_currency_and_default_benchmarks_unchanged():
+    assert parse_symbol("000905.SH").currency == "CNY" and parse_symbol("HSTECH").currency == "HKD"
+    assert default_benchmark("000001.SZ") == "000300.SH" and default_benchmark("00700.HK") == "HSI"

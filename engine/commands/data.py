@@ -1,4 +1,8 @@
-"""``ratingbt data``: fetch, import, status and verify the local price cache (``data_cache/``)."""
+"""``ratingbt data``: fetch, import, status and verify the price store (``data_cache/ratingbt.duckdb``).
+
+Every subcommand turns a store that cannot be opened or stays locked (:class:`engine.data.store.StoreError`) into a
+one-line ``error:`` naming the database file and exit code 1, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from engine.commands._display import flowing_help
 
 app = typer.Typer(
     help=(
-        "Manage the local price cache (data_cache/: one parquet per symbol + manifest.json).\n\n"
+        "Manage the price store (data_cache/ratingbt.duckdb: bars, their provenance, coverage, failures).\n\n"
         "Examples:\n\n"
         "  ratingbt data import ../shared/data/prices\n\n"
         "  ratingbt data fetch 300474 0700.HK HSI --start 2024-01-01 --end 2024-12-31\n\n"
@@ -45,8 +49,26 @@ def _cache(path: Optional[Path]):
     return PriceCache(path)
 
 
+def _store_errors(func):
+    """Turn store errors (cannot open, locked too long) into one ``error:`` line naming the file, exit 1."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from engine.data.store import StoreError
+
+        try:
+            return func(*args, **kwargs)
+        except (StoreError, OSError) as exc:  # store unusable, or the cache folder cannot be written
+            _, err = _console()
+            err.print(Text.assemble(("error:", "red"), f" {exc}"))
+            raise typer.Exit(1)
+    return wrapper
+
+
 @app.command("fetch")
 @flowing_help
+@_store_errors
 def fetch(
     symbols: list[str] = typer.Argument(..., help="Codes in any spelling: 300474 sz300474 600519.SS 0700.HK HSI; "
                                                   "comma-separated lists work too."),
@@ -125,13 +147,16 @@ def fetch(
         bar.update(task, completed=len(codes))
     if chain is not None:
         chain.close()
+    summary = store.summary({c: [o for o in report.plan[c] if o != "net"] for c in codes})
+    for rec in summary.itertuples(index=False):
+        out.print(Text(f"{rec.code}: {rec.rows} rows from local file {rec.origin}"))
     for code, n in report.fetched.items():
         out.print(f"{code}: {n} rows from {report.sources[code]}")
-    for c in report.corrupt:
-        err.print(Text.assemble(("corrupt cache file moved aside and re-fetched:", "yellow"), f" {c}"))
+    for line in report.refreshed:
+        err.print(Text(f"re-read (changed since it was read): {line}", style="dim"))
     for u in report.unchained:
         err.print(Text.assemble(("warning:", "yellow"),
-                                f" new segment {u} shares no date with the cache; not rebased"))
+                                f" new segment {u} shares no date with the stored bars; not rebased"))
     for e in report.errors:
         err.print(Text.assemble(("error:", "red"), f" {e}"))
     if report.missing:
@@ -145,16 +170,21 @@ def fetch(
 
 @app.command("import")
 @flowing_help
+@_store_errors
 def import_(
     paths: list[Path] = typer.Argument(..., help="Price files (.csv per symbol, long .parquet) or directories."),
-    replace: bool = typer.Option(False, "--replace", help="Imported rows overwrite cached rows on shared dates."),
+    replace: bool = typer.Option(False, "--replace", help="Serve these files before the files imported earlier "
+                                                          "(default: after them) where both hold a symbol."),
     cache: Optional[Path] = _CACHE_OPT,
 ) -> None:
-    """Import local price files into the cache.
+    """Import local price files into the store.
 
     Per-symbol files are named by code (SZ300474.csv, HKHSI.csv, 300474.SZ.csv) with columns
     date,open,high,low,close[,volume,raw_close,adj_factor,source] (volume in shares). A long parquet with a
-    `code` column (the market file, volume in lots of 100) is split per symbol. Exit code 1 if a file failed.
+    `code` column (the market file, volume in lots of 100) is read with SQL in one go. Each file is kept under
+    its own path with its modification time, size and SHA-256; importing it again re-reads it only if it
+    changed. Imported files serve calls that name no local files (`data fetch --offline`, `load_panel` without
+    a local provider). Exit code 1 if a file failed.
 
     Examples:
 
@@ -185,11 +215,13 @@ def import_(
 
 @app.command("status")
 @flowing_help
+@_store_errors
 def status(
-    symbols: Optional[list[str]] = typer.Argument(None, help="Only these codes (default: every cached symbol)."),
+    symbols: Optional[list[str]] = typer.Argument(None, help="Only these codes (default: every stored symbol)."),
     cache: Optional[Path] = _CACHE_OPT,
 ) -> None:
-    """List cached symbols: first and last date, rows, source and last update (UTC).
+    """List stored symbols, one row per symbol and origin: first and last date, rows, where the bars came from
+    (a provider, or a local file and whether `data import` brought it in) and the last update (UTC).
 
     Example:  ratingbt data status 300474 HSI
     """
@@ -199,64 +231,72 @@ def status(
 
     out, err = _console()
     store = _cache(cache)
-    codes = _unique_codes(symbols) if symbols else store.codes()
-    table = Table(title=f"price cache {store.root} ({len(codes)} symbols)")
-    for col in ("symbol", "first", "last", "rows", "source", "last update (UTC)"):
-        table.add_column(col, justify="right" if col == "rows" else "left")
-    for code in codes:
-        entry = store.entry(code)
-        if entry is None:
-            table.add_row(code, "-", "-", "0", "not cached", "-")
-            continue
-        table.add_row(code, entry.get("first") or "-", entry.get("last") or "-", str(entry.get("rows", 0)),
-                      str(entry.get("source", "?")), str(entry.get("updated", "?"))[:19].replace("T", " "))
+    try:
+        wanted = _unique_codes(symbols) if symbols else None
+    except ValueError as exc:
+        err.print(Text.assemble(("error:", "red"), f" {exc}"))
+        raise typer.Exit(2)
+    rows = store.status(wanted)
+    n_codes = rows["code"].nunique() if len(rows) else 0
+    table = Table(title=f"price store {store.store.path} ({n_codes} symbols)")
+    for col in ("symbol", "first", "last", "rows", "origin", "last update (UTC)"):
+        table.add_column(col, justify="right" if col == "rows" else "left",
+                         overflow="fold" if col == "origin" else "ellipsis", no_wrap=col != "origin")
+    for rec in rows.itertuples(index=False):
+        table.add_row(Text(rec.code), rec.first or "-", rec.last or "-", str(rec.rows), Text(rec.origin),
+                      rec.updated or "-")
     out.print(table)
-    store.flush()
-    stray = store.stray_temp_files()
-    if stray:
-        err.print(Text(f"{len(stray)} leftover temp file(s) of interrupted writes (ignored)", style="dim"))
 
 
 @app.command("verify")
 @flowing_help
+@_store_errors
 def verify(
-    symbols: Optional[list[str]] = typer.Argument(None, help="Only these codes (default: every cached symbol)."),
+    symbols: Optional[list[str]] = typer.Argument(None, help="Only these codes (default: every stored symbol)."),
     half_days: bool = typer.Option(False, "--half-days", help="Also list zero-volume rows on half-day sessions."),
     cache: Optional[Path] = _CACHE_OPT,
 ) -> None:
-    """Validate every cached file and list suspect rows.
+    """Validate the stored bars of every symbol and origin, and list suspect rows.
 
-    Invalid data (unsorted or duplicate dates, prices ≤ 0, high < max(open, close), low > min(open, close),
-    unreadable file) makes the exit code 1. Suspect rows — placeholder (O=H=L=C, zero volume), zero volume on a full
-    session, a close-to-close jump beyond the daily limit, a bar on a non-session day — are listed but valid.
+    Invalid data (unsorted or duplicate dates, prices ≤ 0, high < max(open, close), low > min(open, close)) makes
+    the exit code 1, naming the symbol and where its bars came from. Suspect rows — placeholder (O=H=L=C, zero
+    volume), zero volume on a full session, a close-to-close jump beyond the daily limit, a bar on a non-session
+    day — are listed but valid.
 
     Example:  ratingbt data verify
     """
     from rich.table import Table
 
-    from engine.data.cache import CacheCorruptError
+    from engine.data.bars import validate_bars
     from engine.data.load import _unique_codes
     from engine.data.verify import find_suspects
 
     out, err = _console()
     store = _cache(cache)
-    codes = _unique_codes(symbols) if symbols else store.codes()
+    try:
+        wanted = _unique_codes(symbols) if symbols else None
+    except ValueError as exc:
+        err.print(Text.assemble(("error:", "red"), f" {exc}"))
+        raise typer.Exit(2)
     invalid: list[str] = []
     suspects = []
+    checked: set[str] = set()
+    groups = store.iter_origins(wanted)
     with _progress(err) as bar:
-        task = bar.add_task("verify", total=len(codes), item="")
-        for code in codes:
+        task = bar.add_task("verify", total=None, item="")
+        for code, origin, bars in groups:
+            checked.add(code)
             bar.update(task, item=code)
-            try:
-                bars = store.read(code)
-            except KeyError:
-                invalid.append(f"{code}: not cached")
-            except CacheCorruptError as exc:
-                invalid.append(str(exc))
-            else:  # read() already validated the bars (invalid files raise CacheCorruptError)
+            issues = validate_bars(bars, code)
+            if issues:
+                head = "; ".join(str(i) for i in issues[:3])
+                invalid.append(f"{code} ({origin}): fails validation: {head}")
+            else:
                 suspects.extend(find_suspects(code, bars, include_half_days=half_days, validate=False))
             bar.advance(task)
-    store.flush()
+    for code in wanted or []:
+        if code not in checked:
+            invalid.append(f"{code}: not in the store")
     if suspects:
         table = Table(title=f"suspect rows ({len(suspects)}; valid but probably wrong)")
         for col in ("symbol", "date", "rule", "reason"):
@@ -266,6 +306,6 @@ def verify(
         out.print(table)
     for line in invalid:
         err.print(Text.assemble(("invalid:", "red"), f" {line}"))
-    out.print(f"checked {len(codes)} symbol(s): {len(invalid)} invalid, {len(suspects)} suspect row(s)")
+    out.print(f"checked {len(checked)} symbol(s): {len(invalid)} invalid, {len(suspects)} suspect row(s)")
     if invalid:
         raise typer.Exit(1)

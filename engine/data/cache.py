@@ -1,57 +1,45 @@
-"""The local price cache: one parquet file per symbol plus ``manifest.json``, written atomically.
+"""Prices in the store (:mod:`engine.data.store`): bars per code and origin, coverage, remembered failures.
 
-Layout (root = :func:`engine.paths.cache_dir`, default ``./data_cache``)::
+:class:`PriceCache` is the price-side view of one store (``<root>/ratingbt.duckdb``). Bars are kept per *origin*:
+``net`` for everything fetched from providers (akshare, yfinance — one series per code, segments rebased onto each
+other as they arrive), or the absolute path of the local file they were read from. What a call is served for a
+code is an ordered list of origins (see :mod:`engine.data.localfiles`): the local files the call names (in their
+order), or — when it names none — the files brought in by ``ratingbt data import``; then ``net``. The series of
+these origins are merged in that order (:func:`merge_bars`: earlier origins win on shared dates, later ones fill
+other dates, rescaled on the shared dates so returns across the seam are right).
 
-    data_cache/
-      manifest.json            {"version": 1, "symbols": {"300474.SZ": {...entry...}, ...}}
-      bars/300474.SZ.parquet   normalised bars (engine.data.bars.BAR_COLUMNS), sorted by date
+Coverage: per code and origin, the date ranges that were asked and answered (a local file covers its first..last
+date). What lies outside the union of a code's served origins' coverage is *missing*.
 
-Manifest entry (also stored inside each parquet file's schema metadata under ``ratingbt``, so a file is
-self-describing and the manifest can be repaired from the files):
+Failures: a range every provider failed to supply is remembered (``failures`` table) and not asked again for
+:func:`failure_ttl_hours` hours (env ``RATINGBT_FAILURE_TTL_HOURS``; 0 turns it off; ``ratingbt data fetch
+--retry-failed`` forgets them), so a symbol no provider has (e.g. 06082.HK) does not cost retries on every run.
 
-- ``first`` / ``last``: first and last date with a bar (ISO); ``rows``: number of bars;
-- ``covered``: list of ``[start, end]`` date ranges (ISO, inclusive) that were asked of a provider and answered —
-  a range may be covered without bars (holidays, suspensions); what lies outside is *missing*;
-- ``source``: provider of the latest update (``local``, ``akshare``, ``yfinance``); ``sources``: rows per source tag;
-- ``updated``: UTC time of the latest write (ISO 8601); ``file``: path relative to the root;
-- ``stat``: the file's ``[mtime_ns, size]`` when the entry was written (a mismatch means the file changed behind
-  the manifest's back, e.g. a write whose manifest update was interrupted: the entry is re-read from the file).
-
-The manifest also records, under ``local_files``, the local price file each symbol was last read from with its
-modification time and size: when that file changes, the next load re-reads it (its rows replace the cached ones).
-
-It also remembers failed fetches under ``failures`` (``{code: [{"start", "end", "at", "error", "providers"}, ...]}``): a range
-that every provider failed to supply is not asked again for :data:`FAILURE_TTL_HOURS` hours (env
-``RATINGBT_FAILURE_TTL_HOURS``; 0 turns it off; ``ratingbt data fetch --retry-failed`` forgets them), so a symbol
-no provider has (e.g. 06082.HK) does not cost retries and back-off on every run.
-
-Writes go to a temporary file in the same directory, are flushed and fsynced, then moved into place with
-``os.replace`` (atomic on POSIX): a process killed mid-write leaves the previous file intact (plus a stray
-``.tmp`` file that is ignored and cleaned later). The parquet file is the commit point; if the process dies
-between the parquet and the manifest replace, the manifest entry is repaired from the file's metadata.
-Every read is validated (:func:`engine.data.bars.validate_bars`); a file that cannot be read or fails validation
-raises :class:`CacheCorruptError` and is never returned.
+Every method that writes does so in one transaction under the store's cross-process lock; reads see only
+committed data.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
-from engine.data.bars import BAR_COLUMNS, empty_bars, normalize_bars, validate_bars
-from engine.paths import cache_dir
+from engine.data.bars import BAR_COLUMNS, normalize_bars
+from engine.data.store import Store
 
-__all__ = ["PriceCache", "CacheCorruptError", "merge_bars", "missing_ranges", "union_ranges", "atomic_write_bytes"]
+__all__ = ["PriceCache", "CacheCorruptError", "merge_bars", "missing_ranges", "union_ranges", "NET",
+           "failure_ttl_hours", "served_frames"]
 
-MANIFEST_VERSION = 1
+NET = "net"
 FAILURE_TTL_HOURS = 12.0
+_FLOATS = ("open", "high", "low", "close", "volume", "raw_close", "adj_factor")
+_SELECT_BARS = "date, open, high, low, close, volume, raw_close, adj_factor, source"
 
 
 def failure_ttl_hours() -> float:
@@ -60,55 +48,33 @@ def failure_ttl_hours() -> float:
         return float(os.environ.get("RATINGBT_FAILURE_TTL_HOURS", FAILURE_TTL_HOURS))
     except ValueError:
         return FAILURE_TTL_HOURS
-_META_KEY = b"ratingbt"
 
 
 class CacheCorruptError(RuntimeError):
-    """A cached file cannot be read or fails validation; ``path`` and ``reason`` say which and why."""
+    """Stored bars of ``code`` fail validation (``reason`` says how); they are reported, never served."""
 
     def __init__(self, code: str, path: Path, reason: str):
         self.code, self.path, self.reason = code, path, reason
-        super().__init__(f"cache file for {code} is corrupt ({path}): {reason}")
+        super().__init__(f"stored bars of {code} are invalid ({path}): {reason}")
+
+
+def _as_date(d) -> dt.date:
+    """``d`` as a ``datetime.date`` (dates pass through without the cost of a Timestamp)."""
+    return d if type(d) is dt.date else pd.Timestamp(d).date()
 
 
 def _iso(d) -> str:
     return pd.Timestamp(d).date().isoformat()
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write_bytes(path: Path, write, *, fsync: bool = True) -> None:
-    """Write ``path`` atomically: ``write(tmp_path)`` fills a temp file in the same directory, then it is fsynced
-    (unless ``fsync=False``: bulk writers sync once at the end) and renamed over ``path`` with ``os.replace``.
-    On any error the temp file is removed and ``path`` is untouched."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        if fsync:
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    if fsync:
-        _fsync_dir(path.parent)
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 # ---------------------------------------------------------------------------------------------------- date ranges
 def union_ranges(ranges: Iterable[tuple]) -> list[tuple[dt.date, dt.date]]:
     """Merge inclusive date ranges that overlap or touch (end + 1 day = next start)."""
-    rs = sorted((pd.Timestamp(a).date(), pd.Timestamp(b).date()) for a, b in ranges)
+    rs = sorted((_as_date(a), _as_date(b)) for a, b in ranges)
     out: list[list[dt.date]] = []
     for a, b in rs:
         if out and a <= out[-1][1] + dt.timedelta(days=1):
@@ -120,7 +86,7 @@ def union_ranges(ranges: Iterable[tuple]) -> list[tuple[dt.date, dt.date]]:
 
 def missing_ranges(covered: Iterable[tuple], start, end) -> list[tuple[dt.date, dt.date]]:
     """Parts of ``[start, end]`` (inclusive dates) not inside any ``covered`` range."""
-    s, e = pd.Timestamp(start).date(), pd.Timestamp(end).date()
+    s, e = _as_date(start), _as_date(end)
     out = []
     cur = s
     for a, b in union_ranges(covered):
@@ -142,7 +108,7 @@ def missing_ranges(covered: Iterable[tuple], start, end) -> list[tuple[dt.date, 
 def merge_bars(existing: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, float | None]:
     """Merge ``new`` bars into ``existing``: existing rows win on shared dates; new rows fill other dates.
 
-    Adjusted prices of different fetches may sit on different bases (qfq as of different dates, hfq): when the two
+    Adjusted prices of different sources may sit on different bases (qfq as of different dates, hfq): when the two
     frames share dates, ``new``'s ``open/high/low/close/adj_factor`` are rescaled by the median of
     ``existing.close / new.close`` over the shared dates, so returns across the seam are right. Returns the merged
     frame and the factor applied (``None`` when there was no shared date, i.e. the segments are not chained).
@@ -170,90 +136,73 @@ def merge_bars(existing: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame,
     return merged.reset_index()[list(BAR_COLUMNS)], factor
 
 
+def served_frames(parts: Sequence[pd.DataFrame]) -> tuple[pd.DataFrame, float | None]:
+    """Merge the series of a code's origins in precedence order (:func:`merge_bars` one after the other);
+    returns the merged frame and the factor the *last* part was rescaled by (None = it shared no date)."""
+    out, factor = parts[0].reset_index(drop=True), 1.0
+    for part in parts[1:]:
+        out, factor = merge_bars(out, part)
+    return out, factor
+
+
+def _to_bars(df: pd.DataFrame) -> pd.DataFrame:
+    """A frame selected with ``_SELECT_BARS`` as the :data:`BAR_COLUMNS` schema (NULL → NaN, str source)."""
+    out = pd.DataFrame({"date": pd.to_datetime(df["date"]).astype("datetime64[ns]").to_numpy()})
+    for c in _FLOATS:
+        out[c] = pd.to_numeric(df[c]).astype("float64").to_numpy()
+    out["source"] = pd.array(df["source"].astype(object).where(df["source"].notna(), "").tolist(), dtype="str")
+    return out
+
+
+def _db_frame(code: str, origin: str, bars: pd.DataFrame) -> pd.DataFrame:
+    out = bars[list(BAR_COLUMNS)].copy()
+    out.insert(0, "origin", origin)
+    out.insert(0, "code", code)
+    out["date"] = pd.to_datetime(out["date"]).dt.date
+    return out.astype({"code": object, "origin": object, "source": object})
+
+
 # ---------------------------------------------------------------------------------------------------- the cache
 class PriceCache:
-    """Per-symbol parquet cache with a JSON manifest (see module docstring for the layout and guarantees)."""
+    """Prices of one store (see module docstring). ``root``: the cache directory (default
+    :func:`engine.paths.cache_dir`), or pass an open :class:`~engine.data.store.Store` as ``store``."""
 
-    def __init__(self, root: Path | str | None = None):
-        self.root = Path(root) if root is not None else cache_dir()
-        self.bars_dir = self.root / "bars"
-        self.manifest_path = self.root / "manifest.json"
-        self._manifest: dict | None = None
-        self._defer_manifest = 0
-        self._dirty = False
-        self._unsynced = False
+    def __init__(self, root: Path | str | None = None, *, store: Store | None = None):
+        self.store = store if store is not None else Store(root)
+        self.root = self.store.root
 
-    # -- manifest ---------------------------------------------------------------------------------------------
-    def manifest(self) -> dict:
-        """The manifest dict (``{"version": 1, "symbols": {...}}``), loaded once; a broken manifest is rebuilt."""
-        if self._manifest is None:
-            if self.manifest_path.is_file():
-                try:
-                    data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-                    if not isinstance(data, dict) or not isinstance(data.get("symbols"), dict):
-                        raise ValueError("no 'symbols' mapping")
-                except (ValueError, OSError) as exc:
-                    import warnings
-
-                    warnings.warn(f"{self.manifest_path} is unreadable ({exc}); rebuilding it from the bar files",
-                                  stacklevel=2)
-                    data = self._rebuild_manifest()
-            else:
-                data = {"version": MANIFEST_VERSION, "symbols": {}}
-            self._manifest = data
-        return self._manifest
-
-    def _rebuild_manifest(self) -> dict:
-        symbols = {}
-        for path in sorted(self.bars_dir.glob("*.parquet")) if self.bars_dir.is_dir() else []:
-            meta = self._file_meta(path)
-            if meta is not None:
-                symbols[meta["code"]] = meta
-        return {"version": MANIFEST_VERSION, "symbols": symbols}
-
-    def flush(self) -> None:
-        """Save the manifest if entries were repaired or deferred writes are pending."""
-        if self._dirty and not self._defer_manifest:
-            self._save_manifest()
-
-    def _save_manifest(self) -> None:
-        if self._defer_manifest:
-            self._dirty = True
-            return
-        payload = json.dumps(self.manifest(), indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        atomic_write_bytes(self.manifest_path, lambda tmp: tmp.write_bytes(payload))
-        self._dirty = False
+    def __repr__(self) -> str:
+        return f"PriceCache({str(self.root)!r})"
 
     @contextlib.contextmanager
     def batch(self) -> Iterator["PriceCache"]:
-        """Write the manifest once at the end of a block of many symbol writes. Each file is still replaced
-        atomically; durability (fsync) is done once for the whole block (``os.sync``) instead of per file."""
-        self._defer_manifest += 1
-        try:
-            yield self
-        finally:
-            self._defer_manifest -= 1
-            if not self._defer_manifest:
-                if self._unsynced and hasattr(os, "sync"):
-                    os.sync()
-                self._unsynced = False
-                self.flush()
+        """Kept for callers of the old file cache: every write is its own transaction now."""
+        yield self
+
+    def flush(self) -> None:
+        """Nothing is buffered; kept for callers of the old file cache."""
 
     # -- remembered failures ------------------------------------------------------------------------------------
     def _failures_of(self, code: str) -> list[dict]:
-        """The remembered failures of ``code`` (a list; older manifests stored one dict)."""
-        found = self.manifest().get("failures", {}).get(code, [])
-        return [found] if isinstance(found, dict) else list(found)
+        """The remembered failures of ``code``, oldest first (``start``/``end`` ISO dates, ``at`` ISO UTC)."""
+        with self.store.session() as con:
+            rows = con.execute('SELECT start, "end", "at", error, providers FROM failures WHERE code = ? '
+                               'ORDER BY "at", start', [code]).fetchall()
+        return [{"start": _iso(a), "end": _iso(b), "at": pd.Timestamp(at).tz_localize("UTC").isoformat(),
+                 "error": err or "", "providers": [p for p in (prov or "").split(",") if p]}
+                for a, b, at, err, prov in rows]
 
     def record_failure(self, code: str, start: dt.date, end: dt.date, error: str,
                        providers: Iterable[str] = ()) -> None:
         """Remember that none of ``providers`` could supply ``code`` over ``start..end`` (UTC time of now).
         Up to 8 ranges are kept per code (the newest), so the ranges asked by different stages of a run all count."""
-        record = {"start": _iso(start), "end": _iso(end), "error": error[:500], "providers": sorted(set(providers)),
-                  "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        kept = [f for f in self._failures_of(code) if (f["start"], f["end"]) != (record["start"], record["end"])]
-        self.manifest().setdefault("failures", {})[code] = (kept + [record])[-8:]
-        self._save_manifest()
+        a, b = pd.Timestamp(start).date(), pd.Timestamp(end).date()
+        with self.store.transaction() as con:
+            con.execute('DELETE FROM failures WHERE code = ? AND start = ? AND "end" = ?', [code, a, b])
+            con.execute("INSERT INTO failures VALUES (?, ?, ?, ?, ?, ?)",
+                        [code, a, b, _now(), error[:500], ",".join(sorted(set(providers)))])
+            con.execute('DELETE FROM failures WHERE code = ? AND ("at", start) NOT IN (SELECT ("at", start) FROM '
+                        'failures WHERE code = ? ORDER BY "at" DESC, start DESC LIMIT 8)', [code, code])
 
     def recent_failure(self, code: str, start: dt.date, end: dt.date,
                        providers: Iterable[str] | None = None) -> dict | None:
@@ -262,229 +211,276 @@ class PriceCache:
         ttl = failure_ttl_hours()
         if ttl <= 0:
             return None
-        now = dt.datetime.now(dt.timezone.utc)
-        for failure in reversed(self._failures_of(code)):
-            if providers is not None and not set(providers) <= set(failure.get("providers", ())):
-                continue
-            age = now - dt.datetime.fromisoformat(failure["at"])
-            if failure["start"] <= _iso(start) and _iso(end) <= failure["end"] and age.total_seconds() < ttl * 3600:
-                return failure
-        return None
+        return _recent(self._failures_of(code), start, end, providers, ttl)
 
     def forget_failures(self, codes: Iterable[str] | None = None, overlapping: tuple | None = None) -> int:
         """Forget remembered failures (all, or of ``codes``; with ``overlapping=(start, end)`` only the ranges that
         overlap it, e.g. once a provider has answered there); returns how many codes were touched."""
-        failures = self.manifest().get("failures", {})
-        names = list(failures) if codes is None else [c for c in codes if c in failures]
-        touched = 0
-        for name in names:
-            if overlapping is None:
-                del failures[name]
-                touched += 1
-                continue
-            lo, hi = _iso(overlapping[0]), _iso(overlapping[1])
-            kept = [f for f in self._failures_of(name) if f["end"] < lo or f["start"] > hi]
-            if len(kept) != len(self._failures_of(name)):
-                touched += 1
-                if kept:
-                    failures[name] = kept
-                else:
-                    del failures[name]
-        if touched:
-            self._save_manifest()
-        return touched
+        where, params = [], []
+        if codes is not None:
+            codes = list(codes)
+            if not codes:
+                return 0
+            where.append(f"code IN ({', '.join('?' * len(codes))})")
+            params.extend(codes)
+        if overlapping is not None:
+            where.append('NOT ("end" < ? OR start > ?)')
+            params.extend([pd.Timestamp(overlapping[0]).date(), pd.Timestamp(overlapping[1]).date()])
+        cond = (" WHERE " + " AND ".join(where)) if where else ""
+        with self.store.transaction() as con:
+            touched = con.execute(f"SELECT count(DISTINCT code) FROM failures{cond}", params).fetchone()[0]
+            if touched:
+                con.execute(f"DELETE FROM failures{cond}", params)
+        return int(touched)
 
-    # -- local source files ------------------------------------------------------------------------------------
-    @staticmethod
-    def file_stamp(path: Path) -> list:
-        """``[absolute path, mtime_ns, size]`` of a local price file: what tells that it changed."""
-        st = Path(path).stat()
-        return [str(Path(path).resolve()), st.st_mtime_ns, st.st_size]
-
-    def record_local_file(self, code: str, path: Path) -> None:
-        """Remember which local file ``code`` was last read from, and its stamp (manifest ``local_files``)."""
-        self.manifest().setdefault("local_files", {})[code] = self.file_stamp(path)
-        self._save_manifest()
-
-    def local_file_changed(self, code: str, path: Path) -> bool:
-        """True when ``code`` was read from ``path`` before and the file changed since (mtime or size)."""
-        known = self.manifest().get("local_files", {}).get(code)
-        return known is not None and known[0] == str(Path(path).resolve()) and known != self.file_stamp(path)
-
-    # -- paths and entries -------------------------------------------------------------------------------------
-    def path(self, code: str) -> Path:
-        return self.bars_dir / f"{code}.parquet"
-
+    # -- origins, coverage and entries ------------------------------------------------------------------------
     def codes(self) -> list[str]:
-        """Codes with an entry in the manifest or a bar file on disk, sorted."""
-        names = set(self.manifest()["symbols"])
-        if self.bars_dir.is_dir():
-            names |= {p.name[: -len(".parquet")] for p in self.bars_dir.glob("*.parquet")}
-        return sorted(names)
+        """Every code with stored bars (any origin), sorted."""
+        with self.store.session() as con:
+            return [r[0] for r in con.execute("SELECT DISTINCT code FROM bars ORDER BY code").fetchall()]
 
-    def entry(self, code: str) -> dict | None:
-        """The manifest entry of ``code`` (repaired from the file's metadata when missing or stale), or None."""
-        entry = self.manifest()["symbols"].get(code)
-        path = self.path(code)
+    def default_plan(self, codes: Sequence[str]) -> dict[str, list[str]]:
+        """Origins served when a call names no local files: the imported files holding the code (lowest rank
+        first), then ``net``."""
+        plan = {c: [] for c in codes}
+        if not plan:
+            return {}
+        with self.store.session() as con:
+            con.register("want_codes", pd.DataFrame({"code": pd.Series(list(plan), dtype=object)}))
+            try:
+                rows = con.execute("SELECT fc.code, fc.path FROM file_codes fc JOIN files f USING (path) "
+                                   "JOIN want_codes w USING (code) WHERE f.imported "
+                                   "ORDER BY f.rank, f.read_at").fetchall()
+            finally:
+                con.unregister("want_codes")
+        for code, path in rows:
+            plan[code].append(path)
+        return {c: [*o, NET] for c, o in plan.items()}
+
+    def coverage_of(self, plan: dict[str, list[str]]) -> dict[str, list[tuple[dt.date, dt.date]]]:
+        """Per code, the union of the coverage of its planned origins."""
+        out: dict[str, list] = {c: [] for c in plan}
+        if not plan:
+            return out
+        with self.store.session() as con:
+            con.register("want", _plan_frame(plan))
+            try:
+                rows = con.execute('SELECT c.code, c.start, c."end" FROM coverage c JOIN want w '
+                                   "USING (code, origin)").fetchall()
+            finally:
+                con.unregister("want")
+        for code, a, b in rows:
+            out[code].append((a, b))
+        return {c: union_ranges(r) for c, r in out.items()}
+
+    def covered(self, code: str, origins: Sequence[str] | None = None) -> list[tuple[dt.date, dt.date]]:
+        plan = {code: list(origins)} if origins is not None else self.default_plan([code])
+        return self.coverage_of(plan)[code]
+
+    def missing(self, code: str, start, end, origins: Sequence[str] | None = None) -> list[tuple[dt.date, dt.date]]:
+        """Date ranges of ``[start, end]`` covered by none of ``code``'s origins (whole range if not stored)."""
+        return missing_ranges(self.covered(code, origins), start, end)
+
+    def summary(self, plan: dict[str, list[str]]) -> pd.DataFrame:
+        """Per code and origin of ``plan`` holding bars: ``code, origin, rank, first, last, rows``."""
+        if not plan:
+            return pd.DataFrame(columns=["code", "origin", "rank", "first", "last", "rows"])
+        with self.store.session() as con:
+            con.register("want", _plan_frame(plan))
+            try:
+                df = con.execute("SELECT s.code, s.origin, w.rank, s.first, s.last, s.rows FROM spans s "
+                                 "JOIN want w USING (code, origin) ORDER BY s.code, w.rank").df()
+            finally:
+                con.unregister("want")
+        df["first"] = pd.to_datetime(df["first"]).astype("datetime64[ns]")
+        df["last"] = pd.to_datetime(df["last"]).astype("datetime64[ns]")
+        return df
+
+    def entry(self, code: str, origins: Sequence[str] | None = None) -> dict | None:
+        """What is served for ``code`` (default: imported files, then net): ``first``, ``last`` (ISO), ``rows``,
+        ``covered`` (``[[start, end], ...]``), ``source`` (latest writer), ``sources`` (rows per source tag),
+        ``origins`` and ``updated`` (UTC ISO); None when nothing is stored."""
+        origins = list(origins) if origins is not None else self.default_plan([code])[code]
         try:
-            st = path.stat()
-        except OSError:
+            df = self.read(code, origins=origins)
+        except KeyError:
             return None
-        stamp = [st.st_mtime_ns, st.st_size]
-        if entry is not None and entry.get("stat") == stamp:
-            return entry  # file unchanged since the manifest saw it
-        meta = self._file_meta(path)
-        if meta is not None:
-            meta = {**meta, "stat": stamp}
-            if meta != entry:  # repaired in memory; saved with the next write or flush()
-                self.manifest()["symbols"][code] = meta
-                self._dirty = True
-            return meta
-        return entry
+        with self.store.session() as con:
+            upd = con.execute(f"SELECT source, updated FROM updates WHERE code = ? AND origin IN "
+                              f"({', '.join('?' * len(origins))}) ORDER BY updated DESC LIMIT 1",
+                              [code, *origins]).fetchone()
+        counts = df["source"].astype(str).value_counts().sort_index()
+        return {"code": code, "first": _iso(df["date"].iloc[0]), "last": _iso(df["date"].iloc[-1]),
+                "rows": int(len(df)),
+                "covered": [[a.isoformat(), b.isoformat()] for a, b in self.covered(code, origins)],
+                "source": upd[0] if upd else "?", "sources": {str(k): int(v) for k, v in counts.items()},
+                "origins": origins,
+                "updated": pd.Timestamp(upd[1]).isoformat() if upd else None}
 
-    @staticmethod
-    def _file_meta(path: Path) -> dict | None:
-        import pyarrow.parquet as pq
+    def status(self, codes: Sequence[str] | None = None) -> pd.DataFrame:
+        """One row per stored code and origin (``data status``): ``code, origin`` (provider names for ``net``, else
+        the file path, with `` (imported)`` when ``data import`` brought it in), ``first``, ``last`` (ISO),
+        ``rows``, ``updated`` (UTC). Requested codes with nothing stored get a row with origin ``not cached``."""
+        where = ""
+        params: list = []
+        if codes is not None:
+            if not codes:
+                return pd.DataFrame(columns=["code", "origin", "first", "last", "rows", "updated"])
+            where = f" WHERE b.code IN ({', '.join('?' * len(codes))})"
+            params = list(codes)
+        with self.store.session() as con:
+            df = con.execute(
+                "SELECT b.code, CASE WHEN b.origin = 'net' THEN string_agg(DISTINCT b.source, ',' ORDER BY b.source)"
+                " ELSE b.origin || CASE WHEN any_value(f.imported) THEN ' (imported)' ELSE '' END END AS origin, "
+                "min(b.date) AS first, max(b.date) AS last, count(*) AS rows, "
+                "(SELECT max(u.updated) FROM updates u WHERE u.code = b.code AND u.origin = b.origin) AS updated "
+                f"FROM bars b LEFT JOIN files f ON f.path = b.origin{where} GROUP BY b.code, b.origin "
+                "ORDER BY b.code, b.origin", params).df()
+        df = _status_frame(df)
+        if codes is not None:
+            absent = [c for c in codes if c not in set(df["code"])]
+            if absent:
+                df = pd.concat([df, pd.DataFrame({"code": absent, "origin": "not cached", "first": None,
+                                                  "last": None, "rows": 0, "updated": None})], ignore_index=True)
+        return df
 
-        try:
-            md = pq.read_schema(path).metadata or {}
-            return json.loads(md[_META_KEY]) if _META_KEY in md else None
-        except Exception:  # noqa: BLE001 - unreadable files are reported by read()
-            return None
+    def iter_origins(self, codes: Sequence[str] | None = None) -> Iterator[tuple[str, str, pd.DataFrame]]:
+        """``(code, origin, bars)`` for every stored code and origin (of ``codes`` when given), read in one
+        query; ``bars`` in the :data:`BAR_COLUMNS` schema, in stored order (``data verify`` validates them)."""
+        where, params = "", []
+        if codes is not None:
+            if not codes:
+                return
+            where = f" WHERE code IN ({', '.join('?' * len(codes))})"
+            params = list(codes)
+        with self.store.session() as con:
+            df = con.execute(f"SELECT code, origin, {_SELECT_BARS} FROM bars{where} "
+                             "ORDER BY code, origin, date", params).df()
+        if df.empty:
+            return
+        all_bars = _to_bars(df)
+        keys = (df["code"] + "\x00" + df["origin"]).to_numpy()
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        ends = np.r_[starts[1:], len(keys)]
+        for lo, hi in zip(starts, ends):
+            yield str(df["code"].iat[lo]), str(df["origin"].iat[lo]), all_bars.iloc[lo:hi].reset_index(drop=True)
 
-    def covered(self, code: str) -> list[tuple[dt.date, dt.date]]:
-        entry = self.entry(code)
-        return union_ranges(entry.get("covered", [])) if entry else []
+    # -- read / write -----------------------------------------------------------------------------------------
+    def origin_frames(self, code: str, origins: Sequence[str]) -> list[tuple[str, pd.DataFrame]]:
+        """The stored bars of ``code`` per origin, in the order of ``origins`` (origins without rows left out)."""
+        with self.store.session() as con:
+            df = con.execute(f"SELECT origin, {_SELECT_BARS} FROM bars WHERE code = ? AND origin IN "
+                             f"({', '.join('?' * len(origins))}) ORDER BY origin, date",
+                             [code, *origins]).df()
+        out = []
+        for origin in origins:
+            part = df[df["origin"] == origin]
+            if len(part):
+                out.append((origin, _to_bars(part.reset_index(drop=True))))
+        return out
 
-    def missing(self, code: str, start, end) -> list[tuple[dt.date, dt.date]]:
-        """Date ranges of ``[start, end]`` never asked of a provider for ``code`` (whole range if not cached)."""
-        return missing_ranges(self.covered(code), start, end)
-
-    # -- read / write ------------------------------------------------------------------------------------------
-    def read(self, code: str, start=None, end=None) -> pd.DataFrame:
-        """Validated bars of ``code`` clipped to ``[start, end]``; raises ``KeyError`` if not cached and
-        :class:`CacheCorruptError` if the file cannot be read, does not match its metadata or fails validation."""
-        import pyarrow.parquet as pq
-
-        path = self.path(code)
-        if not path.is_file():
-            raise KeyError(f"{code} is not in the cache ({self.root})")
-        try:
-            table = pq.ParquetFile(path).read(use_threads=False)
-        except Exception as exc:  # noqa: BLE001
-            raise CacheCorruptError(code, path, f"unreadable parquet ({type(exc).__name__}: {exc})") from exc
-        md = table.schema.metadata or {}
-        if _META_KEY not in md:
-            raise CacheCorruptError(code, path, "missing ratingbt metadata (not written by this cache)")
-        meta = json.loads(md[_META_KEY])
-        missing_cols = [c for c in BAR_COLUMNS if c not in table.column_names]
-        if missing_cols:
-            raise CacheCorruptError(code, path, f"missing column(s) {missing_cols}")
-        if table.num_rows != meta.get("rows"):
-            raise CacheCorruptError(code, path, f"{table.num_rows} rows but its metadata says {meta.get('rows')}")
-        try:  # plain numpy columns: much faster than Table.to_pandas for small frames
-            cols = {"date": table.column("date").to_numpy().astype("datetime64[ns]")}
-            for name in BAR_COLUMNS[1:-1]:
-                cols[name] = table.column(name).to_numpy().astype("float64", copy=False)
-            cols["source"] = pd.array(table.column("source").to_pylist(), dtype="str")
-            df = pd.DataFrame(cols)
-        except Exception as exc:  # noqa: BLE001 - wrong column types
-            raise CacheCorruptError(code, path, f"bad column types ({type(exc).__name__}: {exc})") from exc
-        issues = validate_bars(df, code)
-        if issues:
-            head = "; ".join(str(i) for i in issues[:3])
-            raise CacheCorruptError(code, path, f"fails validation: {head}")
+    def read(self, code: str, start=None, end=None, *, origins: Sequence[str] | None = None) -> pd.DataFrame:
+        """Bars served for ``code`` (origins merged, see module docstring) clipped to ``[start, end]``; raises
+        ``KeyError`` when none of its origins holds a bar."""
+        origins = list(origins) if origins is not None else self.default_plan([code])[code]
+        parts = self.origin_frames(code, origins)
+        if not parts:
+            raise KeyError(f"{code} is not in the store ({self.store.path})")
+        df, _ = served_frames([p for _, p in parts])
         if start is not None:
             df = df[df["date"] >= pd.Timestamp(start)]
         if end is not None:
             df = df[df["date"] <= pd.Timestamp(end)]
         return df.reset_index(drop=True)
 
-    def write(self, code: str, bars: pd.DataFrame, *, covered: Iterable[tuple], source: str) -> dict:
-        """Replace the cached bars of ``code`` (validated first; raises ``BarsInvalidError``) and its entry."""
-        import pyarrow as pa
-
+    def write(self, code: str, bars: pd.DataFrame, *, covered: Iterable[tuple], source: str,
+              origin: str = NET) -> dict:
+        """Replace the bars and coverage of ``code`` in ``origin`` (default ``net``) in one transaction (validated
+        first; raises ``BarsInvalidError``). Returns the entry of that origin."""
         from engine.data.bars import check_bars
 
         bars = normalize_bars(bars) if list(bars.columns) != list(BAR_COLUMNS) else bars.reset_index(drop=True)
-        check_bars(bars, code, f"data to cache for {code}")
-        sources = bars["source"].astype("str").value_counts().sort_index()
-        entry = self._make_entry(code, bars["date"], {str(k): int(v) for k, v in sources.items()}, covered, source)
-        return self.write_table(code, pa.Table.from_pandas(bars, preserve_index=False), entry)
+        check_bars(bars, code, f"data to store for {code}")
+        with self.store.transaction() as con:
+            self._replace(con, code, origin, bars, union_ranges(covered), source)
+        return self.entry(code, [origin]) or {}
 
     @staticmethod
-    def _make_entry(code: str, dates: pd.Series, sources: dict[str, int], covered: Iterable[tuple],
-                    source: str) -> dict:
-        return {
-            "code": code,
-            "first": _iso(dates.iloc[0]) if len(dates) else None,
-            "last": _iso(dates.iloc[-1]) if len(dates) else None,
-            "rows": int(len(dates)),
-            "covered": [[a.isoformat(), b.isoformat()] for a, b in union_ranges(covered)],
-            "source": source,
-            "sources": sources,
-            "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
-            "file": f"bars/{code}.parquet",
-        }
-
-    def write_table(self, code: str, table, entry: dict) -> dict:
-        """Low-level write of an already *validated* arrow table with :data:`BAR_COLUMNS` (bulk import path)."""
-        import pyarrow.parquet as pq
-
-        md = dict(table.schema.metadata or {})
-        md[_META_KEY] = json.dumps(entry).encode("utf-8")
-        table = table.replace_schema_metadata(md)
-        path = self.path(code)
-        atomic_write_bytes(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"),
-                           fsync=not self._defer_manifest)
-        self._unsynced = self._unsynced or bool(self._defer_manifest)
-        st = path.stat()
-        entry = {**entry, "stat": [st.st_mtime_ns, st.st_size]}
-        self.manifest()["symbols"][code] = entry
-        self._save_manifest()
-        return entry
+    def _replace(con, code: str, origin: str, bars: pd.DataFrame, covered: list, source: str) -> None:
+        con.execute("DELETE FROM bars WHERE code = ? AND origin = ?", [code, origin])
+        con.execute("DELETE FROM coverage WHERE code = ? AND origin = ?", [code, origin])
+        con.execute("DELETE FROM updates WHERE code = ? AND origin = ?", [code, origin])
+        con.execute("DELETE FROM spans WHERE code = ? AND origin = ?", [code, origin])
+        if len(bars):
+            con.execute("INSERT INTO spans VALUES (?, ?, ?, ?, ?)",
+                        [code, origin, _as_date(bars["date"].iloc[0]), _as_date(bars["date"].iloc[-1]), len(bars)])
+            con.register("new_bars", _db_frame(code, origin, bars))
+            try:
+                con.execute("INSERT INTO bars SELECT code, origin, date, open, high, low, close, volume, "
+                            "raw_close, adj_factor, source FROM new_bars ORDER BY date")
+            finally:
+                con.unregister("new_bars")
+        if covered:
+            con.executemany("INSERT INTO coverage VALUES (?, ?, ?, ?)", [(code, origin, a, b) for a, b in covered])
+        con.execute("INSERT INTO updates VALUES (?, ?, ?, ?)", [code, origin, source, _now()])
 
     def update(self, code: str, new: pd.DataFrame, *, covered: Iterable[tuple], source: str,
-               replace: bool = False) -> tuple[dict, float | None]:
-        """Merge ``new`` bars into the cached ones (:func:`merge_bars`, existing rows win unless ``replace``) and add
-        ``covered`` ranges. Returns the new entry and the rescaling factor applied to ``new`` (None = unchained)."""
-        try:
-            old = self.read(code)
-            old_cov = self.covered(code)
-        except KeyError:
-            old, old_cov = empty_bars(), []
-        if replace:
-            merged, factor = merge_bars(new, old)
-            factor = 1.0
-        else:
-            merged, factor = merge_bars(old, new)
-        entry = self.write(code, merged, covered=[*old_cov, *covered], source=source)
-        return entry, factor
+               replace: bool = False, basis: pd.DataFrame | None = None,
+               basis_factor: float | None = None) -> tuple[dict, float | None]:
+        """Merge ``new`` provider bars into ``code``'s ``net`` series and add ``covered`` ranges, in one
+        transaction (read, merge and write under the lock: concurrent updates are not lost).
 
-    def quarantine(self, code: str) -> Path | None:
-        """Move a corrupt file aside (``bars/<code>.parquet.corrupt-<UTC time>``) and drop its entry."""
-        path = self.path(code)
-        target = None
-        if path.exists():
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-            target = path.with_name(f"{path.name}.corrupt-{stamp}")
-            os.replace(path, target)
-        self.manifest()["symbols"].pop(code, None)
-        self._save_manifest()
-        return target
+        ``new`` is rebased onto ``basis`` (the series served for the code when it was fetched) when given, else onto
+        the stored net series (:func:`merge_bars`); ``basis_factor`` is the factor the net series was rescaled by in
+        that served series (so the rows are stored on the net series' own basis). Existing rows win on shared dates
+        unless ``replace``. Returns the net entry and the factor applied to ``new`` (None = unchained)."""
+        from engine.data.bars import check_bars
 
-    def stray_temp_files(self) -> list[Path]:
-        """Leftover ``.tmp`` files of interrupted writes (harmless; :meth:`clean_temp` removes them)."""
-        out = []
-        for d in (self.root, self.bars_dir):
-            if d.is_dir():
-                out.extend(sorted(d.glob(".*.tmp")))
-        return out
+        new = normalize_bars(new) if list(new.columns) != list(BAR_COLUMNS) else new.reset_index(drop=True)
+        with self.store.transaction() as con:
+            old = con.execute(f"SELECT {_SELECT_BARS} FROM bars WHERE code = ? AND origin = ? ORDER BY date",
+                              [code, NET]).df()
+            old = _to_bars(old)
+            old_cov = [(a, b) for a, b in con.execute('SELECT start, "end" FROM coverage WHERE code = ? AND '
+                                                      "origin = ?", [code, NET]).fetchall()]
+            on_basis = basis is not None and not basis.empty
+            _, factor = merge_bars(basis if on_basis else old, new)
+            scale = (factor or 1.0) / ((basis_factor or 1.0) if on_basis else 1.0)
+            if not replace and abs(scale - 1.0) > 1e-12:
+                new = new.copy()
+                for col in ("open", "high", "low", "close", "adj_factor"):
+                    new[col] = new[col] * scale
+            merged, _ = merge_bars(new, old) if replace else merge_bars(old, new)
+            check_bars(merged, code, f"data to store for {code}")
+            self._replace(con, code, NET, merged, union_ranges([*old_cov, *covered]), source)
+        return self.entry(code, [NET]) or {}, factor
 
-    def clean_temp(self) -> int:
-        n = 0
-        for p in self.stray_temp_files():
-            with contextlib.suppress(OSError):
-                p.unlink()
-                n += 1
-        return n
+
+def _recent(failures: list[dict], start, end, providers, ttl: float) -> dict | None:
+    now = dt.datetime.now(dt.timezone.utc)
+    for failure in reversed(failures):
+        if providers is not None and not set(providers) <= set(failure.get("providers", ())):
+            continue
+        age = now - dt.datetime.fromisoformat(failure["at"])
+        if failure["start"] <= _iso(start) and _iso(end) <= failure["end"] and age.total_seconds() < ttl * 3600:
+            return failure
+    return None
+
+
+def _plan_frame(plan: dict[str, list[str]]) -> pd.DataFrame:
+    codes, origins, ranks = [], [], []
+    for code, olist in plan.items():
+        for k, origin in enumerate(olist):
+            codes.append(code)
+            origins.append(origin)
+            ranks.append(k)
+    return pd.DataFrame({"code": pd.Series(codes, dtype=object), "origin": pd.Series(origins, dtype=object),
+                         "rank": np.asarray(ranks, dtype=np.int64)})
+
+
+def _status_frame(df: pd.DataFrame) -> pd.DataFrame:
+    for col in ("first", "last"):
+        df[col] = [pd.Timestamp(v).date().isoformat() if pd.notna(v) else None for v in df[col]]
+    df["updated"] = [pd.Timestamp(v).isoformat(sep=" ", timespec="seconds") if pd.notna(v) else None
+                     for v in df["updated"]]
+    return df

@@ -1,18 +1,20 @@
-"""Bring the cache up to date for ``(codes, start, end)``: fetch only the missing ranges, or list them offline.
+"""Bring the store up to date for ``(codes, start, end)``: read named local files, fetch only missing ranges.
 
-Algorithm of :func:`ensure_cached`, per code:
+Algorithm of :func:`ensure_cached`:
 
-1. read the cached file; a corrupt file (:class:`~engine.data.cache.CacheCorruptError`) is reported, moved aside
-   (:meth:`PriceCache.quarantine`) and the whole range is fetched again — never used;
-   A symbol read earlier from a local per-symbol file that has changed since (mtime or size, manifest
-   ``local_files``) is re-read from it first, its rows replacing the cached ones (:func:`_refresh_changed_local_file`);
-2. compute the missing ranges (:meth:`PriceCache.missing`: parts of ``[start, end]`` never asked of a provider);
-3. offline: record each missing range in :attr:`FetchReport.missing`; online: ask the chain for the range, widened
-   to include the nearest cached bar on each side so the new segment can be rebased onto the cached one
-   (:func:`~engine.data.cache.merge_bars`), and merge it in;
+1. the chain's ``local`` provider (its ``roots``: folders and files, in order) names the local sources; they are
+   read into the store when new or changed (:func:`engine.data.localfiles.sync_files`) and each code is served by
+   the named files holding it, then by the providers' ``net`` series (:func:`engine.data.localfiles.plan_for`).
+   Without a local provider (or offline with no chain) the files brought in by ``data import`` are served instead;
+2. per code, the missing ranges are the parts of ``[start, end]`` outside the union of its served origins'
+   coverage, trimmed to exchange sessions (a weekend or holiday alone is not missing);
+3. offline: record each missing range in :attr:`FetchReport.missing`; online: ask the providers after ``local``
+   for the range, widened to include the nearest served bar on each side so the new segment can be rebased onto
+   the served series (:func:`~engine.data.cache.merge_bars`), and merge it into ``net`` (one transaction);
 4. a provider's answer *covers* the requested range only as far as the exchange calendar agrees: if sessions exist
    between the last bar returned and ``end`` (or between ``start`` and the first bar), that tail stays missing, so a
-   later run can fill it from another provider or once the data exists.
+   later run can fill it from another provider or once the data exists. A range every provider failed to supply is
+   remembered (:meth:`PriceCache.record_failure`) and not asked again for a while.
 """
 
 from __future__ import annotations
@@ -20,24 +22,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Iterable
 
+import numpy as np
 import pandas as pd
 
-from engine.data.cache import CacheCorruptError, PriceCache, failure_ttl_hours
+from engine.data.cache import NET, PriceCache, failure_ttl_hours, missing_ranges, served_frames
 from engine.data.chain import AllProvidersFailed, ProviderChain
-from engine.data.providers.local import read_symbol_file
 from engine.symbols import parse_symbol
 
-__all__ = ["MissingRange", "FetchReport", "ensure_cached", "answered_range"]
+__all__ = ["MissingRange", "FetchReport", "ensure_cached", "answered_range", "split_chain"]
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class MissingRange:
-    """A date range of one symbol that is not in the cache (inclusive dates) and why."""
+    """A date range of one symbol that is not in the store (inclusive dates) and why."""
 
     code: str
     start: dt.date
@@ -50,16 +51,20 @@ class MissingRange:
 
 @dataclass
 class FetchReport:
-    """What :func:`ensure_cached` did: rows fetched per code, errors, corrupt files found, ranges still missing."""
+    """What :func:`ensure_cached` did: rows fetched per code, errors, ranges still missing, the origins served per
+    code (``plan``: local file paths in order, then ``net``)."""
 
     fetched: dict[str, int] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     missing: list[MissingRange] = field(default_factory=list)
-    refreshed: list[str] = field(default_factory=list)  # codes re-read because their local file changed
-    first_bar_dates: dict = field(default_factory=dict)  # code -> earliest cached bar (before any clipping)
+    refreshed: list[str] = field(default_factory=list)  # files re-read because they changed
+    first_bar_dates: dict = field(default_factory=dict)  # code -> earliest served bar (before any clipping)
     errors: list[str] = field(default_factory=list)
     corrupt: list[str] = field(default_factory=list)
     unchained: list[str] = field(default_factory=list)
+    plan: dict = field(default_factory=dict)
+    summary: object = None  # per code and served origin: first, last, rows (PriceCache.summary), set by load_panel
+    skipped: dict = field(default_factory=dict)  # local paths that are not price files -> why
 
     @property
     def ok(self) -> bool:
@@ -73,31 +78,46 @@ def _calendar_of(code: str) -> str:
     return "XHKG" if parse_symbol(code).market.value == "HK" else "XSHG"
 
 
-def _trim_to_sessions(code: str, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
-    """``[start, end]`` shrunk to its first and last exchange session; None when it holds no session (weekend,
-    holidays). Ranges reaching outside the calendar's known years are kept as they are past its edge."""
-    from engine.data.calendars import _calendar, sessions
+class _Sessions:
+    """Exchange sessions of ``[start, end]`` per calendar, computed once (not once per code), to trim ranges."""
 
-    cal_name = _calendar_of(code)
-    cal = _calendar(cal_name)
-    cal_first, cal_last = pd.Timestamp(cal.first_session).date(), pd.Timestamp(cal.last_session).date()
-    if start < cal_first:
-        return start, end
-    sess = sessions(cal_name, start, min(end, cal_last))
-    if end > cal_last:
-        return (sess[0].date() if len(sess) else start), end
-    if not len(sess):
-        return None
-    return sess[0].date(), sess[-1].date()
+    def __init__(self, start: dt.date, end: dt.date):
+        self.start, self.end = start, end
+        self._cals: dict[str, tuple] = {}
 
+    def _of(self, name: str) -> tuple:
+        if name not in self._cals:
+            from engine.data.calendars import _calendar, sessions
 
-def _session_gaps(cache: PriceCache, code: str, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
-    out = []
-    for a, b in cache.missing(code, start, end):
-        trimmed = _trim_to_sessions(code, a, b)
-        if trimmed is not None:
-            out.append(trimmed)
-    return out
+            cal = _calendar(name)
+            first, last = pd.Timestamp(cal.first_session).date(), pd.Timestamp(cal.last_session).date()
+            lo, hi = max(self.start, first), min(self.end, last)
+            sess = sessions(name, lo, hi).asi8 if lo <= hi else np.array([], dtype=np.int64)
+            self._cals[name] = (first, last, sess)
+        return self._cals[name]
+
+    def trim(self, code: str, a: dt.date, b: dt.date) -> tuple[dt.date, dt.date] | None:
+        """``[a, b]`` shrunk to its first and last session; None when it holds none. Parts outside the
+        calendar's known years are kept as they are."""
+        first, last, sess = self._of(_calendar_of(code))
+        if a < first:
+            return a, b
+        lo_i = np.searchsorted(sess, pd.Timestamp(a).value, "left")
+        hi_i = np.searchsorted(sess, pd.Timestamp(min(b, last)).value, "right")
+        inside = sess[lo_i:hi_i]
+        if b > last:
+            return (pd.Timestamp(inside[0]).date() if len(inside) else a), b
+        if not len(inside):
+            return None
+        return pd.Timestamp(inside[0]).date(), pd.Timestamp(inside[-1]).date()
+
+    def gaps(self, code: str, covered: list, a: dt.date, b: dt.date) -> list[tuple[dt.date, dt.date]]:
+        out = []
+        for x, y in missing_ranges(covered, a, b):
+            t = self.trim(code, x, y)
+            if t is not None:
+                out.append(t)
+        return out
 
 
 def answered_range(code: str, start: dt.date, end: dt.date, bars: pd.DataFrame) -> tuple[dt.date, dt.date] | None:
@@ -125,131 +145,125 @@ def answered_range(code: str, start: dt.date, end: dt.date, bars: pd.DataFrame) 
     return lo, hi
 
 
+def split_chain(chain: ProviderChain | None):
+    """``(local provider or None, chain of the other providers or None)``. A ``local`` provider is one with
+    ``roots`` (its files are read through the store); a provider merely named ``local`` without roots stays in
+    the chain."""
+    if chain is None:
+        return None, None
+    local = next((p for p in chain.providers if p.name == "local" and hasattr(p, "roots")), None)
+    if local is None:
+        return None, chain
+    rest = [p for p in chain.providers if p is not local]
+    if not rest:
+        return local, None
+    sub = ProviderChain(rest, chain.settings, sleep=chain.sleep, clock=chain._clock)
+    sub.limiter, sub.attempts, sub._network_strikes = chain.limiter, chain.attempts, chain._network_strikes
+    return local, sub
+
+
 def ensure_cached(cache: PriceCache, codes: Iterable[str], start, end, *, chain: ProviderChain | None = None,
                   offline: bool = False, progress: Callable[[str], None] | None = None,
-                  frames: dict[str, pd.DataFrame] | None = None) -> FetchReport:
-    """Make sure ``cache`` covers ``[start, end]`` for every code (see module docstring). Never raises for a single
-    symbol's failure: errors and still-missing ranges are collected in the returned :class:`FetchReport`.
-    ``frames``, when given, receives each code's validated cached bars (whole cached range), saving a re-read."""
+                  local_roots: Iterable | None = None, plan: dict | None = None) -> FetchReport:
+    """Make sure the store covers ``[start, end]`` for every code (see module docstring). Never raises for a
+    single symbol's failure: errors and still-missing ranges are collected in the returned :class:`FetchReport`.
+    ``local_roots`` names local sources directly (instead of, or when offline without, a chain's local
+    provider); offline, named local files are still read (they are not network). ``plan`` (from
+    :func:`plan_sources` with the same roots) skips planning again."""
     start_d, end_d = pd.Timestamp(start).date(), pd.Timestamp(end).date()
     if start_d > end_d:
         raise ValueError(f"start {start_d} is after end {end_d}")
-    with cache.batch():  # one manifest save at the end instead of one per symbol
-        return _ensure(cache, list(codes), start_d, end_d, chain, offline, progress, frames)
+    code_list = list(dict.fromkeys(codes))
+    local, net = split_chain(chain)
+    roots = list(local_roots) if local_roots is not None else (list(local.roots) if local is not None else None)
+    report = FetchReport()
+    with cache.store.session():  # planning and coverage in one connection (no network inside)
+        report.plan = plan if plan is not None else plan_sources(cache, code_list, roots, report)
+        covered = cache.coverage_of(report.plan)
+    sess = _Sessions(start_d, end_d)
+    names = net.names if net is not None else []
+    for code in code_list:
+        if progress:
+            progress(code)
+        gaps = sess.gaps(code, covered[code], start_d, end_d)
+        if not gaps:
+            continue
+        if offline or net is None:
+            if offline:
+                reason = "not cached" if not covered[code] else "outside the cached range"
+            else:
+                reason = "no providers given" if not covered[code] or roots is None else \
+                    "outside the local files and no other provider given"
+            report.missing.extend(MissingRange(code, a, b, reason) for a, b in gaps)
+            continue
+        for a, b in gaps:
+            _fill_gap(cache, code, a, b, net, report, sess, names)
+    return report
 
 
-def _local_file(chain: ProviderChain | None, code: str) -> Path | None:
-    """The per-symbol file the chain's ``local`` provider would read for ``code`` (None without one)."""
-    local = next((p for p in (chain.providers if chain else []) if p.name == "local"), None)
-    finder = getattr(local, "symbol_file", None)
-    return finder(code) if finder else None
+def plan_sources(cache: PriceCache, codes: list[str], roots: list | None, report: FetchReport) -> dict:
+    """Read the named local sources into the store and return the origins served per code (module docstring)."""
+    if roots is None:
+        return cache.default_plan(codes)
+    from engine.data.localfiles import expand_sources, plan_for, sync_files
+
+    files, skipped = expand_sources(roots)
+    report.skipped.update(skipped)
+    synced = sync_files(cache, files, codes=codes)
+    report.errors.extend(f"{path}: {msg}" for path, msg in synced.errors.items())
+    report.refreshed.extend(synced.refreshed)
+    return plan_for(cache, codes, files)
 
 
-def _refresh_changed_local_file(cache: PriceCache, chain: ProviderChain | None, code: str, cached: pd.DataFrame,
-                                report: FetchReport) -> pd.DataFrame:
-    """Re-read ``code``'s local price file when it changed since it was cached (its rows replace the cached ones
-    over the file's range); returns the cached bars as they are now."""
-    path = _local_file(chain, code)
-    if path is None or not cache.local_file_changed(code, path):
-        return cached
-    try:
-        bars = read_symbol_file(path, code)
-        first, last = bars["date"].iloc[0].date(), bars["date"].iloc[-1].date()
-        cache.update(code, bars, covered=[(first, last)], source="local", replace=True)
-    except (ValueError, KeyError, OSError, IndexError) as exc:
-        report.errors.append(f"{path}: changed since it was cached but cannot be re-read: {exc}")
-        return cached
-    cache.record_local_file(code, path)
-    report.refreshed.append(f"{code} from {path}")
-    log.info("%s changed since it was cached: re-read it for %s", path, code)
-    return cache.read(code)
+def _fill_gap(cache: PriceCache, code: str, a: dt.date, b: dt.date, chain: ProviderChain, report: FetchReport,
+              sess: _Sessions, names: list[str]) -> None:
+    """Ask ``chain`` for ``code`` over the missing range ``a..b`` and merge the answer into ``net``.
 
-
-def _fill_gap(cache: PriceCache, code: str, a: dt.date, b: dt.date, chain: ProviderChain,
-              cached: pd.DataFrame | None, report: FetchReport) -> pd.DataFrame | None:
-    """Ask ``chain`` for ``code`` over the missing range ``a..b`` and merge the answer into the cache.
-
-    When a provider answers only part of the range (a local file that ends earlier, say), the sessions still missing
-    are asked of the providers after it in the chain. A range every provider asked failed to supply is remembered
-    (:meth:`PriceCache.record_failure`). Returns the cached bars as they are afterwards."""
-    ask_a, ask_b = a, b
-    if cached is not None and not cached.empty:
-        before = cached["date"][cached["date"] < pd.Timestamp(a)]
-        after = cached["date"][cached["date"] > pd.Timestamp(b)]
-        if len(before):
-            ask_a = before.iloc[-1].date()  # one shared bar to rebase the new segment on
-        if len(after):
-            ask_b = after.iloc[0].date()
+    When a provider answers only part of the range, the sessions still missing are asked of the providers after
+    it in the chain. A range every provider asked failed to supply is remembered."""
+    origins = report.plan[code]
     failed = cache.recent_failure(code, a, b, providers=chain.names)
     if failed is not None:
         report.missing.append(MissingRange(
             code, a, b, f"all providers failed at {failed['at']} (not retried for {failure_ttl_hours():g} h;"
                         " `ratingbt data fetch --retry-failed` asks again)"))
-        return cached
+        return
+    parts = cache.origin_frames(code, origins)
+    served, net_factor = (served_frames([p for _, p in parts]) if parts else (None, None))
+    if parts and parts[-1][0] != NET:
+        net_factor = None  # no net rows yet: nothing to keep consistent with
+    ask_a, ask_b = a, b
+    if served is not None and not served.empty:
+        before = served["date"][served["date"] < pd.Timestamp(a)]
+        after = served["date"][served["date"] > pd.Timestamp(b)]
+        if len(before):
+            ask_a = before.iloc[-1].date()  # one shared bar to rebase the new segment on
+        if len(after):
+            ask_b = after.iloc[0].date()
     try:
         bars, provider = chain.fetch(code, ask_a, ask_b)
     except AllProvidersFailed as exc:
         report.errors.append(str(exc))
         report.missing.append(MissingRange(code, a, b, "all providers failed"))
         cache.record_failure(code, a, b, str(exc), providers=chain.names)
-        return cached
+        return
     got = answered_range(code, ask_a, ask_b, bars)
-    adds_rows = cached is None or (~bars["date"].isin(cached["date"])).any()
-    adds_coverage = got is not None and bool(cache.missing(code, got[0], got[1]))
-    if adds_rows or adds_coverage:  # an answer with nothing new does not rewrite the cached file
-        _, factor = cache.update(code, bars, covered=[got] if got else [], source=provider)
-        if factor is None:
+    adds_rows = served is None or (~bars["date"].isin(served["date"])).any()
+    covered = cache.coverage_of({code: origins})[code]
+    adds_coverage = got is not None and bool(missing_ranges(covered, got[0], got[1]))
+    if adds_rows or adds_coverage:  # an answer with nothing new is not written
+        _, factor = cache.update(code, bars, covered=[got] if got else [], source=provider, basis=served,
+                                 basis_factor=net_factor)
+        if factor is None and served is not None and not served.empty:
             report.unchained.append(f"{code} {a}..{b}")
-        cached = cache.read(code)
     if got is not None:
         cache.forget_failures([code], overlapping=got)
-    if provider == "local":
-        local_path = _local_file(chain, code)
-        if local_path is not None:
-            cache.record_local_file(code, local_path)
     report.fetched[code] = report.fetched.get(code, 0) + len(bars)
     report.sources[code] = provider
-    left = _session_gaps(cache, code, a, b) if got is not None else []
+    left = sess.gaps(code, cache.coverage_of({code: origins})[code], a, b) if got is not None else []
     rest = chain.after(provider)
     for ma, mb in left:
         if rest is not None:
-            cached = _fill_gap(cache, code, ma, mb, rest, cached, report)
+            _fill_gap(cache, code, ma, mb, rest, report, sess, names)
         else:
             report.missing.append(MissingRange(code, ma, mb, f"{provider} has no bars there"))
-    return cached
-
-
-def _ensure(cache, codes, start_d, end_d, chain, offline, progress, frames) -> FetchReport:
-    report = FetchReport()
-    for code in codes:
-        if progress:
-            progress(code)
-        cached = None
-        try:
-            cached = cache.read(code)
-        except KeyError:
-            pass
-        except CacheCorruptError as exc:
-            report.corrupt.append(str(exc))
-            if offline:
-                report.missing.append(MissingRange(code, start_d, end_d, f"cache file corrupt: {exc.reason}"))
-                continue
-            cache.quarantine(code)
-        if cached is not None and not offline:
-            cached = _refresh_changed_local_file(cache, chain, code, cached, report)
-        gaps = _session_gaps(cache, code, start_d, end_d)
-        if frames is not None and cached is not None:
-            frames[code] = cached
-        if offline:
-            reason = "not cached" if cached is None else "outside the cached range"
-            report.missing.extend(MissingRange(code, a, b, reason) for a, b in gaps)
-            continue
-        if chain is None:
-            if gaps:
-                report.missing.extend(MissingRange(code, a, b, "no providers given") for a, b in gaps)
-            continue
-        for a, b in gaps:
-            cached = _fill_gap(cache, code, a, b, chain, cached, report)
-            if frames is not None and cached is not None:
-                frames[code] = cached
-    return report

@@ -4,18 +4,22 @@
 progress=False) -> Panel``
 
 1. codes are normalised (:func:`engine.symbols.normalize_symbol`) and de-duplicated, keeping their order;
-2. the cache is brought up to date for ``[start, end]`` (:func:`engine.data.fetch.ensure_cached`): only missing
-   ranges are fetched through the provider chain; offline, nothing is fetched and the missing ranges are listed;
-3. cached bars are read (validated) and aligned on the sessions of ``calendar``
-   (:func:`engine.data.calendars.sessions`, falling back to the data's own dates past a calendar's end)
-   by :func:`engine.data.panel.panel_from_frames`.
+2. the store is brought up to date for ``[start, end]`` (:func:`engine.data.fetch.ensure_cached`): the local files
+   the ``local`` provider names (folders and files, ``data.prices``) are read when new or changed, and only
+   missing ranges are fetched through the other providers; offline, nothing is fetched and the missing ranges are
+   listed;
+3. the served bars of every code (its named local files in order, then the providers' ``net`` series) are read
+   from the store in one query and scattered onto the sessions of ``calendar``
+   (:func:`engine.data.calendars.sessions`, computed once, falling back to the data's own dates past a calendar's
+   end). ``Panel.sources`` records, per code, which origin(s) served it (:func:`sources_table`).
 
 ``panel_from_long`` is the fast path for the long market parquet (``code, date, open, high, low, close, volume``),
-bypassing the cache: it scatters the rows straight into the arrays with numpy.
+bypassing the store: it scatters the rows straight into the arrays with numpy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from pathlib import Path
@@ -24,14 +28,16 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from engine.data.cache import PriceCache
+from engine.data.cache import NET, PriceCache, served_frames
 from engine.data.calendars import CALENDARS, calendar_for_codes, sessions as calendar_sessions
 from engine.data.chain import ProviderChain, build_chain
-from engine.data.fetch import FetchReport, MissingRange, ensure_cached
+from engine.data.fetch import FetchReport, MissingRange, ensure_cached, plan_sources, split_chain
 from engine.data.panel import PANEL_FIELDS, Panel
 from engine.symbols import normalize_symbol
 
-__all__ = ["load_panel", "load_frames", "panel_from_long", "MissingDataError", "resolve_chain"]
+__all__ = ["load_panel", "load_frames", "panel_from_long", "MissingDataError", "resolve_chain", "sources_table"]
+
+_DAY_NS = 86_400_000_000_000
 
 
 class MissingDataError(LookupError):
@@ -64,51 +70,75 @@ def resolve_chain(providers) -> ProviderChain:
 def _unique_codes(codes: Iterable[str] | str) -> list[str]:
     if isinstance(codes, str):
         codes = [c for c in codes.replace(";", ",").split(",") if c.strip()]
-    out: list[str] = []
-    for c in codes:
-        code = normalize_symbol(c)
-        if code not in out:
-            out.append(code)
+    out = list(dict.fromkeys(normalize_symbol(c) for c in codes))
     if not out:
         raise ValueError("no codes given")
     return out
 
 
+def _chain_for(providers, offline: bool) -> tuple[ProviderChain | None, list | None]:
+    """The provider chain to fetch with (None offline or with an empty list) and the local sources it names (None =
+    none named: the imported files are served). Offline, local sources named explicitly are still read."""
+    if isinstance(providers, (list, tuple)) and not providers:
+        return None, None
+    if offline and providers is None:
+        return None, None
+    chain = resolve_chain(providers)
+    local, _ = split_chain(chain)
+    roots = list(local.roots) if local is not None else None
+    return (None if offline else chain), roots
+
+
+def _range_of(summ: pd.DataFrame, start, end):
+    if summ.empty:
+        raise ValueError("start/end not given and none of the codes is cached: pass start and end")
+    return (start if start is not None else summ["first"].min()), (end if end is not None else summ["last"].max())
+
+
 def load_frames(codes: Iterable[str] | str, start=None, end=None, *, offline: bool | None = None, providers=None,
                 cache: PriceCache | str | Path | None = None,
                 progress=None) -> tuple[dict[str, pd.DataFrame], FetchReport]:
-    """Per-symbol validated bar frames (``engine.data.bars.BAR_COLUMNS``) clipped to ``[start, end]`` plus the
-    :class:`FetchReport`. Symbols without any cached bar are absent from the dict (and listed in the report)."""
+    """Per-symbol served bar frames (``engine.data.bars.BAR_COLUMNS``) clipped to ``[start, end]`` plus the
+    :class:`FetchReport`. Symbols without any stored bar are absent from the dict (and listed in the report)."""
     code_list = _unique_codes(codes)
     store = cache if isinstance(cache, PriceCache) else PriceCache(cache)
     offline = _offline_default() if offline is None else offline
-    if start is None or end is None:
-        entries = [store.entry(c) for c in code_list]
-        firsts = [e["first"] for e in entries if e and e.get("first")]
-        lasts = [e["last"] for e in entries if e and e.get("last")]
-        if not firsts:
-            raise ValueError("start/end not given and none of the codes is cached: pass start and end")
-        start = start if start is not None else min(firsts)
-        end = end if end is not None else max(lasts)
-    no_providers = isinstance(providers, (list, tuple)) and not providers
-    chain = None if offline or no_providers else resolve_chain(providers)
-    full: dict[str, pd.DataFrame] = {}
+    report, start, end = _ensure(store, code_list, start, end, providers, offline, progress)
+    frames: dict[str, pd.DataFrame] = {}
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    for code in code_list:
+        try:
+            df = store.read(code, origins=report.plan[code])
+        except KeyError:
+            continue
+        report.first_bar_dates[code] = pd.Timestamp(df["date"].min())
+        frames[code] = df[(df["date"] >= lo) & (df["date"] <= hi)].reset_index(drop=True)
+    return frames, report
+
+
+def _ensure(store: PriceCache, code_list: list[str], start, end, providers, offline, progress):
+    """Plan, sync local files and fill gaps; returns the report (with ``summary`` attached: the served spans) and
+    the resolved start/end. Without a network chain everything runs in one store connection."""
+    chain, roots = _chain_for(providers, offline)
+    net = split_chain(chain)[1] if chain is not None else None
     try:
-        report = ensure_cached(store, code_list, start, end, chain=chain, offline=offline, progress=progress,
-                               frames=full)
+        with (store.store.session() if net is None else contextlib.nullcontext()):
+            first = FetchReport()
+            with store.store.session():
+                plan = plan_sources(store, code_list, roots, first)
+                summ = store.summary(plan)
+                if start is None or end is None:
+                    start, end = _range_of(summ, start, end)
+            report = ensure_cached(store, code_list, start, end, chain=chain, offline=offline, progress=progress,
+                                   local_roots=roots, plan=plan)
+            report.errors[:0] = first.errors
+            report.refreshed[:0] = first.refreshed
+            report.skipped.update(first.skipped)
+            report.summary = summ if not report.fetched else store.summary(plan)
     finally:
         if chain is not None and not isinstance(providers, ProviderChain):
             chain.close()
-    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
-    frames: dict[str, pd.DataFrame] = {}
-    for code in code_list:
-        if code in full:
-            df = full[code]
-            dates = df["date"]
-            if len(dates):
-                report.first_bar_dates[code] = pd.Timestamp(dates.min())
-            frames[code] = df[(dates >= lo) & (dates <= hi)].reset_index(drop=True)
-    return frames, report
+    return report, start, end
 
 
 def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: str = "auto",
@@ -120,15 +150,18 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     ----------
     codes: any spellings (``"300474"``, ``"sz300474"``, ``"0700.HK"``, ``"HSI"``) or one comma-separated string;
         panel columns follow this order (canonical codes, duplicates dropped).
-    start, end: dates (``"2024-01-02"``, ``datetime.date``, ``Timestamp``). ``None`` = the cached range's
+    start, end: dates (``"2024-01-02"``, ``datetime.date``, ``Timestamp``). ``None`` = the stored range's
         earliest first / latest last bar of the codes.
     calendar: ``"auto"`` (XSHG if all codes are A-share, XHKG if all are HK, else ``"A+H"``), ``"XSHG"``,
         ``"XHKG"``, ``"A+H"`` (union of both exchanges' sessions) or ``"data"`` (union of the bars' dates).
         Past a calendar's end (XSHG: 2026-12-31) the data's own dates are used.
-    offline: ``True`` = use the cache only, list missing ranges; ``None`` = ``RATINGBT_OFFLINE`` env (default off).
+    offline: ``True`` = no network: the store and the local files named by ``providers`` only, missing ranges
+        listed; ``None`` = ``RATINGBT_OFFLINE`` env (default off).
     providers: fallback chain — ``None`` (``RATINGBT_PROVIDERS`` or ``local,akshare,yfinance``), a string
-        ``"local,akshare"``, a list of names / provider objects, or a :class:`~engine.data.chain.ProviderChain`.
-        An empty list means "cache only" (like offline; missing ranges say "no providers given").
+        ``"local,akshare"``, a list of names / provider objects (``LocalProvider(roots=[folder, file, ...])``
+        names the local sources), or a :class:`~engine.data.chain.ProviderChain`. An empty list means "store
+        only" (like offline; missing ranges say "no providers given"). Without a local provider the files brought
+        in by ``ratingbt data import`` are served.
     cache: :class:`~engine.data.cache.PriceCache`, a directory, or ``None`` (:func:`engine.paths.cache_dir`).
     on_missing: ``"warn"`` (default: warn and leave NaN), ``"raise"`` (:class:`MissingDataError` listing every
         missing range and provider error) or ``"ignore"``. Missing ranges are always in ``Panel.missing``.
@@ -138,57 +171,142 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     -------
     :class:`~engine.data.panel.Panel` — ``close``/``open``/``high``/``low`` adjusted (ratios = total returns),
     ``raw_close`` traded price (NaN where unknown), ``volume`` in shares, ``tradable`` = bar with volume > 0;
-    CNY for A-shares, HKD for HK stocks, index points for 000300.SH / HSI. NaN = no bar that session.
+    CNY for A-shares, HKD for HK stocks, index points for indexes. NaN = no bar that session. ``Panel.sources``:
+    code → the origins that served it (see :func:`sources_table`).
     """
     if on_missing not in ("warn", "raise", "ignore"):
         raise ValueError(f"on_missing must be 'warn', 'raise' or 'ignore', got {on_missing!r}")
     if calendar != "auto" and calendar not in CALENDARS:
         raise ValueError(f"unknown calendar {calendar!r}; allowed: auto, {', '.join(CALENDARS)}")
     code_list = _unique_codes(codes)
-    frames, report = load_frames(code_list, start, end, offline=offline, providers=providers, cache=cache,
-                                 progress=progress)
+    store = cache if isinstance(cache, PriceCache) else PriceCache(cache)
+    offline = _offline_default() if offline is None else offline
+    report, lo, hi = _ensure(store, code_list, start, end, providers, offline, progress)
     if report.missing or report.errors:
         if on_missing == "raise":
             raise MissingDataError(report.missing, report.errors)
         if on_missing == "warn":
             warnings.warn(str(MissingDataError(report.missing, report.errors)), stacklevel=2)
     cal = calendar_for_codes(code_list) if calendar == "auto" else calendar
-    data_dates = pd.DatetimeIndex([])
-    for df in frames.values():
-        data_dates = data_dates.union(pd.DatetimeIndex(df["date"]))
-    lo = start if start is not None else (data_dates[0] if len(data_dates) else None)
-    hi = end if end is not None else (data_dates[-1] if len(data_dates) else None)
-    if lo is None:
-        sess = pd.DatetimeIndex([])
-    else:
-        sess = calendar_sessions(cal, lo, hi, data_sessions=data_dates)
-    panel = _align(code_list, frames, sess)
+    with store.store.session():
+        col, day, values, first_dates, sources = _read_served(store, code_list, report.plan, lo, hi,
+                                                              report.summary)
+    present = np.zeros(int(day.max()) - int(day.min()) + 1 if len(day) else 0, dtype=bool)
+    if len(day):
+        present[day - day.min()] = True  # distinct days without sorting 2 M values
+    data_days = np.flatnonzero(present) + (int(day.min()) if len(day) else 0)
+    data_dates = pd.DatetimeIndex((data_days * _DAY_NS).astype("datetime64[ns]"))
+    sess = calendar_sessions(cal, lo, hi, data_sessions=data_dates)
+    sess_days = sess.asi8 // _DAY_NS
+    n_s, n_a = len(sess_days), len(code_list)
+    row = np.searchsorted(sess_days, day)
+    ok = row < n_s
+    ok[ok] = sess_days[row[ok]] == day[ok]
+    flat = row[ok] * n_a + col[ok]  # one flat index for every field
+    arrays = {}
+    for name in PANEL_FIELDS:
+        out = np.full(n_s * n_a, np.nan)
+        out[flat] = values[name][ok] if not ok.all() else values[name]
+        arrays[name] = out.reshape(n_s, n_a)
+    with np.errstate(invalid="ignore"):
+        tradable = np.isfinite(arrays["close"]) & (arrays["volume"] > 0)  # NaN volume compares False
+    panel = Panel(sessions=sess.to_numpy(dtype="datetime64[ns]"), codes=np.array(code_list, dtype=object),
+                  tradable=tradable, **arrays)
     panel.missing = tuple(report.missing)
-    panel.first_bar_dates = dict(report.first_bar_dates)
+    panel.first_bar_dates = first_dates
+    panel.sources = sources
     _untradable_indexes(panel)
     return panel
 
 
-def _align(codes: list[str], frames: dict[str, pd.DataFrame], sess: pd.DatetimeIndex) -> Panel:
-    """Scatter each code's bars into ``(sessions, assets)`` arrays (same result as
-    :func:`engine.data.panel.panel_from_frames`, without a per-symbol reindex). Rows off ``sess`` are dropped."""
-    sess_i8 = pd.DatetimeIndex(sess).as_unit("ns").asi8
-    n_s, n_a = len(sess_i8), len(codes)
-    arrays = {name: np.full((n_s, n_a), np.nan) for name in PANEL_FIELDS}
-    for j, code in enumerate(codes):
-        df = frames.get(code)
-        if df is None or df.empty or not n_s:
-            continue
-        d = df["date"].to_numpy(dtype="datetime64[ns]").view("int64")
-        pos = np.searchsorted(sess_i8, d)
-        ok = pos < n_s
-        ok[ok] = sess_i8[pos[ok]] == d[ok]
-        rows = pos[ok]
-        for name in PANEL_FIELDS:
-            arrays[name][rows, j] = df[name].to_numpy(dtype=float)[ok]
-    tradable = np.isfinite(arrays["close"]) & (np.nan_to_num(arrays["volume"], nan=0.0) > 0)
-    return Panel(sessions=sess_i8.view("datetime64[ns]").copy(), codes=np.array(codes, dtype=object),
-                 tradable=tradable, **arrays)
+def _read_served(store: PriceCache, code_list: list[str], plan: dict, lo, hi, summ: pd.DataFrame | None = None):
+    """Every code's served bars within ``[lo, hi]`` as flat arrays: column index, day number (days since
+    1970-01-01), and one float array per panel field; plus first bar dates and the sources per code.
+
+    Codes served by one origin are read in one SQL query; codes with several origins are merged in pandas
+    (:func:`engine.data.cache.served_frames`, on their whole history so the rebasing seam is found)."""
+    summ = store.summary(plan) if summ is None else summ
+    first_dates = {c: pd.Timestamp(t) for c, t in summ.groupby("code")["first"].min().items()}
+    found = _sources(store, summ)
+    sources = {c: found[c] for c in code_list if c in found}  # in panel column order
+    index = {c: j for j, c in enumerate(code_list)}
+    n_orig = summ.groupby("code").size()
+    single = summ[summ["code"].map(n_orig) == 1]
+    multi = [c for c in n_orig.index[n_orig > 1]]
+    lo_s, hi_s = pd.Timestamp(lo).date().isoformat(), pd.Timestamp(hi).date().isoformat()
+    fields = ", ".join(f"b.{n}" for n in PANEL_FIELDS)
+    want = pd.DataFrame({"code": single["code"].astype(object).to_numpy(),
+                         "origin": single["origin"].astype(object).to_numpy(),
+                         "j": single["code"].map(index).to_numpy(dtype=np.int64)})
+    cols, days, vals = [], [], {n: [] for n in PANEL_FIELDS}
+    if len(want):
+        with store.store.session() as con:
+            con.register("want_single", want)
+            try:
+                table = con.sql(f"SELECT w.j, (b.date - DATE '1970-01-01') AS d, {fields} FROM bars b "
+                                f"JOIN want_single w USING (code, origin) "
+                                f"WHERE b.date BETWEEN DATE '{lo_s}' AND DATE '{hi_s}'").to_arrow_table()
+            finally:
+                con.unregister("want_single")
+        cols.append(table.column("j").to_numpy().astype(np.int64))
+        days.append(table.column("d").to_numpy().astype(np.int64))
+        for n in PANEL_FIELDS:
+            vals[n].append(table.column(n).to_numpy(zero_copy_only=False).astype(np.float64, copy=False))
+    lo_t, hi_t = pd.Timestamp(lo), pd.Timestamp(hi)
+    for code in multi:
+        origins = summ.loc[summ["code"] == code, "origin"].tolist()
+        df, _ = served_frames([f for _, f in store.origin_frames(code, origins)])
+        df = df[(df["date"] >= lo_t) & (df["date"] <= hi_t)]
+        cols.append(np.full(len(df), index[code], dtype=np.int64))
+        days.append(df["date"].to_numpy(dtype="datetime64[ns]").view("int64") // _DAY_NS)
+        for n in PANEL_FIELDS:
+            vals[n].append(df[n].to_numpy(dtype=float))
+    cat = (lambda xs, dt_: (xs[0] if len(xs) == 1 else np.concatenate(xs)) if xs else np.array([], dtype=dt_))
+    return (cat(cols, np.int64), cat(days, np.int64), {n: cat(v, np.float64) for n, v in vals.items()},
+            first_dates, sources)
+
+
+def _sources(store: PriceCache, summ: pd.DataFrame) -> dict[str, list[dict]]:
+    """code → served origins in order: ``{"origin", "provider", "file", "mtime_ns", "size", "sha256", "first",
+    "last", "rows"}`` (``provider`` is ``local`` for a file, else the providers whose rows are in ``net``)."""
+    if summ.empty:
+        return {}
+    with store.store.session() as con:
+        files = {r[0]: r[1:] for r in con.execute("SELECT path, mtime_ns, size, sha256 FROM files").fetchall()} \
+            if (summ["origin"] != NET).any() else {}
+        net_codes = summ.loc[summ["origin"] == NET, "code"].tolist()
+        net_src: dict[str, str] = {}
+        if net_codes:
+            con.register("net_codes", pd.DataFrame({"code": pd.Series(net_codes, dtype=object)}))
+            try:
+                for code, srcs in con.execute("SELECT code, string_agg(DISTINCT source, ',' ORDER BY source) "
+                                              "FROM bars JOIN net_codes USING (code) WHERE origin = 'net' "
+                                              "GROUP BY code").fetchall():
+                    net_src[code] = srcs or ""
+            finally:
+                con.unregister("net_codes")
+    out: dict[str, list[dict]] = {}
+    for rec in summ.itertuples(index=False):
+        f = files.get(rec.origin)
+        out.setdefault(rec.code, []).append({
+            "origin": rec.origin, "provider": "local" if rec.origin != NET else net_src.get(rec.code, ""),
+            "file": rec.origin if rec.origin != NET else "", "mtime_ns": f[0] if f else None,
+            "size": f[1] if f else None, "sha256": f[2] if f else "",
+            "first": pd.Timestamp(rec.first).date().isoformat(), "last": pd.Timestamp(rec.last).date().isoformat(),
+            "rows": int(rec.rows)})
+    return out
+
+
+def sources_table(panel: Panel) -> pd.DataFrame:
+    """``Panel.sources`` as a table for ``runs/<name>/``: one row per code and served origin, columns ``code,
+    order`` (0 = served first), ``provider`` (``local`` or the providers in ``net``), ``file`` (absolute path of
+    a local file, else empty), ``mtime_ns``, ``size`` (bytes), ``sha256``, ``first``, ``last`` (ISO dates of the
+    origin's stored bars), ``rows``. Codes with no stored bar are absent."""
+    rows = [{"code": code, "order": k, **{key: rec[key] for key in ("provider", "file", "mtime_ns", "size",
+                                                                    "sha256", "first", "last", "rows")}}
+            for code, recs in (panel.sources or {}).items() for k, rec in enumerate(recs)]
+    return pd.DataFrame(rows, columns=["code", "order", "provider", "file", "mtime_ns", "size", "sha256", "first",
+                                       "last", "rows"])
 
 
 def _untradable_indexes(panel: Panel) -> None:

@@ -92,6 +92,8 @@ def migrate_old_cache(store, con) -> str | None:
             con.execute("INSERT INTO bars SELECT code, origin, date, open, high, low, close, volume, raw_close, "
                         "adj_factor, source FROM old_bars ORDER BY code, date")
             con.unregister("old_bars")
+            con.execute("INSERT INTO spans SELECT code, origin, min(date), max(date), count(*) FROM bars "
+                        "GROUP BY code, origin")
         if coverage:
             con.executemany("INSERT INTO coverage VALUES (?, ?, ?, ?)", coverage)
         if updates:

@@ -55,6 +55,9 @@ class Panel:
     # code -> earliest bar date the data source holds (may precede sessions[0]); a listing-date proxy for the
     # backtest's IPO window, so a stock suspended on the panel's first sessions is not taken for a new listing.
     first_bar_dates: dict = field(default_factory=dict)
+    # code -> the origins that served its prices, in order (engine.data.load.sources_table: provider, local file
+    # path, mtime, size, SHA-256, first/last date, rows); empty for panels not loaded from the store.
+    sources: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n_sessions, n_assets = len(self.sessions), len(self.codes)
@@ -85,6 +88,7 @@ class Panel:
         return Panel(sessions=self.sessions, codes=self.codes[idx], markets=self.markets[idx],
                      boards=self.boards[idx], missing=self.missing,
                      first_bar_dates={c: self.first_bar_dates[c] for c in codes if c in self.first_bar_dates},
+                     sources={c: self.sources[c] for c in codes if c in self.sources},
                      **arrays)
 
     def frame(self, name: str) -> pd.DataFrame:

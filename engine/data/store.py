@@ -13,7 +13,11 @@ table         columns
 ``files``     ``path, kind (symbol|long), mtime_ns, size, sha256, imported, rank, read_at, codes, rows`` — every
               local file read, with the stamp that tells when it changed; ``imported`` = brought in by
               ``ratingbt data import`` (served when a call names no local files; lower ``rank`` wins).
-``file_codes`` ``path, code, first, last, rows`` — which codes a local file holds.
+``file_codes`` ``path, code, first, last, rows`` — the codes of a local file read into ``bars`` so far.
+``file_index`` ``path, raw, code`` — every code a long file holds (its spelling there and the canonical code),
+              so a call needing 50 codes of the market file reads only those 50.
+``spans``     ``code, origin, first, last, rows`` — kept with every write of ``bars``, so planning a whole-market
+              load does not scan the bars.
 ``coverage``  ``code, origin, start, end`` — date ranges asked of a provider and answered (a range may be covered
               without bars: holidays, suspensions).
 ``updates``   ``code, origin, source, updated`` — latest write per code and origin (``data status``).
@@ -67,9 +71,11 @@ CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS bars (code VARCHAR NOT NULL, origin VARCHAR NOT NULL, date DATE NOT NULL,
     open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE, raw_close DOUBLE, adj_factor DOUBLE,
     source VARCHAR);
-CREATE TABLE IF NOT EXISTS files (path VARCHAR PRIMARY KEY, kind VARCHAR, mtime_ns BIGINT, size BIGINT,
+CREATE TABLE IF NOT EXISTS files (path VARCHAR NOT NULL, kind VARCHAR, mtime_ns BIGINT, size BIGINT,
     sha256 VARCHAR, imported BOOLEAN, rank BIGINT, read_at TIMESTAMP, codes INTEGER, rows BIGINT);
 CREATE TABLE IF NOT EXISTS file_codes (path VARCHAR, code VARCHAR, first DATE, last DATE, rows INTEGER);
+CREATE TABLE IF NOT EXISTS file_index (path VARCHAR, raw VARCHAR, code VARCHAR);
+CREATE TABLE IF NOT EXISTS spans (code VARCHAR, origin VARCHAR, first DATE, last DATE, rows BIGINT);
 CREATE TABLE IF NOT EXISTS coverage (code VARCHAR, origin VARCHAR, start DATE, "end" DATE);
 CREATE TABLE IF NOT EXISTS updates (code VARCHAR, origin VARCHAR, source VARCHAR, updated TIMESTAMP);
 CREATE TABLE IF NOT EXISTS failures (code VARCHAR, start DATE, "end" DATE, "at" TIMESTAMP, error VARCHAR,
@@ -90,6 +96,21 @@ def _lock_timeout() -> float:
         return float(os.environ.get("RATINGBT_LOCK_TIMEOUT", LOCK_TIMEOUT))
     except ValueError:
         return LOCK_TIMEOUT
+
+
+_LOCKS: dict[str, object] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _shared_lock(path: Path, factory):
+    """One :class:`filelock.FileLock` per lock file and process, shared by every :class:`Store` of that file: the
+    same thread re-enters it (a nested access through a second ``Store`` object does not wait for itself), other
+    threads and processes wait."""
+    key = str(Path(path).resolve())
+    with _LOCKS_GUARD:
+        if key not in _LOCKS:
+            _LOCKS[key] = factory(key)
+        return _LOCKS[key]
 
 
 def _utc_now():
@@ -143,7 +164,7 @@ class Store:
 
         self.root.mkdir(parents=True, exist_ok=True)
         if self._lock is None:
-            self._lock = FileLock(str(self.lock_path))
+            self._lock = _shared_lock(self.lock_path, FileLock)
         try:
             self._lock.acquire(timeout=0.2)
             return
@@ -180,6 +201,7 @@ class Store:
                                      "a new one)") from exc
                 self._depth = 1
                 try:
+                    self._con.execute("SET enable_progress_bar = false")
                     if not self._ready:
                         self._init_schema(self._con)
                     yield self._con
@@ -223,6 +245,9 @@ class Store:
                 if c not in have:
                     con.execute(f'ALTER TABLE signals ADD COLUMN "{c}" {t}')
             con.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION])
+            if not con.execute("SELECT count(*) FROM spans").fetchone()[0]:  # a store from before spans existed
+                con.execute("INSERT INTO spans SELECT code, origin, min(date), max(date), count(*) FROM bars "
+                            "GROUP BY code, origin")
             con.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):

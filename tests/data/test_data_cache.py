@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from engine.data.bars import BarsInvalidError
-from engine.data.cache import CacheCorruptError, PriceCache, merge_bars, missing_ranges, union_ranges
+from engine.data.cache import PriceCache, merge_bars, missing_ranges, union_ranges
 from engine.data.chain import ChainSettings, ProviderChain
 from engine.data.fetch import ensure_cached
 from tests.data.fakes import ScriptedProvider, bars
@@ -17,17 +17,25 @@ from tests.data.fakes import ScriptedProvider, bars
 D = dt.date
 
 
-def test_round_trip_and_manifest(tmp_path):
+def _rows(root, sql, params=()):
+    from engine.data.store import Store
+
+    with Store(root).session() as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def test_round_trip_and_store_tables(tmp_path):
     c = PriceCache(tmp_path)
     df = bars(["2024-01-02", "2024-01-03"], [10.0, 11.0])
     entry = c.write("300474.SZ", df, covered=[(D(2024, 1, 1), D(2024, 1, 5))], source="local")
     assert entry["first"] == "2024-01-02" and entry["last"] == "2024-01-03" and entry["rows"] == 2
     pd.testing.assert_frame_equal(c.read("300474.SZ"), df)
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["symbols"]["300474.SZ"]["covered"] == [["2024-01-01", "2024-01-05"]]
-    assert manifest["symbols"]["300474.SZ"]["source"] == "local"
-    assert (tmp_path / "bars" / "300474.SZ.parquet").is_file()
+    assert (tmp_path / "ratingbt.duckdb").is_file() and not (tmp_path / "manifest.json").exists()
+    assert _rows(tmp_path, 'SELECT origin, start, "end" FROM coverage') == [("net", D(2024, 1, 1), D(2024, 1, 5))]
+    assert _rows(tmp_path, "SELECT code, origin, source FROM updates") == [("300474.SZ", "net", "local")]
+    assert c.entry("300474.SZ")["covered"] == [["2024-01-01", "2024-01-05"]]
     assert c.read("300474.SZ", start="2024-01-03")["close"].tolist() == [11.0]
+    assert PriceCache(tmp_path).codes() == ["300474.SZ"]  # another handle on the same store sees it
 
 
 @pytest.mark.parametrize("mutate,rule", [
@@ -41,70 +49,71 @@ def test_write_validates(tmp_path, mutate, rule):
     df = mutate(bars(["2024-01-02", "2024-01-03"], [10.0, 11.0]))
     with pytest.raises(BarsInvalidError, match=rule):
         PriceCache(tmp_path).write("300474.SZ", df, covered=[], source="t")
-    assert not (tmp_path / "bars" / "300474.SZ.parquet").exists()
+    assert _rows(tmp_path, "SELECT count(*) FROM bars") == [(0,)]
 
 
-def test_corrupt_file_is_reported_not_used(tmp_path):
+def test_a_failing_write_leaves_the_previous_rows(tmp_path, monkeypatch):
+    """One transaction per write: an error half way (after the old rows were deleted) rolls everything back."""
+    import engine.data.cache as cache_mod
+
     c = PriceCache(tmp_path)
-    c.write("300474.SZ", bars(["2024-01-02", "2024-01-03"], [10.0, 11.0]), covered=[], source="t")
-    path = tmp_path / "bars" / "300474.SZ.parquet"
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])  # truncated (e.g. disk full)
-    with pytest.raises(CacheCorruptError, match="unreadable parquet"):
-        PriceCache(tmp_path).read("300474.SZ")
+    old = bars(["2024-01-02", "2024-01-03"], [10.0, 11.0])
+    c.write("300474.SZ", old, covered=[(D(2024, 1, 2), D(2024, 1, 3))], source="t")
+
+    def broken(code, origin, frame):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cache_mod, "_db_frame", broken)
+    with pytest.raises(OSError, match="disk full"):
+        c.write("300474.SZ", bars(["2024-01-04"], [12.0]), covered=[(D(2024, 1, 4), D(2024, 1, 4))], source="t")
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(PriceCache(tmp_path).read("300474.SZ"), old)
+    assert PriceCache(tmp_path).covered("300474.SZ") == [(D(2024, 1, 2), D(2024, 1, 3))]
 
 
-def test_file_failing_validation_is_corrupt(tmp_path):
+def test_a_corrupt_store_file_is_an_error_naming_it(tmp_path):
+    from engine.data.store import StoreError
+
+    (tmp_path / "ratingbt.duckdb").write_bytes(b"not a database" * 100)
+    with pytest.raises(StoreError, match="ratingbt.duckdb"):
+        PriceCache(tmp_path).codes()
+
+
+def test_old_cache_layout_is_migrated_once_with_a_note(tmp_path, capsys):
+    """bars/*.parquet + manifest.json: provider rows, their coverage and the failures move into the store; rows
+    read from local files do not (the file is not known); the old files are renamed so it happens once."""
+    import json
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    (tmp_path / "bars").mkdir()
+    net = bars(["2024-01-02", "2024-01-03"], [10.0, 11.0], source="akshare")
+    mixed = pd.concat([bars(["2024-01-02"], [5.0], source="local:SZ000001.csv"),
+                       bars(["2024-01-03"], [5.5], source="akshare")], ignore_index=True)
+    for code, df, cov in (("300474.SZ", net, [["2024-01-01", "2024-01-05"]]),
+                          ("000001.SZ", mixed, [["2024-01-02", "2024-01-03"]])):
+        entry = {"code": code, "covered": cov, "rows": len(df), "source": "akshare"}
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        table = table.replace_schema_metadata({**table.schema.metadata, b"ratingbt": json.dumps(entry).encode()})
+        pq.write_table(table, tmp_path / "bars" / f"{code}.parquet")
+    (tmp_path / "bars" / "688041.SH.parquet").write_bytes(b"torn")
+    failure = {"start": "2026-06-01", "end": "2026-06-30", "at": "2026-11-28T00:00:00+00:00", "error": "none",
+               "providers": ["akshare"]}
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": 1, "symbols": {},
+                                                        "failures": {"06082.HK": [failure]}}))
     c = PriceCache(tmp_path)
-    c.write("300474.SZ", bars(["2024-01-02", "2024-01-03"], [10.0, 11.0]), covered=[], source="t")
-    path = tmp_path / "bars" / "300474.SZ.parquet"
-    table = pq.read_table(path)
-    df = table.to_pandas()
-    df.loc[1, "low"] = 50.0  # someone edited the file by hand
-    bad = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(table.schema.metadata)
-    pq.write_table(bad, path)
-    with pytest.raises(CacheCorruptError, match="fails validation.*low"):
-        c.read("300474.SZ")
-
-
-def test_corrupt_file_is_quarantined_and_refetched(tmp_path):
-    c = PriceCache(tmp_path)
-    c.write("300474.SZ", bars(["2024-01-02", "2024-01-03"], [10.0, 11.0]), covered=[(D(2024, 1, 2), D(2024, 1, 3))],
-            source="t")
-    (tmp_path / "bars" / "300474.SZ.parquet").write_bytes(b"garbage")
-    fresh = bars(["2024-01-02", "2024-01-03"], [20.0, 21.0], source="akshare")
-    prov = ScriptedProvider("akshare", [fresh])
-    report = ensure_cached(c, ["300474.SZ"], "2024-01-02", "2024-01-03",
-                           chain=ProviderChain([prov], ChainSettings(timeout=0)))
-    assert len(report.corrupt) == 1 and "300474.SZ" in report.corrupt[0]
-    assert prov.calls == [("300474.SZ", D(2024, 1, 2), D(2024, 1, 3))]
-    assert c.read("300474.SZ")["close"].tolist() == [20.0, 21.0]
-    assert list((tmp_path / "bars").glob("300474.SZ.parquet.corrupt-*"))
-
-
-def test_offline_corrupt_file_listed_as_missing(tmp_path):
-    c = PriceCache(tmp_path)
-    c.write("300474.SZ", bars(["2024-01-02"], [10.0]), covered=[(D(2024, 1, 2), D(2024, 1, 2))], source="t")
-    (tmp_path / "bars" / "300474.SZ.parquet").write_bytes(b"garbage")
-    report = ensure_cached(c, ["300474.SZ"], "2024-01-02", "2024-01-02", offline=True)
-    assert [str(m) for m in report.missing] == [
-        "300474.SZ 2024-01-02..2024-01-02 (cache file corrupt: unreadable parquet "
-        + report.missing[0].reason.split("unreadable parquet ", 1)[1] + ")"]
-
-
-def test_manifest_repaired_from_file_metadata(tmp_path):
-    c = PriceCache(tmp_path)
-    c.write("300474.SZ", bars(["2024-01-02"], [10.0]), covered=[(D(2024, 1, 1), D(2024, 1, 2))], source="t")
-    (tmp_path / "manifest.json").write_text("{not json")
-    with pytest.warns(UserWarning, match="rebuilding"):
-        c2 = PriceCache(tmp_path)
-        assert c2.covered("300474.SZ") == [(D(2024, 1, 1), D(2024, 1, 2))]
-    # manifest deleted: entry recovered from the file on demand
-    (tmp_path / "manifest.json").unlink()
-    assert PriceCache(tmp_path).entry("300474.SZ")["rows"] == 1
+    pd.testing.assert_frame_equal(c.read("300474.SZ"), net)
+    assert c.covered("300474.SZ") == [(D(2024, 1, 1), D(2024, 1, 5))]
+    assert c.read("000001.SZ")["source"].tolist() == ["akshare"]  # the local row is not carried over
+    assert c.covered("000001.SZ") == []  # so its range is asked again
+    assert c._failures_of("06082.HK")[0]["error"] == "none"
+    note = capsys.readouterr().err
+    assert "migrated the old cache" in note and "1 unreadable file(s) skipped: 688041.SH" in note
+    assert (tmp_path / "bars.migrated").is_dir() and (tmp_path / "manifest.json.migrated").is_file()
+    assert not (tmp_path / "bars").exists()
+    PriceCache(tmp_path).codes()
+    assert "migrated" not in capsys.readouterr().err  # once
 
 
 def test_missing_and_union_ranges():

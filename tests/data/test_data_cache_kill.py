@@ -1,4 +1,4 @@
-"""A process killed (SIGKILL) in the middle of a cache write leaves the cache readable with its previous data."""
+"""A process killed (SIGKILL) in the middle of a large store write leaves the store as it was before the write."""
 
 from __future__ import annotations
 
@@ -21,47 +21,37 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="needs SIGKILL")
 
 CODE = "300474.SZ"
 
-# The writer builds a large valid frame and writes it to the cache in a loop. ``mode`` picks where it stops:
-#   partial: the parquet bytes are written halfway into the temp file, then the process hangs (killed mid-write);
-#   renamed: the temp file is complete but the process hangs before os.replace (killed before the commit);
-#   loop:    no hooks, plain write loop killed at a random moment.
+# The writer builds a large valid frame (200,000 bars) and writes it to the store in a loop. ``mode``:
+#   inside: the old rows are deleted and the new ones inserted, then the process hangs before COMMIT (killed with
+#           the transaction open: the biggest possible half-done write);
+#   loop:   no hooks, plain write loop killed at a random moment.
 WRITER = textwrap.dedent("""
-    import os, sys, time
+    import sys, time
     import numpy as np, pandas as pd
-    import pyarrow.parquet as pq
     import engine.data.cache as cache_mod
     from engine.data.cache import PriceCache
 
     root, mode = sys.argv[1], sys.argv[2]
-    n = 150_000
-    dates = pd.date_range("1800-01-01", periods=n, freq="D")
+    n = 200_000
+    dates = pd.date_range("1700-01-01", periods=n, freq="D")
     close = 10 + np.arange(n) % 97 * 0.01
     big = pd.DataFrame({"date": dates.astype("datetime64[ns]"), "open": close, "high": close * 1.01,
                         "low": close * 0.99, "close": close, "volume": 1000.0, "raw_close": np.nan,
                         "adj_factor": np.nan, "source": "writer"})
-    if mode == "partial":
-        real_write = pq.write_table
-        def slow_write(table, where, **kw):
-            import io
-            buf = io.BytesIO()
-            real_write(table, buf, **kw)
-            data = buf.getvalue()
-            with open(where, "wb") as fh:
-                fh.write(data[: len(data) // 2])
-                fh.flush()
-                os.fsync(fh.fileno())
-            print("HALF", flush=True)
+    if mode == "inside":
+        real = cache_mod.PriceCache._replace
+
+        def hang_before_commit(con, *args):
+            real(con, *args)
+            assert con.execute("SELECT count(*) FROM bars").fetchone()[0] == n  # new rows in, old ones gone
+            print("INSIDE", flush=True)
             time.sleep(600)
-        pq.write_table = slow_write
-    elif mode == "renamed":
-        def hang_replace(src, dst):
-            print("BEFORE_REPLACE", flush=True)
-            time.sleep(600)
-        cache_mod.os.replace = hang_replace
+        cache_mod.PriceCache._replace = staticmethod(hang_before_commit)
     cache = PriceCache(root)
     print("READY", flush=True)
     while True:
-        cache.write("300474.SZ", big, covered=[("1800-01-01", "2210-01-01")], source="writer")
+        print("WRITING", flush=True)
+        cache.write("300474.SZ", big, covered=[("1700-01-01", "2250-01-01")], source="writer")
         print("WROTE", flush=True)
 """)
 
@@ -72,7 +62,7 @@ def _start(root: Path, mode: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, env=env, cwd=str(REPO_ROOT))
 
 
-def _wait_for(proc: subprocess.Popen, token: str, timeout: float = 60.0) -> None:
+def _wait_for(proc: subprocess.Popen, token: str, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
@@ -96,38 +86,30 @@ def previous(tmp_path) -> tuple[Path, pd.DataFrame]:
     return tmp_path, old
 
 
-@pytest.mark.parametrize("mode,token", [("partial", "HALF"), ("renamed", "BEFORE_REPLACE")])
-def test_kill_mid_write_keeps_previous_data(previous, mode, token):
+def test_kill_inside_the_write_transaction_keeps_previous_data(previous):
     root, old = previous
-    proc = _start(root, mode)
-    _wait_for(proc, token)
-    temps = list((root / "bars").glob(".*.tmp"))
-    assert temps, "the writer should be inside a write (temp file present)"
+    proc = _start(root, "inside")
+    _wait_for(proc, "INSIDE")  # 200,000 new rows written in the open transaction, 3 old rows deleted
     _kill(proc)
-    if mode == "partial":
-        import pyarrow.parquet as pq
-
-        with pytest.raises(Exception):  # the torn temp file really is unreadable
-            pq.read_table(temps[0])
-    cache = PriceCache(root)
-    got = cache.read(CODE)  # validated read: raises if the file were torn
-    pd.testing.assert_frame_equal(got, old)
-    assert cache.entry(CODE)["rows"] == 3 and cache.entry(CODE)["source"] == "local"
-    assert cache.stray_temp_files()  # the torn temp file is left behind, ignored ...
-    assert cache.clean_temp() >= 1 and not cache.stray_temp_files()  # ... and cleaned on request
+    cache = PriceCache(root)  # reopening replays the log up to the last commit
+    pd.testing.assert_frame_equal(cache.read(CODE), old)
+    entry = cache.entry(CODE)
+    assert entry["rows"] == 3 and entry["source"] == "local" and entry["covered"] == [["2024-01-01", "2024-01-05"]]
+    cache.write(CODE, old.iloc[:2], covered=[], source="after")  # and the store takes writes again
+    assert len(PriceCache(root).read(CODE)) == 2
 
 
 def test_kill_during_write_loop_leaves_old_or_new_complete(previous):
     root, old = previous
     proc = _start(root, "loop")
-    _wait_for(proc, "READY")
-    deadline = time.monotonic() + 30
-    while not list((root / "bars").glob(".*.tmp")) and time.monotonic() < deadline:
-        time.sleep(0.001)
-    _kill(proc)  # killed while a temp file exists, i.e. during some write
+    _wait_for(proc, "WRITING")
+    time.sleep(0.3 + (os.getpid() % 7) * 0.1)  # somewhere in the first write (it takes seconds)
+    _kill(proc)
     got = PriceCache(root).read(CODE)
-    assert len(got) in (3, 150_000)
+    assert len(got) in (3, 200_000)
     if len(got) == 3:
         pd.testing.assert_frame_equal(got, old)
     else:
         assert got["source"].eq("writer").all() and got["date"].is_monotonic_increasing
+        assert PriceCache(root).covered(CODE) == [(pd.Timestamp("1700-01-01").date(),
+                                                   pd.Timestamp("2250-01-01").date())]

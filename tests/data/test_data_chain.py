@@ -213,7 +213,7 @@ def test_a_partial_answer_is_completed_by_the_next_providers(tmp_path):
     cached = store.read("300474.SZ")
     assert cached["close"].iloc[-1] == pytest.approx(11.1) and len(cached) == 8
     assert report.missing == []
-    path = store.path("300474.SZ")
-    stamp = path.stat().st_mtime_ns
+    stamp = store.entry("300474.SZ")["updated"]
     again = ensure_cached(PriceCache(tmp_path / "c"), ["300474.SZ"], START, END, chain=c)
-    assert again.missing == [] and path.stat().st_mtime_ns == stamp
+    assert again.missing == [] and PriceCache(tmp_path / "c").entry("300474.SZ")["updated"] == stamp
+    assert len(local.calls) == 1 and len(network.calls) == 1

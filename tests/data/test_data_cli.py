@@ -45,23 +45,27 @@ def test_import_status_verify_on_shared_prices(shared, tmp_path):
 
 
 def test_verify_exit_code_for_invalid_data(tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from engine.data.cache import PriceCache
+    from engine.data.store import Store
     from tests.data.fakes import bars
 
     cache = PriceCache(tmp_path)
     cache.write("600519.SH", bars(["2024-01-02", "2024-01-03"], [10.0, 11.0]), covered=[], source="t")
-    path = tmp_path / "bars" / "600519.SH.parquet"
-    table = pq.read_table(path)
-    df = table.to_pandas()
-    df.loc[0, "close"] = -1.0
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(table.schema.metadata),
-                   path)
+    cache.write("300474.SZ", bars(["2024-01-02", "2024-01-03"], [10.0, 11.0]), covered=[], source="t")
+    with Store(tmp_path).transaction() as con:  # someone edited the store by hand
+        con.execute("UPDATE bars SET close = -1 WHERE code = '600519.SH' AND date = DATE '2024-01-02'")
     res = _run("data", "verify", "--cache", str(tmp_path))
     assert res.exit_code == 1
-    assert "600519.SH" in res.output and "fails validation" in res.output
+    assert "600519.SH (net): fails validation" in res.output and "300474.SZ" not in res.output.split("invalid:")[1]
+    assert "checked 2 symbol(s): 1 invalid" in res.output
+
+
+def test_a_broken_store_is_one_error_line_not_a_traceback(tmp_path):
+    (tmp_path / "ratingbt.duckdb").write_bytes(b"garbage" * 1000)
+    for args in (["data", "status"], ["data", "verify"], ["data", "import", str(tmp_path)]):
+        res = _run(*args, "--cache", str(tmp_path))
+        assert res.exit_code == 1, res.output
+        assert "error:" in res.output and "ratingbt.duckdb" in res.output and "Traceback" not in res.output
 
 
 def test_fetch_rejects_unknown_provider_and_bad_symbol(tmp_path):

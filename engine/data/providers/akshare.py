@@ -1,4 +1,4 @@
-"""akshare provider (network): A-shares, CSI 300, Hong Kong stocks and the Hang Seng Index.
+"""akshare provider (network): A-shares, Hong Kong stocks and their indexes (CSI 300/500/1000, SSE 50, HSI …).
 
 Calls used (akshare 1.19; see REFERENCE.md §3):
 
@@ -7,11 +7,13 @@ instrument      call                                                            
 ==============  ==================================================================  =====================================
 A-share         ``stock_zh_a_hist(symbol="300474", period="daily", start_date=       日期 开盘 收盘 最高 最低 成交量(手)…
                 "YYYYMMDD", end_date=..., adjust="")`` and again with ``"hfq"``      → raw and hfq bars; volume ×100
-CSI 300         ``stock_zh_index_daily(symbol="sh000300")`` (whole history)          date open high low close volume
+A-share index   ``stock_zh_index_daily(symbol="sh000300")`` (``sh000905``, ``sz399006``   date open high low close volume
+                …; whole history)
 HK stock        ``stock_hk_hist(symbol="00700", ..., adjust="")`` and ``"hfq"``      same Chinese columns; volume shares
                 (eastmoney); if that fails, ``stock_hk_daily(symbol, adjust=""|"hfq")``  date open high low close volume
                 (sina, whole history)
-HSI             ``stock_hk_index_daily_sina(symbol="HSI")`` (whole history)          date open high low close volume
+HK index        ``stock_hk_index_daily_sina(symbol="HSI")`` (``HSCI``, ``HSTECH``;     date open high low close volume
+                whole history)
 ==============  ==================================================================  =====================================
 
 Stocks are stored as **hfq** (后复权) OHLC — back-adjusted prices do not change when a later dividend is paid, unlike
@@ -29,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from engine.data.providers.base import (EmptyResult, ProviderUnavailable, SchemaChanged, finish_frame)
-from engine.symbols import BENCHMARK_CSI300, BENCHMARK_HSI, Market, parse_symbol
+from engine.symbols import Market, parse_symbol, provider_ticker
 
 __all__ = ["AkshareProvider", "normalize_akshare_frame", "AKSHARE_COLUMNS"]
 
@@ -140,10 +142,10 @@ class AkshareProvider:
 
     def _fetch(self, code: str, start: dt.date, end: dt.date) -> pd.DataFrame:
         sym = parse_symbol(code)
-        if sym.code == BENCHMARK_CSI300:
-            df = self._index("stock_zh_index_daily", "sh000300")
-        elif sym.code == BENCHMARK_HSI:
-            df = self._index("stock_hk_index_daily_sina", "HSI")
+        if sym.is_index and sym.market is Market.A:
+            df = self._index("stock_zh_index_daily", provider_ticker(sym, "akshare"))
+        elif sym.is_index:
+            df = self._index("stock_hk_index_daily_sina", provider_ticker(sym, "akshare"))
         elif sym.market is Market.HK:
             try:
                 df = self._stock("stock_hk_hist", sym.digits, start, end, lots=False)

@@ -14,6 +14,7 @@ Two formats are understood:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 from typing import Iterable
@@ -112,7 +113,9 @@ def read_long_parquet(path: Path, codes: Iterable[str] | None = None, start=None
 
 
 class LocalProvider:
-    """Provider over directories of per-symbol files and/or long market parquet files (searched in order)."""
+    """Provider over local sources, in order: folders of per-symbol files, per-symbol files and long market parquet
+    files. Through :func:`engine.data.load.load_panel` its ``roots`` are read via the store
+    (:mod:`engine.data.localfiles`); :meth:`fetch` reads them directly."""
 
     name = "local"
 
@@ -127,6 +130,11 @@ class LocalProvider:
         out = []
         for root in self.roots:
             if root.is_file():
+                if root.suffix in (".csv", ".parquet") and root.name.split(".")[0] in (stem, code.split(".")[0]) \
+                        and not is_long_format(root):
+                    with contextlib.suppress(SymbolError):
+                        if code_from_filename(root) == code:
+                            out.append(root)
                 continue
             for name in (f"{stem}.csv", f"{stem}.parquet", f"{code}.csv", f"{code}.parquet"):
                 out.append(root / name)
