@@ -57,20 +57,15 @@ class BrokersRun:
 
     def write(self, out_dir: str | Path, *, figures: tuple[str, ...] = (), report: bool = True,
               run_name: str | None = None) -> list[Path]:
-        """Write the tables (CSV, UTF-8, dates ``YYYY-MM-DD``), ``report.html`` and ``figures/*.<fmt>``; returns the
-        paths. Each file goes to a temporary name first and is renamed into place."""
+        """Write the tables (:func:`engine.tables.write_table`: CSV, parquet above 100k rows; atomic), ``report.html``
+        and ``figures/*.<fmt>``; returns the paths."""
         from engine.brokers import plots
+        from engine.tables import write_table
 
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name, frame in (("signals", self.signals), ("scores", self.scores), ("league", self.league),
-                            ("rating_events", self.events), ("targets", self.targets)):
-            path = out / f"{name}.csv"
-            tmp = path.with_name(path.name + ".tmp")
-            frame.to_csv(tmp, index=False, date_format="%Y-%m-%d")
-            tmp.replace(path)
-            paths.append(path)
+        paths = [write_table(frame, out, name) for name, frame in (
+            ("signals", self.signals), ("scores", self.scores), ("league", self.league),
+            ("rating_events", self.events), ("targets", self.targets))]
         if not figures and not report:
             return paths
         built = plots.build_figures(self.league, self.scores, self.events)

@@ -33,7 +33,7 @@ def test_league_covers_every_broker_with_20_ratings(real_run, shared):
     for name, row in brokers.iterrows():
         scale = registry.get(name)
         if scale is not None and scale.stock is not None and row["n_hit_eligible"] > 0:
-            assert row["scale"].startswith(scale.source) and row["rank_basis"] == "own band"
+            assert row["scale"].startswith("registry:") and row["rank_basis"] == "own band"
             judged += 1
         elif row["n_hit_eligible"] == 0 and row["n_direction"] > 0:
             assert row["judged_by"] == "no scale: direction and excess only"
