@@ -14,6 +14,8 @@
 4. :func:`filter_signals` — period, market, industry, rating level, brokers; every dropped row is counted by reason.
 5. :func:`market_panel` — the whole-market long parquet (adjusted closes) plus benchmark files
    (``SH000300.csv``) on the market's own sessions.
+6. :func:`substitute_benchmarks` — a rating whose promised benchmark has no prices (上证综指 when only CSI 300 is
+   loaded) is scored against a fallback index when one is given, and the league row says so.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from engine.signals.history import dedupe_signals, derive_actions
 from engine.signals.schema import REQUIRED_SIGNAL_COLUMNS, coerce_signals
 
 __all__ = ["GENERIC_LEVELS", "RatingsInput", "read_ratings", "filter_signals", "market_panel", "SignalFilter",
-           "apply_generic_levels"]
+           "apply_generic_levels", "substitute_benchmarks"]
 
 #: Rating level by word for ratings whose broker has no scale (direction only: sign matters, no band).
 #: Top words of 3-, 4- and 5-tier scales are +2, second-tier bullish words +1, neutral 0, bearish −1 / −2.
@@ -164,6 +166,41 @@ def filter_signals(signals: pd.DataFrame, flt: SignalFilter) -> tuple[pd.DataFra
     if flt.brokers:
         drop(f"broker not {'/'.join(flt.brokers)}", signals["broker"].isin(flt.brokers).to_numpy())
     return signals[keep].reset_index(drop=True), dropped
+
+
+def substitute_benchmarks(signals: pd.DataFrame, panel: Panel, fallback: str | None
+                          ) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    """Ratings whose benchmark has no prices in ``panel`` (e.g. 上证综指 ``000001.SH`` when only CSI 300 is loaded):
+    scored against ``fallback`` instead when given, else left (they get status ``no benchmark price``).
+
+    Returns the table, ``{broker: "000001.SH → 000300.SH"}`` for the brokers concerned, and notes for the user."""
+    from engine.symbols import SymbolError, default_benchmark, normalize_symbol
+
+    priced = set(panel.codes[np.isfinite(panel.close).any(axis=0)].astype(str))
+
+    def canonical(code: str, bench: str) -> str:
+        try:
+            return normalize_symbol(bench) if bench.strip() else default_benchmark(code)
+        except SymbolError:
+            return bench.strip()
+
+    pairs = pd.Series(list(zip(signals["code"].astype(str), signals["benchmark"].astype(str))))
+    resolved = pairs.map({p: canonical(*p) for p in pd.unique(pairs)}).to_numpy(dtype=object)
+    missing = ~pd.Series(resolved).isin(priced).to_numpy() & (signals["code"].astype(str) != "").to_numpy()
+    if not missing.any():
+        return signals, {}, []
+    counts = pd.Series(resolved[missing]).value_counts()
+    listed = ", ".join(f"{b} ({n} ratings)" for b, n in counts.items())
+    if not fallback:
+        return signals, {}, [f"no prices for benchmark {listed}: those ratings are not scored (add the index with "
+                              "--benchmark FILE, or score them against CSI 300 with --benchmark-fallback 000300.SH)"]
+    fallback = normalize_symbol(fallback)
+    out = signals.copy()
+    out.loc[missing, "benchmark"] = fallback
+    brokers = pd.DataFrame({"broker": signals.loc[missing, "broker"].astype(str), "bench": resolved[missing]})
+    changed = {b: f"{'/'.join(sorted(set(g['bench'])))} → {fallback}" for b, g in brokers.groupby("broker")}
+    return out, changed, [f"no prices for benchmark {listed}: scored against {fallback} instead "
+                          f"({len(changed)} brokers; their league rows say so)"]
 
 
 def market_panel(market: str | Path, codes: Iterable[str], benchmark_files: Sequence[str | Path] = (),

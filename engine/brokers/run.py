@@ -27,7 +27,7 @@ from typing import Callable
 import pandas as pd
 
 from engine.brokers.events import rating_events
-from engine.brokers.inputs import SignalFilter, filter_signals, market_panel, read_ratings
+from engine.brokers.inputs import SignalFilter, filter_signals, market_panel, read_ratings, substitute_benchmarks
 from engine.brokers.league import league_table
 from engine.brokers.ranking import BASIS_DIRECTION
 from engine.brokers.settings import BrokersConfig
@@ -110,6 +110,7 @@ def load_prices(signals: pd.DataFrame, *, market: Path | None = None, benchmarks
 def run_brokers(signals: pd.DataFrame, panel: Panel, *, flt: SignalFilter = SignalFilter(),
                 by: tuple[str, ...] = ("broker", "analyst"), min_ratings: int = 20, pre: int = 20,
                 post: int = 250, min_events: int = 30, as_of: object | None = None, excess_mode: str = "absolute",
+                benchmark_fallback: str | None = None,
                 range_leg: str = "long", ratings_dir: str | Path | None = None,
                 notes: list[str] | None = None, progress: Callable[[str], None] | None = None) -> BrokersRun:
     """Steps 1 (filter) and 3–6 of the module docstring on a signals table and its panel."""
@@ -130,6 +131,8 @@ def run_brokers(signals: pd.DataFrame, panel: Panel, *, flt: SignalFilter = Sign
     notes += [f"{n} rows left out: {reason}" for reason, n in dropped.items()]
     if table.empty:
         raise ValueError("no rating left after the filters" + (f" ({', '.join(dropped)})" if dropped else ""))
+    table, substituted, bench_notes = substitute_benchmarks(table, panel, benchmark_fallback)
+    notes += bench_notes
     timings["filter"] = time.perf_counter() - t
 
     t = step("score")
@@ -152,6 +155,11 @@ def run_brokers(signals: pd.DataFrame, panel: Panel, *, flt: SignalFilter = Sign
 
     league, skipped = league_table(scores, targets=targets, range_leg=range_leg, by=by, min_ratings=min_ratings,
                                    scale_name=scale_name)
+    if substituted:
+        is_broker = league["group_by"] == "broker"
+        extra = league.loc[is_broker, "group"].map(substituted)
+        league.loc[is_broker & extra.notna(), "judged_by"] = (league.loc[is_broker, "judged_by"] + " · benchmark "
+                                                              + extra).where(extra.notna())
     for group_by, n in skipped.items():
         if n:
             notes.append(f"{n} {group_by}{'s' if n > 1 else ''} with fewer than {min_ratings} ratings not listed")
@@ -194,6 +202,6 @@ def run_from_config(cfg: BrokersConfig, progress: Callable[[str], None] | None =
     run = run_brokers(read.signals, panel, flt=flt, by=tuple(cfg.league.by), min_ratings=cfg.league.min_ratings,
                       pre=cfg.events.pre, post=cfg.events.post, min_events=cfg.events.min_events, as_of=as_of,
                       excess_mode=cfg.score.excess_mode, range_leg=cfg.score.range_leg, ratings_dir=ratings_dir,
-                      notes=read.notes, progress=progress)
+                      benchmark_fallback=cfg.prices.benchmark_fallback, notes=read.notes, progress=progress)
     run.timings = {**timings, **run.timings}
     return run

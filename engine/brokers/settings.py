@@ -8,6 +8,7 @@ Example (every key but ``name`` and ``ratings`` optional)::
       market: shared:data/market/ashare_daily_2024_2025.parquet   # long whole-market parquet (adjusted)
       benchmarks: [shared:data/prices/SH000300.csv]              # per-symbol benchmark files
       # dir: shared:data/prices     # or per-symbol CSVs; neither: the price cache (ratingbt data import)
+      benchmark_fallback: 000300.SH  # for ratings whose own benchmark (上证综指 …) has no prices here
     filters: {start: 2024-01-01, end: null, markets: [A], industries: [], levels: [], brokers: []}
     league: {by: [broker, analyst], min_ratings: 20}
     events: {pre: 20, post: 250, min_events: 30}
@@ -42,6 +43,8 @@ class PricesSection(_Strict):
     market: str | None = Field(None, description="long parquet: code, date, open, high, low, close, volume (lots)")
     benchmarks: list[str] = Field(default_factory=list, description="per-symbol benchmark files (SH000300.csv)")
     dir: str | None = Field(None, description="folder of per-symbol CSVs (SZ300474.csv, SH000300.csv)")
+    benchmark_fallback: str | None = Field(None, description="index to score against when a rating's own "
+                                           "benchmark has no prices (e.g. 000300.SH); null = leave those unscored")
 
     @model_validator(mode="after")
     def _one_source(self) -> "PricesSection":

@@ -93,6 +93,9 @@ def brokers(
     benchmark: list[Path] = typer.Option([], "--benchmark", help="Benchmark price file (SH000300.csv); repeat."),
     prices: Optional[Path] = typer.Option(None, "--prices", help="Folder of per-symbol CSVs instead of "
                                           "--market-file (default without either: the price cache)."),
+    benchmark_fallback: Optional[str] = typer.Option(None, "--benchmark-fallback", help="Index to score against "
+                                                     "when a rating's own benchmark has no prices (e.g. "
+                                                     "000300.SH); the league row says so."),
     start: Optional[str] = typer.Option(None, "--start", help="First publication date, YYYY-MM-DD."),
     end: Optional[str] = typer.Option(None, "--end", help="Last publication date, YYYY-MM-DD."),
     market: list[str] = typer.Option([], "--market", help="A or HK; repeat for both."),
@@ -164,6 +167,7 @@ def brokers(
     registry_dir = ratings_dir or cfg.resolve(cfg.score.ratings_dir)
     execute(cfg, flt, groupings, formats, ratings=ratings, from_store=from_store, market_file=market_file,
             benchmark=tuple(benchmark), prices=prices, min_ratings=min_ratings, as_of=as_of_ts,
+            benchmark_fallback=benchmark_fallback,
             ratings_dir=registry_dir, out=out, no_report=no_report, wide=wide, debug=debug, started=started)
 
 
@@ -205,7 +209,8 @@ def run_config(config: Path, output: Optional[Path] = None, name: Optional[str] 
 def execute(cfg, flt, groupings: tuple[str, ...], formats: tuple[str, ...], *, ratings: Optional[Path] = None,
             from_store: bool = False, market_file: Optional[Path] = None, benchmark: tuple[Path, ...] = (),
             prices: Optional[Path] = None, min_ratings: Optional[int] = None, as_of=None,
-            ratings_dir: Optional[Path] = None, out: Optional[Path] = None, no_report: bool = False,
+            ratings_dir: Optional[Path] = None, benchmark_fallback: Optional[str] = None,
+            out: Optional[Path] = None, no_report: bool = False,
             wide: bool = False, debug: bool = False, started: Optional[float] = None) -> None:
     """Read, price, score, rank, write and print (the body of ``ratingbt brokers``; options override ``cfg``)."""
     from rich.console import Console
@@ -238,6 +243,7 @@ def execute(cfg, flt, groupings: tuple[str, ...], formats: tuple[str, ...], *, r
                               pre=cfg.events.pre, post=cfg.events.post, min_events=cfg.events.min_events,
                               as_of=as_of, excess_mode=cfg.score.excess_mode, range_leg=cfg.score.range_leg,
                               ratings_dir=ratings_dir, notes=notes,
+                              benchmark_fallback=benchmark_fallback or cfg.prices.benchmark_fallback,
                               progress=lambda s: status.update(f"{s}…"))
             status.update("writing…")
             out_dir = out or (Path(cfg.resolve(cfg.output)) if cfg.output else runs_dir()) / cfg.name

@@ -86,3 +86,23 @@ def test_brokers_from_the_store(small_world):
     league = pd.read_csv(small_world["root"] / "store_out" / "league.csv").set_index("group")
     assert set(league.index) == {"民生证券", "甲证券", "乙证券"} and "ratings read from the store" in result.output
     assert league.loc["甲证券", "n_direction"] > 0  # generic levels applied to store rows too
+
+
+def test_benchmark_without_prices_falls_back_only_when_asked(small_world):
+    from engine.brokers.inputs import read_ratings
+    from engine.brokers.run import load_prices, run_brokers
+
+    read = read_ratings(small_world["ratings"])
+    signals = read.signals.copy()
+    signals.loc[signals["broker"] == "甲证券", "benchmark"] = "000001.SH"  # 上证综指: no prices in this world
+    panel = load_prices(signals, market=small_world["market"], benchmarks=(small_world["bench"],))
+    plain = run_brokers(signals, panel, by=("broker",), min_ratings=5)
+    rows = plain.scores[plain.scores["broker"] == "甲证券"]
+    assert (rows["status"].astype(str) == "no benchmark price").all()
+    assert any("no prices for benchmark 000001.SH (40 ratings)" in n for n in plain.notes)
+    fallback = run_brokers(signals, panel, by=("broker",), min_ratings=5, benchmark_fallback="000300.SH")
+    league = fallback.league.set_index("group")
+    assert league.loc["甲证券", "judged_by"].endswith("benchmark 000001.SH → 000300.SH")
+    assert league.loc["甲证券", "n_complete"] > 0 and "→" not in league.loc["民生证券", "judged_by"]
+    scored = fallback.scores[fallback.scores["broker"] == "甲证券"]
+    assert (scored["benchmark_used"].astype(str) == "000300.SH").all()
