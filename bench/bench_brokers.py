@@ -15,6 +15,7 @@ broker with a registry scale is judged by it. Prints one line per figure and the
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,11 +30,19 @@ sys.path.insert(0, str(ROOT))
 from engine.paths import shared_dir  # noqa: E402
 
 
+CPU: list[float] = []  # CPU seconds (user + system, all threads) of each timed process, in order
+
+
 def timed(args: list[str], env: dict) -> float:
+    """Wall seconds of one ``ratingbt`` process; its CPU seconds are appended to :data:`CPU` (on a loaded machine
+    the CPU time is what the run would take alone, give or take numba's parallel threads)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True)
     elapsed = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     return elapsed
@@ -70,7 +79,7 @@ def main() -> None:
         out = runs / "real_ratings"
         print("check:", check(out))
         print(f"ratingbt run configs/real_ratings.yaml (raw CSV → league, events, PNG+SVG, report): "
-              f"{full[0]:.1f} s first, {full[1]:.1f} s second")
+              f"{full[0]:.1f} s first, {full[1]:.1f} s second wall; CPU {CPU[0]:.1f} s, {CPU[1]:.1f} s")
         signals = tmp / "signals.csv"
         (out / "signals.csv").replace(signals)
         market = shared / "data" / "market" / "ashare_daily_2024_2025.parquet"
@@ -78,13 +87,14 @@ def main() -> None:
         ingested = [timed(["brokers", "-r", str(signals), "--market-file", str(market), "--benchmark", str(bench),
                            "--figures", "png,svg", "-o", str(tmp / "from_signals")], env) for _ in range(2)]
         print(f"ratingbt brokers -r signals.csv (ingested file): {ingested[0]:.1f} s first, {ingested[1]:.1f} s "
-              "second")
+              f"second wall; CPU {CPU[2]:.1f} s, {CPU[3]:.1f} s")
         t_import = timed(["data", "import", str(market), str(bench)], env)
         peer = [timed(["score", "--signals", str(signals), "-o", str(tmp / "score")], env) for _ in range(2)]
         print(f"peer: ratingbt score --signals signals.csv (cache; import {t_import:.1f} s apart): "
-              f"{peer[0]:.1f} s first, {peer[1]:.1f} s second")
-        print(f"ratio brokers (ingested) / score: {min(ingested) / min(peer):.2f}; "
-              f"run from raw CSV / score: {min(full) / min(peer):.2f}")
+              f"{peer[0]:.1f} s first, {peer[1]:.1f} s second wall; CPU {CPU[5]:.1f} s, {CPU[6]:.1f} s")
+        print(f"ratio brokers (ingested) / score: wall {min(ingested) / min(peer):.2f}, CPU "
+              f"{min(CPU[2:4]) / min(CPU[5:7]):.2f}; run from raw CSV / score: wall {min(full) / min(peer):.2f}, "
+              f"CPU {min(CPU[0:2]) / min(CPU[5:7]):.2f}")
     print(f"load after: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
 
 
