@@ -1,6 +1,9 @@
 """The ``ratingbt`` command line: one typer app with a sub-command per stage.
 
-Each stage's command lives in its own module under :mod:`engine.commands` and is only registered here.
+Each stage's command lives in its own module under :mod:`engine.commands` and is only registered here. Command
+modules import their heavy packages (pandas, numba, plotly, akshare …) inside the command function, so
+``ratingbt --help`` and every ``--help`` page load none of them. Errors of every command follow
+:mod:`engine.commands._errors` (one or two lines and a non-zero exit; ``--debug`` anywhere for the traceback).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import typer
 
 from engine import __version__
 from engine.commands import backtest, brokers, data, ingest, ratings, run, score, screen, signals
+from engine.commands._errors import CommandGroup, TidyCommand
 
 app = typer.Typer(
     name="ratingbt",
@@ -22,21 +26,24 @@ app = typer.Typer(
         "3. ratingbt score --signals signals.csv -o scores/\n\n"
         "4. ratingbt backtest configs/seeds.yaml\n\n"
         "5. ratingbt screen --signals signals.csv --as-of 2026-02-27\n\n"
-        "Every command has --help with examples."
+        "Every command has --help with examples. Errors are one or two lines naming the file, key or symbol; "
+        "--debug shows the traceback."
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: the rich help pages import ~0.3 s of rich/markdown/pygments
+    cls=CommandGroup,
 )
-app.add_typer(data.app, name="data")
-app.add_typer(ratings.app, name="ratings")
-app.command("ingest")(ingest.ingest)
-app.command("score")(score.score)
-app.command("backtest")(backtest.backtest)
-app.command("screen")(screen.screen)
-app.command("run")(run.run)
-app.command("brokers")(brokers.brokers)
-app.add_typer(signals.app, name="signals")
+app.add_typer(data.app, name="data", cls=CommandGroup)
+app.add_typer(ratings.app, name="ratings", cls=CommandGroup)
+app.command("ingest", cls=TidyCommand)(ingest.ingest)
+app.command("score", cls=TidyCommand)(score.score)
+app.command("backtest", cls=TidyCommand)(backtest.backtest)
+app.command("screen", cls=TidyCommand)(screen.screen)
+app.command("run", cls=TidyCommand)(run.run)
+app.command("brokers", cls=TidyCommand)(brokers.brokers)
+app.add_typer(signals.app, name="signals", cls=CommandGroup)
 
 
 def _version(value: bool) -> None:
@@ -48,6 +55,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error (any position on the "
+                               "command line; also RATINGBT_DEBUG=1). Without it, errors are one or two lines."),
 ) -> None:
     """ratingbt command line."""
 

@@ -3,7 +3,7 @@
 A backtest config (see ``configs/seeds.yaml``)::
 
     name: seeds                      # runs/<name>/
-    signals: {reports: ../shared/seeds}          # or {file: signals.csv}
+    signals: {reports: ../shared/seeds}          # or a list of folders/files, or {file: signals.csv}
     data: {providers: [local, akshare, yfinance], prices: [../shared/data/prices, market.parquet], offline: false}
     strategy: {name: follow_ratings, params: {min_rating_level: 1, stop_loss: [0, 0.1]}}  # lists → sweep grid
     portfolio: {cash: 1000000, currency: CNY, execution: open, costs: default}
@@ -11,7 +11,9 @@ A backtest config (see ``configs/seeds.yaml``)::
     period: {start: 2024-01-01, end: null}
     output: runs
 
-Relative paths are resolved against the config file's folder.
+Relative paths are resolved against the config file's folder. Keys where users give several things take a list or a
+single value (``signals.reports``). The strategy and its parameters are checked when the config loads (unknown
+strategy, unknown parameter — named with the allowed ones —, bad values), not later at the backtest stage.
 """
 
 from __future__ import annotations
@@ -51,8 +53,18 @@ class _Strict(BaseModel):
 class SignalsConfig(_Strict):
     """Where signals come from: parsed report files or a ready signals table (CSV / parquet)."""
 
-    reports: str | None = Field(None, description="folder or file of broker reports (.txt/.pdf)")
+    reports: list[str] | None = Field(None, description="folders or files of broker reports (.txt/.pdf); one "
+                                      "path or a list")
     file: str | None = Field(None, description="a signals table (CSV or parquet) with SIGNAL_COLUMNS")
+
+    @field_validator("reports", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        if isinstance(value, (str, Path)):
+            return [str(value)]
+        if isinstance(value, list) and not value:
+            raise ValueError("an empty list names no reports")
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> "SignalsConfig":
@@ -155,6 +167,26 @@ class BacktestConfig(_Strict):
 
         return normalize_symbol(value)
 
+    def report_paths(self) -> list[Path]:
+        """``signals.reports`` resolved (:meth:`resolve`), one path per entry; ``[]`` with ``signals.file``."""
+        return [p for p in (self.resolve(r) for r in (self.signals.reports or [])) if p is not None]
+
+    def uses_shared(self, path: Path | None = None) -> bool:
+        """True when the config names the shared folder (a ``shared:`` path), or ``path`` lies inside it: then a
+        missing path is probably a missing ``../shared`` folder, and the hint says so."""
+        from engine.paths import shared_dir
+
+        values = [*(self.signals.reports or []), self.signals.file, self.data.prices_dir]
+        if any(isinstance(v, str) and v.startswith("shared:") for v in values):
+            return True
+        if path is not None:
+            try:
+                Path(path).resolve().relative_to(shared_dir().resolve())
+                return True
+            except (ValueError, OSError):
+                return False
+        return False
+
     def resolve(self, path: str | None) -> Path | None:
         """``path`` resolved against :attr:`base_dir` (absolute paths unchanged); ``shared:rest`` means
         ``<shared folder>/rest`` (:func:`engine.paths.shared_dir`: ``RATINGBT_SHARED`` or ``../shared``)."""
@@ -168,18 +200,52 @@ class BacktestConfig(_Strict):
         return p if p.is_absolute() else (Path(self.base_dir) / p).resolve()
 
 
-def format_validation_error(err: ValidationError, source: str) -> str:
-    """One line per problem: ``source: key.path: message (allowed: …)``."""
+def _allowed_keys(model: type[BaseModel] | None, loc: tuple) -> list[str]:
+    """The keys allowed where ``loc`` points (its parent's fields), for an "unknown key" message; ``[]`` if unknown."""
+    import typing
+
+    current = model
+    for part in loc[:-1]:
+        fields = getattr(current, "model_fields", None)
+        if not fields or str(part) not in fields:
+            return []
+        annotation = fields[str(part)].annotation
+        candidates = [annotation, *typing.get_args(annotation)]
+        current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    fields = getattr(current, "model_fields", None) or {}
+    return [k for k in fields if k != "base_dir"]
+
+
+def format_validation_error(err: ValidationError, source: str, model: type[BaseModel] | None = None) -> str:
+    """One line per problem: ``source: key.path: message (allowed: …)``; with ``model`` an unknown key is listed
+    with the keys allowed at that place."""
     lines = []
     for item in err.errors():
         key = ".".join(str(p) for p in item["loc"]) or "(top level)"
         msg = item["msg"]
+        allowed = item.get("ctx", {}).get("expected")
         if item["type"] == "extra_forbidden":
             msg = "unknown key"
-        allowed = item.get("ctx", {}).get("expected")
+            keys = _allowed_keys(model, tuple(item["loc"]))
+            allowed = ", ".join(keys) if keys else None
         lines.append(f"{source}: {key}: {msg}" + (f" (allowed: {allowed})" if allowed and "allowed" not in msg
                                                     and "expected" not in msg.lower() else ""))
     return "\n".join(lines)
+
+
+def check_strategy(cfg: "BacktestConfig") -> None:
+    """Load the config's strategy and validate its parameters (every sweep combination) now, so a typo such as
+    ``stop_los`` fails when the config loads, naming the key and the allowed ones. Raises :class:`ConfigError`
+    (message without the file name; :func:`load_backtest_config` adds it)."""
+    from engine.backtest.run import expand_grid
+    from strategies import load_strategy
+
+    name = cfg.strategy.name
+    try:
+        module = load_strategy(str(cfg.resolve(name)) if name.endswith(".py") else name)
+    except (ValueError, FileNotFoundError, ImportError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"strategy.name: {exc}") from None
+    expand_grid(module, cfg.strategy.params)
 
 
 def load_backtest_config(path: str | Path, overrides: dict[str, Any] | None = None) -> BacktestConfig:
@@ -196,8 +262,13 @@ def load_backtest_config(path: str | Path, overrides: dict[str, Any] | None = No
     raw = {**raw, **(overrides or {})}
     raw.setdefault("base_dir", str(path.resolve().parent))
     try:
-        return BacktestConfig.model_validate(raw)
+        cfg = BacktestConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, str(path))) from None
+        raise ConfigError(format_validation_error(exc, str(path), BacktestConfig)) from None
+    try:
+        check_strategy(cfg)
+    except ConfigError as exc:
+        raise ConfigError("\n".join(f"{path}: {line}" for line in str(exc).splitlines())) from None
+    return cfg
 
 # --- end backtest block ----------------------------------------------------------------------------------------

@@ -33,11 +33,37 @@ __all__ = [
     "MAX_BOX_POINTS",
     "box_stats",
     "screen_figure",
+    "yearly_returns_figure",
+    "rolling_figure",
+    "returns_histogram_figure",
+    "FEW_SIGNALS",
+    "PAGE_TEMPLATE",
+    "page_template",
 ]
 
+#: Event-study points backed by fewer signals than this are drawn grey (their mean moves with one signal).
+FEW_SIGNALS = 5
+
 _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
-_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=40, b=40), height=360,
+_LAYOUT = dict(margin=dict(l=60, r=20, t=40, b=40), height=360,
                legend=dict(orientation="h", y=1.08, x=0), hovermode="x unified")
+
+#: The plotly template of every figure. Figures carry an empty template (``{}``): building one with a named
+#: template validates and copies the whole template (about 0.1-0.3 s per figure); the report embeds this template
+#: once and applies it in the browser (:func:`page_template`).
+PAGE_TEMPLATE = "plotly_white"
+
+
+def page_template() -> dict:
+    """:data:`PAGE_TEMPLATE` as plain JSON data (``{"data": …, "layout": …}``), for the report to embed once."""
+    import plotly.io as pio
+
+    return pio.templates[PAGE_TEMPLATE].to_plotly_json()
+
+
+def _figure(data=None) -> go.Figure:
+    """A figure with an empty template (see :data:`PAGE_TEMPLATE`)."""
+    return go.Figure(data=data, layout={"template": {}})
 
 #: Above this many scored signals the distribution chart embeds precomputed boxes instead of every point.
 MAX_BOX_POINTS = 5000
@@ -104,7 +130,7 @@ def equity_figure(equity: pd.DataFrame | None) -> go.Figure | None:
     frame = _equity_frame(equity)
     if frame is None:
         return None
-    fig = go.Figure()
+    fig = _figure()
     fig.add_trace(go.Scatter(x=frame.index, y=growth_of_one(frame["equity"]), name="strategy",
                              line=dict(color=_COLORS[0], width=2)))
     if "benchmark" in frame.columns and frame["benchmark"].notna().any():
@@ -122,7 +148,7 @@ def excess_figure(equity: pd.DataFrame | None) -> go.Figure | None:
     if frame is None or "benchmark" not in frame.columns or frame["benchmark"].notna().sum() < 1:
         return None
     excess = growth_of_one(frame["equity"]) / growth_of_one(frame["benchmark"].ffill()) - 1.0
-    fig = go.Figure(go.Scatter(x=frame.index, y=excess, name="excess", fill="tozeroy",
+    fig = _figure(go.Scatter(x=frame.index, y=excess, name="excess", fill="tozeroy",
                                line=dict(color=_COLORS[2], width=1.5)))
     fig.update_layout(title="Cumulative excess return vs benchmark", yaxis_tickformat=".0%", **_LAYOUT)
     return fig
@@ -133,7 +159,7 @@ def drawdown_figure(equity: pd.DataFrame | None) -> go.Figure | None:
     frame = _equity_frame(equity)
     if frame is None:
         return None
-    fig = go.Figure(go.Scatter(x=frame.index, y=drawdown(frame["equity"]), name="strategy", fill="tozeroy",
+    fig = _figure(go.Scatter(x=frame.index, y=drawdown(frame["equity"]), name="strategy", fill="tozeroy",
                                line=dict(color=_COLORS[1], width=1.5)))
     if "benchmark" in frame.columns and frame["benchmark"].notna().any():
         fig.add_trace(go.Scatter(x=frame.index, y=drawdown(frame["benchmark"]), name="benchmark",
@@ -153,7 +179,7 @@ def monthly_heatmap_figure(equity: pd.DataFrame | None) -> go.Figure | None:
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     z = table.to_numpy(dtype=float)
     limit = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
-    fig = go.Figure(go.Heatmap(
+    fig = _figure(go.Heatmap(
         z=z, x=months, y=[str(y) for y in table.index], colorscale="RdYlGn", zmid=0.0, zmin=-limit, zmax=limit,
         texttemplate="%{z:.1%}", hovertemplate="%{y} %{x}: %{z:.2%}<extra></extra>", colorbar=dict(tickformat=".0%"),
     ))
@@ -186,7 +212,7 @@ def excess_distribution_figure(scores: pd.DataFrame | None) -> go.Figure | None:
     else:
         frame["_group"] = frame["rating"].astype(str)
     complete = _as_bool(frame["complete"]) if "complete" in frame.columns else pd.Series(True, index=frame.index)
-    fig = go.Figure()
+    fig = _figure()
     for label, part in (("complete", frame[complete]), ("so far (incomplete)", frame[~complete])):
         if part.empty:
             continue
@@ -246,12 +272,19 @@ def event_study_groupings(event_study: pd.DataFrame | None) -> list[str]:
 
 
 def event_study_figure(event_study: pd.DataFrame | None, group_by: str | None = None) -> go.Figure | None:
-    """Mean cumulative excess return after publication, one line per group, with a shaded 95 % band.
+    """Mean cumulative excess return after publication, one line per group, with a shaded 95 % band, and under it
+    the number of signals N behind every point.
 
     Long format (the scoring stage's ``event_study.csv``): ``offset`` (or ``session``; sessions after
     publication, 0 = the base close), ``mean_excess`` (fraction), ``group`` (or the first present of
     :data:`EVENT_GROUP_COLUMNS`; all rows one line when none), optional ``group_by`` (which grouping a row belongs
-    to: pass ``group_by`` to draw one of them), ``n`` (signals with data at that offset), ``ci_low``/``ci_high``."""
+    to: pass ``group_by`` to draw one of them), ``n`` (signals with data at that offset), ``ci_low``/``ci_high``
+    (mean ± 1.96·sd/√n: the band widens as N falls). With ``n``: points with N < :data:`FEW_SIGNALS` are marked
+    grey (a curve that jumps there is one or two signals, not a pattern), and a lower panel draws N per offset
+    (step line, same colour as the group); the hover shows N too.
+
+    Trace order: per group its band (``showlegend=False``) then its line; after all groups, the grey markers and
+    the N lines (both ``showlegend=False``)."""
     if event_study is None or len(event_study) == 0 or "mean_excess" not in event_study.columns:
         return None
     x_col = "offset" if "offset" in event_study.columns else "session" if "session" in event_study.columns else None
@@ -263,9 +296,18 @@ def event_study_figure(event_study: pd.DataFrame | None, group_by: str | None = 
     frame = frame.assign(mean_excess=pd.to_numeric(frame["mean_excess"], errors="coerce"))
     if frame["mean_excess"].notna().sum() == 0:
         return None
+    has_n = "n" in frame.columns
     group_col = _event_group_column(frame)
     groups = [(None, frame)] if group_col is None else list(frame.groupby(group_col, sort=True))
-    fig = go.Figure()
+    if has_n:
+        from plotly.subplots import make_subplots
+
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.05,
+                            figure=_figure())
+    else:
+        fig = _figure()
+    row = dict(row=1, col=1) if has_n else {}
+    extra = []
     for k, (key, part) in enumerate(groups):
         part = part.sort_values(x_col)
         color = _COLORS[k % len(_COLORS)]
@@ -276,15 +318,124 @@ def event_study_figure(event_study: pd.DataFrame | None, group_by: str | None = 
                 x=np.concatenate([band[x_col], band[x_col][::-1]]),
                 y=np.concatenate([band["ci_high"], band["ci_low"][::-1]]),
                 fill="toself", fillcolor=color, opacity=0.15, line=dict(width=0), hoverinfo="skip",
-                showlegend=False, name=f"{name} 95% CI"))
-        custom = part["n"].to_numpy() if "n" in part.columns else None
+                showlegend=False, name=f"{name} 95% CI"), **row)
+        n = pd.to_numeric(part["n"], errors="coerce").fillna(0).astype(int).to_numpy() if has_n else None
         fig.add_trace(go.Scatter(
-            x=part[x_col], y=part["mean_excess"], name=name, line=dict(color=color), customdata=custom,
-            hovertemplate=("%{y:.2%}" + (" (n=%{customdata})" if custom is not None else "")
-                           + "<extra>%{fullData.name}</extra>")))
+            x=part[x_col], y=part["mean_excess"], name=name, line=dict(color=color), customdata=n,
+            hovertemplate=("%{y:.2%}" + (" (N=%{customdata})" if has_n else "") + "<extra>%{fullData.name}</extra>")),
+            **row)
+        if has_n:
+            few = n < FEW_SIGNALS
+            if few.any():
+                extra.append(go.Scatter(
+                    x=part[x_col][few], y=part["mean_excess"][few], mode="markers", showlegend=False,
+                    name=f"{name}: fewer than {FEW_SIGNALS} signals", marker=dict(color="#9e9e9e", size=5), customdata=n[few],
+                    hovertemplate="%{y:.2%} (N=%{customdata}, fewer than " + str(FEW_SIGNALS)
+                    + " signals)<extra>%{fullData.name}</extra>"))
+            extra.append(go.Scatter(x=part[x_col], y=n, mode="lines", line=dict(color=color, width=1, shape="hv"),
+                                    showlegend=False, name=f"{name}: N", hovertemplate="N=%{y}<extra>%{fullData.name}</extra>"))
+    for trace in extra:
+        fig.add_trace(trace, row=1 if trace.mode == "markers" else 2, col=1)
     by = f" by {_label(group_by).replace('_', ' ')}" if group_by else ""
-    fig.update_layout(title=f"Event study{by}: mean cumulative excess return (95% band)",
-                      xaxis_title="sessions after publication", yaxis_tickformat=".0%", **_LAYOUT)
+    title = f"Event study{by}: mean cumulative excess return (95% band)"
+    layout = dict(_LAYOUT)
+    if has_n:
+        title += f"; grey points: fewer than {FEW_SIGNALS} signals"
+        layout["height"] = 460
+        fig.update_yaxes(title_text="N signals", rangemode="tozero", row=2, col=1)
+        fig.update_yaxes(tickformat=".0%", row=1, col=1)
+        fig.update_xaxes(title_text="sessions after publication", row=2, col=1)
+        fig.update_layout(title=title, **layout)
+    else:
+        fig.update_layout(title=title, xaxis_title="sessions after publication", yaxis_tickformat=".0%", **layout)
+    return fig
+
+
+def yearly_returns_figure(equity: pd.DataFrame | None) -> go.Figure | None:
+    """Calendar-year returns (:func:`engine.stats.yearly_returns`, fractions) of the strategy and, when present,
+    the benchmark, as grouped bars; a partial first or last year is its partial return."""
+    from engine.stats import yearly_returns
+
+    frame = _equity_frame(equity)
+    if frame is None or len(frame) < 2:
+        return None
+    fig = _figure()
+    strat = yearly_returns(frame["equity"])
+    fig.add_trace(go.Bar(x=[str(y) for y in strat.index], y=strat.to_numpy(), name="strategy",
+                         marker_color=_COLORS[0], hovertemplate="%{x}: %{y:.2%}<extra>strategy</extra>"))
+    if "benchmark" in frame.columns and frame["benchmark"].notna().sum() > 1:
+        bench = yearly_returns(frame["benchmark"])
+        fig.add_trace(go.Bar(x=[str(y) for y in bench.index], y=bench.to_numpy(), name="benchmark",
+                             marker_color=_COLORS[8], hovertemplate="%{x}: %{y:.2%}<extra>benchmark</extra>"))
+    fig.update_layout(title="Yearly returns (partial years not annualised)", yaxis_tickformat=".0%",
+                      barmode="group", xaxis_type="category", **dict(_LAYOUT, hovermode="closest"))
+    return fig
+
+
+def rolling_figure(equity: pd.DataFrame | None, periods: float = 242.0, months: float = 6.0,
+                   rf: float = 0.0) -> go.Figure | None:
+    """Rolling ``months``-month Sharpe, volatility and beta to the benchmark (three stacked panels, shared dates),
+    from daily returns of ``equity`` (:func:`engine.stats.rolling_sharpe`, :func:`~engine.stats.rolling_volatility`,
+    :func:`~engine.stats.rolling_beta`; window :func:`engine.stats.rolling_window`, ``periods`` sessions per year).
+    ``None`` when the curve is shorter than one window."""
+    from plotly.subplots import make_subplots
+
+    from engine import stats
+
+    frame = _equity_frame(equity)
+    window = stats.rolling_window(periods, months)
+    if frame is None or len(frame) <= window:
+        return None
+    returns = frame["equity"].pct_change().iloc[1:]
+    has_bench = "benchmark" in frame.columns and frame["benchmark"].notna().sum() > window
+    rows = 3 if has_bench else 2
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.06, figure=_figure(),
+                        subplot_titles=[f"Sharpe ({months:g} months)", f"Volatility ({months:g} months, annual)"]
+                        + ([f"Beta to the benchmark ({months:g} months)"] if has_bench else []))
+    sharpe = stats.rolling_sharpe(returns, window, periods, rf)
+    vol = stats.rolling_volatility(returns, window, periods)
+    fig.add_trace(go.Scatter(x=sharpe.index, y=sharpe.to_numpy(), name="Sharpe", line=dict(color=_COLORS[0])),
+                  row=1, col=1)
+    fig.add_trace(go.Scatter(x=vol.index, y=vol.to_numpy(), name="volatility", line=dict(color=_COLORS[1])),
+                  row=2, col=1)
+    fig.update_yaxes(tickformat=".0%", row=2, col=1)
+    if has_bench:
+        bench_returns = frame["benchmark"].ffill().pct_change().iloc[1:]
+        beta = stats.rolling_beta(returns, bench_returns, window)
+        fig.add_trace(go.Scatter(x=beta.index, y=beta.to_numpy(), name="beta", line=dict(color=_COLORS[2])),
+                      row=3, col=1)
+    fig.update_layout(title=f"Rolling {months:g}-month statistics ({window} sessions)",
+                      **dict(_LAYOUT, height=520, showlegend=False))
+    return fig
+
+
+def returns_histogram_figure(equity: pd.DataFrame | None, bins: int = 60) -> go.Figure | None:
+    """Histogram of daily returns (fractions) of the strategy and, overlaid, the benchmark; counts are sessions.
+    Bars are precomputed (``numpy.histogram`` on common edges) so the page embeds ``bins`` numbers per series,
+    not one per session."""
+    frame = _equity_frame(equity)
+    if frame is None or len(frame) < 3:
+        return None
+    series = {"strategy": frame["equity"].pct_change().iloc[1:].dropna()}
+    if "benchmark" in frame.columns and frame["benchmark"].notna().sum() > 2:
+        series["benchmark"] = frame["benchmark"].ffill().pct_change().iloc[1:].dropna()
+    values = np.concatenate([v.to_numpy() for v in series.values()])
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    if lo == hi:
+        lo, hi = lo - 0.005, hi + 0.005
+    edges = np.linspace(lo, hi, bins + 1)
+    centers = (edges[:-1] + edges[1:]) / 2
+    fig = _figure()
+    for (name, data), color in zip(series.items(), (_COLORS[0], _COLORS[8])):
+        counts, _ = np.histogram(data.to_numpy(), bins=edges)
+        fig.add_trace(go.Bar(x=centers, y=counts, name=name, marker_color=color, opacity=0.65,
+                             width=float(edges[1] - edges[0]),
+                             hovertemplate="%{x:.2%}: %{y} sessions<extra>" + name + "</extra>"))
+    fig.update_layout(title="Daily returns (histogram)", barmode="overlay", xaxis_tickformat=".1%",
+                      yaxis_title="sessions", **dict(_LAYOUT, hovermode="closest"))
     return fig
 
 
@@ -305,7 +456,7 @@ def screen_figure(screen: pd.DataFrame | None) -> go.Figure | None:
     labels = [_label(f"{c} {n} · {b}".strip()) for c, n, b in
               zip(frame["code"], frame.get("name", ""), frame.get("broker", ""))]
     colors = {"inside": "#2ca02c", "below": "#d62728", "above": "#1f77b4"}
-    fig = go.Figure(go.Bar(
+    fig = _figure(go.Bar(
         x=frame["excess_return"], y=labels, orientation="h", name="excess so far",
         marker_color=[colors.get(str(s), "#7f7f7f") for s in frame["status"]],
         hovertemplate="%{y}: %{x:.2%}<extra></extra>"))

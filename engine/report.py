@@ -34,7 +34,7 @@ Inputs (pandas DataFrames unless said otherwise; extra columns are shown as they
 ``screen``
     the screen table of :func:`engine.screen.screen_signals` (:data:`engine.screen.SCREEN_COLUMNS`).
 ``config``
-    the resolved run config as a mapping (shown as JSON).
+    the resolved run config as a mapping (shown as YAML, as ``config.yaml`` in the run folder).
 ``sweep``
     optional: one row per backtest variant (its parameters and statistics, the backtest's ``sweep.csv``); the
     section appears only when given.
@@ -55,7 +55,7 @@ import pandas as pd
 from engine import plots
 
 __all__ = ["write_report", "write_run_report", "render_report", "format_value", "screen_display_table",
-           "safe_json_for_script", "RUN_FILES", "METRICS", "Metric", "format_metric", "metric_title", "metric_rows"]
+           "safe_json_for_script", "hit_rate_text", "RUN_FILES", "METRICS", "Metric", "format_metric", "metric_title", "metric_rows"]
 
 MAX_TABLE_ROWS = 1000
 
@@ -216,6 +216,17 @@ def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in ("true", "1", "yes")
 
 
+def hit_rate_text(rate: Any, low: Any = None, high: Any = None) -> str:
+    """A hit rate with its 95 % interval, whole percent: ``100% [21%–100%]`` (``–`` when the rate is missing; the
+    bracket only when both ends are known). The terminal summaries and the HTML scorecard print it the same way."""
+    if _is_missing(rate):
+        return "–"
+    text = f"{float(rate):.0%}"
+    if not _is_missing(low) and not _is_missing(high):
+        text += f" [{float(low):.0%}–{float(high):.0%}]"
+    return text
+
+
 def _band_text(low: Any, high: Any) -> str:
     """``[15%, open)``, ``[5%, 15%]``, ``(open, -5%]``: brackets show inclusive ends, parentheses open ones."""
     low_text = "(open" if _is_missing(low) else f"[{float(low):.0%}"
@@ -223,26 +234,7 @@ def _band_text(low: Any, high: Any) -> str:
     return f"{low_text}, {high_text}"
 
 
-#: Screen columns shown in the report and the CLI, with their headings.
-SCREEN_DISPLAY = [
-    ("code", "code"), ("name", "name"), ("broker", "broker"), ("rating", "rating"), ("band", "band"),
-    ("report_date", "report date"), ("horizon_end", "horizon end"), ("sessions_elapsed", "elapsed"),
-    ("sessions_left", "left"), ("price_then", "price then"), ("price_now", "price now"),
-    ("stock_return", "stock"), ("benchmark_return", "benchmark"), ("excess_return", "excess"),
-    ("status", "status"), ("excess_needed", "needed"), ("target_price", "target"), ("upside_left", "upside"),
-    ("n_brokers", "brokers"), ("consensus_level", "consensus"), ("note", "note"),
-]
-
-
-#: Group labels over the screen's columns in the report (columns of one group are adjacent in SCREEN_DISPLAY).
-SCREEN_GROUPS = {
-    "code": "Pick", "name": "Pick", "broker": "Pick", "rating": "Pick", "band": "Pick",
-    "report_date": "Horizon", "horizon_end": "Horizon", "sessions_elapsed": "Horizon", "sessions_left": "Horizon",
-    "price_then": "Price", "price_now": "Price",
-    "stock_return": "So far vs benchmark", "benchmark_return": "So far vs benchmark",
-    "excess_return": "So far vs benchmark", "status": "So far vs benchmark", "excess_needed": "So far vs benchmark",
-    "target_price": "Target", "upside_left": "Target", "n_brokers": "Coverage", "consensus_level": "Coverage",
-}
+from engine.report_columns import SCREEN_DISPLAY, SCREEN_GROUPS  # noqa: E402 - shared with the CLI
 
 
 def screen_display_table(screen: pd.DataFrame) -> pd.DataFrame:
@@ -275,14 +267,21 @@ def screen_display_table(screen: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[c for c, _ in SCREEN_DISPLAY])
 
 
+#: Columns of free text that wrap inside their cell (so a table fits its card instead of hiding columns).
+_WRAP_COLUMNS = ("note", "name", "broker", "group", "reason")
+
+
 def _cell_class(column: str, text: str) -> str:
+    classes = []
     if column == "status" and text in ("inside", "above", "below"):
-        return f' class="st-{text}"'
-    if column == "note" and text.startswith(("stale", "no ")):
-        return ' class="warn"'
-    if text[:1] in "+-" and any(h in column for h in ("return", "excess", "upside")) and len(text) > 1:
-        return ' class="pos"' if text[0] == "+" else ' class="neg"'
-    return ""
+        classes.append(f"st-{text}")
+    elif column == "note" and text.startswith(("stale", "no ")):
+        classes.append("warn")
+    elif text[:1] in "+-" and any(h in column for h in ("return", "excess", "upside")) and len(text) > 1:
+        classes.append("pos" if text[0] == "+" else "neg")
+    if column in _WRAP_COLUMNS and len(text) > 24:
+        classes.append("wrap")
+    return f' class="{" ".join(classes)}"' if classes else ""
 
 
 def _table_html(display: pd.DataFrame, headings: Mapping[str, str] | None = None, *, total: int | None = None,
@@ -395,12 +394,12 @@ def _screen_html(screen: pd.DataFrame | None, charts: "_Charts") -> str:
 
 
 #: Scorecard columns shown by default in the report: (group label, column, heading with unit). ``hit_ci`` is
-#: ``hit_rate_low``–``hit_rate_high``; every column of the scorecard is in the "all columns" table under it.
+#: ``hit_rate [hit_rate_low–hit_rate_high]`` (:func:`hit_rate_text`, as the terminal prints it); every column of the scorecard is in the "all columns" table under it.
 SCORECARD_DISPLAY: tuple[tuple[str, str, str], ...] = (
     ("", "group", "group"), ("", "kind", "kind"),
     ("Signals", "n_signals", "n"), ("Signals", "n_complete", "complete"), ("Signals", "n_incomplete", "open"),
     ("Signals", "n_no_price", "no price"),
-    ("Band hit (complete windows)", "hit_rate", "hit [%]"), ("Band hit (complete windows)", "hit_ci", "95% CI [%]"),
+    ("Band hit (complete windows)", "hit_ci", "hit [95% CI]"),
     ("Band hit (complete windows)", "direction_hit_rate", "direction [%]"),
     ("Band hit (complete windows)", "touch_hit_rate", "touched [%]"),
     ("Excess vs benchmark", "mean_excess", "mean [%]"), ("Excess vs benchmark", "median_excess", "median [%]"),
@@ -415,9 +414,10 @@ def _scorecard_display(part: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for _group, col, _heading in SCORECARD_DISPLAY:
         if col == "hit_ci":
-            if {"hit_rate_low", "hit_rate_high"} <= set(part.columns):
-                out[col] = ["" if _is_missing(lo) or _is_missing(hi) else f"{float(lo):.0%}–{float(hi):.0%}"
-                            for lo, hi in zip(part["hit_rate_low"], part["hit_rate_high"])]
+            if "hit_rate" in part.columns:
+                low = part["hit_rate_low"] if "hit_rate_low" in part.columns else [None] * len(part)
+                high = part["hit_rate_high"] if "hit_rate_high" in part.columns else [None] * len(part)
+                out[col] = [hit_rate_text(r, lo, hi) for r, lo, hi in zip(part["hit_rate"], low, high)]
         elif col in part.columns:
             out[col] = [format_value(col, v) for v in part[col]]
     return pd.DataFrame(out, index=range(len(part)))
@@ -482,10 +482,68 @@ def _event_study_html(event_study: pd.DataFrame | None, charts: "_Charts") -> st
 
 
 def _config_html(config: Mapping[str, Any] | None) -> str:
+    """The run config as YAML (as ``config.yaml`` in the run folder holds it), escaped."""
     if not config:
         return _no_data("no config")
-    text = json.dumps(config, ensure_ascii=False, indent=2, default=str)
-    return f"<pre>{html.escape(text)}</pre>"
+    import yaml
+
+    text = yaml.safe_dump(_plain(config), allow_unicode=True, sort_keys=False, default_flow_style=False, width=110)
+    return f'<pre class="yaml">{html.escape(text)}</pre>'
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with dates, paths and numpy scalars as plain YAML types (for :func:`yaml.safe_dump`)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _periods(stats: Mapping[str, Any] | None) -> float:
+    """Sessions per year of the run (``stats.json``'s ``sessions_per_year``; 242 when absent)."""
+    value = (stats or {}).get("sessions_per_year")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 242.0
+    return number if number > 0 else 242.0
+
+
+def _risk_free(config: Mapping[str, Any] | None) -> float:
+    portfolio = (config or {}).get("portfolio") if isinstance(config, Mapping) else None
+    try:
+        return float((portfolio or {}).get("risk_free") or 0.0)
+    except (TypeError, ValueError, AttributeError):
+        return 0.0
+
+
+def _drawdowns_html(equity: pd.DataFrame | None) -> str:
+    """The five deepest drawdowns of the strategy (:func:`engine.stats.drawdown_periods`) as a table."""
+    from engine.stats import drawdown_periods
+
+    frame = plots._equity_frame(equity)
+    if frame is None:
+        return _no_data("no equity curve")
+    table = drawdown_periods(frame["equity"], top=5)
+    if table.empty:
+        return '<h3>Worst drawdowns</h3><p class="muted">the equity curve never fell below a previous peak</p>'
+    display = pd.DataFrame({
+        "peak": [format_value("date", d) for d in table["peak"]],
+        "valley": [format_value("date", d) for d in table["valley"]],
+        "recovery": [format_value("date", d) if r else "not yet" for d, r in zip(table["recovery"],
+                                                                              table["recovered"])],
+        "depth": [f"{d:.2%}" for d in table["depth"]],
+        "sessions": [f"{n:,d}" for n in table["sessions"]],
+    })
+    headings = {"peak": "peak", "valley": "valley", "recovery": "recovered", "depth": "depth [%]",
+                "sessions": "sessions (peak → recovery or today)"}
+    return ("<h3>Worst drawdowns (top 5)</h3>"
+            + _table_html(display, headings, numeric={"depth", "sessions"}))
 
 
 _CSS = """
@@ -503,7 +561,8 @@ nav a{color:#cfe3ff;margin-right:14px;font-size:13px}
 .stat .v{font-size:16px;font-weight:600}.stat .v.neg{color:#c62828}
 .stat-group{margin:4px 0 10px}.stat-group .g{font-size:12px;font-weight:600;color:#1c2b3a;text-transform:uppercase;
 letter-spacing:.04em;margin:6px 0 4px}
-.table-wrap{overflow-x:auto;max-height:640px;overflow-y:auto}
+section{min-width:0;overflow:hidden}.table-wrap{overflow:auto;max-height:640px;max-width:100%}
+td.wrap{white-space:normal;min-width:10em;max-width:26em}
 table{border-collapse:collapse;font-size:12.5px;white-space:nowrap}
 th,td{border-bottom:1px solid #eee;padding:4px 8px;text-align:left}
 th{position:sticky;top:0;background:#f3f5f7;cursor:pointer;user-select:none}
@@ -515,7 +574,8 @@ tr.groups th:empty{border-bottom:none}details{margin:4px 0 10px}summary{cursor:p
 .spark{background:#fff;border-radius:4px;vertical-align:middle}
 """
 
-# Records script errors on <html data-js-errors>; renders every chart; marks <html data-charts-rendered="N">.
+# Records script errors on <html data-js-errors>; renders every chart; marks <html data-charts-rendered="N"> and
+# <html data-tables-fit="k/n"> (k of the n table wrappers end inside their card: wide tables scroll, never overflow).
 _ERROR_HOOK_JS = """
 window.__reportErrors=[];
 window.addEventListener('error',function(e){window.__reportErrors.push(String(e.message||e));
@@ -528,13 +588,19 @@ _INIT_JS = """
     document.documentElement.setAttribute('data-js-errors',window.__reportErrors.join(' | '));}
   var blocks=document.querySelectorAll('script[type="application/json"][data-chart]'),done=[];
   if(typeof Plotly==='undefined'){fail('plotly.js did not load');return;}
+  var tpl=document.getElementById('plotly-template'),template=tpl?JSON.parse(tpl.textContent):null;
   for(var i=0;i<blocks.length;i++){
     try{var spec=JSON.parse(blocks[i].textContent);
+      if(template){spec.layout=spec.layout||{};spec.layout.template=template;}
       done.push(Plotly.newPlot(blocks[i].getAttribute('data-chart'),spec.data,spec.layout,
         {responsive:true,displaylogo:false}));}catch(e){fail(e);}
   }
   Promise.all(done).then(function(){document.documentElement.setAttribute('data-charts-rendered',
     String(document.querySelectorAll('.chart .main-svg').length>0?done.length:0));},fail);
+  var wraps=document.querySelectorAll('.table-wrap'),fit=0;
+  wraps.forEach(function(w){var card=w.closest('section');
+    if(!card||w.getBoundingClientRect().right<=card.getBoundingClientRect().right+1)fit++;});
+  document.documentElement.setAttribute('data-tables-fit',fit+'/'+wraps.length);
   document.querySelectorAll('table.sortable thead tr:last-child th').forEach(function(th,col){th.addEventListener('click',function(){
     var tbody=th.closest('table').tBodies[0],rows=Array.from(tbody.rows),asc=th.dataset.asc!=='1';
     th.dataset.asc=asc?'1':'0';
@@ -580,7 +646,14 @@ def render_report(
          + charts.embed(plots.excess_figure(equity), "no benchmark in the equity table")
          + charts.embed(plots.drawdown_figure(equity), "no equity curve")
          + "</div>"
-         + charts.embed(plots.monthly_heatmap_figure(equity), "no equity curve")),
+         + charts.embed(plots.monthly_heatmap_figure(equity), "no equity curve")
+         + '<div class="grid2">'
+         + charts.embed(plots.yearly_returns_figure(equity), "no equity curve")
+         + charts.embed(plots.returns_histogram_figure(equity), "no equity curve")
+         + "</div>"
+         + charts.embed(plots.rolling_figure(equity, _periods(stats), rf=_risk_free(config)),
+                        "shorter than one 6-month window")
+         + _drawdowns_html(equity)),
         ("screen", "Live picks (screen)", _screen_html(screen, charts)),
         ("scorecard", "Broker scorecard", _scorecard_html(scorecard)),
         ("ratings", "Excess return by rating",
@@ -594,6 +667,8 @@ def render_report(
     body = "".join(f'<section id="{key}"><h2>{html.escape(name)}</h2>{content}</section>'
                    for key, name, content in sections)
     plotly_js = get_plotlyjs().replace("</script", "<\\/script")
+    template = ('<script type="application/json" id="plotly-template">'
+                + safe_json_for_script(json.dumps(plots.page_template(), separators=(",", ":"))) + "</script>")
     spark = _sparkline_svg(equity)
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -615,6 +690,7 @@ def render_report(
 </noscript>
 </header>
 <main>{body}</main>
+{template}
 <script>{_INIT_JS}</script>
 </body>
 </html>

@@ -4,8 +4,9 @@ One public function, :func:`screen_signals`, turns a signals table (:mod:`engine
 :class:`~engine.data.panel.Panel` into the screen table (one row per live rating). The algorithm:
 
 1. Keep rated rows (``kind == "rating"`` with a ``report_date``) published on or before the as-of date (no
-   look-ahead: a report published after ``as_of`` is invisible). ``as_of`` defaults to the last session with
-   any price in the panel.
+   look-ahead: a report published after ``as_of`` is invisible). ``as_of`` defaults to the last session at which
+   a rated stock has a price while its rating is live (:func:`default_as_of`; an index series such as the HSI
+   that runs on later does not move it).
 2. Horizon end (:func:`horizon_end_date`): ``report_date`` + ``horizon_months`` calendar months; a range such as
    ``"6-12"`` uses its *long* end, so a pick counts as live until its latest possible end. A rating is live when
    ``as_of <= horizon_end``. No horizon → :data:`DEFAULT_HORIZON_MONTHS` with a note; an unreadable one → listed
@@ -26,6 +27,10 @@ One public function, :func:`screen_signals`, turns a signals table (:mod:`engine
    close on or before the base session, or no bar from the base session on; or its benchmark has none), ``stale (last price YYYY-MM-DD)`` when the stock's last
    close is older than the market's last session on or before ``as_of`` (``stale (last benchmark level …)`` when
    the benchmark is the series that stopped); such picks are listed, never dropped.
+
+Every row the screen leaves out is counted by reason in ``table.attrs["dropped"]`` (``mention (no rating)``,
+``no report date``, ``published after as-of``, ``horizon ended``, ``superseded``, ``other broker``, ``other
+market``) and the date used is ``table.attrs["as_of"]`` (:func:`dropped_summary` words them).
 
 Units: returns and bands are fractions (0.15 = 15 %); prices are raw traded prices in the pick's currency (CNY for
 A-shares, HKD for HK); dates are exchange-local calendar dates at midnight.
@@ -56,6 +61,8 @@ __all__ = [
     "count_sessions",
     "returns_so_far_arrays",
     "last_price_date",
+    "default_as_of",
+    "dropped_summary",
     "write_screen",
 ]
 
@@ -128,6 +135,57 @@ def last_price_date(panel: Panel) -> pd.Timestamp | None:
         return None
     rows = np.flatnonzero(np.isfinite(panel.close).any(axis=1))
     return pd.Timestamp(panel.sessions[rows[-1]]) if len(rows) else None
+
+
+def default_as_of(panel: Panel, signals: pd.DataFrame) -> pd.Timestamp | None:
+    """The default screen date: the last session at which a rated stock has a price *while its rating is live*
+    (published on or before it, horizon not ended), i.e. the latest date at which the screen has a live pick with a
+    current price. Index series (benchmarks) never count, so a benchmark running on for months does not push the
+    date past every pick. Falls back to the last price of any rated stock, then of any series
+    (:func:`last_price_date`).
+
+    ``signals``: a coerced signals table; horizons as in :func:`horizon_end_date` (unreadable or empty ones: open)."""
+    rated = signals[(signals["kind"] == "rating") & (signals["code"] != "") & signals["report_date"].notna()]
+    column_of = {code: j for j, code in enumerate(panel.codes)}
+    rated = rated[rated["code"].isin(list(column_of))]
+    if rated.empty:
+        return last_price_date(panel)
+    sessions = np.asarray(panel.sessions, dtype="datetime64[ns]")
+    ends = []
+    for horizon, rows in rated.groupby("horizon_months", sort=False).groups.items():
+        try:
+            months = horizon_long_months(str(horizon)) if str(horizon).strip() else DEFAULT_HORIZON_MONTHS
+            ends.append(rated.loc[rows, "report_date"] + pd.DateOffset(months=months))
+        except ValueError:
+            ends.append(pd.Series(pd.Timestamp(sessions[-1]), index=rows))
+    horizon_end = pd.concat(ends).reindex(rated.index).to_numpy(dtype="datetime64[ns]")
+    report = rated["report_date"].to_numpy(dtype="datetime64[ns]")
+    best: np.datetime64 | None = None
+    any_last: np.datetime64 | None = None
+    for code, rows in rated.groupby("code", sort=False).indices.items():
+        priced = sessions[np.isfinite(panel.close[:, column_of[code]])]
+        if not len(priced):
+            continue
+        any_last = priced[-1] if any_last is None else max(any_last, priced[-1])
+        last = np.searchsorted(priced, horizon_end[rows], side="right") - 1
+        ok = last >= 0
+        dates = priced[np.maximum(last, 0)]
+        ok &= dates >= report[rows] - np.timedelta64(BASE_SLACK_DAYS, "D")
+        if ok.any():
+            top = dates[ok].max()
+            best = top if best is None else max(best, top)
+    chosen = best if best is not None else any_last
+    return pd.Timestamp(chosen) if chosen is not None else last_price_date(panel)
+
+
+#: A rating published on a holiday is live from its last session before publication (its base close).
+BASE_SLACK_DAYS = 10
+
+
+def dropped_summary(table: pd.DataFrame) -> str:
+    """``"left out: 3 horizon ended, 1 published after as-of"`` from ``table.attrs["dropped"]`` (``""`` if none)."""
+    dropped = {k: v for k, v in (table.attrs.get("dropped") or {}).items() if v}
+    return ("left out: " + ", ".join(f"{v} {k}" for k, v in dropped.items())) if dropped else ""
 
 
 def returns_so_far_arrays(panel: Panel, stock_col: np.ndarray, bench_col: np.ndarray, base_row: np.ndarray,
@@ -262,7 +320,7 @@ def screen_signals(
 
     ``signals``: a signals table (coerced with :func:`~engine.signals.schema.coerce_signals`). ``panel``: prices
     holding the picks and their benchmarks (missing codes are reported as ``no price data``). ``as_of``: defaults to
-    the last session with any price (:func:`last_price_date`). ``brokers`` / ``markets`` filter the rows shown
+    the last session at which a live rating's stock has a price (:func:`default_as_of`). ``brokers`` / ``markets`` filter the rows shown
     (``markets`` in ``{"A", "HK"}``); coverage and consensus are computed before filtering. ``sort``: a column of
     the screen table (default: newest report first, then broker and code). Raises ``ValueError`` naming an unknown
     sort column. See the module docstring for the steps and conventions.
@@ -270,20 +328,32 @@ def screen_signals(
     if sort is not None and sort not in SCREEN_COLUMNS:
         raise ValueError(f"unknown sort column {sort!r}; choose one of: {', '.join(SCREEN_COLUMNS)}")
     sig = coerce_signals(signals)
+    dropped: dict[str, int] = {}
+
+    def keep(mask: pd.Series, reason: str) -> pd.DataFrame:
+        dropped[reason] = dropped.get(reason, 0) + int((~mask).sum())
+        return sig[mask]
+
     if as_of is None:
-        as_of_ts = last_price_date(panel)
+        as_of_ts = default_as_of(panel, sig)
         if as_of_ts is None:
             raise ValueError("as_of not given and the price panel holds no prices: pass --as-of DATE")
     else:
         as_of_ts = pd.Timestamp(as_of).normalize()
 
-    sig = sig[(sig["kind"] == "rating") & sig["report_date"].notna()]
-    sig = sig[sig["report_date"] <= as_of_ts].copy()
+    def empty() -> pd.DataFrame:
+        out = pd.DataFrame({c: pd.Series(dtype=object) for c in SCREEN_COLUMNS})
+        out.attrs.update(as_of=as_of_ts, dropped=dropped)
+        return out
+
+    sig = keep(sig["kind"] == "rating", "mention (no rating)")
+    sig = keep(sig["report_date"].notna(), "no report date")
+    sig = keep(sig["report_date"] <= as_of_ts, "published after as-of").copy()
     # the stock's identity: its code, or its name when the ingest step could not resolve a code (such a pick is
     # listed with the note "no security code", never dropped)
     sig["stock_key"] = sig["code"].where(sig["code"] != "", "name:" + sig["name"].astype(str))
     if sig.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in SCREEN_COLUMNS})
+        return empty()
 
     # 2. horizon end = report date + long-end months (one DateOffset per distinct horizon). An empty horizon uses
     #    the scoring stage's default (12 months) and says so; an unreadable one keeps the pick listed (never
@@ -307,13 +377,13 @@ def screen_signals(
     # 3. newest rating per (broker, code) published by as_of is current; the rest are superseded.
     newest = sig.groupby(["broker", "stock_key"], sort=False)["report_date"].transform("max")
     sig["superseded"] = sig["report_date"] < newest
-    sig = sig[sig["horizon_end"].isna() | (sig["horizon_end"] >= as_of_ts)]
+    sig = keep(sig["horizon_end"].isna() | (sig["horizon_end"] >= as_of_ts), "horizon ended")
 
     # 4. coverage and consensus over current live ratings (before the display filters)
     current = sig[~sig["superseded"]]
     coverage = current.groupby("stock_key").agg(n_brokers=("broker", "nunique"), consensus_level=("rating_level", "mean"))
     if not include_superseded:
-        sig = sig[~sig["superseded"]]
+        sig = keep(~sig["superseded"], "superseded")
     pairs = pd.MultiIndex.from_arrays([sig["code"].to_numpy(object), sig["market"].to_numpy(object),
                                        sig["benchmark"].to_numpy(object)])
     distinct = pairs.unique()  # parse each distinct (code, market, benchmark) once
@@ -322,12 +392,12 @@ def screen_signals(
     sig = sig.assign(market=pairs.map(market_of.__getitem__).to_numpy(object),
                      benchmark=pairs.map(benchmark_of.__getitem__).to_numpy(object))
     if brokers:
-        sig = sig[sig["broker"].isin(list(brokers))]
+        sig = keep(sig["broker"].isin(list(brokers)), "other broker")
     if markets:
-        sig = sig[sig["market"].isin(list(markets))]
+        sig = keep(sig["market"].isin(list(markets)), "other market")
     sig = sig.reset_index(drop=True)
     if sig.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in SCREEN_COLUMNS})
+        return empty()
 
     # 5. returns so far on the panel
     column_of = {code: j for j, code in enumerate(panel.codes)}
@@ -392,7 +462,9 @@ def screen_signals(
         out = out.sort_values(["report_date", "broker", "code"], ascending=[False, True, True], kind="stable")
     else:
         out = out.sort_values(sort, ascending=not descending, kind="stable", na_position="last")
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs.update(as_of=as_of_ts, dropped=dropped)
+    return out
 
 
 def write_screen(table: pd.DataFrame, path: str | Path) -> Path:

@@ -24,6 +24,7 @@ __all__ = [
     "sessions_per_year", "to_returns", "total_return", "annual_return", "volatility", "sharpe", "sortino",
     "max_drawdown", "calmar", "turnover", "costs_paid", "excess_return", "annual_excess_return", "beta", "alpha",
     "tracking_error", "information_ratio", "share_days_beating", "share_months_beating", "summary",
+    "yearly_returns", "rolling_window", "rolling_sharpe", "rolling_volatility", "rolling_beta", "drawdown_periods",
 ]
 
 
@@ -217,3 +218,85 @@ def summary(equity: pd.Series, benchmark: pd.Series | None, fees: pd.Series, tra
         "share_months_beating": share_months_beating(equity, benchmark),
     })
     return out
+
+
+# ---- tear-sheet statistics (report): yearly returns, rolling 6-month windows, worst drawdowns ----------------------
+
+def yearly_returns(equity: pd.Series) -> pd.Series:
+    """Calendar-year returns of a value series (fractions), indexed by year: each year's last value over the
+    previous year's last value, minus one; the first year runs from the first value (a partial year is a partial
+    return, not annualised)."""
+    values = equity.dropna()
+    if values.empty:
+        return pd.Series(dtype=float)
+    year_end = values.groupby(values.index.year).last()
+    previous = year_end.shift(1)
+    previous.iloc[0] = values.iloc[0]
+    out = year_end / previous - 1.0
+    out.index.name = "year"
+    return out.astype(float)
+
+
+def rolling_window(periods: float, months: float = 6.0) -> int:
+    """Sessions in a rolling window of ``months`` calendar months: ``round(periods * months / 12)`` (126 for
+    ``periods`` = 252 and 6 months), at least 2."""
+    return max(2, int(round(periods * months / 12.0)))
+
+
+def rolling_volatility(returns: pd.Series, window: int, periods: float) -> pd.Series:
+    """Annualised volatility over the trailing ``window`` sessions: rolling std (``ddof=1``) × sqrt(periods); NaN
+    until a full window is available."""
+    return returns.rolling(window, min_periods=window).std(ddof=1) * math.sqrt(periods)
+
+
+def rolling_sharpe(returns: pd.Series, window: int, periods: float, rf: float = 0.0) -> pd.Series:
+    """Annualised Sharpe ratio over the trailing ``window`` sessions (as :func:`sharpe`: mean / std ``ddof=1`` of
+    returns in excess of ``rf / periods``, × sqrt(periods)); NaN until a full window, or where the std is 0."""
+    excess = returns - rf / periods
+    roll = excess.rolling(window, min_periods=window)
+    std = roll.std(ddof=1)
+    return (roll.mean() / std.where(std > 0) * math.sqrt(periods)).astype(float)
+
+
+def rolling_beta(returns: pd.Series, benchmark_returns: pd.Series, window: int) -> pd.Series:
+    """Beta to the benchmark over the trailing ``window`` sessions: rolling cov(r, rb) / var(rb) (same moments as
+    :func:`beta`), on the sessions both have; NaN until a full window or where the benchmark did not move."""
+    both = pd.concat([returns, benchmark_returns], axis=1, keys=["r", "b"]).dropna()
+    cov = both["r"].rolling(window, min_periods=window).cov(both["b"], ddof=0)
+    var = both["b"].rolling(window, min_periods=window).var(ddof=0)
+    return (cov / var.where(var > 1e-30)).reindex(returns.index)
+
+
+def drawdown_periods(equity: pd.Series, top: int = 5) -> pd.DataFrame:
+    """The ``top`` deepest drawdowns of a value series, deepest first (quantstats' drawdown details).
+
+    A drawdown starts at a running peak (``peak``: the last session at the peak value), reaches its lowest value
+    (``valley``) and ends when the series first gets back to the peak (``recovery``; NaT when it has not yet).
+    Columns: ``peak``, ``valley``, ``recovery`` (dates), ``depth`` (valley / peak − 1, a negative fraction),
+    ``sessions`` (from peak to recovery, or to the last session while still under water), ``recovered`` (bool)."""
+    columns = ["peak", "valley", "recovery", "depth", "sessions", "recovered"]
+    values = equity.dropna()
+    if len(values) < 2:
+        return pd.DataFrame(columns=columns)
+    running = values.cummax()
+    under = (values < running).to_numpy()
+    dates = values.index
+    rows = []
+    i, n = 0, len(values)
+    while i < n:
+        if not under[i]:
+            i += 1
+            continue
+        start = i - 1  # the peak session: the last one not under water
+        j = i
+        while j < n and under[j]:
+            j += 1
+        segment = values.iloc[i:j]
+        valley = segment.idxmin()
+        recovered = j < n
+        rows.append({"peak": dates[start], "valley": valley, "recovery": dates[j] if recovered else pd.NaT,
+                     "depth": float(segment.min() / values.iloc[start] - 1.0),
+                     "sessions": int((j if recovered else n - 1) - start), "recovered": bool(recovered)})
+        i = j
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values("depth", kind="stable").head(top).reset_index(drop=True)

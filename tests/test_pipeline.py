@@ -104,3 +104,21 @@ def test_run_rejects_a_broken_config_naming_the_key(tmp_path):
     assert result.exit_code == 2
     text = " ".join(result.output.split())
     assert "portfolio.execution" in text and "open" in text and "close" in text
+
+
+def test_run_live_picks_are_not_empty_at_the_default_date(seeds_run):
+    """Issue 11: the default screen date is the last session at which a live pick has a price (not the HSI's last
+    bar, where every seed horizon has ended); the summary states it, and the hit rate carries its interval."""
+    result, run_dir = seeds_run
+    screen = pd.read_csv(run_dir / "screen.csv", dtype=str, keep_default_na=False)
+    priced = screen[screen["note"].str.startswith("stale") | screen["note"].eq("")]
+    assert len(priced) >= 7  # report 002's seven picks, each with a price so far
+    as_of = max(screen["price_date"])
+    text = " ".join(result.output.split())
+    assert f"live picks in the screen at {as_of} (the last session at which a live pick has a price" in text
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "no data (no live picks)" not in html
+    card = pd.read_csv(run_dir / "scorecard.csv")
+    row = card[(card["group_by"] == "broker") & (card["group"] == "民生证券") & (card["kind"] == "rating")].iloc[0]
+    shown = f"{row['hit_rate']:.0%} [{row['hit_rate_low']:.0%}–{row['hit_rate_high']:.0%}]"
+    assert shown in text and shown in html  # the terminal prints the interval as the HTML does

@@ -116,3 +116,65 @@ def test_every_summary_number_by_hand():
     assert out["share_days_beating"] == pytest.approx(2 / 3, abs=1e-12)
     assert out["share_months_beating"] == pytest.approx(1 / 3, abs=1e-12)
     assert out["information_ratio"] == pytest.approx(0.0, abs=1e-12)
+
+
+# ---- tear-sheet statistics of the report, each against a plain pandas / numpy loop (quantstats' formulas) --------
+
+def test_yearly_returns_hand_worked_and_against_pandas_resample(curves):
+    values = pd.Series([100.0, 110.0, 121.0, 99.0, 108.9],
+                       index=pd.to_datetime(["2024-12-30", "2024-12-31", "2025-06-30", "2025-12-31", "2026-01-05"]))
+    got = stats.yearly_returns(values)
+    assert list(got.index) == [2024, 2025, 2026]
+    assert got.to_numpy() == pytest.approx([0.10, 99 / 110 - 1, 108.9 / 99 - 1], abs=1e-12)
+    equity, _ = curves
+    year_end = equity.resample("YE").last()  # quantstats: (1 + r).prod() - 1 per year, first from the first value
+    reference = pd.concat([pd.Series([equity.iloc[0]]), pd.Series(year_end.to_numpy())]).pct_change().iloc[1:]
+    np.testing.assert_allclose(stats.yearly_returns(equity).to_numpy(), reference.to_numpy(), rtol=0, atol=1e-12)
+    compounded = (1 + equity.pct_change().fillna(0)).groupby(equity.index.year).prod() - 1
+    np.testing.assert_allclose(stats.yearly_returns(equity).to_numpy(), compounded.to_numpy(), rtol=1e-10)
+
+
+def test_rolling_sharpe_volatility_beta_against_plain_loops(curves):
+    equity, bench = curves
+    r = equity.pct_change().iloc[1:]
+    b = bench.pct_change().iloc[1:]
+    window = stats.rolling_window(PERIODS)
+    assert window == 121
+    sharpe = stats.rolling_sharpe(r, window, PERIODS, rf=0.02)
+    vol = stats.rolling_volatility(r, window, PERIODS)
+    beta = stats.rolling_beta(r, b, window)
+    assert sharpe.iloc[: window - 1].isna().all() and vol.iloc[: window - 1].isna().all()
+    for end in (window - 1, window + 17, len(r) - 1):
+        rr = r.to_numpy()[end - window + 1: end + 1]
+        bb = b.to_numpy()[end - window + 1: end + 1]
+        ex = rr - 0.02 / PERIODS
+        assert sharpe.iloc[end] == pytest.approx(ex.mean() / np.std(ex, ddof=1) * math.sqrt(PERIODS), rel=1e-10)
+        assert vol.iloc[end] == pytest.approx(np.std(rr, ddof=1) * math.sqrt(PERIODS), rel=1e-10)
+        cov = np.mean((rr - rr.mean()) * (bb - bb.mean()))
+        assert beta.iloc[end] == pytest.approx(cov / np.var(bb), rel=1e-9)
+        window_series = pd.Series(rr)  # and the whole-sample functions agree on that window
+        assert beta.iloc[end] == pytest.approx(stats.beta(window_series, pd.Series(bb)), rel=1e-9)
+
+
+def test_drawdown_periods_hand_worked():
+    values = pd.Series([100.0, 120.0, 90.0, 120.0, 130.0, 104.0, 117.0, 130.5, 125.0],
+                       index=pd.bdate_range("2025-01-01", periods=9))
+    got = stats.drawdown_periods(values, top=5)
+    days = values.index
+    assert list(got["peak"]) == [days[1], days[4], days[7]]
+    assert list(got["valley"]) == [days[2], days[5], days[8]]
+    assert list(got["recovery"][:2]) == [days[3], days[7]] and pd.isna(got["recovery"].iloc[2])
+    assert got["depth"].to_numpy() == pytest.approx([-0.25, -0.2, 125 / 130.5 - 1], abs=1e-12)
+    assert list(got["sessions"]) == [2, 3, 1] and list(got["recovered"]) == [True, True, False]
+    assert len(stats.drawdown_periods(values, top=2)) == 2
+    assert stats.drawdown_periods(pd.Series([1.0, 2.0, 3.0])).empty
+
+
+def test_drawdown_periods_against_pandas_groups(curves):
+    equity, _ = curves
+    got = stats.drawdown_periods(equity, top=5)
+    dd = equity / equity.cummax() - 1.0
+    episode = (dd == 0).cumsum()  # each under-water stretch shares the count of the peak before it
+    depths = dd[dd < 0].groupby(episode[dd < 0]).min().sort_values()
+    np.testing.assert_allclose(got["depth"].to_numpy(), depths.head(5).to_numpy(), rtol=0, atol=1e-12)
+    assert got["depth"].iloc[0] == pytest.approx(stats.max_drawdown(equity), abs=1e-12)

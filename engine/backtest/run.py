@@ -68,7 +68,7 @@ def expand_grid(module: ModuleType, raw: dict[str, Any]) -> list[Any]:
         try:
             out.append(module.Params(**{**raw, **combo}))
         except ValidationError as exc:
-            raise ConfigError(format_validation_error(exc, "strategy.params")) from None
+            raise ConfigError(format_validation_error(exc, "strategy.params", module.Params)) from None
     return out
 
 
@@ -278,8 +278,14 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
                 panel = _slice_panel(panel, slice(0, int(with_bar[-1]) + 1))
     if len(panel.sessions) < 2:
         raise ConfigError(f"fewer than 2 sessions of prices between {start} and {end}")
-    if cfg.benchmark not in set(panel.codes):
-        raise ConfigError(f"benchmark {cfg.benchmark} has no prices in the panel; codes: {', '.join(panel.codes)}")
+    if cfg.benchmark not in set(panel.codes) or not np.isfinite(panel.close[:, panel.column(cfg.benchmark)]).any():
+        from engine.data.inputs import MissingInputError
+
+        where = f"data.prices_dir {cfg.resolve(cfg.data.prices_dir)}" if cfg.data.prices_dir else "the price sources"
+        raise MissingInputError(f"benchmark {cfg.benchmark} has no prices between {pd.Timestamp(panel.sessions[0]).date()} "
+                                f"and {pd.Timestamp(panel.sessions[-1]).date()} in {where} "
+                                f"(providers: {', '.join(cfg.data.providers)}{', offline' if cfg.data.offline else ''}): "
+                                "add its price file or choose another benchmark")
     step("weights")
     kernel_params = set(getattr(module, "KERNEL_PARAMS", ()))
     weight_sets: list[np.ndarray] = []

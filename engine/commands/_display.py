@@ -7,18 +7,20 @@ instead of a column squeezed to a few characters.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:  # pragma: no cover - rich is imported when a table is drawn, not for --help
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
 __all__ = ["cell", "compact_table", "print_notes", "fit_columns", "parse_columns"]
 
 
 def cell(value: object, style: str = "") -> Text:
     """A table cell that is shown literally (``[red]`` in a broker name stays text)."""
+    from rich.text import Text
+
     if isinstance(value, Text):
         return value
     return Text("" if value is None else str(value), style=style)
@@ -26,6 +28,9 @@ def cell(value: object, style: str = "") -> Text:
 
 def compact_table(title: str | None = None, caption: str | None = None) -> Table:
     """A table with a heavy heading rule and no vertical lines: about a third less width than the default box."""
+    from rich import box
+    from rich.table import Table
+
     return Table(title=title, caption=caption, box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False,
                  title_justify="left", caption_justify="left", padding=(0, 1), collapse_padding=True)
 
@@ -33,6 +38,9 @@ def compact_table(title: str | None = None, caption: str | None = None) -> Table
 def print_notes(console: Console, items: Iterable[tuple[str, str | Text]], *, title: str = "notes",
                 style: str = "yellow") -> int:
     """Print ``label  text`` lines under a table, the text wrapped with a hanging indent; returns how many."""
+    from rich.table import Table
+    from rich.text import Text
+
     items = [(label, text) for label, text in items if text]
     if not items:
         return 0
@@ -94,11 +102,13 @@ def metrics_table(stats: dict, title: str, currency: str = "CNY", keys: Sequence
 
 def flowing_help(command):
     """Decorator: join the lines of each docstring paragraph so ``--help`` rewraps it to the terminal width
-    (typer keeps source line breaks, which leaves ragged lines); indented paragraphs (examples) stay as written."""
+    (source line breaks would leave ragged lines); indented paragraphs (examples) are marked ``\b`` so click prints
+    them as written."""
     import inspect
 
     if command.__doc__:
         paragraphs = inspect.cleandoc(command.__doc__).split("\n\n")
         command.__doc__ = "\n\n".join(
-            p if p.startswith(" ") else " ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+            "\b\n" + p if p.startswith(" ") else " ".join(line.strip() for line in p.splitlines())
+            for p in paragraphs)  # \b: click prints the paragraph as written (examples stay one line each)
     return command

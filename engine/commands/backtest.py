@@ -38,27 +38,22 @@ def backtest(
     from engine.commands._display import metrics_table, print_notes
 
     from engine.backtest.run import run_backtest, write_run
-    from engine.data.inputs import MissingInputError
-    from engine.config import ConfigError, load_backtest_config
+    from engine.config import load_backtest_config
     from engine.paths import runs_dir
 
     console = Console()
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     overrides = {}
     if name:
         overrides["name"] = name
-    try:
-        cfg = load_backtest_config(config, overrides)
-        if offline:
-            cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"offline": True})})
-        with console.status("backtest") as status, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            run = run_backtest(cfg, progress=lambda text: status.update(f"backtest: {text}"))
-        for seen in dict.fromkeys(str(w.message) for w in caught):
-            err.print(Text(f"warning: {seen}", style="yellow"))
-    except (ConfigError, MissingInputError, KeyError, ValueError) as exc:
-        err.print(Text(f"error: {exc}", style="red"))
-        raise typer.Exit(2) from None
+    cfg = load_backtest_config(config, overrides)  # errors: one or two lines and exit 2 (engine.commands._errors)
+    if offline:
+        cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"offline": True})})
+    with console.status("backtest") as status, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = run_backtest(cfg, progress=lambda text: status.update(f"backtest: {text}"))
+    for seen in dict.fromkeys(str(w.message) for w in caught):
+        err.print(Text(f"warning: {seen}", style="yellow"))
     parent = output or (cfg.resolve(cfg.output) if cfg.output else runs_dir())
     out_dir = Path(parent) / cfg.name
     written = write_run(run, out_dir, " ".join(shlex.quote(a) for a in ["ratingbt", *sys.argv[1:]]))

@@ -1,23 +1,22 @@
-"""``ratingbt ingest``: broker reports (and ratings CSVs) → the signals table."""
+"""``ratingbt ingest``: broker reports (and ratings CSVs) → the signals table.
+
+Heavy packages (pandas, the report parser) are imported inside the functions, so ``--help`` stays fast.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from engine.commands._display import flowing_help
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
-from rich.text import Text
 
-from engine.commands._display import cell, compact_table, print_notes
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
+    from rich.table import Table
 
-from engine.signals.ingest import IngestResult, expand_paths, ingest_paths
-from engine.signals.scales import load_registry
-from engine.signals.security_master import load_security_master
-from engine.signals.structured import parse_column_map
+    from engine.signals.ingest import IngestResult
 
 __all__ = ["ingest", "write_signals", "summary_table", "print_messages"]
 
@@ -41,9 +40,11 @@ def write_signals(signals, output: Path) -> None:
         signals.to_json(output, orient="records", date_format="iso", force_ascii=False, indent=1)
 
 
-def summary_table(result: IngestResult) -> Table:
+def summary_table(result: "IngestResult") -> "Table":
     """The per-file summary: #, file, broker, date (``*`` = inferred), type, #ratings, #mentions and the number of
     notes (the messages themselves are printed under the table by :func:`print_messages`)."""
+    from engine.commands._display import cell, compact_table
+
     table = compact_table(title="ratingbt ingest", caption="* = publication date inferred from the quoted-price date")
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("file", overflow="fold", min_width=12)
@@ -62,8 +63,12 @@ def summary_table(result: IngestResult) -> Table:
     return table
 
 
-def print_messages(result: IngestResult, console: Console) -> None:
+def print_messages(result: "IngestResult", console: "Console") -> None:
     """Every file's messages, one entry each, under the summary table (errors red, warnings yellow)."""
+    from rich.text import Text
+
+    from engine.commands._display import print_notes
+
     styles = {"error": "red", "warning": "yellow"}
     items = []
     for number, f in enumerate(result.files, start=1):
@@ -103,16 +108,21 @@ def ingest(
 
     Exit code: 0 when every file could be read (even with warnings), 1 when some file could not be read at all.
     """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.text import Text
+
+    from engine.signals.ingest import expand_paths, ingest_paths
+    from engine.signals.scales import load_registry
+    from engine.signals.security_master import load_security_master
+    from engine.signals.structured import parse_column_map
+
     console = Console()
     if output is not None and output.suffix.lower() not in _FORMATS:
         raise typer.BadParameter(f"{output} must end in .csv, .parquet or .json", param_hint="--output")
-    try:
-        registry = load_registry(ratings_dir)
-        master = load_security_master(list(names), online=online)
-        mapping = parse_column_map(column_map)
-    except ValueError as exc:
-        console.print(Text(f"error: {exc}", style="red"))
-        raise typer.Exit(2) from exc
+    registry = load_registry(ratings_dir)  # a bad registry or names file: ValueError naming it (exit 2)
+    master = load_security_master(list(names), online=online)
+    mapping = parse_column_map(column_map)  # a malformed --map item: ValueError naming it (exit 2)
     n_files = len(expand_paths(paths)[0])
     with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                   console=console, transient=True, disable=quiet or n_files < 20) as bar:

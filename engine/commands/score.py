@@ -1,41 +1,26 @@
-"""``ratingbt score``: score every signal against its broker's own rating band and print the broker scorecard."""
+"""``ratingbt score``: score every signal against its broker's own rating band and print the broker scorecard.
+
+Heavy packages (pandas, numba through :mod:`engine.score`) are imported inside the functions, so ``--help`` stays fast.
+"""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import pandas as pd
 import typer
 
 from engine.commands._display import flowing_help
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from engine.commands._display import cell, compact_table, fit_columns
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
 
-from engine.paths import runs_dir
-from engine.score import ScoreConfig, ScoreResult, run_scoring
-from engine.score.scales import default_scale_lookup
-from engine.score.scorecard import GROUPINGS
-from engine.score.prices import panel_for_signals
-from engine.signals.schema import coerce_signals
+    from engine.score import ScoreResult
 
-__all__ = ["score", "read_signals", "print_scorecard"]
-
-
-def read_signals(path: Path) -> pd.DataFrame:
-    """A signals table from ``.csv`` / ``.parquet``; ``typer.BadParameter`` naming the file on any problem."""
-    if not path.is_file():
-        raise typer.BadParameter(f"{path} does not exist", param_hint="--signals")
-    try:
-        frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else \
-            pd.read_csv(path, dtype={"horizon_months": str, "code": str, "benchmark": str})
-        return coerce_signals(frame)
-    except (ValueError, OSError) as exc:
-        raise typer.BadParameter(f"{path}: {exc}", param_hint="--signals") from exc
+__all__ = ["score", "print_scorecard"]
 
 
 def _pct(value: float, digits: int = 1) -> str:
@@ -57,7 +42,7 @@ PENDING_PRIORITY = ("broker", "code", "kind", "status", "excess so far", "rating
 _LEFT = {"group", "kind", "signal", "broker", "code", "rating", "status"}
 
 
-def _scorecard_cells(card: pd.DataFrame, group_by: str) -> list[dict[str, str]]:
+def _scorecard_cells(card: "pd.DataFrame", group_by: str) -> list[dict[str, str]]:
     rows = []
     for row in card[card["group_by"] == group_by].itertuples():
         hit = "–" if row.n_hit_eligible == 0 else \
@@ -75,6 +60,8 @@ def _scorecard_cells(card: pd.DataFrame, group_by: str) -> list[dict[str, str]]:
 def _rich_table(title: str, caption: str | None, rows: list[dict[str, str]], columns: list[str],
                 first_heading: str | None = None) -> Table:
     """A compact table of display strings; every cell is Text (broker names are never read as markup)."""
+    from engine.commands._display import cell, compact_table
+
     table = compact_table(title=title, caption=caption)
     for col in columns:
         heading = first_heading if (col == "group" and first_heading) else col
@@ -94,6 +81,8 @@ def _scorecard_table(card: pd.DataFrame, group_by: str, console: Console | None 
                "no price = stock without price data; excess vs benchmark, t = t-stat of the mean; "
                "dir. hit = excess on the rating's side of 0; touch = band reached at any time; "
                "IC = Spearman(rating level, excess); --wide for every column")
+    from engine.commands._display import fit_columns
+
     rows = _scorecard_cells(card, group_by)
 
     def build(columns: list[str]) -> Table:
@@ -109,6 +98,11 @@ def print_scorecard(result: ScoreResult, console: Console | None = None, max_row
     """Print the scorecard (per broker by default; ``by`` any of :data:`engine.score.scorecard.GROUPINGS`), then the
     windows that are not complete (incomplete ones scored so far, stocks without price data); the columns that fit
     the console unless ``wide``."""
+    import pandas as pd
+    from rich.console import Console
+
+    from engine.commands._display import fit_columns
+
     console = console or Console()
     for group_by in by:
         console.print(_scorecard_table(result.scorecard, group_by, console, wide))
@@ -176,8 +170,21 @@ def score(
     Prices come from the cache (fill it with `ratingbt data import DIR`) or --prices DIR. The terminal shows the
     scorecard columns that fit its width (--wide: all); rates and excess returns are percent, t and IC plain.
     """
+    import pandas as pd
+    from rich.console import Console
+    from rich.text import Text
+
+    from engine.signals.read_file import read_signals_file
+    from engine.dates import parse_iso_date
+    from engine.paths import runs_dir
+    from engine.score import ScoreConfig, run_scoring
+    from engine.score.prices import panel_for_signals
+    from engine.score.scales import default_scale_lookup
+    from engine.score.scorecard import GROUPINGS
+
     console = Console()
-    table = read_signals(signals)
+    err = Console(stderr=True, soft_wrap=True)
+    as_of_ts = parse_iso_date(as_of, "--as-of")
     try:
         config = ScoreConfig(excess_mode=excess_mode, range_leg=range_leg)  # type: ignore[arg-type]
     except ValueError as exc:
@@ -186,26 +193,27 @@ def score(
     unknown = [g for g in groupings if g not in GROUPINGS]
     if unknown:
         raise typer.BadParameter(f"{', '.join(unknown)}; allowed: {', '.join(GROUPINGS)}", param_hint="--by")
-    as_of_ts = None
-    if as_of is not None:
-        try:
-            as_of_ts = pd.Timestamp(as_of)
-        except ValueError as exc:
-            raise typer.BadParameter(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from exc
-    prices_dir = prices
+    read = read_signals_file(signals)
+    table = read.table
+    for note in read.notes():
+        err.print(Text(f"warning: {note}", style="yellow"))
+    if as_of_ts is not None and as_of_ts > pd.Timestamp.today().normalize():
+        raise ValueError(f"--as-of {as_of_ts:%Y-%m-%d} is after today: no prices exist yet; give a date up to today")
     with console.status("loading prices and scoring…"):
         try:
-            panel = panel_for_signals(table, prices_dir, offline=offline, as_of=as_of_ts)
+            panel = panel_for_signals(table, prices, offline=offline, as_of=as_of_ts)
         except (FileNotFoundError, LookupError, ValueError) as exc:
-            console.print(Text(f"cannot load prices: {exc}", style="red"))
-            raise typer.Exit(2) from exc
+            raise ValueError(f"cannot load prices: {exc}") from None
         lookup = default_scale_lookup(table, registry_dir=ratings_dir)
         result = run_scoring(table, panel, as_of=as_of_ts, config=config, scale_lookup=lookup)
     out_dir = out or runs_dir() / "score"
     paths = result.write(out_dir)
     print_scorecard(result, console, by=groupings, wide=wide)
+    if read.bad_report_date:
+        console.print(Text(f"{len(read.bad_report_date)} signal(s) of {signals.name} scored as 'no report date': "
+                           "their report_date is not a date (each named in the warnings above)", style="yellow"))
     no_price = result.scores["status"].eq("no price data")
     if no_price.all() and len(no_price):
-        console.print("[yellow]no stock had price data: import prices first (ratingbt data import "
-                      "../shared/data/prices) or pass --prices DIR[/yellow]")
+        console.print(Text("no stock had price data: import prices first (ratingbt data import "
+                           "../shared/data/prices) or pass --prices DIR", style="yellow"))
     console.print(Text("wrote " + ", ".join(str(p) for p in paths)))

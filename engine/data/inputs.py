@@ -36,11 +36,16 @@ class MissingInputError(FileNotFoundError):
 
 
 def missing_path_hint(cfg: "BacktestConfig", key: str, path: Path) -> str:
-    """``key points at path, which does not exist`` plus how to point the config at the user's own data."""
-    return (f"{key} points at {path}, which does not exist. The seed config expects the shared folder "
-            "(../shared next to the repository, or set RATINGBT_SHARED=/path/to/shared). To use your own data, edit "
-            f"the config: signals.reports (a folder of reports) or signals.file (a signals CSV from `ratingbt ingest`), "
-            "and data.prices_dir (a folder of per-symbol CSVs) or data.providers (akshare / yfinance).")
+    """``key points at path, which does not exist``; for a config that uses the shared folder (``shared:`` paths or a
+    path inside it, :meth:`~engine.config.BacktestConfig.uses_shared`) also where that folder is expected and how to
+    point the config at the user's own data; for the user's own config, where relative paths are read from."""
+    text = f"{key} points at {path}, which does not exist."
+    if cfg.uses_shared(path):
+        return (text + " This config reads the shared folder (../shared next to the repository, or set "
+                "RATINGBT_SHARED=/path/to/shared). To use your own data, edit the config: signals.reports (folders "
+                "of reports) or signals.file (a signals CSV from `ratingbt ingest`), and data.prices_dir (a folder "
+                "of per-symbol CSVs) or data.providers (akshare / yfinance).")
+    return text + f" Check the path in {key} (relative paths are read from the config's folder {cfg.base_dir})."
 
 
 def load_signals(cfg: "BacktestConfig", messages: list[str] | None = None) -> pd.DataFrame:
@@ -55,17 +60,25 @@ def load_signals(cfg: "BacktestConfig", messages: list[str] | None = None) -> pd
         path = cfg.resolve(cfg.signals.file)
         if not path.is_file():
             raise MissingInputError(missing_path_hint(cfg, "signals.file", path))
-        table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str)
+        from engine.signals.read_file import read_signals_file
+
         try:
-            return coerce_signals(table)
+            read = read_signals_file(path)  # dates ISO only: a bad one is named (file:line) and becomes "no date"
         except ValueError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-    path = cfg.resolve(cfg.signals.reports)
-    if not path.exists():
-        raise MissingInputError(missing_path_hint(cfg, "signals.reports", path))
+            raise ConfigError(str(exc)) from None
+        for note in read.notes():
+            if messages is not None:
+                messages.append(note)
+            else:
+                warnings.warn(note, stacklevel=2)
+        return read.table
+    paths = cfg.report_paths()
+    for path in paths:
+        if not path.exists():
+            raise MissingInputError(missing_path_hint(cfg, "signals.reports", path))
     from engine.signals.ingest import ingest_paths
 
-    result = ingest_paths([path])
+    result = ingest_paths(paths)
     for file_result in result.files:
         if messages is not None:
             messages += [f"{Path(file_result.path).name}: {message.text}" for message in file_result.messages]
@@ -73,7 +86,7 @@ def load_signals(cfg: "BacktestConfig", messages: list[str] | None = None) -> pd
             warnings.warn(f"unreadable report {file_result.path}: "
                           f"{'; '.join(m.text for m in file_result.messages)}", stacklevel=2)
     if result.signals.empty:
-        raise ConfigError(f"no signal could be read from {path}"
+        raise ConfigError(f"no signal could be read from {', '.join(map(str, paths))}"
                           + (" (see the notes above)" if messages is not None else ""))
     return coerce_signals(result.signals)
 

@@ -82,9 +82,8 @@ def test_config_errors_name_the_key_and_allowed_values(config_file, tmp_path):
         load_backtest_config(config_file(extra=""), {"portfolio": {"execution": "vwap"}})
     with pytest.raises(ConfigError, match=r"portfolio.cassh: unknown key"):
         load_backtest_config(config_file(), {"portfolio": {"cassh": 1}})
-    cfg = load_backtest_config(config_file(params="{weighting: biggest}"))
-    with pytest.raises(ConfigError, match=r"strategy.params: weighting.*'equal' or 'conviction'"):
-        run_backtest(cfg)
+    with pytest.raises(ConfigError, match=r"bt.yaml: strategy.params: weighting.*'equal' or 'conviction'"):
+        load_backtest_config(config_file(params="{weighting: biggest}"))  # checked when the config loads
     cfg = load_backtest_config(config_file(params="{}"))
     cfg = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(update={"name": "nope"})})
     with pytest.raises(ValueError, match="available: follow_ratings, hedged, target_weights"):
@@ -107,8 +106,8 @@ def test_cli_says_what_is_missing_without_shared(tmp_path, monkeypatch):
 
 def test_hedged_strategy_subtracts_the_benchmark_overlay(config_file, tmp_path):
     long_only = run_backtest(load_backtest_config(config_file()))
-    cfg = load_backtest_config(config_file(params="{max_weight: 0.5, hedge_ratio: 1.0}"))
-    cfg = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(update={"name": "hedged"})})
+    cfg = load_backtest_config(config_file(),  # strategy parameters are checked against the strategy at load
+                               {"strategy": {"name": "hedged", "params": {"max_weight": 0.5, "hedge_ratio": 1.0}}})
     hedged = run_backtest(cfg)
     long_value = (long_only.equity["equity"] - long_only.equity["cash"]).shift(1).fillna(0.0)
     bench_ret = long_only.equity["benchmark"].pct_change().fillna(0.0)
@@ -141,8 +140,8 @@ def test_fx_file_errors_name_the_file_and_line(config_file, tmp_path):
 def test_target_weights_file_through_the_runner(config_file, tmp_path):
     weights = tmp_path / "weights.csv"
     weights.write_text("date,600000.SH,000001.SZ\n2024-03-11,0.5,0.5\n2024-03-25,0,1.0\n", encoding="utf-8")
-    cfg = load_backtest_config(config_file(params=f"{{path: {weights}}}"), {"period": {"start": "2024-03-01"}})
-    cfg = cfg.model_copy(update={"strategy": cfg.strategy.model_copy(update={"name": "target_weights"})})
+    cfg = load_backtest_config(config_file(), {"period": {"start": "2024-03-01"},
+                                               "strategy": {"name": "target_weights", "params": {"path": str(weights)}}})
     run = run_backtest(cfg)
     fills = run.trades[run.trades["filled"]]
     # each row trades at the open of its own date

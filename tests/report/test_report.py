@@ -52,13 +52,15 @@ def test_no_live_script_from_report_or_config_strings(tables, tmp_path):
     data_blocks = [body for attrs, body in parser.scripts if attrs.get("type") == "application/json"]
     assert len(executable) == 3  # error hook, plotly.js, chart init: nothing else runs
     assert all("alert(1)" not in body for body in executable)
-    assert len(data_blocks) == 8  # 4 equity charts, live picks, distribution, event study by rating_level and by action
+    # 7 performance charts (equity, excess, drawdown, monthly, yearly, histogram, rolling), live picks,
+    # distribution, event study by rating_level and by action; then the plotly template, embedded once
+    assert len(data_blocks) == 12
     for body in data_blocks:  # each block parses whole: no string closed it early
         assert "<" not in body and ">" not in body
         spec = json.loads(body)
         assert "data" in spec and "layout" in spec
     # the evil broker reached the chart data, escaped as text for plotly's label renderer
-    box = json.loads(data_blocks[5])
+    box = json.loads(data_blocks[8])
     assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in str(x) for tr in box["data"] for x in tr.get("x", []))
 
 
@@ -72,7 +74,7 @@ def test_every_section_tolerates_missing_inputs(tmp_path):
     empty = render_report(title="t", run_name="r", equity=pd.DataFrame(columns=["date", "equity"]),
                           trades=pd.DataFrame(), scores=pd.DataFrame(), scorecard=pd.DataFrame(),
                           event_study=pd.DataFrame(), screen=pd.DataFrame(), stats={}, config={})
-    assert empty.count("no data (") == 11  # four equity charts + stats + six sections
+    assert empty.count("no data (") == 15  # seven equity charts + drawdowns + stats + six sections
     # an equity table without a benchmark: no excess chart, the rest still drawn
     eq = pd.DataFrame({"date": pd.bdate_range("2025-01-01", periods=30), "equity": np.linspace(100, 130, 30)})
     assert "no data (no benchmark in the equity table)" in render_report(title="t", run_name="r", equity=eq)
@@ -198,7 +200,7 @@ def test_write_run_report_reads_the_run_directory(tables, tmp_path):
     text = path.read_text(encoding="utf-8")
     assert path == run / "report.html"
     assert "no data (" not in text  # every section found its file
-    assert text.count('data-chart="') == 8
+    assert text.count('data-chart="') == 11
     assert "2025-05-07*" in text and "[15%, open)" in text  # the screen CSV read back with its dates and bands
     assert '<section id="sweep">' in text and "+12.00%" in text
     assert EVIL not in text and "seeds</b>" in text
@@ -237,7 +239,68 @@ def test_scorecard_table_has_group_labels_percent_columns_and_all_columns(tables
     page = render_report(title="t", run_name="r", scorecard=tables["scorecard"])
     section = page[page.index('id="scorecard"'):page.index('id="ratings"')]
     assert section.count('<tr class="groups">') == 2  # by broker, by rating
-    assert ">Band hit (complete windows)</th>" in section and "<th>hit [%]</th>" in section
-    assert ">40.00%</td>" in section and ">12%–77%</td>" in section  # hit_rate 0.4, Wilson 0.12..0.77
+    assert ">Band hit (complete windows)</th>" in section and "<th>hit [95% CI]</th>" in section
+    assert ">40% [12%–77%]</td>" in section  # hit_rate 0.4, Wilson 0.12..0.77, as the terminal prints it
     assert section.count("<details><summary>all columns") == 2
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section and EVIL not in section
+
+
+# ---- issue 11: the report shows what matters -------------------------------------------------------------------
+
+def test_event_study_shows_n_under_every_point_and_greys_few_signals(tables):
+    study = tables["event_study"]
+    fig = plots.event_study_figure(study, group_by="action")
+    part = study[(study["group_by"] == "action") & (study["group"] == "upgrade")].sort_values("offset")
+    n_trace = next(t for t in fig.data if t.name == "upgrade: N")
+    assert n_trace.yaxis == "y2" and fig.layout.yaxis2.title.text == "N signals"
+    np.testing.assert_array_equal(np.asarray(n_trace.y), part["n"].to_numpy())  # one N per point, under it
+    np.testing.assert_array_equal(np.asarray(n_trace.x), part["offset"].to_numpy())
+    grey = next(t for t in fig.data if t.name == f"upgrade: fewer than {plots.FEW_SIGNALS} signals")
+    few = part[part["n"] < plots.FEW_SIGNALS]
+    assert list(grey.x) == list(few["offset"]) and len(few) > 0  # offset 60 has n = 4
+    np.testing.assert_allclose(np.asarray(grey.y, dtype=float), few["mean_excess"].to_numpy())
+    line = next(t for t in fig.data if t.name == "upgrade")
+    assert list(line.customdata) == list(part["n"]) and "N=%{customdata}" in line.hovertemplate
+
+
+def test_yearly_rolling_and_histogram_figures_use_the_stats_functions(tables):
+    from engine import stats
+
+    equity = tables["equity"].set_index("date")
+    yearly = plots.yearly_returns_figure(tables["equity"])
+    np.testing.assert_allclose(np.asarray(yearly.data[0].y, dtype=float),
+                               stats.yearly_returns(equity["equity"]).to_numpy(), rtol=0, atol=1e-12)
+    rolling = plots.rolling_figure(tables["equity"], periods=242.0)
+    returns = equity["equity"].pct_change().iloc[1:]
+    window = stats.rolling_window(242.0)
+    by_name = {t.name: np.asarray(t.y, dtype=float) for t in rolling.data}
+    expected_vol = returns.rolling(window).std() * np.sqrt(242.0)  # plain pandas
+    np.testing.assert_allclose(by_name["volatility"], expected_vol.to_numpy(), rtol=1e-10, equal_nan=True)
+    bench_returns = equity["benchmark"].pct_change().iloc[1:]
+    expected_beta = returns.rolling(window).cov(bench_returns) / bench_returns.rolling(window).var()
+    np.testing.assert_allclose(by_name["beta"], expected_beta.to_numpy(), rtol=1e-9, equal_nan=True)
+    hist = plots.returns_histogram_figure(tables["equity"])
+    assert sum(hist.data[0].y) == len(returns) and sum(hist.data[1].y) == len(bench_returns)
+    assert plots.rolling_figure(tables["equity"].head(50)) is None  # shorter than a 6-month window
+
+
+def test_report_has_yearly_rolling_histogram_drawdowns_and_yaml_config(tables, tmp_path):
+    from engine import stats
+
+    text = write_report(tmp_path / "r.html", title="t", run_name="r", **tables).read_text(encoding="utf-8")
+    assert "Yearly returns" in text and "Rolling 6-month statistics" in text and "Daily returns (histogram)" in text
+    section = text[text.index("Worst drawdowns (top 5)"):]
+    section = section[: section.index("</table>")]
+    worst = stats.max_drawdown(tables["equity"]["equity"])
+    assert f">{worst:.2%}</td>" in section  # the deepest row is the curve's max drawdown
+    assert section.count("<tr>") == 1 + min(5, len(stats.drawdown_periods(tables["equity"].set_index("date")["equity"])))
+    config = text[text.index('<section id="config">'):]
+    config = config[: config.index("</section>")]
+    assert '<pre class="yaml">' in config and "reports:\n- ../shared/seeds" in config and "{" not in config
+
+
+def test_long_text_cells_wrap_so_tables_fit_their_card(tables, tmp_path):
+    screen = tables["screen"].assign(note="stale (last price 2026-01-23); horizon unknown: 12 months assumed")
+    text = write_report(tmp_path / "r.html", title="t", run_name="r", screen=screen).read_text(encoding="utf-8")
+    assert '<td class="wrap">stale (last price 2026-01-23)' in text or 'class="warn wrap"' in text
+    assert "section{min-width:0;overflow:hidden}.table-wrap{overflow:auto" in text

@@ -40,11 +40,20 @@ def test_report_renders_in_headless_chromium(tables, tmp_path):
     dom_run = _chromium(url, tmp_path / "profile-dom", "--enable-logging=stderr", "--v=0", "--dump-dom")
     dom = dom_run.stdout
     assert dom_run.returncode == 0, dom_run.stderr[-2000:]
-    assert 'data-charts-rendered="8"' in dom, "not every chart finished Plotly.newPlot"
+    assert 'data-charts-rendered="11"' in dom, "not every chart finished Plotly.newPlot"
     assert 'data-js-errors="' not in dom, re.findall(r'data-js-errors="[^"]*"', dom)
-    # each of the eight chart divs holds plotly's SVG
-    assert len(re.findall(r'<div class="chart js-plotly-plot" id="chart-\d+"', dom)) == 8
-    assert dom.count('class="main-svg"') >= 8
+    # each of the eleven chart divs holds plotly's SVG (7 performance charts, screen, distribution, 2 event studies)
+    assert len(re.findall(r'<div class="chart js-plotly-plot" id="chart-\d+"', dom)) == 11
+    assert dom.count('class="main-svg"') >= 11
+    # the event study shows N under its points (a second panel titled "N signals", one per grouping) and grey
+    # markers where fewer than 5 signals back a point; the new performance charts are drawn
+    assert dom.count(">N signals</text>") == 2
+    assert "fewer than 5 signals" in dom
+    for title in ("Yearly returns", "Rolling 6-month statistics", "Daily returns (histogram)"):
+        assert title in dom, title
+    assert "Worst drawdowns (top 5)" in dom
+    fit = re.search(r'data-tables-fit="(\d+)/(\d+)"', dom)
+    assert fit and fit.group(1) == fit.group(2) and int(fit.group(2)) >= 4, fit  # every table inside its card
     assert 'class="heatmaplayer' in dom and "class=\"boxlayer" in dom
     console = [line for line in dom_run.stderr.splitlines() if "CONSOLE" in line]
     assert console == [], console  # no console errors (nor CSP violations, nor warnings) at all

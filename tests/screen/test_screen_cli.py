@@ -78,7 +78,7 @@ def test_cli_bad_input_messages(tmp_path, signals_csv):
     bad_sort = _screen("--signals", str(signals_csv), "--sort", "zzz")
     assert bad_sort.exit_code == 2 and "--sort: unknown column 'zzz'" in bad_sort.output
     bad_date = _screen("--signals", str(signals_csv), "--as-of", "yesterday")
-    assert bad_date.exit_code == 2 and "--as-of 'yesterday' is not a date (write YYYY-MM-DD)" in bad_date.output
+    assert bad_date.exit_code == 2 and "--as-of 'yesterday' is not a date (write YYYY-MM-DD" in bad_date.output
     bad_market = _screen("--signals", str(signals_csv), "--market", "US")
     assert bad_market.exit_code == 2 and "--market: US not allowed" in bad_market.output
     broken = tmp_path / "broken.csv"
