@@ -122,7 +122,7 @@ def ingest(
         raise typer.BadParameter(f"{output} must end in .csv, .parquet or .json", param_hint="--output")
     registry = load_registry(ratings_dir)  # a bad registry or names file: ValueError naming it (exit 2)
     master = load_security_master(list(names), online=online)
-    mapping = parse_column_map(column_map)  # a malformed --map item: ValueError naming it (exit 2)
+    mapping = parse_column_map(column_map)  # a bad --map: ValueError naming it (exit 2)
     n_files = len(expand_paths(paths)[0])
     with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                   console=console, transient=True, disable=quiet or n_files < 20) as bar:

@@ -6,16 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import typer
-import yaml
-from rich.console import Console
-from rich.text import Text
-
-from engine.signals.scale_propose import (propose_entries, ratings_coverage, read_report_scales, report_paths,
-                                          version_changes)
-from engine.signals.scales import load_registry, scale_to_yaml
-from engine.signals.structured import map_columns, parse_column_map
 
 __all__ = ["app"]
 
@@ -23,7 +14,9 @@ app = typer.Typer(help="Rating scales: propose registry entries from reports' �
                   no_args_is_help=True)
 
 
-def _fail(console: Console, message: str, code: int = 2) -> None:
+def _fail(console, message: str, code: int = 2) -> None:
+    from rich.text import Text
+
     console.print(Text(f"error: {message}", style="red"), soft_wrap=True)
     raise typer.Exit(code)
 
@@ -55,6 +48,13 @@ def propose(
 
       ratingbt ratings propose reports/ -o proposed_ratings/
     """
+    import yaml
+    from rich.console import Console
+    from rich.text import Text
+
+    from engine.signals.scale_propose import propose_entries, read_report_scales, report_paths, version_changes
+    from engine.signals.scales import load_registry, scale_to_yaml
+
     console = Console(stderr=True)
     if not folder.is_dir():
         _fail(console, f"{folder}: not a folder of reports")
@@ -101,6 +101,13 @@ def coverage(
 
       ratingbt ratings coverage vendor.csv --map report_date=发布时间
     """
+    import pandas as pd
+    from rich.console import Console
+
+    from engine.signals.scale_propose import ratings_coverage
+    from engine.signals.scales import load_registry
+    from engine.signals.structured import map_columns, parse_column_map
+
     console = Console()
     try:
         registry = load_registry(ratings_dir)

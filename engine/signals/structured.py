@@ -37,6 +37,7 @@ Bad rows are skipped with a message naming the file, line and field; the other r
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 import re
@@ -174,9 +175,15 @@ def _text(value) -> str:
 
 
 @functools.lru_cache(maxsize=65536)
-def _date(text: str) -> pd.Timestamp:
-    """``pd.to_datetime(text)`` (NaT for empty or unreadable text), memoised: a file repeats few distinct dates."""
-    return pd.to_datetime(text or None, errors="coerce")
+def _timestamp(text: str) -> pd.Timestamp:
+    """``YYYY-MM-DD`` (fast path) or any form pandas reads → Timestamp; NaT when empty or unreadable."""
+    if not text:
+        return pd.NaT
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(text[:10])) if len(text) in (10, 19) and text[4] == "-" else \
+            pd.to_datetime(text, errors="coerce")
+    except ValueError:
+        return pd.to_datetime(text, errors="coerce")
 
 
 def _float(value) -> float:
@@ -209,7 +216,7 @@ def signals_from_records(records: list[dict], registry: ScaleRegistry, source: s
             messages.append(Message("warning", f"{where}: field code: {exc}; row skipped"))
             dropped["code not readable"] += 1
             continue
-        report_date = _date(_text(rec.get("report_date")))
+        report_date = _timestamp(_text(rec.get("report_date")))
         if pd.isna(report_date):
             messages.append(Message("warning", f"{where}: field report_date: {rec.get('report_date')!r} is not a "
                                                "date (YYYY-MM-DD); row skipped"))
@@ -287,7 +294,7 @@ def signals_from_records(records: list[dict], registry: ScaleRegistry, source: s
             "action": action,
             "target_price": _float(rec.get("target_price")),
             "price_at_report": _float(rec.get("price_at_report")),
-            "price_date": _date(_text(rec.get("price_date"))),
+            "price_date": _timestamp(_text(rec.get("price_date"))),
             "currency": _text(rec.get("currency")) or sym.currency,
             "horizon_months": horizon,
             "benchmark": benchmark,
@@ -308,6 +315,10 @@ def signals_from_records(records: list[dict], registry: ScaleRegistry, source: s
     if unknown_words:
         shown = ", ".join(f"{w} ×{n}" for w, n in unknown_words.most_common())
         messages.append(Message("warning", f"{source}: rating words outside the known vocabulary: {shown}"))
+    repeats = len(rows) - len({r["signal_id"] for r in rows})
+    if repeats:
+        messages.append(Message("warning", f"{source}: {repeats} row(s) repeat the broker, code, date and kind of "
+                                            "an earlier row: each such rating is kept once by de-duplication"))
     if dropped:
         shown = ", ".join(f"{reason}: {n}" for reason, n in dropped.most_common())
         messages.append(Message("warning", f"{source}: {sum(dropped.values())} row(s) dropped ({shown})"))
