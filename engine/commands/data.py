@@ -238,13 +238,16 @@ def status(
         raise typer.Exit(2)
     rows = store.status(wanted)
     n_codes = rows["code"].nunique() if len(rows) else 0
-    table = Table(title=f"price store {store.store.path} ({n_codes} symbols)")
-    for col in ("symbol", "first", "last", "rows", "origin", "last update (UTC)"):
+    folders = sorted({str(Path(o).parent) for o in rows["origin"] if o.startswith("/")})
+    table = Table(title=f"price store {store.store.path} ({n_codes} symbols)",
+                  caption=("local files in: " + ", ".join(folders)) if folders else None, caption_justify="left")
+    for col in ("symbol", "first", "last", "rows", "origin", "updated (UTC)"):
         table.add_column(col, justify="right" if col == "rows" else "left",
                          overflow="fold" if col == "origin" else "ellipsis", no_wrap=col != "origin")
     for rec in rows.itertuples(index=False):
-        table.add_row(Text(rec.code), rec.first or "-", rec.last or "-", str(rec.rows), Text(rec.origin),
-                      rec.updated or "-")
+        origin = Path(rec.origin).name if rec.origin.startswith("/") else rec.origin  # file name; folder below
+        table.add_row(Text(rec.code), rec.first or "-", rec.last or "-", str(rec.rows), Text(origin),
+                      (rec.updated or "-")[:16])
     out.print(table)
 
 

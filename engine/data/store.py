@@ -197,8 +197,9 @@ class Store:
                 try:
                     self._con = duckdb.connect(str(self.path))
                 except duckdb.Error as exc:
-                    raise StoreError(f"cannot open the store {self.path}: {exc} (move the file aside to start "
-                                     "a new one)") from exc
+                    hint = ("another program holds it open (DuckDB allows one writing process): close it and retry"
+                            if "lock" in str(exc).lower() else "move the file aside to start a new one")
+                    raise StoreError(f"cannot open the store {self.path}: {exc} ({hint})") from exc
                 self._depth = 1
                 try:
                     self._con.execute("SET enable_progress_bar = false")

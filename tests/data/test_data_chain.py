@@ -137,11 +137,12 @@ def test_chain_rate_limit_between_symbols():
 
 
 def test_real_akshare_provider_timing_out_falls_back_to_yfinance():
-    slow_ak = AkshareProvider(module=FakeAkshare(delay=0.5))  # answers, but too late
-    c, _ = chain([slow_ak, YfinanceProvider(module=FakeYfinance())], timeout=0.05, retries=0)
+    slow_ak = AkshareProvider(module=FakeAkshare(delay=5.0))  # answers, but too late
+    # 1 s leaves the fake yfinance time to answer on a loaded machine (0.05 s failed under load 10)
+    c, _ = chain([slow_ak, YfinanceProvider(module=FakeYfinance())], timeout=1.0, retries=0)
     df, name = c.fetch("600519.SH", START, END)
     assert name == "yfinance" and len(df) == 8
-    assert "did not answer within 0.05 s" in c.attempts[0].error
+    assert "did not answer within 1 s" in c.attempts[0].error
 
 
 def test_unreachable_provider_is_skipped_after_network_failures_on_two_symbols():

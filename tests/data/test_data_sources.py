@@ -61,6 +61,9 @@ def test_two_price_folders_one_cache_each_gets_its_own_prices(tmp_path):
             for rec in src.itertuples():
                 assert rec.sha256 == hashlib.sha256(Path(rec.file).read_bytes()).hexdigest()
                 assert rec.size == Path(rec.file).stat().st_size and rec.rows == len(DATES)
+            sub = panel.subset(["000300.SH", "600000.SH"])  # a stage's subset keeps the provenance of its codes
+            assert list(sub.sources) == ["000300.SH", "600000.SH"]
+            assert sub.sources["600000.SH"] == panel.sources["600000.SH"]
     # a call naming no local files is not served either folder (they were not imported)
     none = load_panel(CODES, "2024-03-01", "2024-03-29", offline=True, cache=cache, on_missing="ignore")
     assert np.isnan(none.close).all() and none.sources == {}
