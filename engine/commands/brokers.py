@@ -249,7 +249,9 @@ def execute(cfg, flt, groupings: tuple[str, ...], formats: tuple[str, ...], *, r
             out_dir = out or (Path(cfg.resolve(cfg.output)) if cfg.output else runs_dir()) / cfg.name
             paths = run.write(out_dir, figures=formats, report=not no_report, run_name=cfg.name)
     except (ValueError, FileNotFoundError, LookupError, ImportError) as exc:
-        if debug:
+        from engine.commands._errors import debug_enabled
+
+        if debug or debug_enabled():
             raise
         err.print(Text(f"error: {exc}", style="red"))
         raise typer.Exit(2) from None
