@@ -3,6 +3,8 @@
 1. 5,000 assets × 2,500 sessions of daily target weights: warm time and peak memory of our kernel, and vectorbt
    ``Portfolio.from_orders(size_type="targetpercent", cash_sharing=True, call_seq="default")`` on the same weights,
    in the same process (outputs compared before timing is reported).
+   1b. The monthly case again with raw closes (cent grid) and a factor stepping at yearly dividends / bonus issues:
+   the cost of the share accounting (traded scale, corporate actions) against the same panel without raw closes.
 2. A sweep of 1,000 variants (10 weight sets × 100 cost/stop/execution settings) on 300 × 2,500 in one kernel call.
 3. Wall time of a second ``ratingbt backtest configs/seeds.yaml`` in a new process (needs ../shared).
 """
@@ -121,6 +123,43 @@ def bench_single(n_sessions: int, n_assets: int, every: int) -> dict:
             "every": every}
 
 
+def with_raw_prices(panel: Panel, seed: int = 4) -> Panel:
+    """The same adjusted panel with raw closes on the cent grid: a forward-adjusted factor that steps once a year
+    per stock (a 0.5-3 % cash dividend; every 5th stock also 10转4 bonus shares), adjusted prices to 4 decimals."""
+    from dataclasses import replace as dc_replace
+
+    rng = np.random.default_rng(seed)
+    n_sessions, n_assets = panel.shape
+    step = np.ones(panel.shape)
+    for year_start in range(250, n_sessions, 250):
+        rows = year_start + rng.integers(0, 200, n_assets)
+        ok = rows < n_sessions
+        step[rows[ok], np.flatnonzero(ok)] = (1 + rng.uniform(0.005, 0.03, ok.sum())) * np.where(
+            np.flatnonzero(ok) % 5 == 0, 1.4, 1.0)
+    # qfq: close = raw × f with f = 1 after the last step and f_before = f_after / step at each ex-date, so
+    # raw = close × Π(steps after t)
+    later = np.cumprod(step[::-1], axis=0)[::-1]
+    later = np.vstack([later[1:], np.ones((1, n_assets))])
+    raw = np.round(panel.close * later, 2)
+    return dc_replace(panel, raw_close=np.where(np.isfinite(panel.close), raw, np.nan))
+
+
+def bench_raw(n_sessions: int, n_assets: int, every: int = 21) -> dict:
+    """Share accounting on a panel with raw closes and corporate actions vs the same panel without raw closes."""
+    base = make_panel(n_sessions, n_assets)
+    panel = with_raw_prices(base)
+    weights = make_weights(panel.shape, every=every)
+    rules = SimulationRules(init_cash=1e8)
+    t_inputs, inputs = timed(lambda: kernel_inputs(panel), repeats=2)
+    plain = kernel_inputs(base)
+    simulate_weights(panel, weights, rules, inputs=inputs)
+    t_raw, res = timed(lambda: simulate_weights(panel, weights, rules, inputs=inputs))
+    t_plain, _ = timed(lambda: simulate_weights(base, weights, rules, inputs=plain))
+    held = res.positions.to_numpy()
+    return {"inputs_s": t_inputs, "raw_s": t_raw, "plain_s": t_plain, "actions": len(inputs.actions.table),
+            "applied": len(res.corporate_actions), "whole": bool((held % 1 == 0).all())}
+
+
 def bench_sweep(n_sessions: int, n_assets: int, n_sets: int = 10, per_set: int = 100) -> dict:
     panel = make_panel(n_sessions, n_assets, seed=2)
     sets = []
@@ -183,6 +222,12 @@ def main() -> None:
               f"{r['start_mb']:.0f} MB before (inputs), peak {r['peak_mb']:.0f} MB during ours, "
               f"{r['vbt_peak_mb']:.0f} MB during vectorbt; max rel. equity diff vs vectorbt "
               f"{r['max_rel_diff_vs_vbt']:.1e}; {r['fills']} fills", flush=True)
+    r = bench_raw(n_sessions, n_assets)
+    print(f"1b. with raw closes and corporate actions {n_sessions} × {n_assets}, monthly, A-share rules + costs, "
+          f"open: kernel_inputs {r['inputs_s']:.2f} s (traded scale + {r['actions']} actions detected); "
+          f"simulate {r['raw_s']:.3f} s vs {r['plain_s']:.3f} s on the same panel without raw closes "
+          f"({r['raw_s'] / r['plain_s']:.2f}×); {r['applied']} actions applied to holdings; whole shares: "
+          f"{r['whole']}", flush=True)
     sweep = bench_sweep(2500, 300) if not quick else bench_sweep(500, 100, 4, 25)
     print(f"2. sweep {sweep['shape']}: {sweep['sweep_s']:.2f} s in one call ({sweep['per_variant_ms']:.2f} ms per "
           f"variant); one detailed run {sweep['single_run_with_records_s']*1e3:.1f} ms", flush=True)

@@ -117,6 +117,9 @@ class RulesConfig(_Strict):
     limits: bool = True
     suspensions: bool = True
     retry_rejected: bool = True
+    derived_prices: bool = Field(True, description="no raw price that session: fill at the price from the nearest "
+                                 "known adjustment factor (the adjusted price for a stock without raw prices); "
+                                 "false = refuse the order (reason no_traded_price)")
 
 
 class PortfolioConfig(_Strict):
@@ -134,6 +137,10 @@ class PortfolioConfig(_Strict):
     hk_lots: dict[str, int] = Field(default_factory=dict, description="board lot per HK code (default 100)")
     sessions_per_year: float | None = Field(None, gt=0, description="annualisation; default derived from data")
     risk_free: float = Field(0.0, ge=0, lt=1, description="risk-free rate per year (fraction)")
+    st_flags: str | None = Field(None, description="CSV code,start,end of ST periods (main-board ±5 % limit)")
+    st_provider: Literal["none", "akshare"] = Field("none", description="akshare = add akshare's current ST list "
+                                                    "(stored per day; applies from the day it was taken)")
+    listings: str | None = Field(None, description="CSV code,listing_date (no price limit in the first 5 sessions)")
 
 
 class PeriodConfig(_Strict):

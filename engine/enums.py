@@ -90,13 +90,26 @@ class FillReasonT(NamedTuple):
     NO_PRICE: int = 9          # no fill price that session (NaN open/close: not listed yet, data gap)
     NOT_TRADABLE: int = 10     # the column is an index / benchmark, never traded
     STOP_LOSS: int = 11        # sell filled by the stop-loss during the session (at the stop or a lower open)
+    NO_TRADED_PRICE: int = 12  # refused: no traded (raw) price that session and derived prices are off
 
 
 FillReason = FillReasonT()
 FILL_REASON_NAMES = (
     "filled", "partial_cash", "no_cash", "suspended", "limit_up", "limit_down", "t_plus_one",
-    "partial_t_plus_one", "below_min_lot", "no_price", "not_tradable", "stop_loss",
+    "partial_t_plus_one", "below_min_lot", "no_price", "not_tradable", "stop_loss", "no_traded_price",
 )
+
+
+class PriceBasisT(NamedTuple):
+    """Where a fill's traded price came from (``price_basis`` column of the trade records)."""
+
+    TRADED: int = 0     # the session's own raw close is known: traded price = adjusted × raw_close / close
+    FACTOR: int = 1     # no raw price that session: adjusted price ÷ the nearest known adjustment factor
+    ADJUSTED: int = 2   # no raw price known for the stock at all: the adjusted price is taken as traded
+
+
+PriceBasis = PriceBasisT()
+PRICE_BASIS_NAMES = ("traded", "nearest_factor", "adjusted")
 
 
 class BoardCodeT(NamedTuple):
@@ -148,10 +161,11 @@ class SimParamT(NamedTuple):
     WEIGHT_SET: int = 9        # index into the leading axis of the weights array
     STOP_LOSS: int = 10        # stop-loss as a fraction below the average entry price (0 = off)
     RETRY_ON: int = 11         # 1.0 = an order rejected by suspension / limit / T+1 / no price stands until filled
+    DERIVED_ON: int = 12       # 1.0 = fill at a price derived from the nearest factor (or adjusted) when no raw price
 
 
 SimParam = SimParamT()
-N_SIM_PARAMS = 12
+N_SIM_PARAMS = 13
 
 trade_dt = np.dtype(
     [
@@ -161,10 +175,11 @@ trade_dt = np.dtype(
         ("side", np.int8),       # Side
         ("reason", np.int8),     # FillReason
         ("shares", np.float64),  # traded quantity in shares (traded basis); 0 for a rejection
-        ("price", np.float64),   # fill price in the asset's currency, traded (raw) basis where known
+        ("price", np.float64),   # fill price in the asset's currency, traded basis (see ``basis``)
         ("value", np.float64),   # traded value in the account currency (shares × price × fx)
         ("fees", np.float64),    # all costs of the order, account currency
         ("requested", np.float64),  # shares the target asked for (before lots, cash, T+1)
+        ("basis", np.int8),      # PriceBasis of ``price``
     ],
     align=True,
 )

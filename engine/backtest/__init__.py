@@ -7,6 +7,8 @@ Public API (imported lazily so ``import engine.backtest`` stays cheap):
 - :func:`engine.backtest.simulate.simulate_weights` / :func:`~engine.backtest.simulate.simulate_sweep` for
   weights computed elsewhere; :class:`~engine.backtest.simulate.SimulationRules` for the settings.
 - :mod:`engine.backtest.rules`: the dated fee / limit tables.
+- :mod:`engine.backtest.actions`: traded prices and corporate actions from the adjustment factor.
+- :mod:`engine.backtest.reference`: ST flags and listing dates (user files, akshare's ST list).
 """
 
 from __future__ import annotations

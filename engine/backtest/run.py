@@ -34,7 +34,7 @@ from engine.data.panel import Panel
 __all__ = ["BacktestRun", "run_backtest", "expand_grid", "write_run", "to_decision_rows", "RUN_FILES",
            "backtest_codes"]
 
-RUN_FILES = ("config.yaml", "equity.csv", "trades.csv", "positions.csv", "stats.json", "sweep.csv")
+RUN_FILES = ("config.yaml", "equity.csv", "trades.csv", "positions.csv", "stats.json", "sweep.csv", "actions.csv")
 
 
 def _accepts_list(annotation: Any) -> bool:
@@ -104,6 +104,7 @@ class BacktestRun:
     variants: pd.DataFrame          # one row per variant: its parameters
     sweep: pd.DataFrame | None = None  # variants × (parameters + stats) when a grid was given
     messages: list[str] = field(default_factory=list)
+    actions: pd.DataFrame | None = None  # corporate actions applied to holdings (SimulationResult.corporate_actions)
 
 
 def _rules_for(cfg: BacktestConfig, params: Any, module: ModuleType):
@@ -119,6 +120,7 @@ def _rules_for(cfg: BacktestConfig, params: Any, module: ModuleType):
                              else profile["commission_min"]),
         t_plus_one=cfg.portfolio.rules.t_plus_one, lots=cfg.portfolio.rules.lots, limits=cfg.portfolio.rules.limits,
         suspensions=cfg.portfolio.rules.suspensions, retry_rejected=cfg.portfolio.rules.retry_rejected,
+        derived_prices=cfg.portfolio.rules.derived_prices,
         stop_loss=float(getattr(params, "stop_loss", 0.0)) if "stop_loss" in kernel_params else 0.0,
     )
 
@@ -212,16 +214,13 @@ def _coverage_cut(panel: Panel, weight_sets: list[np.ndarray]) -> tuple[int | No
 
 
 def _positions_table(result, panel: Panel) -> pd.DataFrame:
-    close = panel.frame("close")
-    raw = panel.frame("raw_close")
-    scale = (raw / close).ffill().fillna(1.0).to_numpy()
-    shares = result.positions.to_numpy() / scale
+    shares = result.positions.to_numpy()  # traded shares (whole with lots on), changed only by trades and actions
     values = result.position_values.to_numpy()
     weights = values / result.equity.to_numpy()[:, None]
     rows, cols = np.nonzero(result.positions.to_numpy())
     return pd.DataFrame({
         "date": result.positions.index[rows], "code": result.positions.columns[cols],
-        "shares": np.round(shares[rows, cols], 6), "value": values[rows, cols], "weight": weights[rows, cols],
+        "shares": shares[rows, cols], "value": values[rows, cols], "weight": weights[rows, cols],
     })
 
 
@@ -310,7 +309,17 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
                             "valued at its last bar and cannot be sold)")
     weight_sets = [to_decision_rows(w, cfg.portfolio.execution) for w in weight_sets]
     rules = [_rules_for(cfg, p, module) for p in params_list]
-    inputs = kernel_inputs(panel, currency=cfg.portfolio.currency, fx=_fx(cfg), hk_lots=cfg.portfolio.hk_lots)
+    from engine.backtest.reference import limit_inputs
+
+    st, listings, notes = limit_inputs(cfg, panel)
+    messages += notes
+    inputs = kernel_inputs(panel, currency=cfg.portfolio.currency, fx=_fx(cfg), hk_lots=cfg.portfolio.hk_lots,
+                           st=st, listing_dates=listings)
+    ignored = inputs.actions.ignored
+    if not ignored.empty:
+        messages.append(f"{len(ignored)} downward step(s) of the adjustment factor (close / raw_close) beyond rounding "
+                        f"noise ignored: no corporate action lowers it by < 10 % (first: {ignored['code'].iloc[0]} "
+                        f"{pd.Timestamp(ignored['date'].iloc[0]).date()})")
     step("simulate")
     detail = simulate_weights(panel, weight_sets[set_of_variant[0]], rules[0], inputs=inputs)
     bench_close = panel.frame("close")[cfg.benchmark].ffill()
@@ -347,7 +356,7 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
     equity_frame = pd.DataFrame({"equity": equity, "cash": detail.cash, "benchmark": bench_scaled})
     return BacktestRun(config=cfg, panel=panel, signals=signals, equity=equity_frame, trades=trades,
                        positions=_positions_table(detail, panel), stats=summary, variants=variants, sweep=sweep,
-                       messages=messages)
+                       messages=messages, actions=detail.corporate_actions)
 
 
 def _jsonable(value: Any) -> Any:
@@ -365,10 +374,12 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
     Tables go through :func:`engine.tables.write_table` (CSV; parquet above 100,000 rows, e.g. ``positions``):
 
     - ``equity.csv``: ``date,equity,cash,benchmark`` (account currency; benchmark scaled to the starting cash);
-    - ``trades.csv``: ``date,code,side,shares,price,value,fees,requested,reason,filled`` (rejections have 0 shares);
+    - ``trades.csv``: ``date,code,side,shares,price,value,fees,requested,reason,filled,price_basis`` (rejections
+      have 0 shares; ``price_basis``: traded / nearest_factor / adjusted);
     - ``positions.csv``: ``date,code,shares,value,weight`` for every non-zero holding after each session;
     - ``stats.json``: :func:`engine.stats.summary` of the first variant plus counts (fractions, not percent);
-    - ``sweep.csv``: one row per variant (its parameters and statistics) when the config had a grid.
+    - ``sweep.csv``: one row per variant (its parameters and statistics) when the config had a grid;
+    - ``actions.csv``: corporate actions applied to holdings (date, code, ratio, dividend per share, …) when any.
     """
     import subprocess
 
@@ -403,4 +414,7 @@ def write_run(run: BacktestRun, out_dir: Path, command_line: str = "") -> list[P
         path = out_dir / "sweep.csv"
         run.sweep.to_csv(path, float_format="%.10g")
         written.append(path)
+    if run.actions is not None and not run.actions.empty:
+        actions = run.actions.assign(date=pd.DatetimeIndex(run.actions["date"]).strftime("%Y-%m-%d"))
+        written.append(write_table(actions, out_dir, "actions", float_format="%.6f"))
     return written

@@ -1,7 +1,8 @@
 """pandas ↔ kernel layer for the portfolio simulator: Panel + target weights + rules → arrays → results.
 
 1. :func:`kernel_inputs` turns a :class:`~engine.data.panel.Panel` into the kernel's arrays (boards, lots, listing
-   sessions, FX columns, the dated fee/limit table) once.
+   sessions, FX columns, the dated fee/limit table, traded-price scale and corporate actions from
+   :mod:`engine.backtest.actions`) once.
 2. :func:`simulate_weights` runs one variant (:func:`engine.kernels.simulate.simulate_nb`) and returns a
    :class:`SimulationResult` with an equity curve, positions and the trade/rejection table.
 3. :func:`simulate_sweep` runs many variants in one kernel call (:func:`engine.kernels.simulate.simulate_batch_nb`).
@@ -10,6 +11,7 @@ Conventions: a weight row dated *t* is decided after the close of *t*; with ``ex
 open of the next session, with ``"close"`` at the close of *t* (same-bar, for comparison with vectorbt). NaN weight
 = leave that asset alone; 0 = exit. Money is in the account currency (``currency``: ``CNY`` or ``HKD``); an asset
 in the other currency is converted with ``fx`` (CNY per HKD for a CNY account; HKD per CNY for an HKD account).
+Positions are traded shares; trade prices are traded prices (``price_basis`` says where each came from).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from engine.data.panel import Panel
-from engine.enums import FILL_REASON_NAMES, N_SIM_PARAMS, SIDE_NAMES, SimParam
+from engine.backtest.actions import Actions, scan
+from engine.enums import FILL_REASON_NAMES, N_SIM_PARAMS, PRICE_BASIS_NAMES, SIDE_NAMES, SimParam
 
 __all__ = ["SimulationRules", "KernelInputs", "SimulationResult", "SweepResult", "kernel_inputs",
            "simulate_weights", "simulate_sweep", "params_matrix", "align_weights"]
@@ -43,6 +46,7 @@ class SimulationRules:
     suspensions: bool = True
     stop_loss: float = 0.0               # fraction below the average entry price; 0 = no stop
     retry_rejected: bool = True          # orders blocked by suspension / limit / T+1 stand until they fill
+    derived_prices: bool = True          # no raw price that session: fill at the nearest factor's price (else refuse)
 
     def __post_init__(self) -> None:
         if self.execution not in ("open", "close"):
@@ -67,7 +71,8 @@ class KernelInputs:
     open: np.ndarray
     low: np.ndarray
     close: np.ndarray
-    scale: np.ndarray      # raw_close / close forward-filled (1.0 before the first raw price); (0, 0) if none
+    scale: np.ndarray      # traded ÷ adjusted price per session (engine.backtest.actions.traded_scale); (0, 0) if none
+    basis: np.ndarray      # int8 PriceBasis of ``scale``; (0, 0) if no raw price at all
     tradable: np.ndarray
     st: np.ndarray
     board: np.ndarray
@@ -77,16 +82,11 @@ class KernelInputs:
     fx_col: np.ndarray
     fx: np.ndarray
     fee_table: np.ndarray
+    actions: Actions = field(default_factory=Actions.empty)  # corporate actions from the factor's steps
 
-
-def _traded_scale(panel: Panel) -> np.ndarray:
-    """``raw_close / close`` forward-filled per asset, 1.0 before the first known raw price; ``(0, 0)`` if none."""
-    if not np.isfinite(panel.raw_close).any():
-        return np.empty((0, 0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = panel.raw_close / panel.close
-    ratio[~np.isfinite(ratio) | (ratio <= 0)] = np.nan
-    return np.ascontiguousarray(pd.DataFrame(ratio).ffill().fillna(1.0).to_numpy())
+    def traded_close(self) -> np.ndarray:
+        """``(n_sessions, n_assets)`` traded close (adjusted close × scale), NaN where there is no bar."""
+        return self.close * self.scale if self.scale.shape == self.close.shape else self.close
 
 
 def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series | None = None,
@@ -97,8 +97,9 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
     ``fx``: a constant or a Series indexed by date (forward-filled onto the sessions, then back-filled for the
     first sessions); needed only when the panel mixes currencies. ``st``: optional ``(n_sessions, n_assets)`` bool
     ST flags (main-board ±5 % limit). ``hk_lots``: board lot per HK code (default 100 shares, with a warning).
-    ``listing_dates``: code → listing date for the 5-session no-limit IPO window; default: the panel's
-    ``first_bar_dates`` (earliest bar the data source holds), else the first bar inside the panel.
+    ``listing_dates``: code → listing date for the 5-session no-limit IPO window; codes not in it fall back to the
+    panel's ``first_bar_dates`` (earliest bar the data source holds), else the first bar inside the panel.
+    Traded prices and corporate actions come from the adjustment factor (:mod:`engine.backtest.actions`).
     """
     from engine.backtest import rules
 
@@ -130,19 +131,21 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
     st_arr = np.zeros((0, 0), dtype=np.bool_) if st is None else np.ascontiguousarray(st, dtype=np.bool_)
     if st is not None and st_arr.shape != panel.shape:
         raise ValueError(f"st flags have shape {st_arr.shape}, expected {panel.shape}")
+    scale, basis, actions = scan(panel)
     return KernelInputs(
         open=np.ascontiguousarray(panel.open, dtype=float),
         low=np.ascontiguousarray(panel.low, dtype=float),  # (0, 0) is swapped in when no stop-loss is used
         close=np.ascontiguousarray(panel.close, dtype=float),
-        scale=_traded_scale(panel),
+        scale=scale, basis=basis,
         tradable=np.ascontiguousarray(panel.tradable, dtype=np.bool_),
         st=st_arr,
         board=rules.board_codes(panel.boards),
         lot_step=step, min_buy=min_buy,
-        listing_idx=rules.listing_indices(panel.close, listing_dates if listing_dates is not None
-                                          else panel.first_bar_dates, panel.codes, panel.sessions),
+        listing_idx=rules.listing_indices(panel.close, {**(panel.first_bar_dates or {}), **(listing_dates or {})},
+                                          panel.codes, panel.sessions),
         fx_col=fx_col, fx=fx_table,
         fee_table=rules.fee_table(panel.sessions),
+        actions=actions,
     )
 
 
@@ -162,6 +165,7 @@ def params_matrix(variants: Sequence[SimulationRules], weight_sets: Sequence[int
         out[v, SimParam.WEIGHT_SET] = 0 if weight_sets is None else weight_sets[v]
         out[v, SimParam.STOP_LOSS] = r.stop_loss
         out[v, SimParam.RETRY_ON] = float(r.retry_rejected)
+        out[v, SimParam.DERIVED_ON] = float(r.derived_prices)
     return out
 
 
@@ -188,7 +192,7 @@ class SimulationResult:
     cash: pd.Series
     fees: pd.Series            # costs paid per session
     traded_value: pd.Series    # gross traded value per session (buys + sells)
-    positions: pd.DataFrame    # adjusted units held after each session (value = units × adjusted close)
+    positions: pd.DataFrame    # traded shares held after each session (value = shares × traded close)
     records: np.ndarray        # trade_dt records of fills and rejections (``trades`` is the table view)
     panel: Panel
     rules: SimulationRules = field(default_factory=SimulationRules)
@@ -201,17 +205,44 @@ class SimulationResult:
 
     @property
     def position_values(self) -> pd.DataFrame:
-        """Value per asset at each close (units × last known adjusted close × FX), account currency."""
-        last_close = pd.DataFrame(self.inputs.close, index=self.positions.index,
-                                  columns=self.positions.columns).ffill().to_numpy()
+        """Value per asset at each close (shares × last known traded close × FX), account currency.
+
+        On an ex-date without a bar the last close is the ex-reference price, as in the kernel."""
+        traded = pd.DataFrame(self.inputs.traded_close(), index=self.positions.index, columns=self.positions.columns)
+        acts = self.inputs.actions
+        if len(acts.asset):
+            rows = np.repeat(np.arange(len(acts.ptr) - 1), np.diff(acts.ptr))
+            ref = traded.to_numpy().copy()
+            keep = np.isnan(ref[rows, acts.asset])
+            ref[rows[keep], acts.asset[keep]] = acts.data[keep, 2]
+            traded = pd.DataFrame(ref, index=traded.index, columns=traded.columns)
+        last_close = traded.ffill().to_numpy()
         rate = self.inputs.fx[:, self.inputs.fx_col]
-        units = self.positions.to_numpy()
-        values = np.where(units != 0, units * np.nan_to_num(last_close) * rate, 0.0)
+        held = self.positions.to_numpy()
+        values = np.where(held != 0, held * np.nan_to_num(last_close) * rate, 0.0)
         return pd.DataFrame(values, index=self.positions.index, columns=self.positions.columns)
+
+    @property
+    def corporate_actions(self) -> pd.DataFrame:
+        """Corporate actions on stocks held at their ex-date: the :class:`~engine.backtest.actions.Actions` table
+        plus ``shares_before`` (held after the previous session) and ``shares_after`` (the kernel's rule: whole
+        shares with lots on, the fraction paid at the ex-reference price)."""
+        table = self.inputs.actions.table
+        if table.empty:
+            return table.assign(shares_before=[], shares_after=[])
+        idx = self.positions.index.get_indexer(pd.DatetimeIndex(table["date"]))
+        cols = self.positions.columns.get_indexer(table["code"])
+        held = self.positions.to_numpy()
+        before = np.where(idx > 0, held[np.maximum(idx - 1, 0), cols], 0.0)
+        after = before * table["ratio"].to_numpy()
+        if self.rules.lots:
+            after = np.floor(after + 1e-9)
+        out = table.assign(shares_before=before, shares_after=after)
+        return out[out["shares_before"] > 0].reset_index(drop=True)
 
 
 def trades_frame(records: np.ndarray, panel: Panel) -> pd.DataFrame:
-    """Trade records → table: date, code, side, shares, price, value, fees, requested, reason, filled.
+    """Trade records → table: date, code, side, shares, price, value, fees, requested, reason, filled, price_basis.
 
     ``code``, ``side`` and ``reason`` are categoricals (cheap for millions of rows; compare them like strings).
     """
@@ -228,6 +259,7 @@ def trades_frame(records: np.ndarray, panel: Panel) -> pd.DataFrame:
         "requested": records["requested"],
         "reason": pd.Categorical.from_codes(records["reason"], categories=list(FILL_REASON_NAMES)),
         "filled": records["shares"] > 0,
+        "price_basis": pd.Categorical.from_codes(records["basis"], categories=list(PRICE_BASIS_NAMES)),
     })
 
 
@@ -246,10 +278,11 @@ def simulate_weights(panel: Panel, weights: pd.DataFrame | np.ndarray, rules: Si
     row_active = ~np.isnan(w).all(axis=2)
     params = params_matrix([rules])
     low = inputs.low if rules.stop_loss > 0 else np.empty((0, 0))
+    acts = inputs.actions
     equity, cash, fees, traded, positions, records = simulate_nb(
-        w, row_active, params, inputs.open, low, inputs.close, inputs.scale, inputs.tradable, inputs.st, inputs.board,
-        inputs.lot_step, inputs.min_buy, inputs.listing_idx, inputs.fx_col, inputs.fx, inputs.fee_table,
-        int(np.count_nonzero(~np.isnan(w)) + 64))
+        w, row_active, params, inputs.open, low, inputs.close, inputs.scale, inputs.basis, inputs.tradable, inputs.st,
+        inputs.board, inputs.lot_step, inputs.min_buy, inputs.listing_idx, inputs.fx_col, inputs.fx,
+        inputs.fee_table, acts.ptr, acts.asset, acts.data, int(np.count_nonzero(~np.isnan(w)) + 64))
     idx = pd.DatetimeIndex(panel.sessions, name="date")
     cols = pd.Index(panel.codes.astype(str), name="code")
     return SimulationResult(
@@ -292,9 +325,11 @@ def simulate_sweep(panel: Panel, weight_sets: Sequence[pd.DataFrame | np.ndarray
     params = params_matrix(variants, weight_set_of_variant)
     low = inputs.low if any(r.stop_loss > 0 for r in variants) else np.empty((0, 0))
     row_active = ~np.isnan(w).all(axis=2)
+    acts = inputs.actions
     equity, cash, fees, traded, counts = simulate_batch_nb(
-        w, row_active, params, inputs.open, low, inputs.close, inputs.scale, inputs.tradable, inputs.st, inputs.board,
-        inputs.lot_step, inputs.min_buy, inputs.listing_idx, inputs.fx_col, inputs.fx, inputs.fee_table)
+        w, row_active, params, inputs.open, low, inputs.close, inputs.scale, inputs.basis, inputs.tradable, inputs.st,
+        inputs.board, inputs.lot_step, inputs.min_buy, inputs.listing_idx, inputs.fx_col, inputs.fx,
+        inputs.fee_table, acts.ptr, acts.asset, acts.data)
     idx = pd.DatetimeIndex(panel.sessions, name="date")
     cols = pd.RangeIndex(len(variants), name="variant")
     return SweepResult(

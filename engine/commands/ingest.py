@@ -82,7 +82,7 @@ def print_messages(result: "IngestResult", console: "Console") -> None:
 
 @flowing_help
 def ingest(
-    paths: list[str] = typer.Argument(..., help="Report files (.txt/.md/.pdf), ratings CSVs, directories or globs."),
+    paths: list[str] = typer.Argument(None, help="Report files (.txt/.md/.pdf), ratings CSVs, directories or globs."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the signals table here (.csv/.parquet/.json)."),
     names: list[Path] = typer.Option([], "--names", help="Extra names file(s) 'code,name' to resolve stock names."),
     ratings_dir: Path | None = typer.Option(None, "--ratings-dir", help="Scale registry folder (default configs/ratings)."),
@@ -92,6 +92,8 @@ def ingest(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary table."),
     column_map: list[str] = typer.Option([], "--map", help="Ratings-CSV column under another name: "
                                          "COLUMN=NAME_IN_FILE, e.g. --map report_date=发布时间 (repeatable)."),
+    explain: Path | None = typer.Option(None, "--explain",
+                                        help="Print every field of this one report with where it was read."),
 ) -> None:
     """Extract dated signals (ratings and mentions) from broker research reports.
 
@@ -105,6 +107,7 @@ def ingest(
       ratingbt ingest "reports/**/*.pdf" my_ratings.csv -o signals.parquet --names my_names.csv
 
       ratingbt ingest vendor_ratings.csv --map report_date=发布时间 --map broker=券商 -o signals.csv
+      ratingbt ingest --explain reports/some_report.txt
 
     Exit code: 0 when every file could be read (even with warnings), 1 when some file could not be read at all.
     """
@@ -123,6 +126,11 @@ def ingest(
     registry = load_registry(ratings_dir)  # a bad registry or names file: ValueError naming it (exit 2)
     master = load_security_master(list(names), online=online)
     mapping = parse_column_map(column_map)  # a bad --map: ValueError naming it (exit 2)
+    if explain is not None:
+        _explain(explain, registry, master, console)
+        return
+    if not paths:
+        raise typer.BadParameter("give report files, directories or globs (or --explain FILE)", param_hint="PATHS")
     n_files = len(expand_paths(paths)[0])
     with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                   console=console, transient=True, disable=quiet or n_files < 20) as bar:
@@ -145,3 +153,20 @@ def ingest(
                 console.print(Text(f"error: {m.text}", style="red"), soft_wrap=True)
     if result.unreadable:
         raise typer.Exit(1)
+
+
+def _explain(path: Path, registry, master, console: "Console") -> None:
+    """``--explain FILE``: one report's fields with their provenance; exit 1 when the file cannot be read."""
+    from rich.text import Text
+
+    from engine.signals.explain import explain_report
+    from engine.signals.extract import extract_report
+    from engine.signals.text import ReportReadError, read_report_text
+
+    try:
+        text = read_report_text(path)
+    except ReportReadError as exc:
+        console.print(Text(f"error: {exc}", style="red"), soft_wrap=True)
+        raise typer.Exit(1) from exc
+    for line in explain_report(extract_report(text, str(path), registry, master)):
+        console.print(Text(line), soft_wrap=True)

@@ -14,6 +14,11 @@ Steps (each a function below):
    (:mod:`engine.signals.tables`), mentions (:mod:`engine.signals.mentions`) resolved through the security master.
 7. Actions stated in the text (首次覆盖 / 维持 / 上调 / 下调), per stock section.
 
+Three input forms, one result. Text without line structure (whitespace-stripped, :func:`is_stripped`) is read
+flat (:mod:`engine.signals.flat_report`: template tags, tables run together, header-block ratings). Text with lines
+(markdown, text exports, a PDF's text) is read line by line (steps above) *and* flat; the flat reading is kept when
+it finds more rated stocks or the line reading found no stock at all, with an ``info`` message saying so.
+
 Nothing here raises on odd input: problems become messages; :func:`extract_report` only returns.
 """
 
@@ -21,12 +26,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from engine.signals.broker_names import KNOWN_BROKERS
 from engine.signals.dates import find_price_date, find_publication_date, infer_publication_date, parse_date
+from engine.signals.flat_report import FlatReport, read_flat_report, scale_lines
 from engine.signals.mentions import find_mentions
 from engine.signals.scales import (
     RATING_WORDS,
@@ -39,6 +47,7 @@ from engine.signals.scales import (
 )
 from engine.signals.schema import complete_row
 from engine.signals.security_master import SecurityMaster
+from engine.signals.stripped import flatten, is_stripped
 from engine.signals.tables import find_stock_tables
 from engine.symbols import SymbolError, default_benchmark, parse_symbol
 
@@ -100,11 +109,15 @@ class ReportExtract:
     report_type: str = ""
     industry: str = ""
     industry_rating: str = ""
+    industry_action: str = ""
+    language: str = "zh"
     analysts: list[str] = field(default_factory=list)
     price_date: dt.date | None = None
     scale: RatingScale | None = None
     rows: list[dict] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    #: report-level field → {"page", "offset", "snippet"}: where broker, date, type and industry rating were read
+    provenance: dict = field(default_factory=dict)
 
     def warn(self, text: str) -> None:
         self.messages.append(Message("warning", text))
@@ -147,6 +160,75 @@ def detect_broker(text: str, registry: ScaleRegistry) -> str:
     if found:
         return Counter(found).most_common(1)[0][0]
     return ""
+
+
+_BROKER_SUFFIX_RE = re.compile(r"证券(?=股份有限公司|有限责任公司|有限公司|研究所|研究院|研究部|研究中心|\(香港\)|研究发展中心)")
+_BROKER_LEAD_RE = re.compile(
+    r"^(?:本报告版权属于|版权属于|版权归|版权所有|归属于|属于|本报告由|本报告|研究报告|究报告|报告|重要声明|法律声明|声明|"
+    r"信息披露|披露|年加入|加入|免责|来源|资料|数据|由|于|归|为|及|与|和|是|的|在|告|明|所|司|师|部|任|见|自)+")
+
+
+_NOT_BROKER_TAIL_RE = re.compile(r"证券(?:交易所|时报|日报|报|业协会|登记结算|市场)")
+
+
+def _drop_not_brokers(norm: str) -> str:
+    """``norm`` without ``XX证券交易所`` / ``XX证券报`` … (names that are not brokers); a literal-prefix search."""
+    parts, last = [], 0
+    for m in _NOT_BROKER_TAIL_RE.finditer(norm):
+        parts.append(norm[last: max(last, m.start() - 2)])
+        last = m.end()
+    parts.append(norm[last:])
+    return "".join(parts)
+
+
+def detect_broker_flat(flat: str, registry: ScaleRegistry) -> str:
+    """Broker of flat (whitespace-stripped) text.
+
+    Every registry alias and every name of :data:`engine.signals.broker_names.KNOWN_BROKERS` is counted (longest
+    first, each occurrence counted once); an occurrence that signs the report — followed by 股份有限公司 / 有限公司 /
+    研究所 / 研究院 / 研究部 / 研究中心 / 经济研究所 — counts three times. Without any known name, the most frequent
+    ``X证券`` before such a suffix is used, with leading words (``版权属于``, ``本报告由``) cut off. The result is
+    the registry's canonical name when the registry knows the spelling.
+    """
+    norm = _drop_not_brokers(normalize_broker_text(flat))
+    names = {alias: canonical for alias, canonical in registry.alias_items() if alias}
+    for name in KNOWN_BROKERS:
+        names.setdefault(normalize_broker_text(name), name)
+    counts: Counter[str] = Counter()
+    for alias in sorted(names, key=len, reverse=True):
+        if alias not in norm:
+            continue
+        total = 0
+        for m in re.finditer(re.escape(alias), norm):
+            total += 3 if _SIGN_SUFFIX_RE.match(norm, m.end()) else 1
+        counts[names[alias]] += total
+        norm = norm.replace(alias, "|")
+    if counts:
+        best = counts.most_common(1)[0][0]
+        return registry.canonical(best) or best
+    found: Counter[str] = Counter()
+    for m in _BROKER_SUFFIX_RE.finditer(norm):
+        before = norm[max(0, m.start() - 8): m.start()]
+        cjk = re.search(r"[\u4e00-\u9fff]+$", before)
+        if not cjk:
+            continue
+        name = cjk.group(0)
+        while True:
+            cut = _BROKER_LEAD_RE.sub("", name)
+            if cut == name or len(cut) < 2:
+                break
+            name = cut
+        if len(name) >= 2:
+            suffix = "(香港)" if norm.startswith("证券(香港)", m.start()) else ""
+            found[name + "证券" + suffix] += 1
+    if not found:
+        return ""
+    best = found.most_common(1)[0][0]
+    return registry.canonical(best) or best
+
+
+_SIGN_SUFFIX_RE = re.compile(r"(?:\(香港\))?(?:股份有限公司|有限责任公司|有限公司|研究所|研究院|研究部|研究中心|研究发展|"
+                             r"经济研究所|经济与金融研究院)")
 
 
 def choose_scale(text: str, broker: str, registry: ScaleRegistry, out: ReportExtract) -> RatingScale | None:
@@ -326,12 +408,46 @@ def _num_or_nan(value: float | None) -> float:
 
 # ---------------------------------------------------------------------------------------------------------------
 
-def extract_report(text: str, source: str, registry: ScaleRegistry, master: SecurityMaster) -> ReportExtract:
-    """Extract one report (see module docstring). Never raises on malformed text; problems become messages."""
+def extract_report(text: str, source: str, registry: ScaleRegistry, master: SecurityMaster,
+                   pdf_choice: bool = True) -> ReportExtract:
+    """Extract one report (see module docstring). Never raises on malformed text; problems become messages.
+    A Chinese PDF's text (``source`` ending in ``.pdf``) is read both ways, see :mod:`engine.signals.pdf_extract`."""
     out = ReportExtract(source=source)
     if not text or not text.strip():
         out.warn("empty file: no text to extract")
         return out
+    from engine.signals.english import extract_english, is_english  # English reports of foreign brokers
+
+    if is_english(text):
+        return extract_english(text, source, registry, master)
+    if is_stripped(text):
+        return _extract_flat(text, out, registry, master)
+    if pdf_choice and source.lower().endswith(".pdf"):
+        from engine.signals.pdf_extract import extract_pdf_text
+        return extract_pdf_text(text, source, registry, master)
+    out = _extract_lines(text, out, registry, master)
+    alt = _extract_flat(text, ReportExtract(source=source), registry, master)
+    if alt.n_ratings > out.n_ratings or not out.rows:
+        alt.info(f"read as flat text: {alt.n_ratings} rated stock(s) against {out.n_ratings} line by line")
+        return alt
+    if out.report_date is None and alt.report_date is not None and not alt.date_inferred:
+        _set_report_date(out, alt.report_date, alt.provenance.get("report_date"))
+    return out
+
+
+def _set_report_date(rep: ReportExtract, day: dt.date, where: dict | None) -> None:
+    """Give a report (and its rows, ids included) the publication date another reading found."""
+    rep.report_date, rep.date_inferred = day, False
+    if where:
+        rep.provenance["report_date"] = where
+    rep.info(f"publication date {day} read from the flat text")
+    for row in rep.rows:
+        row["report_date"], row["date_inferred"] = day, False
+        row["signal_id"] = make_signal_id(rep.broker, row["code"] or row["name"], day, row["kind"])
+
+
+def _extract_lines(text: str, out: ReportExtract, registry: ScaleRegistry, master: SecurityMaster) -> ReportExtract:
+    """A report with line structure (markdown, text exports with tab-separated tables)."""
     text = re.sub(r"\*\*|</?b>|__", "", text.replace("\u3000", " ").replace("\xa0", " "))
     lines = text.split("\n")
     body_end = _body_end(lines)
@@ -341,7 +457,7 @@ def extract_report(text: str, source: str, registry: ScaleRegistry, master: Secu
     head_text = "\n".join(head)
     title = "\n".join([ln for ln in head if ln.strip()][:15])
 
-    out.broker = detect_broker(text, registry)
+    out.broker = detect_broker_flat(flatten(text)[0], registry)
     if not out.broker:
         out.warn("broker not found: no known broker name or 'XX证券…有限公司/研究所' in the text")
     scale = choose_scale(text, out.broker, registry, out)
@@ -515,3 +631,101 @@ def _finish_row(entry: dict, rep: ReportExtract, stock_scale: ScalePart | None) 
         "broker_group": rep.broker,
         "scale_source": (rep.scale.source or "") if (rep.scale is not None and stock_scale is not None) else "",
     })
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Flat (whitespace-stripped) text
+
+_ACTION_OF = {"initiate": "initiate", "reiterate": "reiterate", "upgrade": "upgrade", "downgrade": "downgrade"}
+
+
+def _industry_word_in_head(rep: FlatReport, words: list[str], limit: int = 1200) -> tuple[str, int]:
+    """The first word of the report's own industry scale printed in the header block (outside table rows and
+    stock-rating forms), e.g. ``…资本化加速看好——玻尿酸行业动态点评``; ``("", -1)`` when none."""
+    words = [w for w in words if w]
+    if not words:
+        return "", -1
+    pattern = re.compile("|".join(sorted((re.escape(w) for w in words), key=len, reverse=True)))
+    stop = min(limit, rep.body_end, len(rep.flat))
+    for m in pattern.finditer(rep.flat, 0, stop):
+        around = rep.flat[max(0, m.start() - 4): m.end() + 4]
+        if re.search(r"评级说明|评级标准", around) or "公司" in rep.flat[m.end(): m.end() + 2]:
+            continue
+        return m.group(0), m.start()
+    return "", -1
+
+
+def _extract_flat(text: str, out: ReportExtract, registry: ScaleRegistry, master: SecurityMaster) -> ReportExtract:
+    """A report without line structure (see :mod:`engine.signals.flat_report`)."""
+    rep: FlatReport = read_flat_report(text)
+    out.broker = detect_broker_flat(rep.flat, registry)
+    if not out.broker:
+        out.warn("broker not found: no known broker name or 'XX证券…有限公司/研究所' in the text")
+    scale_text = scale_lines(rep.flat, rep.body_end)
+    scale = choose_scale(scale_text, out.broker, registry, out)
+    out.scale = scale
+    out.report_type = rep.report_type
+    out.industry = rep.industry
+    if rep.industry_rating is not None:
+        out.industry_rating = rep.industry_rating.rating
+        out.industry_action = rep.industry_rating.action
+    if not out.industry_rating and out.report_type != "company" and scale is not None and scale.industry is not None:
+        word, offset = _industry_word_in_head(rep, scale.industry.ratings())
+        if word:
+            out.industry_rating = word
+            out.info(f"industry rating {word!r} read from the header block (a word of the report's industry scale)")
+    out.analysts = rep.analysts
+    if out.broker:
+        pos = rep.flat.find(out.broker)
+        if pos >= 0:
+            out.provenance["broker"] = {"page": None, "offset": rep.at(pos), "snippet": rep.snippet(pos, pos + 40)}
+    if rep.date is not None:
+        out.provenance["report_date"] = {"page": None, "offset": rep.at(rep.date.offset), "snippet": rep.date.snippet}
+    if rep.industry_rating is not None:
+        out.provenance["industry_rating"] = {"page": None, "offset": rep.at(rep.industry_rating.offset),
+                                             "snippet": rep.industry_rating.snippet[:60]}
+    if rep.analysts:
+        pos = rep.flat.find(rep.analysts[0])
+        out.provenance["analysts"] = {"page": None, "offset": rep.at(pos), "snippet": rep.snippet(pos - 6, pos + 20)}
+    for note in rep.notes:
+        out.warn(note)
+    prices = [s.price_date for s in rep.stocks if s.price_date]
+    out.price_date = prices[0] if prices else None
+    if rep.date is not None:
+        out.report_date = rep.date.date
+    elif out.price_date is not None:
+        out.report_date = infer_publication_date(out.price_date, "", "A")
+        out.date_inferred = True
+        out.info(f"no publication date printed; inferred {out.report_date} (next session after the quoted-price "
+                 f"date {out.price_date})")
+    else:
+        out.warn("no publication date printed and no quoted-price date to infer it from: report_date left empty")
+    if not rep.stocks:
+        out.warn("no rated stocks or mentioned stocks found" +
+                 (f" (industry rating {out.industry_rating} only)" if out.industry_rating else ""))
+    stock_scale: ScalePart | None = scale.stock if scale is not None else None
+    date_prov = ({"report_date": {"page": None, "offset": rep.at(rep.date.offset), "snippet": rep.date.snippet}}
+                 if rep.date is not None else {})
+    for s in rep.stocks:
+        entry = {
+            "code": s.code, "name": s.name, "kind": s.kind, "rating": s.rating if s.kind == "rating" else "",
+            "price_at_report": s.price.value if s.price is not None else None,
+            "target_price": s.target.value if s.target is not None else None,
+            "price_date": s.price_date, "currency": s.currency or None, "action": s.action,
+        }
+        row = _finish_row(entry, out, stock_scale)
+        row.update({
+            "risk_suffix": s.risk_suffix,
+            "previous_rating": s.previous_rating,
+            "target_low": s.target.low if s.target is not None and s.target.low is not None else math.nan,
+            "target_high": s.target.high if s.target is not None and s.target.high is not None else math.nan,
+            "target_horizon_months": float(s.target.horizon_months) if s.target is not None
+            and s.target.horizon_months else math.nan,
+            "industry_action": out.industry_action,
+            "language": out.language,
+            "confidence": s.confidence,
+            "evidence": s.evidence[:120],
+            "provenance": json.dumps({**date_prov, **s.provenance}, ensure_ascii=False),
+        })
+        out.rows.append(row)
+    return out

@@ -27,7 +27,7 @@ from engine.signals.scales import ScaleRegistry, load_registry
 from engine.signals.schema import SIGNAL_COLUMNS, coerce_signals, empty_signals
 from engine.signals.security_master import SecurityMaster, load_security_master
 from engine.signals.structured import is_ratings_csv, signals_from_ratings_csv
-from engine.signals.text import PDF_SUFFIXES, TEXT_SUFFIXES, ReportReadError, read_report_text
+from engine.signals.text import PDF_SUFFIXES, TEXT_SUFFIXES, ReportReadError, read_report
 
 __all__ = ["FileResult", "IngestResult", "expand_paths", "ingest_paths", "ingest_texts", "REPORT_SUFFIXES"]
 
@@ -163,12 +163,13 @@ def ingest_paths(
             frames.append(frame)
             continue
         try:
-            text = read_report_text(path)
+            report = read_report(path)
         except ReportReadError as exc:
             result.readable = False
             result.messages.append(Message("error", str(exc)))
             continue
-        rows.extend(_ingest_text(text, str(path), registry, master, result))
+        result.messages.extend(Message(level, text) for level, text in report.messages)  # PDF pages' notes
+        rows.extend(_ingest_text(report.text, str(path), registry, master, result))
     out = _finish(rows, frames, results, first_as_initiate)
     fill_broker_group(out.signals, registry)
     return out

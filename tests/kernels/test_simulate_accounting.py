@@ -52,8 +52,9 @@ def test_cash_and_equity_reconcile_with_the_trades(seed):
     expected_cash = 1_000_000.0 + flows.reindex(res.cash.index, fill_value=0.0).cumsum()
     np.testing.assert_allclose(res.cash.to_numpy(), expected_cash.to_numpy(), rtol=1e-10)
     assert (res.cash >= -1e-6).all()
-    # equity: cash + Σ units × last close × fx
-    last_close = panel.frame("close").ffill().fillna(0.0).to_numpy()
+    # equity: cash + Σ shares × last traded close × fx; every raw close is 1.02 × the adjusted close (a constant
+    # factor, known from session 30: before it the nearest known factor, the same 1.02, gives the traded price)
+    last_close = (panel.frame("close") * 1.02).ffill().fillna(0.0).to_numpy()
     fx = np.where(np.asarray(panel.markets) == "HK", 0.9, 1.0)
     np.testing.assert_allclose(res.equity.to_numpy(),
                                res.cash.to_numpy() + (res.positions.to_numpy() * last_close * fx).sum(axis=1),
@@ -66,6 +67,12 @@ def test_cash_and_equity_reconcile_with_the_trades(seed):
     assert (buys.loc[buys["code"] == "688981.SH", "shares"] >= 200).all()
     rate = np.where(fills["code"].isin(["00700.HK", "01810.HK"]), 0.9, 1.0)
     np.testing.assert_allclose(fills["value"], fills["shares"] * fills["price"] * rate, rtol=1e-10)
+    # whole shares held, and each fill's basis: the session's own raw close from session 30, the nearest factor before
+    assert (res.positions.to_numpy() % 1 == 0).all()
+    early = fills["date"] < panel.sessions[30]
+    assert early.any() and (~early).any()
+    assert set(fills.loc[early, "price_basis"]) == {"nearest_factor"}
+    assert set(fills.loc[~early, "price_basis"]) == {"traded"}
 
 
 def test_fees_match_a_pandas_reference_by_date():

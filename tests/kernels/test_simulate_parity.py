@@ -106,3 +106,25 @@ def test_open_execution_matches_vectorbt_at_the_next_open(seed):
     pf = vbt.Portfolio.from_orders(close, size=shifted, price=open_, val_price=val_price, size_type="targetpercent",
                                    cash_sharing=True, group_by=True, call_seq="auto", init_cash=100_000.0, freq="1D")
     np.testing.assert_allclose(ours, pf.value().to_numpy(), rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_share_accounting_matches_vectorbt_on_traded_prices_without_corporate_actions(seed):
+    """With raw closes (cent grid) and a constant adjustment factor, the shares we hold and the equity equal vectorbt
+    run on the traded prices (fills at raw closes; the factor has no step, so no corporate action)."""
+    from dataclasses import replace
+
+    vbt = pytest.importorskip("vectorbt")
+    base = random_panel(seed)
+    raw = np.round(base.close * 1.3, 2)
+    panel = replace(base, close=raw / 1.3, open=raw / 1.3, raw_close=raw)   # adjusted = raw × 1/1.3
+    weights = random_weights(seed, panel.shape)
+    rules = SimulationRules(init_cash=100_000.0, execution="close").frictionless()
+    ours = simulate_weights(panel, weights, rules)
+    assert set(ours.trades["price_basis"]) <= {"traded", "nearest_factor"} and ours.inputs.actions.table.empty
+    close = pd.DataFrame(raw, index=panel.frame("close").index, columns=panel.frame("close").columns)
+    pf = vbt.Portfolio.from_orders(close, size=pd.DataFrame(weights, index=close.index, columns=close.columns),
+                                   size_type="targetpercent", cash_sharing=True, group_by=True, call_seq="auto",
+                                   init_cash=100_000.0, freq="1D")
+    np.testing.assert_allclose(ours.equity.to_numpy(), pf.value().to_numpy(), rtol=1e-9, atol=0)
+    np.testing.assert_allclose(ours.positions.to_numpy(), pf.assets().to_numpy(), rtol=1e-9, atol=1e-9)
