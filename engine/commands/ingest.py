@@ -107,6 +107,7 @@ def ingest(
       ratingbt ingest "reports/**/*.pdf" my_ratings.csv -o signals.parquet --names my_names.csv
 
       ratingbt ingest vendor_ratings.csv --map report_date=发布时间 --map broker=券商 -o signals.csv
+
       ratingbt ingest --explain reports/some_report.txt
 
     Exit code: 0 when every file could be read (even with warnings), 1 when some file could not be read at all.
