@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from engine import __version__
-from engine.commands import backtest, data, ingest, ratings, run, score, screen
+from engine.commands import backtest, brokers, data, ingest, ratings, run, score, screen, signals
 from engine.commands._errors import CommandGroup, TidyCommand
 
 app = typer.Typer(
@@ -42,6 +42,8 @@ app.command("score", cls=TidyCommand)(score.score)
 app.command("backtest", cls=TidyCommand)(backtest.backtest)
 app.command("screen", cls=TidyCommand)(screen.screen)
 app.command("run", cls=TidyCommand)(run.run)
+app.command("brokers", cls=TidyCommand)(brokers.brokers)
+app.add_typer(signals.app, name="signals", cls=CommandGroup)
 
 
 def _version(value: bool) -> None:

@@ -47,7 +47,7 @@ import html
 import json
 import math
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -627,13 +627,18 @@ def render_report(
     config: Mapping[str, Any] | None = None,
     sweep: pd.DataFrame | None = None,
     generated_at: dt.datetime | None = None,
+    extra_sections: Sequence[tuple[str, str, str]] = (),
 ) -> str:
-    """The report as one HTML string (see :func:`write_report` and the module docstring for the inputs)."""
+    """The report as one HTML string (see :func:`write_report` and the module docstring for the inputs).
+
+    ``extra_sections``: ``(key, title, html)`` sections another stage renders itself (e.g. the broker league of
+    :mod:`engine.brokers.section`), placed before the performance section; ``html`` must already be escaped."""
     from plotly.offline import get_plotlyjs
 
     charts = _Charts()
     generated = (generated_at or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
+        *[(key, name, content) for key, name, content in extra_sections],
         ("performance", "Performance",
          _stats_html(stats, _currency(config))
          + charts.embed(plots.equity_figure(equity), "no equity curve")
@@ -719,6 +724,7 @@ def write_report(
     screen: pd.DataFrame | None = None,
     config: Mapping[str, Any] | None = None,
     sweep: pd.DataFrame | None = None,
+    extra_sections: Sequence[tuple[str, str, str]] = (),
 ) -> Path:
     """Write the self-contained HTML report to ``path`` (parents created) and return the path.
 
@@ -729,7 +735,8 @@ def write_report(
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     text = render_report(title=title, run_name=run_name, equity=equity, trades=trades, stats=stats, scores=scores,
-                         scorecard=scorecard, event_study=event_study, screen=screen, config=config, sweep=sweep)
+                         scorecard=scorecard, event_study=event_study, screen=screen, config=config, sweep=sweep,
+                         extra_sections=extra_sections)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)

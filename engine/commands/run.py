@@ -118,6 +118,13 @@ def run(
     from engine.paths import runs_dir
     from engine.pipeline import STEPS, run_pipeline
 
+    from engine.brokers.settings import is_brokers_config
+
+    if is_brokers_config(config):  # configs/real_ratings.yaml: the broker league (ratingbt brokers CONFIG)
+        from engine.commands.brokers import run_config
+
+        run_config(config, output=output, name=name)
+        return
     console = Console()
     _route_logs_to(console)
     screen_date = parse_iso_date(as_of, "--as-of")  # ISO only (also checked for every date option by the CLI)

@@ -23,7 +23,7 @@ from engine.enums import STATUS_NO_PRICE_DATA
 from engine.score.columns import as_strings, factorize_strings
 from engine.score.stats import spearman, wilson_interval
 
-__all__ = ["GROUPINGS", "scorecard", "scored_legs", "SCORECARD_COLUMNS"]
+__all__ = ["GROUPINGS", "scorecard", "scored_legs", "group_labels", "SCORECARD_COLUMNS"]
 
 GROUPINGS = ("all", "broker", "analyst", "rating", "action", "market")
 
@@ -82,6 +82,11 @@ def _labels(rows: pd.DataFrame, group_by: str) -> tuple[np.ndarray, np.ndarray, 
         label_codes = flat[offsets[text_codes][positions] + within] if len(positions) else np.empty(0, np.int64)
         return positions, label_codes, np.array(list(names), dtype=object)
     raise ValueError(f"group_by={group_by!r}; allowed: {', '.join(GROUPINGS)}")
+
+
+#: Public name of :func:`_labels`: ``(positions, label_codes, labels)`` of ``rows`` for a grouping (analysts: one
+#: entry per analyst of a row).
+group_labels = _labels
 
 
 def _as_float(col: pd.Series) -> np.ndarray:
