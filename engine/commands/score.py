@@ -139,8 +139,9 @@ def score(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Score with prices up to this date only, "
                                     "YYYY-MM-DD (default: every price there is)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output directory (default: runs/score)."),
-    prices: Optional[Path] = typer.Option(None, "--prices", help="Read per-symbol CSVs from this directory "
-                                          "(SZ300474.csv, SH000300.csv, HKHSI.csv ...) instead of the price cache."),
+    prices: list[Path] = typer.Option([], "--prices", help="Local price source, repeatable: a folder of per-symbol "
+                                      "files (SZ300474.csv, SH000300.csv ...) or a file (per-symbol, or a long parquet "
+                                      "such as the whole-market file), read through the store."),
     offline: bool = typer.Option(True, "--offline/--online", help="Use only the price cache (default) or let the data "
                                  "layer download missing ranges (akshare/yfinance)."),
     excess_mode: str = typer.Option("absolute", "--excess-mode", help="absolute: r − b (brokers' definition); "
@@ -162,6 +163,8 @@ def score(
     Examples:
 
       ratingbt score --signals signals.csv --prices ../shared/data/prices
+
+      ratingbt score --signals ratings.csv --prices ../shared/data/market/ashare_daily_2024_2025.parquet --prices ../shared/data/prices/SH000300.csv
 
       ratingbt score --signals signals.csv --as-of 2025-12-31 -o runs/score-2025
 
@@ -201,7 +204,7 @@ def score(
         raise ValueError(f"--as-of {as_of_ts:%Y-%m-%d} is after today: no prices exist yet; give a date up to today")
     with console.status("loading prices and scoring…"):
         try:
-            panel = panel_for_signals(table, prices, offline=offline, as_of=as_of_ts)
+            panel = panel_for_signals(table, prices or None, offline=offline, as_of=as_of_ts)
         except (FileNotFoundError, LookupError, ValueError) as exc:
             raise ValueError(f"cannot load prices: {exc}") from None
         lookup = default_scale_lookup(table, registry_dir=ratings_dir)

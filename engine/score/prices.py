@@ -11,7 +11,7 @@ the scoring stage reports them as ``no price data``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import pandas as pd
 
@@ -55,19 +55,31 @@ def panel_from_price_dir(codes: Iterable[str], prices_dir: str | Path) -> Panel:
     return panel_from_frames(frames)
 
 
-def panel_for_signals(signals: pd.DataFrame, prices_dir: str | Path | None = None, offline: bool = True,
-                      as_of: object | None = None) -> Panel:
-    """The panel the signals need: from ``prices_dir`` when given, else through the data layer's ``load_panel``.
+def panel_for_signals(signals: pd.DataFrame, prices: str | Path | Sequence[str | Path] | None = None,
+                      offline: bool = True, as_of: object | None = None) -> Panel:
+    """The panel the signals need, through the data layer's :func:`engine.data.load.load_panel` (the store).
 
-    ``as_of`` bounds the requested range (nothing after it is loaded). Through the cache, missing symbols are not an
-    error: they come back as all-NaN columns and are scored ``no price data``.
+    ``prices``: local sources — folders of per-symbol files and files (per-symbol, or a long parquet such as the
+    whole-market file) — served through the store in the order given (:mod:`engine.data.localfiles`); ``None`` =
+    what the store already holds (``ratingbt data import``) plus, unless ``offline``, the network providers.
+    ``as_of`` bounds the requested range (nothing after it is loaded). Missing symbols are not an error: they come
+    back as all-NaN columns and are scored ``no price data``. A source path that does not exist raises
+    ``FileNotFoundError`` naming it.
     """
-    codes = codes_for_signals(signals)
-    if prices_dir is not None:
-        return panel_from_price_dir(codes, prices_dir)
     from engine.data.load import load_panel
+    from engine.data.providers import make_provider
 
+    codes = codes_for_signals(signals)
     dates = pd.to_datetime(signals["report_date"]).dropna()
     start = (dates.min() - pd.Timedelta(days=31)).normalize() if len(dates) else None
     end = pd.Timestamp(as_of).normalize() if as_of is not None else None
-    return load_panel(codes, start, end, offline=offline, on_missing="ignore")
+    providers = None
+    if prices is not None:
+        roots = [Path(p) for p in ([prices] if isinstance(prices, (str, Path)) else prices)]
+        for root in roots:
+            if not root.exists():
+                raise FileNotFoundError(f"--prices {root} does not exist")
+        providers = [make_provider("local", roots=roots)]
+        if end is None:
+            end = pd.Timestamp.today().normalize()
+    return load_panel(codes, start, end, offline=offline, providers=providers, on_missing="ignore")

@@ -96,3 +96,28 @@ def test_two_price_folders_one_cache_each_match_vectorbt(tmp_path, monkeypatch):
         np.testing.assert_allclose(equity["equity"].to_numpy(), expected, rtol=1e-9, atol=0,
                                    err_msg=f"{name} (prices from {folder})")
         assert abs(expected[-1] / expected[0] - 1) > 0.01   # the portfolio moved
+
+
+def test_user_supplied_index_benchmark_runs_end_to_end_and_a_missing_one_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATINGBT_CACHE", str(tmp_path / "cache"))
+    _write_folder(tmp_path / "prices", seed=3)
+    rng = np.random.default_rng(9)
+    csi500 = (6000 * np.cumprod(1 + rng.normal(0, 0.01, len(SESSIONS)))).round(2)
+    pd.DataFrame({"date": SESSIONS.strftime("%Y-%m-%d"), "open": csi500, "high": csi500, "low": csi500,
+                  "close": csi500, "volume": 1e8}).to_csv(tmp_path / "prices" / "SH000905.csv", index=False)
+    _, weights_path = _weights(tmp_path)
+    cfg = _config(tmp_path, "csi500", tmp_path / "prices", weights_path)
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("benchmark: 000300.SH", "benchmark: 000905.SH"),
+                   encoding="utf-8")
+    result = CliRunner().invoke(app, ["backtest", str(cfg), "-o", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    equity = pd.read_csv(tmp_path / "runs" / "csi500" / "equity.csv")
+    # the benchmark column is the user's index scaled to the starting cash
+    np.testing.assert_allclose(equity["benchmark"].to_numpy(), csi500 / csi500[0] * 1_000_000, rtol=1e-6)
+
+    missing = tmp_path / "missing.yaml"
+    missing.write_text(cfg.read_text(encoding="utf-8").replace("benchmark: 000905.SH", "benchmark: 000852.SH")
+                       .replace("name: csi500", "name: csi1000"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["backtest", str(missing), "-o", str(tmp_path / "runs")])
+    assert result.exit_code != 0
+    assert "000852.SH" in result.output and "Traceback" not in result.output

@@ -54,7 +54,10 @@ def test_run_folder_layout(config_file, tmp_path):
     run = run_backtest(cfg)
     written = write_run(run, tmp_path / "out", "ratingbt backtest bt.yaml")
     assert sorted(p.name for p in written) == sorted(
-        ["config.yaml", "equity.csv", "trades.csv", "positions.csv", "stats.json"])
+        ["config.yaml", "equity.csv", "trades.csv", "positions.csv", "stats.json", "price_sources.csv"])
+    sources = pd.read_csv(tmp_path / "out" / "price_sources.csv")
+    assert set(sources["code"]) == {"600000.SH", "000001.SZ", "000300.SH"}   # every code says where it came from
+    assert sources["file"].str.endswith(".csv").all() and sources["sha256"].str.len().eq(64).all()
     equity = pd.read_csv(tmp_path / "out" / "equity.csv")
     assert list(equity.columns) == ["date", "equity", "cash", "benchmark"]
     assert len(equity) == len(SESSIONS)
