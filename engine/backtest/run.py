@@ -286,7 +286,8 @@ def run_backtest(cfg: BacktestConfig, *, signals: pd.DataFrame | None = None, pa
     if cfg.benchmark not in set(panel.codes) or not np.isfinite(panel.close[:, panel.column(cfg.benchmark)]).any():
         from engine.data.inputs import MissingInputError
 
-        where = (f"data.prices {', '.join(str(cfg.resolve(p)) for p in cfg.data.prices)}" if cfg.data.prices
+        key = "data.prices_dir" if cfg.data.prices_dir is not None else "data.prices"  # the key the user wrote
+        where = (f"{key} {', '.join(str(cfg.resolve(p)) for p in cfg.data.prices)}" if cfg.data.prices
                  else "the price sources")
         raise MissingInputError(f"benchmark {cfg.benchmark} has no prices between {pd.Timestamp(panel.sessions[0]).date()} "
                                 f"and {pd.Timestamp(panel.sessions[-1]).date()} in {where} "

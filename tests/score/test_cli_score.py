@@ -13,6 +13,13 @@ from tests.score.helpers import make_signals
 runner = CliRunner()
 
 
+def _sessions(n: int) -> list[str]:
+    """The first ``n`` Shanghai sessions of 2024 (the data layer keeps exchange sessions only: no bar on 1 January)."""
+    from engine.data.calendars import sessions
+
+    return sessions("XSHG", "2024-01-01", "2024-12-31")[:n].strftime("%Y-%m-%d").tolist()
+
+
 def _write_prices(root, dates, closes):
     root.mkdir()
     for stem, values in closes.items():
@@ -21,7 +28,7 @@ def _write_prices(root, dates, closes):
 
 
 def test_score_cli_writes_tables_and_prints_scorecard(tmp_path):
-    dates = pd.bdate_range("2024-01-01", periods=60).strftime("%Y-%m-%d").tolist()
+    dates = _sessions(60)
     prices = tmp_path / "prices"
     _write_prices(prices, dates, {"SH000300": np.linspace(100, 110, 60), "SZ300001": np.linspace(10, 14, 60)})
     signals = make_signals([
@@ -41,8 +48,8 @@ def test_score_cli_writes_tables_and_prints_scorecard(tmp_path):
     assert "incomplete" in result.output and "no price data" in result.output
     scores = pd.read_csv(out / "scores.csv")
     assert scores["status"].tolist() == ["complete", "incomplete", "no price data"]
-    # 1 month from 2024-01-01 → 2024-02-01 = session 23 of the linear series
-    i = dates.index("2024-02-01")
+    # 1 month from 2024-01-02 → 2024-02-02, a session of the linear series
+    i = dates.index("2024-02-02")
     want = (np.linspace(10, 14, 60)[i] / 10 - 1) - (np.linspace(100, 110, 60)[i] / 100 - 1)
     assert scores.loc[0, "excess_return"] == pytest.approx(want, abs=1e-12)
     card = pd.read_csv(out / "scorecard.csv")
@@ -52,7 +59,7 @@ def test_score_cli_writes_tables_and_prints_scorecard(tmp_path):
 
 
 def test_score_cli_as_of_and_errors(tmp_path):
-    dates = pd.bdate_range("2024-01-01", periods=30).strftime("%Y-%m-%d").tolist()
+    dates = _sessions(30)
     prices = tmp_path / "prices"
     _write_prices(prices, dates, {"SH000300": np.linspace(100, 110, 30), "SZ300001": np.linspace(10, 14, 30)})
     path = tmp_path / "signals.csv"
@@ -72,7 +79,7 @@ def test_score_cli_as_of_and_errors(tmp_path):
 
 def test_score_cli_reads_the_price_cache(tmp_path):
     """Without --prices the panel comes from the data layer's cache (filled here with `ratingbt data import`)."""
-    dates = pd.bdate_range("2024-01-01", periods=30).strftime("%Y-%m-%d").tolist()
+    dates = _sessions(30)
     prices = tmp_path / "prices"
     _write_prices(prices, dates, {"SH000300": np.linspace(100, 110, 30), "SZ300001": np.linspace(10, 14, 30)})
     assert runner.invoke(app, ["data", "import", str(prices)]).exit_code == 0
@@ -110,7 +117,7 @@ def test_seeds_end_to_end(shared, tmp_path):
 
 
 def test_score_cli_by_option(tmp_path):
-    dates = pd.bdate_range("2024-01-01", periods=30).strftime("%Y-%m-%d").tolist()
+    dates = _sessions(30)
     prices = tmp_path / "prices"
     _write_prices(prices, dates, {"SH000300": np.linspace(100, 110, 30), "SZ300001": np.linspace(10, 14, 30)})
     path = tmp_path / "signals.csv"
