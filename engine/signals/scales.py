@@ -359,6 +359,26 @@ def _version_errors(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
+_YAML_CACHE: dict[Path, tuple[tuple[int, int], object]] = {}
+
+
+def _read_yaml(path: Path) -> object:
+    """A registry file's YAML (libyaml's C loader when present), parsed once per process while the file's
+    modification time and size are unchanged; raises ``ValueError`` naming the file when it is not valid YAML."""
+    stat = path.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    hit = _YAML_CACHE.get(path)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+    _YAML_CACHE[path] = (stamp, data)
+    return data
+
+
 def load_registry(directory: str | Path | None = None) -> ScaleRegistry:
     """Load and validate every ``*.yaml`` scale in ``directory`` (default :func:`default_registry_dir`).
 
@@ -374,10 +394,7 @@ def load_registry(directory: str | Path | None = None) -> ScaleRegistry:
     for path in sorted(root.glob("*.yaml")):
         if path.stem == "aliases":
             continue
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+        data = _read_yaml(path)
         if not isinstance(data, dict) or "broker" not in data:
             raise ValueError(f"{path}: expected a mapping with 'broker' and 'scales'")
         common = {"broker": data["broker"], "aliases": data.get("aliases") or []}
