@@ -27,7 +27,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __all__ = ["BacktestConfig", "SignalsConfig", "DataConfig", "StrategyConfig", "PortfolioConfig", "RulesConfig",
-           "PeriodConfig", "ExecutorConfig", "ConfigError", "load_backtest_config", "format_validation_error", "COST_PROFILES"]
+           "PeriodConfig", "ExecutorConfig", "ConfigError", "load_backtest_config", "read_config_mapping",
+           "format_validation_error", "COST_PROFILES"]
 
 # ---------------------------------------------------------------------------------------------------------------
 # backtest (issue 5)
@@ -278,8 +279,9 @@ def check_strategy(cfg: "BacktestConfig") -> None:
     expand_grid(module, cfg.strategy.params)
 
 
-def load_backtest_config(path: str | Path, overrides: dict[str, Any] | None = None) -> BacktestConfig:
-    """Read and validate a YAML backtest config; raises :class:`ConfigError` naming the file and the keys."""
+def read_config_mapping(path: str | Path, keys: str) -> dict[str, Any]:
+    """The top-level mapping of a YAML config file; :class:`ConfigError` names the file when it is missing, not YAML,
+    or not a mapping (``keys`` lists the expected top-level keys for that message, e.g. ``"name, signals, ..."``)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
@@ -288,7 +290,14 @@ def load_backtest_config(path: str | Path, overrides: dict[str, Any] | None = No
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys (name, signals, strategy, ...)")
+        raise ConfigError(f"{path}: the top level must be a mapping of keys ({keys})")
+    return raw
+
+
+def load_backtest_config(path: str | Path, overrides: dict[str, Any] | None = None) -> BacktestConfig:
+    """Read and validate a YAML backtest config; raises :class:`ConfigError` naming the file and the keys."""
+    path = Path(path)
+    raw = read_config_mapping(path, "name, signals, strategy, ...")
     raw = {**raw, **(overrides or {})}
     raw.setdefault("base_dir", str(path.resolve().parent))
     try:

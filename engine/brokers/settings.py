@@ -112,15 +112,10 @@ def resolve_path(path: str | None, base_dir: str | Path = ".") -> Path | None:
 
 def load_brokers_config(path: str | Path) -> BrokersConfig:
     """Read and validate a brokers YAML config; :class:`engine.config.ConfigError` names the file and keys."""
+    from engine.config import read_config_mapping
+
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping (name, ratings, prices, ...)")
+    raw = read_config_mapping(path, "name, ratings, prices, ...")
     raw.setdefault("base_dir", str(path.resolve().parent))
     try:
         return BrokersConfig.model_validate(raw)
