@@ -44,7 +44,7 @@ def propose(
 
     Examples:
 
-      ratingbt ratings propose ../shared/corpus/stripped > proposed.yaml
+      ratingbt ratings propose reports/ > proposed.yaml
 
       ratingbt ratings propose reports/ -o proposed_ratings/
     """

@@ -276,13 +276,9 @@ class PriceCache:
         out: dict[str, list] = {c: [] for c in plan}
         if not plan:
             return out
-        with self.store.session() as con:
-            con.register("want", _plan_frame(plan))
-            try:
-                rows = con.execute('SELECT c.code, c.start, c."end" FROM coverage c JOIN want w '
-                                   "USING (code, origin)").fetchall()
-            finally:
-                con.unregister("want")
+        with self.store.session() as con, _registered(con, "want", _plan_frame(plan)):
+            rows = con.execute('SELECT c.code, c.start, c."end" FROM coverage c JOIN want w '
+                               "USING (code, origin)").fetchall()
         for code, a, b in rows:
             out[code].append((a, b))
         return {c: union_ranges(r) for c, r in out.items()}
@@ -299,13 +295,9 @@ class PriceCache:
         """Per code and origin of ``plan`` holding bars: ``code, origin, rank, first, last, rows``."""
         if not plan:
             return pd.DataFrame(columns=["code", "origin", "rank", "first", "last", "rows"])
-        with self.store.session() as con:
-            con.register("want", _plan_frame(plan))
-            try:
-                df = con.execute("SELECT s.code, s.origin, w.rank, s.first, s.last, s.rows FROM spans s "
-                                 "JOIN want w USING (code, origin) ORDER BY s.code, w.rank").df()
-            finally:
-                con.unregister("want")
+        with self.store.session() as con, _registered(con, "want", _plan_frame(plan)):
+            df = con.execute("SELECT s.code, s.origin, w.rank, s.first, s.last, s.rows FROM spans s "
+                             "JOIN want w USING (code, origin) ORDER BY s.code, w.rank").df()
         df["first"] = pd.to_datetime(df["first"]).astype("datetime64[ns]")
         df["last"] = pd.to_datetime(df["last"]).astype("datetime64[ns]")
         return df
@@ -484,6 +476,16 @@ def _recent(failures: list[dict], start, end, providers, ttl: float) -> dict | N
         if failure["start"] <= _iso(start) and _iso(end) <= failure["end"] and age.total_seconds() < ttl * 3600:
             return failure
     return None
+
+
+@contextlib.contextmanager
+def _registered(con, name: str, frame: pd.DataFrame):
+    """``frame`` visible to ``con``'s SQL as the view ``name`` for the ``with`` block (unregistered after it)."""
+    con.register(name, frame)
+    try:
+        yield
+    finally:
+        con.unregister(name)
 
 
 def _plan_frame(plan: dict[str, list[str]]) -> pd.DataFrame:

@@ -188,7 +188,7 @@ def _levels(bands: list[RatingBand]) -> list[int]:
 
 class RatingScale(BaseModel):
     """A broker's scale, one dated version. ``source`` says where it came from (``report``, or in the registry the
-    report file it was read from, e.g. ``corpus/stripped/322.txt``); ``as_of`` is that report's date and
+    report file it was read from, e.g. ``reports/2024/broker_report.pdf``); ``as_of`` is that report's date and
     ``valid_from`` the first date the version applies (the earliest report showing it)."""
 
     model_config = ConfigDict(extra="forbid")

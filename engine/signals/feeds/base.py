@@ -55,6 +55,26 @@ class Feed(Protocol):
     def convert(self, raw: Any, key: str) -> pd.DataFrame: ...
 
 
+class CallFeed:
+    """What the feeds share whose raw answer for a key (a code or a day) is one function call — akshare's by
+    default (:attr:`default_call`), an injected function in tests: ``fetch(key)``, the registry and the messages.
+    A subclass sets ``name``, ``default_call`` and writes ``convert``."""
+
+    name = ""
+
+    def __init__(self, call: Callable[[str], pd.DataFrame] | None = None, registry=None):
+        self._fetch = call or self.default_call
+        self._registry = registry
+        self.messages: list[str] = []
+
+    @staticmethod
+    def default_call(key: str) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def fetch(self, key: str) -> Any:
+        return self._fetch(key)
+
+
 def state_path(cache_dir: str | Path, source: str) -> Path:
     """``<cache_dir>/feeds/<source>.json``."""
     return Path(cache_dir) / "feeds" / f"{source}.json"

@@ -14,11 +14,11 @@ Keys are exchange sessions (XSHG) as ``YYYY-MM-DD``.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Callable
 
 import pandas as pd
 
-from engine.signals.feeds.base import require_columns
+from engine.signals.feeds.base import CallFeed, require_columns
 from engine.signals.feeds.common import number, records_to_signals, text
 
 __all__ = ["CninfoFeed", "CNINFO_COLUMNS", "session_keys"]
@@ -48,18 +48,14 @@ def _akshare_day(key: str) -> pd.DataFrame:
         raise
 
 
-class CninfoFeed:
+class CninfoFeed(CallFeed):
     """Feed of :mod:`engine.signals.feeds.base` over days; ``fetch_day(key)`` defaults to akshare."""
 
     name = "cninfo"
+    default_call = staticmethod(_akshare_day)
 
     def __init__(self, fetch_day: Callable[[str], pd.DataFrame] | None = None, registry=None):
-        self._fetch = fetch_day or _akshare_day
-        self._registry = registry
-        self.messages: list[str] = []
-
-    def fetch(self, key: str) -> Any:
-        return self._fetch(key)
+        super().__init__(fetch_day, registry)
 
     def convert(self, raw: pd.DataFrame, key: str) -> pd.DataFrame:
         where = f"cninfo {key}"

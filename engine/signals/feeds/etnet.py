@@ -8,12 +8,12 @@ year, a *snapshot* of each broker's latest view (``更新日期`` = the date of 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import pandas as pd
 
-from engine.signals.feeds.base import require_columns
-from engine.signals.feeds.common import number, records_to_signals, text
+from engine.signals.feeds.base import CallFeed, require_columns
+from engine.signals.feeds.common import number, records_to_signals
 
 __all__ = ["EtnetFeed", "ETNET_COLUMNS"]
 
@@ -27,18 +27,14 @@ def _akshare(symbol: str) -> pd.DataFrame:
     return ak.stock_hk_profit_forecast_et(symbol=symbol, indicator="盈利预测概览")
 
 
-class EtnetFeed:
+class EtnetFeed(CallFeed):
     """Feed over HK codes; ``fetch_symbol`` injectable for tests."""
 
     name = "etnet"
+    default_call = staticmethod(_akshare)
 
     def __init__(self, fetch_symbol: Callable[[str], pd.DataFrame] | None = None, registry=None):
-        self._fetch = fetch_symbol or _akshare
-        self._registry = registry
-        self.messages: list[str] = []
-
-    def fetch(self, key: str) -> Any:
-        return self._fetch(key)
+        super().__init__(fetch_symbol, registry)
 
     def convert(self, raw: pd.DataFrame, key: str) -> pd.DataFrame:
         require_columns(raw, _NEEDED, f"etnet {key}")

@@ -7,11 +7,11 @@ Target prices in CNY (``目标价``; empty or 0 = none); analysts comma-separate
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import pandas as pd
 
-from engine.signals.feeds.base import require_columns
+from engine.signals.feeds.base import CallFeed, require_columns
 from engine.signals.feeds.common import number, records_to_signals, text
 
 __all__ = ["SinaFeed", "SINA_COLUMNS"]
@@ -26,18 +26,14 @@ def _akshare(symbol: str) -> pd.DataFrame:
     return ak.stock_institute_recommend_detail(symbol=symbol)
 
 
-class SinaFeed:
+class SinaFeed(CallFeed):
     """Feed over stock codes; ``fetch_symbol`` injectable for tests."""
 
     name = "sina"
+    default_call = staticmethod(_akshare)
 
     def __init__(self, fetch_symbol: Callable[[str], pd.DataFrame] | None = None, registry=None):
-        self._fetch = fetch_symbol or _akshare
-        self._registry = registry
-        self.messages: list[str] = []
-
-    def fetch(self, key: str) -> Any:
-        return self._fetch(key)
+        super().__init__(fetch_symbol, registry)
 
     def convert(self, raw: pd.DataFrame, key: str) -> pd.DataFrame:
         require_columns(raw, _NEEDED, f"sina {key}")
