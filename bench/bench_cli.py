@@ -1,11 +1,18 @@
-"""CLI start-up and report build, this checkout against a peer checkout (by default the lead's ``main``), same run.
+"""CLI start-up, report build and the second seeds run, this checkout against a peer checkout (by default the lead's
+``main``), same run.
 
-    python bench/bench_cli.py [--peer /work/main] [--run-dir runs/seeds] [--repeat 7]
+    python bench/bench_cli.py [--peer /work/main] [--run-dir runs/seeds] [--repeat 7] [--part help|seeds|all]
 
 1. ``ratingbt --help`` (and ``ratingbt run --help``): wall time of a fresh ``python -m engine.cli`` process, best and
    median of ``--repeat``; each checkout's ``engine`` is put first on ``PYTHONPATH``.
 2. ``write_run_report(run_dir)``: the HTML report of a finished run folder (``ratingbt run`` writes one), in a fresh
    process per checkout: import time of :mod:`engine.report` and the build itself (second build, warm), best of 3.
+
+3. ``--part seeds``: a *second* ``ratingbt run configs/seeds.yaml`` (the store and numba's cache already warm): one
+   warm-up run per checkout into its own temporary store and runs folder (``RATINGBT_CACHE``, ``RATINGBT_RUNS``),
+   then ``--seeds-repeat`` (default 5) fresh processes; best and median wall time, and the median time of each stage
+   (start-up = Python and the CLI's imports; signals, prices, score, backtest, screen, report = the pipeline's steps;
+   summary = the tables printed at the end). The output tables of both checkouts are compared (equal or not).
 
 Prints one line per figure with the peer's figure and the ratio. Record ``uptime`` next to the figures: the machine is
 shared and wall times move with its load.
@@ -40,8 +47,109 @@ print(f"{t1 - t0:.4f} {best:.4f}")
 """
 
 
-def _env(root: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(root), "COLUMNS": "100"}
+_SEEDS_SCRIPT = """
+import json, sys, time
+t_in = time.perf_counter()
+marks = [("start-up", t_in)]
+import engine.cli
+import engine.pipeline as pipeline
+marks.append(("cli imports", time.perf_counter()))
+inner = pipeline.run_pipeline
+
+def timed(*args, progress=None, **kwargs):
+    marks.append(("config", time.perf_counter()))
+    def on_step(step):
+        marks.append((step, time.perf_counter()))
+        if progress is not None:
+            progress(step)
+    try:
+        return inner(*args, progress=on_step, **kwargs)
+    finally:
+        marks.append(("pipeline end", time.perf_counter()))
+
+pipeline.run_pipeline = timed
+sys.argv = ["ratingbt", "run", sys.argv[1]]
+try:
+    engine.cli.main()
+except SystemExit as exc:
+    if exc.code:
+        raise
+marks.append(("exit", time.perf_counter()))
+# stage name -> seconds: each mark ends the stage named by the mark before it
+names = {"start-up": "cli imports", "cli imports": "cli + config", "config": "cli + config", "pipeline end": "summary"}
+out = {}
+for (name, t), (_, t_next) in zip(marks, marks[1:]):
+    label = names.get(name, name)
+    out[label] = out.get(label, 0.0) + t_next - t
+out["in-process"] = marks[-1][1] - t_in
+print("SEEDS " + json.dumps(out), file=sys.stderr)
+"""
+
+SEEDS_STAGES = ("start-up", "cli imports", "cli + config", "signals", "prices", "score", "backtest", "screen", "report",
+                "summary")
+SEEDS_TABLES = ("signals.csv", "scores.csv", "scorecard.csv", "event_study.csv", "equity.csv", "trades.csv",
+                "positions.csv", "actions.csv", "screen.csv", "stats.json")
+
+
+def _env(root: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(root), "COLUMNS": "100", **extra}
+
+
+def time_seeds(root: Path, work: Path, repeat: int) -> tuple[list[float], dict[str, float], Path]:
+    """Wall seconds of ``repeat`` second runs of ``ratingbt run configs/seeds.yaml`` in fresh processes of
+    ``root`` (after one warm-up run filling ``work``'s store and numba's cache), the median seconds per stage, and
+    the run folder written."""
+    import json
+
+    config = root / "configs" / "seeds.yaml"
+    env = _env(root, RATINGBT_CACHE=str(work / "cache"), RATINGBT_RUNS=str(work / "runs"))
+    walls, stages = [], []
+    for k in range(repeat + 1):
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", _SEEDS_SCRIPT, str(config)], env=env, cwd=root,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wall = time.perf_counter() - start
+        if done.returncode:
+            raise SystemExit(f"ratingbt run {config} failed in {root}:\n{done.stderr[-2000:]}")
+        line = next(x for x in done.stderr.splitlines() if x.startswith("SEEDS "))
+        if k == 0:
+            continue  # warm-up: fills the store and numba's cache
+        stage = json.loads(line[len("SEEDS "):])
+        stage["start-up"] = wall - stage.pop("in-process")  # interpreter start until the script's first line
+        walls.append(wall)
+        stages.append(stage)
+    median = {name: statistics.median(s.get(name, 0.0) for s in stages) for name in SEEDS_STAGES}
+    return walls, median, work / "runs" / "seeds"
+
+
+def same_tables(a: Path, b: Path) -> list[str]:
+    """Names of the seeds run's output tables that differ between run folders ``a`` and ``b`` (byte for byte)."""
+    return [name for name in SEEDS_TABLES
+            if not (a / name).is_file() or not (b / name).is_file()
+            or (a / name).read_bytes() != (b / name).read_bytes()]
+
+
+def report_seeds(peer: Path | None, repeat: int) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ratingbt-bench-seeds-") as tmp:
+        mine = time_seeds(HERE, Path(tmp) / "mine", repeat)
+        if peer is None:
+            walls, stages, _ = mine
+            print(f"second `ratingbt run configs/seeds.yaml`: wall best {min(walls):.3f} s, median "
+                  f"{statistics.median(walls):.3f} s; median per stage: "
+                  + ", ".join(f"{n} {stages[n]:.3f} s" for n in SEEDS_STAGES))
+            return
+        theirs = time_seeds(peer, Path(tmp) / "peer", repeat)
+        for label, (walls, stages, _) in (("this checkout", mine), ("peer", theirs)):
+            print(f"second `ratingbt run configs/seeds.yaml`, {label}: wall best {min(walls):.3f} s, median "
+                  f"{statistics.median(walls):.3f} s ({len(walls)} fresh processes after one warm-up)")
+            print("  median per stage: " + ", ".join(f"{n} {stages[n]:.3f} s" for n in SEEDS_STAGES))
+        print(f"ratio (median wall, peer / this checkout): "
+              f"{statistics.median(theirs[0]) / statistics.median(mine[0]):.1f}x")
+        differ = same_tables(mine[2], theirs[2])
+        print("output tables " + (f"DIFFER from the peer's: {', '.join(differ)}" if differ else
+                                  f"identical to the peer's ({', '.join(SEEDS_TABLES)})"))
 
 
 def time_help(root: Path, args: list[str], repeat: int) -> tuple[float, float, float]:
@@ -73,8 +181,15 @@ def main() -> None:
     parser.add_argument("--peer", type=Path, default=Path("/work/main"))
     parser.add_argument("--run-dir", type=Path, default=HERE / "runs" / "seeds")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--seeds-repeat", type=int, default=5)
+    parser.add_argument("--part", choices=("help", "seeds", "all"), default="all")
     opts = parser.parse_args()
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    if opts.part in ("seeds", "all"):
+        report_seeds(None if str(opts.peer) in ("", "none") else opts.peer, opts.seeds_repeat)
+    if opts.part == "seeds":
+        print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+        return
     for args in (["--help"], ["run", "--help"]):
         mine = time_help(HERE, args, opts.repeat)
         peer = time_help(opts.peer, args, opts.repeat)

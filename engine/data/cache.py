@@ -201,10 +201,22 @@ class PriceCache:
 
     def _failures_of(self, code: str) -> list[dict]:
         """The remembered failures of ``code``, oldest first (``start``/``end`` ISO dates, ``at`` ISO UTC)."""
-        with self.store.session() as con:
-            rows = con.execute('SELECT start, "end", "at", error, providers FROM failures WHERE code = ? '
-                               'ORDER BY "at", start', [code]).fetchall()
-        return [_failure_record(a, b, at, err, prov) for a, b, at, err, prov in rows]
+        return self.failures_of_codes([code]).get(code, [])
+
+    def failures_of_codes(self, codes: Sequence[str]) -> dict[str, list[dict]]:
+        """The remembered failures of each of ``codes`` (codes without any are absent), read in one query; each
+        list oldest first, as :meth:`failures` gives them."""
+        codes = list(codes)
+        if not codes:
+            return {}
+        with self.store.session() as con, _registered(con, "want_failures",
+                                                      pd.DataFrame({"code": pd.Series(codes, dtype=object)})):
+            rows = con.execute('SELECT f.code, f.start, f."end", f."at", f.error, f.providers FROM failures f '
+                               'JOIN want_failures w USING (code) ORDER BY f.code, f."at", f.start').fetchall()
+        out: dict[str, list[dict]] = {}
+        for code, a, b, at, err, prov in rows:
+            out.setdefault(code, []).append(_failure_record(a, b, at, err, prov))
+        return out
 
     def record_failure(self, code: str, start: dt.date, end: dt.date, error: str,
                        providers: Iterable[str] = ()) -> None:
@@ -219,13 +231,14 @@ class PriceCache:
                         'failures WHERE code = ? ORDER BY "at" DESC, start DESC LIMIT 8)', [code, code])
 
     def recent_failure(self, code: str, start: dt.date, end: dt.date,
-                       providers: Iterable[str] | None = None) -> dict | None:
+                       providers: Iterable[str] | None = None, *, known: list[dict] | None = None) -> dict | None:
         """A remembered failure covering ``start..end`` for ``code``, younger than :func:`failure_ttl_hours` and made
-        with every one of ``providers`` (a chain with a provider that was not tried then asks again); else None."""
+        with every one of ``providers`` (a chain with a provider that was not tried then asks again); else None.
+        ``known``: the code's failures as read before (:meth:`failures_of_codes`), to spare a query."""
         ttl = failure_ttl_hours()
         if ttl <= 0:
             return None
-        return _recent(self._failures_of(code), start, end, providers, ttl)
+        return _recent(self._failures_of(code) if known is None else known, start, end, providers, ttl)
 
     def forget_failures(self, codes: Iterable[str] | None = None, overlapping: tuple | None = None) -> int:
         """Forget remembered failures (all, or of ``codes``; with ``overlapping=(start, end)`` only the ranges that
@@ -383,6 +396,27 @@ class PriceCache:
             part = df[df["origin"] == origin]
             if len(part):
                 out.append((origin, _to_bars(part.reset_index(drop=True))))
+        return out
+
+    def origin_frames_of(self, plan: dict[str, list[str]]) -> dict[str, list[tuple[str, pd.DataFrame]]]:
+        """:meth:`origin_frames` of every code of ``plan`` (code → origins in precedence order), read in one query:
+        code → ``[(origin, bars), ...]`` in the order of its origins (origins without rows left out)."""
+        out: dict[str, list[tuple[str, pd.DataFrame]]] = {c: [] for c in plan}
+        if not plan:
+            return out
+        with self.store.session() as con, _registered(con, "want_origins", _plan_frame(plan)):
+            df = con.execute(f"SELECT b.code, w.rank, {', '.join('b.' + c for c in _SELECT_BARS.split(', '))} "
+                             "FROM bars b JOIN want_origins w USING (code, origin) "
+                             "ORDER BY b.code, w.rank, b.date").df()
+        if df.empty:
+            return out
+        bars = _to_bars(df)
+        codes = df["code"].to_numpy(dtype=object)
+        ranks = df["rank"].to_numpy(dtype=np.int64)
+        cut = np.flatnonzero(np.r_[True, (codes[1:] != codes[:-1]) | (ranks[1:] != ranks[:-1]), True])
+        for lo, hi in zip(cut[:-1], cut[1:]):
+            code = codes[lo]
+            out[code].append((plan[code][ranks[lo]], bars.iloc[lo:hi].reset_index(drop=True)))
         return out
 
     def read(self, code: str, start=None, end=None, *, origins: Sequence[str] | None = None) -> pd.DataFrame:

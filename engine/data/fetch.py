@@ -120,6 +120,25 @@ class _Sessions:
         return out
 
 
+class _KnownFailures:
+    """The remembered failures of a call's codes, read once when it starts (one query instead of one store
+    connection per missing range). A code whose failures the call itself records or forgets is read from the store
+    again afterwards, so every look-up sees what the store holds."""
+
+    def __init__(self, records: dict[str, list[dict]] | None):
+        self.records = records  # None: nothing read, every look-up goes to the store
+        self.stale: set[str] = set()
+
+    def of(self, code: str) -> list[dict] | None:
+        """The code's failures as read (``[]`` = none), or None when the store must be asked."""
+        if self.records is None or code in self.stale:
+            return None
+        return self.records.get(code, [])
+
+    def changed(self, code: str) -> None:
+        self.stale.add(code)
+
+
 def answered_range(code: str, start: dt.date, end: dt.date, bars: pd.DataFrame) -> tuple[dt.date, dt.date] | None:
     """The part of ``[start, end]`` a provider's answer really covers (see step 4 of the module docstring).
 
@@ -177,9 +196,11 @@ def ensure_cached(cache: PriceCache, codes: Iterable[str], start, end, *, chain:
     local, net = split_chain(chain)
     roots = list(local_roots) if local_roots is not None else (list(local.roots) if local is not None else None)
     report = FetchReport()
-    with cache.store.session():  # planning and coverage in one connection (no network inside)
+    with cache.store.session():  # planning, coverage and remembered failures in one connection (no network inside)
         report.plan = plan if plan is not None else plan_sources(cache, code_list, roots, report)
         covered = cache.coverage_of(report.plan)
+        ask = not offline and net is not None and failure_ttl_hours() > 0
+        known = _KnownFailures(cache.failures_of_codes(code_list) if ask else None)
     sess = _Sessions(start_d, end_d)
     names = net.names if net is not None else []
     for code in code_list:
@@ -197,7 +218,7 @@ def ensure_cached(cache: PriceCache, codes: Iterable[str], start, end, *, chain:
             report.missing.extend(MissingRange(code, a, b, reason) for a, b in gaps)
             continue
         for a, b in gaps:
-            _fill_gap(cache, code, a, b, net, report, sess, names)
+            _fill_gap(cache, code, a, b, net, report, sess, names, known)
     return report
 
 
@@ -216,13 +237,15 @@ def plan_sources(cache: PriceCache, codes: list[str], roots: list | None, report
 
 
 def _fill_gap(cache: PriceCache, code: str, a: dt.date, b: dt.date, chain: ProviderChain, report: FetchReport,
-              sess: _Sessions, names: list[str]) -> None:
+              sess: _Sessions, names: list[str], failures: "_KnownFailures | None" = None) -> None:
     """Ask ``chain`` for ``code`` over the missing range ``a..b`` and merge the answer into ``net``.
 
     When a provider answers only part of the range, the sessions still missing are asked of the providers after
-    it in the chain. A range every provider asked failed to supply is remembered."""
+    it in the chain. A range every provider asked failed to supply is remembered. ``failures``: the remembered
+    failures read when the call started (None: read them from the store now)."""
+    failures = failures if failures is not None else _KnownFailures(None)
     origins = report.plan[code]
-    failed = cache.recent_failure(code, a, b, providers=chain.names)
+    failed = cache.recent_failure(code, a, b, providers=chain.names, known=failures.of(code))
     if failed is not None:
         report.missing.append(MissingRange(
             code, a, b, f"all providers failed at {failed['at']} (not retried for {failure_ttl_hours():g} h;"
@@ -246,6 +269,7 @@ def _fill_gap(cache: PriceCache, code: str, a: dt.date, b: dt.date, chain: Provi
         report.errors.append(str(exc))
         report.missing.append(MissingRange(code, a, b, "all providers failed"))
         cache.record_failure(code, a, b, str(exc), providers=chain.names)
+        failures.changed(code)
         return
     got = answered_range(code, ask_a, ask_b, bars)
     adds_rows = served is None or (~bars["date"].isin(served["date"])).any()
@@ -258,6 +282,7 @@ def _fill_gap(cache: PriceCache, code: str, a: dt.date, b: dt.date, chain: Provi
             report.unchained.append(f"{code} {a}..{b}")
     if got is not None:
         cache.forget_failures([code], overlapping=got)
+        failures.changed(code)
     report.fetched[code] = report.fetched.get(code, 0) + len(bars)
     report.sources[code] = provider
     left = sess.gaps(code, cache.coverage_of({code: origins})[code], a, b) if got is not None else []

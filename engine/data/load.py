@@ -253,9 +253,10 @@ def _read_served(store: PriceCache, code_list: list[str], plan: dict, lo, hi, su
         for n in PANEL_FIELDS:
             vals[n].append(table.column(n).to_numpy(zero_copy_only=False).astype(np.float64, copy=False))
     lo_t, hi_t = pd.Timestamp(lo), pd.Timestamp(hi)
+    multi_plan = {c: o.tolist() for c, o in summ[summ["code"].isin(multi)].groupby("code", sort=False)["origin"]}
+    parts = store.origin_frames_of(multi_plan)  # one query for every code served by several origins
     for code in multi:
-        origins = summ.loc[summ["code"] == code, "origin"].tolist()
-        df, _ = served_frames([f for _, f in store.origin_frames(code, origins)])
+        df, _ = served_frames([f for _, f in parts[code]])
         df = df[(df["date"] >= lo_t) & (df["date"] <= hi_t)]
         cols.append(np.full(len(df), index[code], dtype=np.int64))
         days.append(df["date"].to_numpy(dtype="datetime64[ns]").view("int64") // _DAY_NS)

@@ -248,3 +248,46 @@ def test_failures_of_several_ranges_are_all_remembered(tmp_path):
     assert again.recent_failure("06082.HK", d(2025, 5, 1), d(2026, 1, 1), providers=["local", "akshare"])
     assert again.recent_failure("06082.HK", d(2026, 6, 3), d(2026, 11, 23), providers=["local"])
     assert again.recent_failure("06082.HK", d(2024, 1, 1), d(2026, 1, 1), providers=["local"]) is None
+
+
+def test_remembered_failures_are_read_once_per_call(tmp_path, monkeypatch):
+    """A run over many codes whose ranges every provider failed recently asks no provider and opens the store a
+    fixed number of times (the failures are read in one query, not one connection per code)."""
+    import duckdb
+
+    store = PriceCache(tmp_path / "c")
+    codes = [f"6000{k:02d}.SH" for k in range(12)]
+    for code in codes:
+        store.record_failure(code, D(2026, 6, 1), D(2026, 6, 30), "none", providers=["akshare"])
+    down = ScriptedProvider("akshare", [ConnectionError("down")] * 20)
+    chain = ProviderChain([down], ChainSettings(retries=0, timeout=0), sleep=lambda s: None)
+    opened = []
+    real_connect = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: opened.append(a) or real_connect(*a, **k))
+    report = ensure_cached(PriceCache(tmp_path / "c"), [*codes, "600099.SH"], "2026-06-01", "2026-06-30",
+                           chain=chain)
+    assert len(down.calls) == 1  # only the code without a remembered failure was asked
+    assert sorted(m.code for m in report.missing if "not retried" in m.reason) == codes
+    assert len(opened) <= 4, opened  # plan + coverage + failures in one, the one fetch's failure record, ...
+    # the failure this call recorded is remembered like the others
+    assert PriceCache(tmp_path / "c").recent_failure("600099.SH", D(2026, 6, 1), D(2026, 6, 30)) is not None
+
+
+def test_origin_frames_of_equals_one_query_per_code(tmp_path):
+    """The batched read of several codes' origins gives what per-code reads give, in each code's origin order."""
+    c = PriceCache(tmp_path)
+    a = bars(["2024-01-02", "2024-01-03"], [10.0, 11.0])
+    b = bars(["2024-01-03", "2024-01-04", "2024-01-05"], [20.0, 22.0, 21.0])
+    c.write("300474.SZ", a, covered=[], source="akshare")
+    c.write("300474.SZ", b, covered=[], source="local", origin="/x/file.csv")
+    c.write("600519.SH", b, covered=[], source="local", origin="/x/file.csv")
+    plan = {"300474.SZ": ["/x/file.csv", "net"], "600519.SH": ["/x/other.csv", "/x/file.csv", "net"],
+            "000001.SZ": ["net"]}
+    got = c.origin_frames_of(plan)
+    assert list(got) == list(plan)
+    for code, origins in plan.items():
+        want = c.origin_frames(code, origins)
+        assert [o for o, _ in got[code]] == [o for o, _ in want]
+        for (_, x), (_, y) in zip(got[code], want):
+            pd.testing.assert_frame_equal(x, y)
+    assert [o for o, _ in got["300474.SZ"]] == ["/x/file.csv", "net"] and got["000001.SZ"] == []
