@@ -62,8 +62,17 @@ def _root(
 
 
 def main() -> None:
-    """Console-script entry point (also ``python -m engine.cli``)."""
-    app(prog_name="ratingbt")
+    """Console-script entry point (also ``python -m engine.cli``).
+
+    When the command ends, the objects left are frozen out of the garbage collector (:func:`gc.freeze`): the process
+    exits next, and the collections Python runs while shutting down would otherwise walk every object of pandas,
+    numba and the run (0.6-0.7 s after ``ratingbt run``; the memory goes back to the OS either way)."""
+    import gc
+
+    try:
+        app(prog_name="ratingbt")
+    finally:
+        gc.freeze()
 
 
 if __name__ == "__main__":

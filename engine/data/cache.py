@@ -262,9 +262,10 @@ class PriceCache:
 
     # -- origins, coverage and entries ------------------------------------------------------------------------
     def codes(self) -> list[str]:
-        """Every code with stored bars (any origin), sorted."""
+        """Every code with stored bars (any origin), sorted (from ``spans``, kept with every write of ``bars``)."""
         with self.store.session() as con:
-            return [r[0] for r in con.execute("SELECT DISTINCT code FROM bars ORDER BY code").fetchall()]
+            return [r[0] for r in con.execute("SELECT DISTINCT code FROM spans WHERE rows > 0 "
+                                              "ORDER BY code").fetchall()]
 
     def default_plan(self, codes: Sequence[str]) -> dict[str, list[str]]:
         """Origins served when a call names no local files: the imported files holding the code (lowest rank

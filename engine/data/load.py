@@ -287,14 +287,14 @@ def _sources(store: PriceCache, summ: pd.DataFrame) -> dict[str, list[dict]]:
             finally:
                 con.unregister("net_codes")
     out: dict[str, list[dict]] = {}
-    for rec in summ.itertuples(index=False):
-        f = files.get(rec.origin)
-        out.setdefault(rec.code, []).append({
-            "origin": rec.origin, "provider": "local" if rec.origin != NET else net_src.get(rec.code, ""),
-            "file": rec.origin if rec.origin != NET else "", "mtime_ns": f[0] if f else None,
-            "size": f[1] if f else None, "sha256": f[2] if f else "",
-            "first": pd.Timestamp(rec.first).date().isoformat(), "last": pd.Timestamp(rec.last).date().isoformat(),
-            "rows": int(rec.rows)})
+    iso = (lambda col: np.datetime_as_string(summ[col].to_numpy(dtype="datetime64[ns]"), unit="D").tolist())
+    for code, origin, first, last, rows in zip(summ["code"].tolist(), summ["origin"].tolist(), iso("first"),
+                                               iso("last"), summ["rows"].to_numpy(dtype=np.int64).tolist()):
+        f = files.get(origin)
+        out.setdefault(code, []).append({
+            "origin": origin, "provider": "local" if origin != NET else net_src.get(code, ""),
+            "file": origin if origin != NET else "", "mtime_ns": f[0] if f else None,
+            "size": f[1] if f else None, "sha256": f[2] if f else "", "first": first, "last": last, "rows": rows})
     return out
 
 
