@@ -11,7 +11,7 @@
 3. ``--part seeds``: a *second* ``ratingbt run configs/seeds.yaml`` (the store and numba's cache already warm): one
    warm-up run per checkout into its own temporary store and runs folder (``RATINGBT_CACHE``, ``RATINGBT_RUNS``),
    then ``--seeds-repeat`` (default 5) fresh processes; best and median wall time, and the median time of each stage
-   (start-up = Python and the CLI's imports; signals, prices, score, backtest, screen, report = the pipeline's steps;
+   (start-up = Python's start and exit; cli imports = the CLI and the pipeline module; signals, prices, score, backtest, screen, report = the pipeline's steps;
    summary = the tables printed at the end). The output tables of both checkouts are compared (equal or not).
 
 Prints one line per figure with the peer's figure and the ratio. Record ``uptime`` next to the figures: the machine is
@@ -68,21 +68,31 @@ def timed(*args, progress=None, **kwargs):
         marks.append(("pipeline end", time.perf_counter()))
 
 pipeline.run_pipeline = timed
+real_exit = getattr(engine.cli, "exit_now", None)
+
+def report(code=0):
+    marks.append(("exit", time.perf_counter()))
+    # stage name -> seconds: each mark ends the stage named by the mark before it
+    names = {"start-up": "cli imports", "cli imports": "cli + config", "config": "cli + config",
+             "pipeline end": "summary"}
+    out = {}
+    for (name, t), (_, t_next) in zip(marks, marks[1:]):
+        label = names.get(name, name)
+        out[label] = out.get(label, 0.0) + t_next - t
+    out["in-process"] = marks[-1][1] - t_in
+    print("SEEDS " + json.dumps(out), file=sys.stderr, flush=True)
+    if real_exit is not None:
+        real_exit(code)  # the CLI's own way out (a checkout without it returns from main)
+    sys.exit(code)
+
+if real_exit is not None:
+    engine.cli.exit_now = report
 sys.argv = ["ratingbt", "run", sys.argv[1]]
 try:
     engine.cli.main()
 except SystemExit as exc:
-    if exc.code:
-        raise
-marks.append(("exit", time.perf_counter()))
-# stage name -> seconds: each mark ends the stage named by the mark before it
-names = {"start-up": "cli imports", "cli imports": "cli + config", "config": "cli + config", "pipeline end": "summary"}
-out = {}
-for (name, t), (_, t_next) in zip(marks, marks[1:]):
-    label = names.get(name, name)
-    out[label] = out.get(label, 0.0) + t_next - t
-out["in-process"] = marks[-1][1] - t_in
-print("SEEDS " + json.dumps(out), file=sys.stderr)
+    report(exc.code)
+report(0)
 """
 
 SEEDS_STAGES = ("start-up", "cli imports", "cli + config", "signals", "prices", "score", "backtest", "screen", "report",

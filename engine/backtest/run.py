@@ -128,15 +128,16 @@ def _rules_for(cfg: BacktestConfig, params: Any, module: ModuleType):
 
 def calendar_sessions_per_year(sessions: np.ndarray, benchmark: str) -> float:
     """Sessions per year of the benchmark's exchange (XHKG for HSI, else XSHG): the mean session count of the
-    calendar years the backtest touches, from ``exchange_calendars``; falls back to the sessions present
-    (:func:`engine.stats.sessions_per_year`) for years outside the calendar's range."""
+    calendar years the backtest touches, from ``exchange_calendars`` (through
+    :func:`engine.data.calendars.exchange_calendar`, which keeps a copy in the cache folder); falls back to the
+    sessions present (:func:`engine.stats.sessions_per_year`) for years outside the calendar's range."""
     from engine import stats
 
     days = pd.DatetimeIndex(sessions)
     try:
-        import exchange_calendars as xcals
+        from engine.data.calendars import exchange_calendar
 
-        cal = xcals.get_calendar("XHKG" if benchmark == "HSI" else "XSHG")
+        cal = exchange_calendar("XHKG" if benchmark == "HSI" else "XSHG")
         counts = []
         for year in sorted(set(days.year)):
             lo, hi = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)

@@ -13,11 +13,12 @@ import warnings
 from functools import lru_cache
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from engine.symbols import Market, parse_symbol
 
-__all__ = ["CALENDARS", "calendar_for_codes", "sessions", "early_closes"]
+__all__ = ["CALENDARS", "calendar_for_codes", "sessions", "early_closes", "exchange_calendar", "StoredCalendar"]
 
 CALENDARS = ("XSHG", "XHKG", "A+H", "data")
 _EXCHANGE = {"A": "XSHG", "HK": "XHKG"}
@@ -25,10 +26,97 @@ _EXCHANGE = {"A": "XSHG", "HK": "XHKG"}
 
 @lru_cache(maxsize=4)
 def _calendar(name: str):
-    import exchange_calendars as xcals  # lazy: importing it costs ~0.5 s
+    """The exchange calendar ``name`` (``XSHG`` / ``XHKG``): read from the copy kept in the cache folder
+    (:class:`StoredCalendar`) when one was made today with the installed ``exchange_calendars``, else built by
+    ``exchange_calendars`` (importing it and building a calendar cost 0.3-1 s) and kept for the next process."""
+    stored = StoredCalendar.load(name)
+    if stored is not None:
+        return stored
+    import exchange_calendars as xcals
 
     with _quiet():
-        return xcals.get_calendar(name)
+        cal = xcals.get_calendar(name)
+    StoredCalendar.save(name, cal)
+    return cal
+
+
+def exchange_calendar(name: str):
+    """The calendar object of exchange ``name`` (``XSHG``, ``XHKG``): ``first_session``, ``last_session``
+    (Timestamps; ``exchange_calendars`` covers 20 years back to one year ahead of today, clipped to its holiday
+    data), ``sessions_in_range(start, end)`` and ``early_closes`` (naive DatetimeIndex)."""
+    return _calendar(name)
+
+
+class StoredCalendar:
+    """What this package reads of an ``exchange_calendars`` calendar, kept in ``<cache>/calendars/`` as one
+    ``.npz`` file per calendar, day (the calendar's range follows today's date) and installed version of
+    ``exchange_calendars`` (stamps of its source files), so later processes need not import it."""
+
+    def __init__(self, sessions: np.ndarray, early: np.ndarray):
+        self._sessions = pd.DatetimeIndex(sessions.astype("datetime64[ns]"))
+        self.early_closes = pd.DatetimeIndex(early.astype("datetime64[ns]"))
+        self.first_session = self._sessions[0]
+        self.last_session = self._sessions[-1]
+
+    def sessions_in_range(self, start, end) -> pd.DatetimeIndex:
+        """Sessions within ``[start, end]`` (inclusive dates), as ``exchange_calendars`` gives them."""
+        lo = self._sessions.searchsorted(pd.Timestamp(start), "left")
+        hi = self._sessions.searchsorted(pd.Timestamp(end), "right")
+        return self._sessions[lo:hi]
+
+    @staticmethod
+    def _path(name: str):
+        import datetime as dt
+        import hashlib
+        import importlib.util
+        import os
+
+        from engine.paths import cache_dir
+
+        spec = importlib.util.find_spec("exchange_calendars")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        digest = hashlib.sha256(f"{name} {dt.date.today().isoformat()}".encode())
+        for folder in spec.submodule_search_locations:
+            for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+                if entry.name.endswith(".py"):
+                    st = entry.stat()
+                    digest.update(f" {entry.name} {st.st_size} {st.st_mtime_ns}".encode())
+        return cache_dir() / "calendars" / f"{name}-{digest.hexdigest()[:24]}.npz"
+
+    @classmethod
+    def load(cls, name: str) -> "StoredCalendar | None":
+        try:
+            path = cls._path(name)
+            if path is None or not path.is_file():
+                return None
+            with np.load(path) as data:
+                return cls(data["sessions"], data["early"])
+        except Exception:  # noqa: BLE001 - damaged or unreadable: build it again
+            return None
+
+    @classmethod
+    def save(cls, name: str, cal) -> None:
+        """Keep ``cal``'s sessions and early closes (atomic write; an unwritable cache folder is skipped)."""
+        import os
+        import tempfile
+
+        try:
+            path = cls._path(name)
+            if path is None:
+                return
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for old in path.parent.glob(f"{name}-*.npz"):  # yesterday's or another version's copy
+                old.unlink(missing_ok=True)
+            sessions = pd.DatetimeIndex(cal.sessions).tz_localize(None).to_numpy(dtype="datetime64[ns]")
+            early = pd.DatetimeIndex(cal.early_closes)
+            early = (early.tz_localize(None) if early.tz is not None else early).to_numpy(dtype="datetime64[ns]")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, sessions=sessions.view("int64"), early=early.view("int64"))
+            os.replace(tmp, path)
+        except OSError:
+            pass
 
 
 @contextlib.contextmanager

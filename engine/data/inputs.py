@@ -4,7 +4,8 @@ Stage-neutral on purpose: ``ratingbt run`` loads signals and prices here once an
 the backtest and the screen; ``ratingbt backtest`` and notebooks call the same functions.
 
 1. :func:`load_signals` — ``signals.file`` (CSV or parquet with the signals columns) or ``signals.reports`` (report
-   files through :func:`engine.signals.ingest.ingest_paths`; every per-file message is kept).
+   files through :func:`engine.signals.ingest.ingest_paths`, remembered per unchanged set of files:
+   :mod:`engine.data.parsed`; every per-file message is kept).
 2. :func:`load_prices` — a :class:`~engine.data.panel.Panel` of the given codes from the config's provider chain
    (:func:`engine.data.load.load_panel`); ``data.offline`` keeps only local files and the cache.
 3. :func:`select_panel` — rows and columns of a wider panel (a stage's own universe, period and exchange calendar),
@@ -51,7 +52,8 @@ def missing_path_hint(cfg: "BacktestConfig", key: str, path: Path) -> str:
 def load_signals(cfg: "BacktestConfig", messages: list[str] | None = None, executor=None) -> pd.DataFrame:
     """The signals table named by ``cfg.signals`` (coerced to :data:`engine.signals.schema.SIGNAL_COLUMNS`).
 
-    Parsed reports append one ``"<file>: <message>"`` line per parser message to ``messages`` (when given); a config
+    Reports are parsed once per set of unchanged files and parser (:mod:`engine.data.parsed` remembers the table
+    in the cache folder). Parsed reports append one ``"<file>: <message>"`` line per parser message to ``messages`` (when given); a config
     whose reports yield no signal at all raises :class:`~engine.config.ConfigError`. Reports are read on
     ``executor`` (an :class:`engine.executor.Executor`, e.g. worker processes) when given.
     """
@@ -77,19 +79,29 @@ def load_signals(cfg: "BacktestConfig", messages: list[str] | None = None, execu
     for path in paths:
         if not path.exists():
             raise MissingInputError(missing_path_hint(cfg, "signals.reports", path))
-    from engine.signals.ingest import ingest_paths
+    from engine.data.parsed import ParsedReports, remembered_ingest
+    from engine.paths import cache_dir
 
-    result = ingest_paths(paths, executor=executor)
-    for file_result in result.files:
-        if messages is not None:
-            messages += [f"{Path(file_result.path).name}: {message.text}" for message in file_result.messages]
-        elif not file_result.readable:
-            warnings.warn(f"unreadable report {file_result.path}: "
-                          f"{'; '.join(m.text for m in file_result.messages)}", stacklevel=2)
-    if result.signals.empty:
+    def parse() -> ParsedReports:
+        from engine.signals.ingest import ingest_paths
+
+        result = ingest_paths(paths, executor=executor)
+        notes = [f"{Path(r.path).name}: {m.text}" for r in result.files for m in r.messages]
+        unreadable = [f"unreadable report {r.path}: {'; '.join(m.text for m in r.messages)}"
+                      for r in result.files if not r.readable]
+        return ParsedReports(coerce_signals(result.signals), notes, unreadable)
+
+    # an unchanged set of reports (and parser) is not parsed again: engine.data.parsed
+    parsed = remembered_ingest(paths, cfg.resolve(cfg.data.cache) or cache_dir(), parse)
+    if messages is not None:
+        messages += parsed.notes
+    else:
+        for text in parsed.unreadable:
+            warnings.warn(text, stacklevel=2)
+    if parsed.signals.empty:
         raise ConfigError(f"no signal could be read from {', '.join(map(str, paths))}"
                           + (" (see the notes above)" if messages is not None else ""))
-    return coerce_signals(result.signals)
+    return parsed.signals.copy()
 
 
 def calendar_for_benchmark(benchmark: str) -> str:

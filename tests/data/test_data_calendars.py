@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -45,3 +46,35 @@ def test_calendar_for_codes_and_early_closes():
     assert calendar_for_codes(["0700.HK", "HSI"]) == "XHKG"
     assert calendar_for_codes(["300474", "HSI"]) == "A+H"
     assert pd.Timestamp("2024-12-24") in early_closes("XHKG", "2024-12-01", "2024-12-31")
+
+
+@pytest.mark.parametrize("name", ["XSHG", "XHKG"])
+def test_stored_calendar_answers_as_exchange_calendars(name, tmp_path, monkeypatch):
+    """The copy kept in the cache folder gives the sessions, bounds and half days exchange_calendars gives."""
+    import exchange_calendars as xcals
+
+    from engine.data import calendars
+
+    monkeypatch.setenv("RATINGBT_CACHE", str(tmp_path))
+    live = xcals.get_calendar(name)
+    assert calendars.StoredCalendar.load(name) is None
+    calendars.StoredCalendar.save(name, live)
+    stored = calendars.StoredCalendar.load(name)
+    assert stored is not None and len(list((tmp_path / "calendars").glob(f"{name}-*.npz"))) == 1
+    assert stored.first_session == live.first_session and stored.last_session == live.last_session
+    for lo, hi in (("2024-01-01", "2024-12-31"), ("2025-02-03", "2025-02-03"), ("2025-10-01", "2025-10-08"),
+                   (str(live.first_session.date()), str(live.last_session.date()))):
+        np.testing.assert_array_equal(stored.sessions_in_range(lo, hi).to_numpy(),
+                                      live.sessions_in_range(lo, hi).tz_localize(None).to_numpy()
+                                      if live.sessions_in_range(lo, hi).tz is not None
+                                      else live.sessions_in_range(lo, hi).to_numpy())
+    np.testing.assert_array_equal(stored.early_closes.to_numpy(), pd.DatetimeIndex(live.early_closes).to_numpy())
+    # a damaged copy is rebuilt, not trusted
+    next((tmp_path / "calendars").glob(f"{name}-*.npz")).write_bytes(b"broken")
+    assert calendars.StoredCalendar.load(name) is None
+    calendars._calendar.cache_clear()
+    try:
+        assert calendars.exchange_calendar(name).last_session == live.last_session
+        assert calendars.StoredCalendar.load(name) is not None  # kept again for the next process
+    finally:
+        calendars._calendar.cache_clear()
