@@ -34,7 +34,7 @@ from engine.data.bars import BAR_COLUMNS, normalize_bars
 from engine.data.store import Store
 
 __all__ = ["PriceCache", "CacheCorruptError", "merge_bars", "missing_ranges", "union_ranges", "NET",
-           "failure_ttl_hours", "served_frames"]
+           "failure_ttl_hours", "served_frames", "served_arrays"]
 
 NET = "net"
 FAILURE_TTL_HOURS = 12.0
@@ -143,6 +143,43 @@ def served_frames(parts: Sequence[pd.DataFrame]) -> tuple[pd.DataFrame, float | 
     for part in parts[1:]:
         out, factor = merge_bars(out, part)
     return out, factor
+
+
+_RESCALED = ("open", "high", "low", "close", "adj_factor")
+
+
+def served_arrays(parts: Sequence[pd.DataFrame],
+                  fields: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """:func:`served_frames` as numpy arrays, without building frames: ``(dates, {field: values})`` with ``dates``
+    int64 nanoseconds (sorted) and one float64 array per name in ``fields`` (which must include ``close``).
+    Same rules, same numbers: earlier parts win on shared dates; a later part is rescaled by the median of
+    ``earlier close / later close`` over the shared dates (finite ratios) unless that median is 1 within 1e-12."""
+    def arrays(frame: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        return (frame["date"].to_numpy(dtype="datetime64[ns]").view("int64"),
+                {c: frame[c].to_numpy(dtype=np.float64) for c in fields})
+
+    dates, cols = arrays(parts[0])
+    for part in parts[1:]:
+        new_dates, new_cols = arrays(part)
+        if not len(dates):
+            dates, cols = new_dates, new_cols
+            continue
+        if not len(new_dates):
+            continue
+        _, ia, ib = np.intersect1d(dates, new_dates, assume_unique=True, return_indices=True)
+        if len(ia):
+            ratios = cols["close"][ia] / new_cols["close"][ib]
+            ratios = ratios[np.isfinite(ratios)]
+            if len(ratios):
+                factor = float(np.median(ratios))
+                if abs(factor - 1.0) > 1e-12:
+                    new_cols = {c: v * factor if c in _RESCALED else v for c, v in new_cols.items()}
+        extra = ~np.isin(new_dates, dates)
+        dates = np.concatenate([dates, new_dates[extra]])
+        order = np.argsort(dates, kind="stable")
+        dates = dates[order]
+        cols = {c: np.concatenate([cols[c], new_cols[c][extra]])[order] for c in cols}
+    return dates, cols
 
 
 def _to_bars(df: pd.DataFrame) -> pd.DataFrame:

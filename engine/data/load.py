@@ -28,7 +28,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from engine.data.cache import NET, PriceCache, served_frames
+from engine.data.cache import NET, PriceCache, served_arrays
 from engine.data.calendars import CALENDARS, calendar_for_codes, sessions as calendar_sessions
 from engine.data.chain import ProviderChain, build_chain
 from engine.data.fetch import FetchReport, MissingRange, ensure_cached, plan_sources, split_chain
@@ -256,12 +256,12 @@ def _read_served(store: PriceCache, code_list: list[str], plan: dict, lo, hi, su
     multi_plan = {c: o.tolist() for c, o in summ[summ["code"].isin(multi)].groupby("code", sort=False)["origin"]}
     parts = store.origin_frames_of(multi_plan)  # one query for every code served by several origins
     for code in multi:
-        df, _ = served_frames([f for _, f in parts[code]])
-        df = df[(df["date"] >= lo_t) & (df["date"] <= hi_t)]
-        cols.append(np.full(len(df), index[code], dtype=np.int64))
-        days.append(df["date"].to_numpy(dtype="datetime64[ns]").view("int64") // _DAY_NS)
+        stamps, merged = served_arrays([f for _, f in parts[code]], PANEL_FIELDS)
+        keep = (stamps >= lo_t.value) & (stamps <= hi_t.value)
+        cols.append(np.full(int(keep.sum()), index[code], dtype=np.int64))
+        days.append(stamps[keep] // _DAY_NS)
         for n in PANEL_FIELDS:
-            vals[n].append(df[n].to_numpy(dtype=float))
+            vals[n].append(merged[n][keep])
     cat = (lambda xs, dt_: (xs[0] if len(xs) == 1 else np.concatenate(xs)) if xs else np.array([], dtype=dt_))
     return (cat(cols, np.int64), cat(days, np.int64), {n: cat(v, np.float64) for n, v in vals.items()},
             first_dates, sources)

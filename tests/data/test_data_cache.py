@@ -291,3 +291,41 @@ def test_origin_frames_of_equals_one_query_per_code(tmp_path):
         for (_, x), (_, y) in zip(got[code], want):
             pd.testing.assert_frame_equal(x, y)
     assert [o for o, _ in got["300474.SZ"]] == ["/x/file.csv", "net"] and got["000001.SZ"] == []
+
+
+def test_served_arrays_equal_served_frames():
+    """The array merge of a code's origins gives exactly the frame merge's dates and numbers (random cases:
+    overlaps, no overlap, a ratio of exactly 1, a NaN close on a shared date, empty parts, three origins)."""
+    import numpy as np
+
+    from engine.data.cache import served_arrays, served_frames
+
+    rng = np.random.default_rng(7)
+    days = pd.bdate_range("2024-01-01", periods=80)
+    fields = ("open", "high", "low", "close", "raw_close", "volume", "adj_factor")
+
+    def part(lo, hi, scale, nan_at=None):
+        picked = days[lo:hi]
+        close = scale * np.exp(np.cumsum(rng.normal(0, 0.01, len(picked))))
+        frame = bars(picked, close, volume=rng.integers(0, 5000, len(picked)).astype(float))
+        frame["raw_close"] = close * 1.5
+        frame["adj_factor"] = 1.0
+        if nan_at is not None:
+            frame.loc[nan_at, "close"] = np.nan
+        return frame
+
+    cases = [
+        [part(0, 50, 10.0), part(40, 80, 20.0)],
+        [part(0, 30, 10.0), part(35, 80, 20.0)],  # no shared date: no rescaling
+        [part(0, 50, 10.0), part(0, 50, 10.0)],  # identical: factor 1
+        [part(0, 50, 10.0), part(45, 80, 7.0, nan_at=0)],
+        [part(0, 0, 1.0), part(10, 20, 5.0)],
+        [part(10, 20, 5.0), part(0, 0, 1.0)],
+        [part(20, 60, 10.0), part(0, 30, 3.0), part(50, 80, 40.0)],
+    ]
+    for parts in cases:
+        frame, _ = served_frames(parts)
+        dates, cols = served_arrays(parts, fields)
+        np.testing.assert_array_equal(dates, frame["date"].to_numpy(dtype="datetime64[ns]").view("int64"))
+        for name in fields:
+            np.testing.assert_array_equal(cols[name], frame[name].to_numpy(dtype=float), err_msg=name)
