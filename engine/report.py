@@ -633,8 +633,6 @@ def render_report(
 
     ``extra_sections``: ``(key, title, html)`` sections another stage renders itself (e.g. the broker league of
     :mod:`engine.brokers.section`), placed before the performance section; ``html`` must already be escaped."""
-    from plotly.offline import get_plotlyjs
-
     charts = _Charts()
     generated = (generated_at or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
@@ -666,7 +664,7 @@ def render_report(
     nav = "".join(f'<a href="#{key}">{html.escape(name)}</a>' for key, name, _ in sections)
     body = "".join(f'<section id="{key}"><h2>{html.escape(name)}</h2>{content}</section>'
                    for key, name, content in sections)
-    plotly_js = get_plotlyjs().replace("</script", "<\\/script")
+    plotly_js = plots.plotly_js().replace("</script", "<\\/script")
     template = ('<script type="application/json" id="plotly-template">'
                 + safe_json_for_script(json.dumps(plots.page_template(), separators=(",", ":"))) + "</script>")
     spark = _sparkline_svg(equity)

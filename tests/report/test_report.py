@@ -213,7 +213,7 @@ def test_screen_figure_bars_and_band_markers(tables):
                                                                   status="", note="no price data")])
     fig = plots.screen_figure(screen)
     bars, low = fig.data[0], fig.data[1]
-    assert list(bars.x) == [0.0413] and bars.marker.color == ("#d62728",)  # below → red; no-price pick left out
+    assert list(bars.x) == [0.0413] and list(bars.marker.color) == ["#d62728"]  # below → red; no-price pick left out
     assert list(low.x) == [0.15] and len(fig.data) == 2  # open top end: no band-high marker
     assert "&lt;script&gt;" in bars.y[0]
     assert plots.screen_figure(screen.iloc[1:]) is None
@@ -304,3 +304,38 @@ def test_long_text_cells_wrap_so_tables_fit_their_card(tables, tmp_path):
     text = write_report(tmp_path / "r.html", title="t", run_name="r", screen=screen).read_text(encoding="utf-8")
     assert '<td class="wrap">stale (last price 2026-01-23)' in text or 'class="warn wrap"' in text
     assert "section{min-width:0;overflow:hidden}.table-wrap{overflow:auto" in text
+
+
+def test_figures_are_valid_plotly_figures(tables):
+    """The figures are built as plain data (no plotly objects at run time); plotly's own validation accepts every
+    one of them as it is embedded, and the subplot layouts are the ones ``make_subplots`` builds."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    equity, scores, study = tables["equity"], tables["scores"], tables["event_study"]
+    figures = [plots.equity_figure(equity), plots.excess_figure(equity), plots.drawdown_figure(equity),
+               plots.monthly_heatmap_figure(equity), plots.yearly_returns_figure(equity),
+               plots.returns_histogram_figure(equity), plots.rolling_figure(equity, 242.0),
+               plots.excess_distribution_figure(scores), plots.screen_figure(tables["screen"]),
+               plots.event_study_figure(study, group_by="action")]
+    for fig in figures:
+        spec = json.loads(fig.to_json())
+        checked = go.Figure(spec)  # raises on an unknown property or a bad value
+        assert len(checked.data) == len(fig.data)
+    heat = go.Figure(json.loads(figures[3].to_json()))
+    assert heat.data[0].colorscale == go.Heatmap(colorscale="RdYlGn").colorscale
+    rolling = json.loads(figures[6].to_json())["layout"]
+    reference = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                              subplot_titles=["Sharpe (6 months)", "Volatility (6 months, annual)",
+                                              "Beta to the benchmark (6 months)"]).to_plotly_json()["layout"]
+    for key in ("xaxis", "xaxis2", "xaxis3", "yaxis", "yaxis2", "yaxis3"):
+        assert rolling[key]["domain"] == pytest.approx(reference[key]["domain"])
+        assert {k: v for k, v in rolling[key].items() if k not in ("domain", "tickformat")} == \
+            {k: v for k, v in reference[key].items() if k != "domain"}
+    assert [a["y"] for a in rolling["annotations"]] == pytest.approx([a["y"] for a in reference["annotations"]])
+    study_layout = json.loads(figures[-1].to_json())["layout"]
+    reference = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26],
+                              vertical_spacing=0.05).to_plotly_json()["layout"]
+    assert study_layout["yaxis"]["domain"] == pytest.approx(reference["yaxis"]["domain"])
+    assert study_layout["yaxis2"]["domain"] == pytest.approx(reference["yaxis2"]["domain"])
+    assert study_layout["xaxis"]["matches"] == "x2" and study_layout["yaxis2"]["title"]["text"] == "N signals"
