@@ -164,6 +164,8 @@ def safe_json_for_script(text: str) -> str:
 
 
 def _is_missing(value: Any) -> bool:
+    if isinstance(value, str):
+        return False
     if value is None or value is pd.NaT:
         return True
     try:
@@ -291,12 +293,13 @@ def _table_html(display: pd.DataFrame, headings: Mapping[str, str] | None = None
     numeric = numeric or set()
     head = "".join(f"<th>{html.escape(str(headings.get(c, c)))}</th>" for c in display.columns)
     body = []
-    for _, row in display.iterrows():
+    columns = [(str(col), ' style="text-align:right"' if col in numeric else "", display[col].tolist())
+               for col in display.columns]
+    for i in range(len(display)):
         cells = []
-        for col in display.columns:
-            text = "" if _is_missing(row[col]) else str(row[col])
-            align = ' style="text-align:right"' if col in numeric else ""
-            cells.append(f"<td{_cell_class(str(col), text)}{align}>{html.escape(text)}</td>")
+        for name, align, values in columns:
+            text = "" if _is_missing(values[i]) else str(values[i])
+            cells.append(f"<td{_cell_class(name, text)}{align}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     note = ""
     if total is not None and total > len(display):
@@ -437,12 +440,13 @@ def _grouped_table_html(display: pd.DataFrame, spec: tuple[tuple[str, str, str],
     top = "".join(f'<th colspan="{n}" class="grp">{html.escape(g)}</th>' for g, n in groups)
     head = "".join(f"<th>{html.escape(h)}</th>" for _g, _c, h in columns)
     body = []
-    for _, row in display.iterrows():
+    cols = [(col, ' style="text-align:right"' if (col in numeric if numeric is not None
+                                                  else col not in ("group", "kind")) else "", display[col].tolist())
+            for _g, col, _h in columns]
+    for i in range(len(display)):
         cells = []
-        for _g, col, _h in columns:
-            text = str(row[col])
-            right = col in numeric if numeric is not None else col not in ("group", "kind")
-            align = ' style="text-align:right"' if right else ""
+        for col, align, values in cols:
+            text = str(values[i])
             cells.append(f"<td{_cell_class(col, text)}{align}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<div class="table-wrap"><table class="sortable"><thead><tr class="groups">{top}</tr><tr>{head}</tr>'
