@@ -96,7 +96,7 @@ report(0)
 """
 
 SEEDS_STAGES = ("start-up", "cli imports", "cli + config", "signals", "prices", "score", "backtest", "screen", "report",
-                "summary")
+                "summary", "CPU")
 SEEDS_TABLES = ("signals.csv", "scores.csv", "scorecard.csv", "event_study.csv", "equity.csv", "trades.csv",
                 "positions.csv", "actions.csv", "screen.csv", "stats.json")
 
@@ -113,12 +113,16 @@ def time_seeds(root: Path, work: Path, repeat: int) -> tuple[list[float], dict[s
 
     config = root / "configs" / "seeds.yaml"
     env = _env(root, RATINGBT_CACHE=str(work / "cache"), RATINGBT_RUNS=str(work / "runs"))
+    import resource
+
     walls, stages = [], []
     for k in range(repeat + 1):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", _SEEDS_SCRIPT, str(config)], env=env, cwd=root,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode:
             raise SystemExit(f"ratingbt run {config} failed in {root}:\n{done.stderr[-2000:]}")
         line = next(x for x in done.stderr.splitlines() if x.startswith("SEEDS "))
@@ -126,6 +130,7 @@ def time_seeds(root: Path, work: Path, repeat: int) -> tuple[list[float], dict[s
             continue  # warm-up: fills the store and numba's cache
         stage = json.loads(line[len("SEEDS "):])
         stage["start-up"] = wall - stage.pop("in-process")  # interpreter start until the script's first line
+        stage["CPU"] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
         walls.append(wall)
         stages.append(stage)
     median = {name: statistics.median(s.get(name, 0.0) for s in stages) for name in SEEDS_STAGES}

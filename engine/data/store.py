@@ -251,10 +251,10 @@ class Store:
         if key is None or key not in _SCHEMA_READY:
             return False
         try:
-            row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
         except Exception:  # noqa: BLE001 - a replaced or damaged file: check it in full
             return False
-        self._ready = bool(row) and row[0] == SCHEMA_VERSION
+        self._ready = rows == [(SCHEMA_VERSION,)]
         return self._ready
 
     def _init_schema(self, con) -> None:
