@@ -148,15 +148,17 @@ def served_frames(parts: Sequence[pd.DataFrame]) -> tuple[pd.DataFrame, float | 
 _RESCALED = ("open", "high", "low", "close", "adj_factor")
 
 
-def served_arrays(parts: Sequence[pd.DataFrame],
-                  fields: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def served_arrays(parts: Sequence, fields: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """:func:`served_frames` as numpy arrays, without building frames: ``(dates, {field: values})`` with ``dates``
     int64 nanoseconds (sorted) and one float64 array per name in ``fields`` (which must include ``close``).
+    ``parts``: bar frames, or ``(dates, {field: values})`` pairs as :meth:`PriceCache.origin_arrays_of` gives them.
     Same rules, same numbers: earlier parts win on shared dates; a later part is rescaled by the median of
     ``earlier close / later close`` over the shared dates (finite ratios) unless that median is 1 within 1e-12."""
-    def arrays(frame: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        return (frame["date"].to_numpy(dtype="datetime64[ns]").view("int64"),
-                {c: frame[c].to_numpy(dtype=np.float64) for c in fields})
+    def arrays(part) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        if not isinstance(part, pd.DataFrame):
+            return part[0], {c: part[1][c] for c in fields}
+        return (part["date"].to_numpy(dtype="datetime64[ns]").view("int64"),
+                {c: part[c].to_numpy(dtype=np.float64) for c in fields})
 
     dates, cols = arrays(parts[0])
     for part in parts[1:]:
@@ -455,6 +457,27 @@ class PriceCache:
         for lo, hi in zip(cut[:-1], cut[1:]):
             code = codes[lo]
             out[code].append((plan[code][ranks[lo]], bars.iloc[lo:hi].reset_index(drop=True)))
+        return out
+
+    def origin_arrays_of(self, plan: dict[str, list[str]], fields: Sequence[str]) -> dict[str, list[tuple]]:
+        """Like :meth:`origin_frames_of`, as numpy arrays of ``fields`` only (one query, no frames): code →
+        ``[(dates int64 ns, {field: float64 values}), ...]`` in the order of its origins, each sorted by date."""
+        out: dict[str, list[tuple]] = {c: [] for c in plan}
+        if not plan:
+            return out
+        cols = ", ".join(f"b.{c}" for c in fields)
+        with self.store.session() as con, _registered(con, "want_origins", _plan_frame(plan)):
+            got = con.execute(f"SELECT b.code, w.rank, epoch_ns(b.date) AS ns, {cols} FROM bars b "
+                              "JOIN want_origins w USING (code, origin) ORDER BY b.code, w.rank, b.date").fetchnumpy()
+        if not len(got["ns"]):
+            return out
+        codes = np.asarray(got["code"], dtype=object)
+        ranks = np.asarray(got["rank"], dtype=np.int64)
+        stamps = np.asarray(got["ns"], dtype=np.int64)
+        values = {c: np.ma.filled(np.ma.asarray(got[c]).astype(np.float64), np.nan) for c in fields}
+        cut = np.flatnonzero(np.r_[True, (codes[1:] != codes[:-1]) | (ranks[1:] != ranks[:-1]), True])
+        for lo, hi in zip(cut[:-1], cut[1:]):
+            out[codes[lo]].append((stamps[lo:hi], {c: v[lo:hi] for c, v in values.items()}))
         return out
 
     def read(self, code: str, start=None, end=None, *, origins: Sequence[str] | None = None) -> pd.DataFrame:

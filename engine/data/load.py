@@ -254,9 +254,9 @@ def _read_served(store: PriceCache, code_list: list[str], plan: dict, lo, hi, su
             vals[n].append(table.column(n).to_numpy(zero_copy_only=False).astype(np.float64, copy=False))
     lo_t, hi_t = pd.Timestamp(lo), pd.Timestamp(hi)
     multi_plan = {c: o.tolist() for c, o in summ[summ["code"].isin(multi)].groupby("code", sort=False)["origin"]}
-    parts = store.origin_frames_of(multi_plan)  # one query for every code served by several origins
+    parts = store.origin_arrays_of(multi_plan, PANEL_FIELDS)  # one query for every code served by several origins
     for code in multi:
-        stamps, merged = served_arrays([f for _, f in parts[code]], PANEL_FIELDS)
+        stamps, merged = served_arrays(parts[code], PANEL_FIELDS)
         keep = (stamps >= lo_t.value) & (stamps <= hi_t.value)
         cols.append(np.full(int(keep.sum()), index[code], dtype=np.int64))
         days.append(stamps[keep] // _DAY_NS)

@@ -329,3 +329,23 @@ def test_served_arrays_equal_served_frames():
         np.testing.assert_array_equal(dates, frame["date"].to_numpy(dtype="datetime64[ns]").view("int64"))
         for name in fields:
             np.testing.assert_array_equal(cols[name], frame[name].to_numpy(dtype=float), err_msg=name)
+
+
+def test_origin_arrays_of_equal_origin_frames(tmp_path):
+    """The numpy read of several codes' origins holds the frames' dates and numbers (NULL → NaN), origin by origin."""
+    import numpy as np
+
+    c = PriceCache(tmp_path)
+    a = bars(["2024-01-02", "2024-01-03"], [10.0, 11.0])
+    b = bars(["2024-01-03", "2024-01-04", "2024-01-05"], [20.0, 22.0, 21.0]).assign(raw_close=[1.0, np.nan, 3.0])
+    c.write("300474.SZ", a, covered=[], source="akshare")
+    c.write("300474.SZ", b, covered=[], source="local", origin="/x/file.csv")
+    plan = {"300474.SZ": ["/x/file.csv", "net"], "600519.SH": ["net"]}
+    fields = ("open", "high", "low", "close", "raw_close", "volume")
+    got = c.origin_arrays_of(plan, fields)
+    frames = c.origin_frames_of(plan)
+    assert got["600519.SH"] == [] and len(got["300474.SZ"]) == 2
+    for (dates, values), (_, frame) in zip(got["300474.SZ"], frames["300474.SZ"]):
+        np.testing.assert_array_equal(dates, frame["date"].to_numpy(dtype="datetime64[ns]").view("int64"))
+        for name in fields:
+            np.testing.assert_array_equal(values[name], frame[name].to_numpy(dtype=float))
