@@ -31,7 +31,8 @@ from engine.data.cache import NET, PriceCache, failure_ttl_hours, missing_ranges
 from engine.data.chain import AllProvidersFailed, ProviderChain
 from engine.symbols import parse_symbol
 
-__all__ = ["MissingRange", "FetchReport", "ensure_cached", "answered_range", "split_chain"]
+__all__ = ["MissingRange", "FetchReport", "ensure_cached", "prepare_fetch", "PreparedFetch", "answered_range",
+           "split_chain"]
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +190,54 @@ def ensure_cached(cache: PriceCache, codes: Iterable[str], start, end, *, chain:
     ``local_roots`` names local sources directly (instead of, or when offline without, a chain's local
     provider); offline, named local files are still read (they are not network). ``plan`` (from
     :func:`plan_sources` with the same roots) skips planning again."""
+    return prepare_fetch(cache, codes, start, end, chain=chain, offline=offline, local_roots=local_roots,
+                         plan=plan).run(progress)
+
+
+@dataclass
+class PreparedFetch:
+    """What :func:`ensure_cached` reads from the store before asking any provider (plan, coverage, remembered
+    failures); :meth:`run` does the rest. Split so a caller can read it inside a store session it already holds."""
+
+    cache: PriceCache
+    code_list: list[str]
+    start: dt.date
+    end: dt.date
+    net: ProviderChain | None
+    offline: bool
+    roots: list | None
+    report: FetchReport
+    covered: dict
+    known: "_KnownFailures"
+
+    def run(self, progress: Callable[[str], None] | None = None) -> FetchReport:
+        """Fill the gaps (network calls happen here, outside any store session) and return the report."""
+        report, net = self.report, self.net
+        sess = _Sessions(self.start, self.end)
+        names = net.names if net is not None else []
+        for code in self.code_list:
+            if progress:
+                progress(code)
+            gaps = sess.gaps(code, self.covered[code], self.start, self.end)
+            if not gaps:
+                continue
+            if self.offline or net is None:
+                if self.offline:
+                    reason = "not cached" if not self.covered[code] else "outside the cached range"
+                else:
+                    reason = "no providers given" if not self.covered[code] or self.roots is None else \
+                        "outside the local files and no other provider given"
+                report.missing.extend(MissingRange(code, a, b, reason) for a, b in gaps)
+                continue
+            for a, b in gaps:
+                _fill_gap(self.cache, code, a, b, net, report, sess, names, self.known)
+        return report
+
+
+def prepare_fetch(cache: PriceCache, codes: Iterable[str], start, end, *, chain: ProviderChain | None = None,
+                  offline: bool = False, local_roots: Iterable | None = None,
+                  plan: dict | None = None) -> PreparedFetch:
+    """The store reads of :func:`ensure_cached` (planning, coverage, remembered failures), in one store session."""
     start_d, end_d = pd.Timestamp(start).date(), pd.Timestamp(end).date()
     if start_d > end_d:
         raise ValueError(f"start {start_d} is after end {end_d}")
@@ -201,25 +250,7 @@ def ensure_cached(cache: PriceCache, codes: Iterable[str], start, end, *, chain:
         covered = cache.coverage_of(report.plan)
         ask = not offline and net is not None and failure_ttl_hours() > 0
         known = _KnownFailures(cache.failures_of_codes(code_list) if ask else None)
-    sess = _Sessions(start_d, end_d)
-    names = net.names if net is not None else []
-    for code in code_list:
-        if progress:
-            progress(code)
-        gaps = sess.gaps(code, covered[code], start_d, end_d)
-        if not gaps:
-            continue
-        if offline or net is None:
-            if offline:
-                reason = "not cached" if not covered[code] else "outside the cached range"
-            else:
-                reason = "no providers given" if not covered[code] or roots is None else \
-                    "outside the local files and no other provider given"
-            report.missing.extend(MissingRange(code, a, b, reason) for a, b in gaps)
-            continue
-        for a, b in gaps:
-            _fill_gap(cache, code, a, b, net, report, sess, names, known)
-    return report
+    return PreparedFetch(cache, code_list, start_d, end_d, net, offline, roots, report, covered, known)
 
 
 def plan_sources(cache: PriceCache, codes: list[str], roots: list | None, report: FetchReport) -> dict:

@@ -31,7 +31,7 @@ import pandas as pd
 from engine.data.cache import NET, PriceCache, served_arrays
 from engine.data.calendars import CALENDARS, calendar_for_codes, sessions as calendar_sessions
 from engine.data.chain import ProviderChain, build_chain
-from engine.data.fetch import FetchReport, MissingRange, ensure_cached, plan_sources, split_chain
+from engine.data.fetch import FetchReport, MissingRange, plan_sources, prepare_fetch, split_chain
 from engine.data.panel import PANEL_FIELDS, Panel
 from engine.symbols import normalize_symbol
 
@@ -124,13 +124,14 @@ def _ensure(store: PriceCache, code_list: list[str], start, end, providers, offl
     try:
         with (store.store.session() if net is None else contextlib.nullcontext()):
             first = FetchReport()
-            with store.store.session():
+            with store.store.session():  # every read before any network call, in one connection
                 plan = plan_sources(store, code_list, roots, first)
                 summ = store.summary(plan)
                 if start is None or end is None:
                     start, end = _range_of(summ, start, end)
-            report = ensure_cached(store, code_list, start, end, chain=chain, offline=offline, progress=progress,
-                                   local_roots=roots, plan=plan)
+                prepared = prepare_fetch(store, code_list, start, end, chain=chain, offline=offline,
+                                         local_roots=roots, plan=plan)
+            report = prepared.run(progress)
             report.errors[:0] = first.errors
             report.refreshed[:0] = first.refreshed
             report.skipped.update(first.skipped)
