@@ -129,8 +129,13 @@ def main() -> None:
     check_equal(tmp, path)
     codes_file = Path(tmp) / "codes.txt"
     codes_file.write_text("\n".join(PriceCache(tmp).codes()))
-    results = [spawn("pandas", str(path), args.repeat), spawn("store", tmp, args.repeat),
-               spawn("named", f"{tmp}|{path}|{codes_file}", args.repeat)]
+    try:
+        results = [spawn("pandas", str(path), args.repeat), spawn("store", tmp, args.repeat),
+                   spawn("named", f"{tmp}|{path}|{codes_file}", args.repeat)]
+    finally:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)  # the fresh store (~100 MB)
     ref = results[0]
     print(f"{'variant':<8} {'cold [s]':>9} {'warm best [s]':>14} {'peak RSS [MiB]':>15} {'warm vs pandas':>15}")
     for r in results:
