@@ -289,32 +289,43 @@ def _cell_class(column: str, text: str) -> str:
 def _table_html(display: pd.DataFrame, headings: Mapping[str, str] | None = None, *, total: int | None = None,
                 numeric: set[str] | None = None) -> str:
     """An escaped, sortable HTML table of display strings."""
+    return _columns_html([(str(c), display[c].tolist()) for c in display.columns], len(display), headings,
+                         total=total, numeric={str(c) for c in (numeric or set())})
+
+
+def _columns_html(columns: list[tuple[str, list]], n_rows: int, headings: Mapping[str, str] | None = None, *,
+                  total: int | None = None, numeric: set[str] | None = None) -> str:
+    """:func:`_table_html` of ``(column, display values)`` pairs (no frame built)."""
     headings = headings or {}
     numeric = numeric or set()
-    head = "".join(f"<th>{html.escape(str(headings.get(c, c)))}</th>" for c in display.columns)
+    head = "".join(f"<th>{html.escape(str(headings.get(c, c)))}</th>" for c, _ in columns)
     body = []
-    columns = [(str(col), ' style="text-align:right"' if col in numeric else "", display[col].tolist())
-               for col in display.columns]
-    for i in range(len(display)):
+    cols = [(name, ' style="text-align:right"' if name in numeric else "", values) for name, values in columns]
+    for i in range(n_rows):
         cells = []
-        for name, align, values in columns:
+        for name, align, values in cols:
             text = "" if _is_missing(values[i]) else str(values[i])
             cells.append(f"<td{_cell_class(name, text)}{align}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     note = ""
-    if total is not None and total > len(display):
-        note = f'<p class="muted">showing the first {len(display):,d} of {total:,d} rows</p>'
+    if total is not None and total > n_rows:
+        note = f'<p class="muted">showing the first {n_rows:,d} of {total:,d} rows</p>'
     return (f'<div class="table-wrap"><table class="sortable"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>{note}')
 
 
 def _generic_table(frame: pd.DataFrame) -> str:
     shown = frame.head(MAX_TABLE_ROWS)
-    display = pd.DataFrame({str(c): [format_value(str(c), v) for v in shown[c]] for c in shown.columns},
-                           columns=[str(c) for c in shown.columns])
-    numeric = {str(c) for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
-               and not pd.api.types.is_bool_dtype(shown[c])}
-    return _table_html(display, total=len(frame), numeric=numeric)
+    names = [str(c) for c in shown.columns]
+    if len(set(names)) != len(names):  # duplicate column names: the frame keeps the last of each
+        display = pd.DataFrame({str(c): [format_value(str(c), v) for v in shown[c]] for c in shown.columns},
+                               columns=names)
+        columns = [(str(c), display[c].tolist()) for c in display.columns]
+    else:
+        columns = [(str(c), [format_value(str(c), v) for v in shown[c].tolist()]) for c in shown.columns]
+    numeric = {str(c) for c, dtype in shown.dtypes.items() if pd.api.types.is_numeric_dtype(dtype)
+               and not pd.api.types.is_bool_dtype(dtype)}
+    return _columns_html(columns, len(shown), total=len(frame), numeric=numeric)
 
 
 def _no_data(what: str) -> str:
