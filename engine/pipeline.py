@@ -72,7 +72,9 @@ def _warm_numba() -> None:
     The first call of any numba function (here: the scoring kernels, from numba's on-disk cache) first installs
     numba's implementation registries, importing ``numba.np.*`` and ``scipy.linalg`` (0.6-1 s of a run). Done here
     it overlaps the price loading, whose store queries and file reads release the GIL; it holds numba's compiler
-    lock, so the scoring stage simply finds it done (or waits for it). ``RATINGBT_WARM_NUMBA=0`` turns it off."""
+    lock, so the scoring stage simply finds it done (or waits for it). Started once every stage module (numba
+    included) is imported, so the two threads never import the same modules. ``RATINGBT_WARM_NUMBA=0`` turns it
+    off."""
     import os
     import threading
 
@@ -104,7 +106,6 @@ def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
     """
     from engine.executor import make_executor
 
-    _warm_numba()
     with make_executor(cfg.executor) as executor:
         return _run_pipeline(cfg, out_dir=out_dir, command_line=command_line, score_as_of=score_as_of,
                              screen_as_of=screen_as_of, progress=progress, executor=executor)
@@ -118,6 +119,8 @@ def _run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str, scor
     from engine.tables import write_table
     from engine.score import run_scoring
     from engine.screen import screen_signals, write_screen
+
+    _warm_numba()  # after the imports above: the thread imports only numba's own registry modules
 
     def step(name: str) -> None:
         if progress is not None:
