@@ -265,9 +265,9 @@ def plan_sources(cache: PriceCache, codes: list[str], roots: list | None, report
     """Read the named local sources into the store and return the origins served per code (module docstring)."""
     if roots is None:
         return cache.default_plan(codes)
-    from engine.data.localfiles import expand_sources, plan_for, sync_files
+    from engine.data.localfiles import expand_sources, plan_for, stored_kinds, sync_files
 
-    files, skipped = expand_sources(roots)
+    files, skipped = expand_sources(roots, stored_kinds(cache))
     report.skipped.update(skipped)
     synced = sync_files(cache, files, codes=codes)
     report.errors.extend(f"{path}: {msg}" for path, msg in synced.errors.items())

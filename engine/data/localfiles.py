@@ -33,7 +33,7 @@ from engine.data.cache import NET, PriceCache, _db_frame
 from engine.data.providers.local import LOTS_TO_SHARES, code_from_filename, read_symbol_file
 from engine.symbols import SymbolError, normalize_symbol
 
-__all__ = ["LocalFile", "SyncReport", "expand_sources", "sync_files", "plan_for", "file_sha256"]
+__all__ = ["LocalFile", "SyncReport", "expand_sources", "stored_kinds", "sync_files", "plan_for", "file_sha256"]
 
 _LONG_COLUMNS = ("code", "date", "open", "high", "low", "close", "volume")
 
@@ -71,9 +71,15 @@ def _is_long(path: Path) -> bool:
         return False
 
 
-def _classify(path: Path, skipped: dict[str, str]) -> LocalFile | None:
+def _classify(path: Path, skipped: dict[str, str], kinds: dict | None = None) -> LocalFile | None:
     path = path.resolve()
-    if _is_long(path):
+    known = (kinds or {}).get(str(path))
+    if known is not None:  # read before with this stamp: its kind is known without opening the file
+        st = path.stat()
+        if (st.st_mtime_ns, st.st_size) != known[:2]:
+            known = None
+    is_long = known[2] == "long" if known is not None else _is_long(path)
+    if is_long:
         return LocalFile(path, "long")
     try:
         return LocalFile(path, "symbol", code_from_filename(path))
@@ -82,9 +88,19 @@ def _classify(path: Path, skipped: dict[str, str]) -> LocalFile | None:
         return None
 
 
-def expand_sources(roots: Iterable[str | Path]) -> tuple[list[LocalFile], dict[str, str]]:
+def stored_kinds(cache: PriceCache) -> dict[str, tuple]:
+    """``path → (mtime_ns, size, kind)`` of the parquet files the store has read (``kind``: ``symbol`` or
+    ``long``), so :func:`expand_sources` need not open an unchanged one (and import pyarrow) to classify it."""
+    with cache.store.session() as con:
+        rows = con.execute("SELECT path, mtime_ns, size, kind FROM files WHERE path LIKE '%.parquet'").fetchall()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def expand_sources(roots: Iterable[str | Path],
+                   kinds: dict | None = None) -> tuple[list[LocalFile], dict[str, str]]:
     """The files the sources ``roots`` stand for, in order (a folder's files sorted by name), and the skipped ones
-    with the reason (not a .csv/.parquet file, a name that is not a code, no such path)."""
+    with the reason (not a .csv/.parquet file, a name that is not a code, no such path). ``kinds``
+    (:func:`stored_kinds`) classifies parquet files already read, when their stamp is unchanged."""
     files: list[LocalFile] = []
     skipped: dict[str, str] = {}
     seen: set[Path] = set()
@@ -95,12 +111,12 @@ def expand_sources(roots: Iterable[str | Path]) -> tuple[list[LocalFile], dict[s
                 if p.suffix not in (".csv", ".parquet"):
                     skipped[str(p)] = "not a .csv or .parquet file"
                     continue
-                found = _classify(p, skipped)
+                found = _classify(p, skipped, kinds)
                 if found is not None and found.path not in seen:
                     seen.add(found.path)
                     files.append(found)
         elif root.is_file():
-            found = _classify(root, skipped)
+            found = _classify(root, skipped, kinds)
             if found is not None and found.path not in seen:
                 seen.add(found.path)
                 files.append(found)

@@ -183,3 +183,34 @@ def test_a_long_file_is_read_only_for_the_codes_asked_and_re_read_when_it_change
     assert p2.close[:, 0].tolist() == pytest.approx([130.0, 131.5, 130.6])
     assert held() == ["300474.SZ"]  # the old version's rows are gone
     assert sources_table(p2)["sha256"].tolist() == [hashlib.sha256(path.read_bytes()).hexdigest()]
+
+
+def test_a_long_file_already_read_is_classified_from_the_store(tmp_path, monkeypatch):
+    """A parquet file the store has read, unchanged since, is known to be a long file without opening it (no
+    pyarrow import); once its stamp changes it is opened again."""
+    import engine.data.localfiles as lf
+
+    path = tmp_path / "market.parquet"
+    close = np.array([10.0, 10.5, 10.2])
+    pd.DataFrame({"code": "600000", "date": pd.to_datetime(["2024-03-04", "2024-03-05", "2024-03-06"]),
+                  "open": close, "high": close * 1.01, "low": close * 0.99, "close": close,
+                  "volume": 10.0}).to_parquet(path, index=False)
+    load_panel(["600000.SH"], "2024-03-04", "2024-03-06", offline=True, providers=[LocalProvider(roots=[path])],
+               cache=tmp_path / "c", on_missing="raise")
+    kinds = lf.stored_kinds(PriceCache(tmp_path / "c"))
+    assert kinds[str(path.resolve())][2] == "long"
+    opened = []
+    real = lf._is_long
+    monkeypatch.setattr(lf, "_is_long", lambda p: opened.append(p) or real(p))
+    files, _ = lf.expand_sources([path], kinds)
+    assert [f.kind for f in files] == ["long"] and opened == []
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    files, _ = lf.expand_sources([path], kinds)
+    assert [f.kind for f in files] == ["long"] and opened == [path.resolve()]
+    # a stale record cannot make a per-symbol file long: the stamp decides, then the file itself
+    fake = {str(path.resolve()): (1, 1, "long")}
+    pd.DataFrame({"date": ["2024-03-04"], "close": [1.0]}).to_parquet(tmp_path / "SH600000.parquet")
+    files, _ = lf.expand_sources([tmp_path / "SH600000.parquet"], {**fake, str((tmp_path / "SH600000.parquet")
+                                                                             .resolve()): (1, 1, "long")})
+    assert [f.kind for f in files] == ["symbol"]
