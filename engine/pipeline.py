@@ -66,34 +66,6 @@ def _run_panel(cfg: BacktestConfig, signals: pd.DataFrame, notes: list[str]):
         return load_prices(cfg, codes, start, end, calendar="auto")
 
 
-def _warm_numba() -> None:
-    """Load numba's CPU target in a background thread while the signals and prices load.
-
-    The first call of any numba function (here: the scoring kernels, from numba's on-disk cache) first installs
-    numba's implementation registries, importing ``numba.np.*`` and ``scipy.linalg`` (0.6-1 s of a run). Done here
-    it overlaps the price loading, whose store queries and file reads release the GIL; it holds numba's compiler
-    lock, so the scoring stage simply finds it done (or waits for it). Started once every stage module (numba
-    included) is imported, so the two threads never import the same modules. ``RATINGBT_WARM_NUMBA=0`` turns it
-    off."""
-    import os
-    import threading
-
-    if os.environ.get("RATINGBT_WARM_NUMBA", "1").strip().lower() in ("0", "false", "no", "off"):
-        return
-
-    def warm() -> None:
-        try:
-            from numba.core.compiler_lock import global_compiler_lock
-            from numba.core.registry import cpu_target
-
-            with global_compiler_lock:
-                cpu_target.target_context.refresh()
-        except Exception:  # noqa: BLE001 - an optimisation only: scoring loads the target itself
-            pass
-
-    threading.Thread(target=warm, name="ratingbt-warm-numba", daemon=True).start()
-
-
 def run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str = "",
                  score_as_of: str | None = None, screen_as_of: str | None = None,
                  progress: Callable[[str], None] | None = None) -> RunOutcome:
@@ -119,8 +91,6 @@ def _run_pipeline(cfg: BacktestConfig, *, out_dir: Path, command_line: str, scor
     from engine.tables import write_table
     from engine.score import run_scoring
     from engine.screen import screen_signals, write_screen
-
-    _warm_numba()  # after the imports above: the thread imports only numba's own registry modules
 
     def step(name: str) -> None:
         if progress is not None:
