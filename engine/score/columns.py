@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["as_strings", "factorize_strings"]
+__all__ = ["as_strings", "factorize_strings", "categorical_from_codes"]
 
 
 def factorize_strings(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -32,3 +32,22 @@ def as_strings(col: pd.Series) -> np.ndarray:
         codes, uniques = factorize_strings(col)
         return uniques[codes]
     return col.fillna("").astype(str).to_numpy(dtype=object)
+
+
+def categorical_from_codes(codes: np.ndarray, labels: np.ndarray) -> pd.Categorical:
+    """Categorical of ``labels[codes]`` (``codes`` int, -1 = missing) without building one Python string per row.
+
+    Only the labels in use become categories, sorted as strings (so sorting the column sorts like strings); equal
+    labels at several codes are merged.
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    labels = np.asarray(labels, dtype=object)
+    if len(labels) == 0:
+        return pd.Categorical.from_codes(np.full(len(codes), -1, dtype=np.int64), categories=pd.Index([], dtype=str))
+    used = np.bincount(codes[codes >= 0], minlength=len(labels)) > 0
+    names = np.array([str(x) for x in labels], dtype=object)
+    categories = np.array(sorted(set(names[used])), dtype=object)
+    remap = np.full(len(labels), -1, dtype=np.int64)
+    remap[used] = np.searchsorted(categories, names[used])
+    out_codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    return pd.Categorical.from_codes(out_codes, categories=pd.Index(categories, dtype=str))
