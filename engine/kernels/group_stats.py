@@ -4,9 +4,9 @@ Pure numba on numpy arrays; no pandas. The pandas wrapper is :func:`engine.score
 these kernels are tested against live in ``tests/kernels/test_group_stats.py`` (pandas ``groupby`` and
 ``scipy.stats.spearmanr`` on hand-made tables with NaN, ties and groups of one and two rows).
 
-Medians and rank correlations need each group's values in order. Instead of sorting every group, the caller ranks the
-values once over all rows (``np.argsort``); a stable counting sort by group code then lists every group's entries in
-value order, in O(entries) per grouping.
+Medians and rank correlations need each group's values in order. Instead of sorting every group, the caller sorts the
+rows once by value (``np.argsort``); a stable counting sort by group code then lists every group's entries in value
+order, in O(entries) per grouping.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["stable_order_nb", "grouped_value_order_nb", "group_stats_nb", "GROUP_STAT_NAMES"]
+from engine.kernels.ordering import stable_order_nb
+
+__all__ = ["bucket_by_group_nb", "group_stats_nb", "GROUP_STAT_NAMES"]
 
 #: Rows of the array :func:`group_stats_nb` returns, in order.
 GROUP_STAT_NAMES = (
@@ -27,45 +29,62 @@ GROUP_STAT_NAMES = (
 
 
 @njit(cache=True)
-def stable_order_nb(keys: np.ndarray, n_keys: int) -> np.ndarray:
-    """Stable counting sort: the permutation that orders ``keys`` ascending, ties kept in input order.
+def _bucket_flat_nb(keys: np.ndarray, source: np.ndarray, values: np.ndarray, codes: np.ndarray,
+                    n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stable counting scatter of ``values[source]`` / ``codes[source]`` into one run per ``keys`` value.
 
-    Shapes: ``keys`` (E,) int64 in ``0 .. n_keys - 1`` → (E,) int64. NaN: none (integers).
-    Units: positions into ``keys``. Reference: ``np.argsort(keys, kind="stable")``.
+    Shapes: ``keys``, ``source`` (T,) int64; ``values`` float64 / ``codes`` int64 indexed by ``source`` →
+    ``(values (T,), codes (T,), starts (n_groups + 1,))``. NaN: copied. Units: those of ``values``.
+    Reference: ``values[source][np.argsort(keys, kind="stable")]``.
     """
-    count = np.zeros(n_keys + 1, dtype=np.int64)
-    for i in range(keys.shape[0]):
-        count[keys[i] + 1] += 1
-    for k in range(n_keys):
-        count[k + 1] += count[k]
-    out = np.empty(keys.shape[0], dtype=np.int64)
-    for i in range(keys.shape[0]):
-        k = keys[i]
-        out[count[k]] = i
-        count[k] += 1
-    return out
+    total = keys.shape[0]
+    starts = np.zeros(n_groups + 1, dtype=np.int64)
+    for i in range(total):
+        starts[keys[i] + 1] += 1
+    for k in range(n_groups):
+        starts[k + 1] += starts[k]
+    fill = starts[:-1].copy()
+    out_values = np.empty(total)
+    out_codes = np.empty(total, dtype=np.int64)
+    for i in range(total):
+        g = keys[i]
+        k = fill[g]
+        out_values[k] = values[source[i]]
+        out_codes[k] = codes[source[i]]
+        fill[g] = k + 1
+    return out_values, out_codes, starts
 
 
 @njit(cache=True)
-def grouped_value_order_nb(row_rank: np.ndarray, positions: np.ndarray, group: np.ndarray,
-                           n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Entries ordered by group, and within a group by the rank of their row's value.
+def bucket_by_group_nb(rows: np.ndarray, values: np.ndarray, codes: np.ndarray, entry_start: np.ndarray,
+                       group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The values of the listed rows copied into one contiguous run per group, each run in the order of ``rows``.
 
-    Shapes: ``row_rank`` (R,) int64, a permutation rank of the rows (0 = smallest value); ``positions`` (E,) int64
-    (row of each entry); ``group`` (E,) int64 in ``0 .. n_groups - 1`` → ``(order (E,), starts (n_groups + 1,))``:
-    group ``g``'s entries are ``order[starts[g]:starts[g + 1]]``.
-    NaN: none here (rank NaN values last before calling). Units: entry positions.
-    Reference: ``np.lexsort((row_rank[positions], group))``.
+    Shapes: ``rows`` (M,) int64; ``values`` (M,) float64 and ``codes`` (M,) int64 belong to ``rows`` (``values[i]``
+    is row ``rows[i]``'s); ``entry_start`` (R + 1,) int64: row ``r``'s entries are ``entry_start[r]:entry_start[r+1]``;
+    ``group`` (E,) int64 in ``0 .. n_groups - 1`` → ``(values_by_group, codes_by_group, starts)``: group ``g``'s run is
+    ``[starts[g]:starts[g + 1]]`` (a row in several groups is copied into each).
+    NaN: values are copied as they are. Units: those of ``values``.
+    Reference: ``pd.DataFrame({"g": group_of_row, "v": values}).groupby("g", sort=True)["v"]`` (order kept).
     """
-    by_value = stable_order_nb(row_rank[positions], row_rank.shape[0])
-    by_group = stable_order_nb(group[by_value], n_groups)
-    order = by_value[by_group]
-    starts = np.zeros(n_groups + 1, dtype=np.int64)
-    for i in range(group.shape[0]):
-        starts[group[i] + 1] += 1
-    for k in range(n_groups):
-        starts[k + 1] += starts[k]
-    return order, starts
+    # 1. the entries of the listed rows, in order (one per row except for multi-entry rows such as analysts)
+    if group.shape[0] + 1 == entry_start.shape[0]:  # one entry per row: entry r is row r (the common case)
+        return _bucket_flat_nb(group[rows], np.arange(rows.shape[0]), values, codes, n_groups)
+    total = 0
+    for i in range(rows.shape[0]):
+        total += entry_start[rows[i] + 1] - entry_start[rows[i]]
+    keys = np.empty(total, dtype=np.int64)
+    source = np.empty(total, dtype=np.int64)
+    m = 0
+    for i in range(rows.shape[0]):
+        first = entry_start[rows[i]]
+        stop = entry_start[rows[i] + 1]
+        while first < stop:
+            keys[m] = group[first]
+            source[m] = i
+            m += 1
+            first += 1
+    return _bucket_flat_nb(keys, source, values, codes, n_groups)
 
 
 @njit(cache=True)
@@ -80,8 +99,11 @@ def group_stats_nb(
     positions: np.ndarray,
     group: np.ndarray,
     n_groups: int,
-    excess_rank: np.ndarray,
-    days_rank: np.ndarray,
+    excess_rows: np.ndarray,
+    excess_sorted: np.ndarray,
+    level_sorted: np.ndarray,
+    days_rows: np.ndarray,
+    days_sorted: np.ndarray,
     complete: np.ndarray,
     incomplete: np.ndarray,
     no_price: np.ndarray,
@@ -110,7 +132,10 @@ def group_stats_nb(
     Shapes:
         ``positions``, ``group`` (E,) int64; row arrays (R,): ``complete``, ``incomplete``, ``no_price``,
         ``unscored``, ``is_rating`` bool; ``hit``, ``direction``, ``touch``, ``excess``, ``days``, ``level``
-        float64; ``excess_rank``, ``days_rank`` (R,) int64 ranks of ``excess`` / ``days`` over all rows (NaN last);
+        float64; ``excess_rows`` the complete rows with a finite excess sorted by excess, ``days_rows`` the complete
+        rows with ``touch == 1`` and finite days sorted by days (int64), with ``excess_sorted = excess[excess_rows]``,
+        ``level_sorted = level_code[excess_rows]``, ``days_sorted = days[days_rows]`` (shared by every grouping);
+        ``positions`` non-decreasing;
         ``level_code`` (R,) int64, dense codes of ``level`` in ascending order (-1 = NaN) → (17, n_groups) float64.
     NaN:
         NaN in ``hit``/``direction``/``touch``/``excess``/``days``/``level`` = not applicable (skipped). Means and
@@ -191,27 +216,28 @@ def group_stats_nb(
         if tot[5, g] > 0:
             out[13, g] = tot[4, g] / tot[5, g]
 
-    # medians and rank IC: every group's entries in value order
-    buf = np.empty(positions.shape[0])
-    lev = np.empty(positions.shape[0], dtype=np.int64)
-    order, starts = grouped_value_order_nb(excess_rank, positions, group, n_groups)
+    # medians and rank IC: every group's values in ascending order (rows pre-sorted once by the caller)
+    entry_start = np.zeros(excess.shape[0] + 1, dtype=np.int64)
+    for i in range(positions.shape[0]):
+        entry_start[positions[i] + 1] += 1
+    for r in range(excess.shape[0]):
+        entry_start[r + 1] += entry_start[r]
+    values, levels, starts = bucket_by_group_nb(excess_rows, excess_sorted, level_sorted, entry_start, group,
+                                                n_groups)
+    buf = np.empty(values.shape[0])
+    lev = np.empty(values.shape[0], dtype=np.int64)
     hist = np.zeros(max(n_levels, 1))
     level_rank = np.zeros(max(n_levels, 1))
     for g in range(n_groups):
-        m = 0
+        lo = starts[g]
+        hi = starts[g + 1]
+        out[14, g] = _median_sorted(values[lo:hi], hi - lo)
+        # Spearman: pairs with a finite level too, excess ascending
         p = 0
-        for q in range(starts[g], starts[g + 1]):
-            r = positions[order[q]]
-            if complete[r] and np.isfinite(excess[r]):
-                buf[m] = excess[r]
-                m += 1
-        out[14, g] = _median_sorted(buf, m)
-        # Spearman: pairs with both values finite, excess ascending
-        for q in range(starts[g], starts[g + 1]):
-            r = positions[order[q]]
-            if complete[r] and np.isfinite(excess[r]) and level_code[r] >= 0:
-                buf[p] = excess[r]
-                lev[p] = level_code[r]
+        for q in range(lo, hi):
+            if levels[q] >= 0:
+                buf[p] = values[q]
+                lev[p] = levels[q]
                 p += 1
         if p < 3:
             continue
@@ -242,13 +268,8 @@ def group_stats_nb(
         if denom > 0.0:
             out[16, g] = sab / denom
 
-    order, starts = grouped_value_order_nb(days_rank, positions, group, n_groups)
+    values, levels, starts = bucket_by_group_nb(days_rows, days_sorted, np.zeros(days_rows.shape[0], np.int64),
+                                                entry_start, group, n_groups)
     for g in range(n_groups):
-        m = 0
-        for q in range(starts[g], starts[g + 1]):
-            r = positions[order[q]]
-            if complete[r] and touch[r] == 1.0 and np.isfinite(days[r]):
-                buf[m] = days[r]
-                m += 1
-        out[15, g] = _median_sorted(buf, m)
+        out[15, g] = _median_sorted(values[starts[g]:starts[g + 1]], starts[g + 1] - starts[g])
     return out

@@ -99,9 +99,12 @@ def run_scoring(signals: pd.DataFrame, panel: Panel, as_of: object | None = None
     if event_study_enabled:
         first = (scores["horizon_leg"] != "long").to_numpy()  # one path per signal
         asset = np.where(indices["after_as_of"], -1, indices["asset_col"])[first]
-        study = event_study(scores[first].reset_index(drop=True), asset, indices["bench_col"][first],
-                            indices["base_idx"][first], cut, n_offsets=config.event_offsets,
-                            excess_mode=config.excess_mode)
+        position = np.cumsum(first) - 1  # row of scores → row of the one-path-per-signal table
+        visit = indices["visit_order"]
+        study = event_study(scores[["kind", "rating_level", "action"]][first].reset_index(drop=True), asset,
+                            indices["bench_col"][first], indices["base_idx"][first], cut,
+                            n_offsets=config.event_offsets, excess_mode=config.excess_mode,
+                            visit_order=position[visit[first[visit]]])
     else:
         study = pd.DataFrame(columns=EVENT_STUDY_COLUMNS)
     return ScoreResult(scores=scores, scorecard=card, event_study=study, config=config,

@@ -19,6 +19,7 @@ from engine.data.panel import Panel
 from engine.enums import EXCESS_MODE_NAMES
 from engine.kernels.event_sums import event_group_sums_nb
 from engine.kernels.forward_returns import last_bar_index_nb
+from engine.kernels.ordering import column_visit_order_nb
 from engine.score.columns import factorize_strings
 from engine.score.stats import Z_95
 
@@ -57,12 +58,14 @@ def _grouping_codes(windows: pd.DataFrame) -> list[tuple[str, np.ndarray, np.nda
 
 def event_study(windows: pd.DataFrame, asset_col: np.ndarray, bench_col: np.ndarray, base_idx: np.ndarray,
                 panel: Panel, n_offsets: int = 251, excess_mode: str = "absolute",
-                chunks: int = 16) -> pd.DataFrame:
+                chunks: int = 16, visit_order: np.ndarray | None = None) -> pd.DataFrame:
     """Long table :data:`EVENT_STUDY_COLUMNS` (``offset`` in sessions, excess as fractions).
 
     ``windows`` holds one row per signal with ``kind``, ``rating_level`` and ``action``; ``asset_col``/``bench_col``/
     ``base_idx`` are its panel indices (``asset_col < 0``: no price data, skipped). Each signal is accumulated once,
     into the combination of its groups (level, action, kind); the groupings' sums are then sums over combinations.
+    ``visit_order`` (optional) lists the rows with ``asset_col >= 0`` in the order to visit them (by asset, then base;
+    :func:`engine.score.windows.score_windows_with_indices` returns it); computed here when not given.
     """
     groupings = _grouping_codes(windows)
     n_rows = len(windows)
@@ -80,9 +83,12 @@ def event_study(windows: pd.DataFrame, asset_col: np.ndarray, bench_col: np.ndar
         combo_keys = combo_keys[combo_keys != -1]
     close = panel.close if panel.close.flags.f_contiguous else np.asfortranarray(panel.close)
     last_bar = last_bar_index_nb(close)
-    todo = np.flatnonzero(combo >= 0)
     # visit signals by (asset, base): column-local memory access (see engine/score/windows.py)
-    todo = todo[np.argsort(asset_col[todo] * (len(panel.sessions) + 2) + base_idx[todo], kind="stable")]
+    if visit_order is None:
+        todo = column_visit_order_nb(np.flatnonzero(combo >= 0).astype(np.int64), np.asarray(asset_col, np.int64),
+                                     np.asarray(base_idx, np.int64), close.shape[1], len(panel.sessions))
+    else:
+        todo = visit_order[combo[visit_order] >= 0]
     combo_sums = event_group_sums_nb(close, last_bar, np.ascontiguousarray(asset_col[todo], dtype=np.int64),
                                      np.ascontiguousarray(bench_col[todo], dtype=np.int64),
                                      np.ascontiguousarray(base_idx[todo], dtype=np.int64), combo[todo],

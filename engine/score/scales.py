@@ -85,7 +85,9 @@ def realised_rating_codes(excess: np.ndarray, broker_codes: np.ndarray, brokers:
         return out, np.array([""], dtype=object)
     width = max(len(markets), 1)
     key = np.asarray(broker_codes, dtype=np.int64) * width + np.asarray(market_codes, dtype=np.int64)
-    order = np.argsort(key, kind="stable")
+    from engine.kernels.ordering import stable_order_nb
+
+    order = stable_order_nb(key, max(len(brokers), 1) * width)
     sorted_key = key[order]
     starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
     stops = np.r_[starts[1:], len(order)]
@@ -119,10 +121,24 @@ def scale_from_signals(signals: pd.DataFrame) -> dict[str, list[Band]]:
     mask = ((signals["kind"] == "rating") & (signals["band_low"].notna() | signals["band_high"].notna())).to_numpy()
     broker_codes, brokers = factorize_strings(signals["broker"])
     rating_codes, ratings = factorize_strings(signals["rating"])
-    keys = pd.DataFrame({"broker": broker_codes[mask], "rating": rating_codes[mask],
-                         "rating_level": signals["rating_level"].to_numpy(dtype=float)[mask],
-                         "band_low": signals["band_low"].to_numpy(dtype=float)[mask],
-                         "band_high": signals["band_high"].to_numpy(dtype=float)[mask]}).drop_duplicates()
+    level = signals["rating_level"].to_numpy(dtype=float)
+    low = signals["band_low"].to_numpy(dtype=float)
+    high = signals["band_high"].to_numpy(dtype=float)
+    # candidate rows: the first row of each (broker, rating) and every row whose (level, low, high) differs from
+    # that first row's (rare); the full de-duplication below then runs on a few rows instead of the whole table
+    rows = np.flatnonzero(mask)
+    pair, pairs = pd.factorize(broker_codes[rows] * (len(ratings) + 1) + rating_codes[rows])
+    first = np.full(len(pairs), len(rows), dtype=np.int64)
+    np.minimum.at(first, pair, np.arange(len(rows), dtype=np.int64))
+    differs = np.zeros(len(rows), dtype=bool)
+    for values in (level[rows], low[rows], high[rows]):
+        ref = values[first[pair]] if len(rows) else values
+        differs |= ~((values == ref) | (np.isnan(values) & np.isnan(ref)))
+    keep = np.zeros(len(rows), dtype=bool)
+    keep[first] = True
+    rows = rows[keep | differs]
+    keys = pd.DataFrame({"broker": broker_codes[rows], "rating": rating_codes[rows], "rating_level": level[rows],
+                         "band_low": low[rows], "band_high": high[rows]})
     broker_keys = np.array([normalize_broker(b) for b in brokers], dtype=object)
     keys["broker_key"] = broker_keys[keys["broker"].to_numpy()]
     keys["rating"] = ratings[keys["rating"].to_numpy()]

@@ -95,11 +95,10 @@ def _as_float(col: pd.Series) -> np.ndarray:
     return col.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
-def _rank(values: np.ndarray) -> np.ndarray:
-    """Position of each value in ascending order over all rows (NaN last), for :func:`group_stats_nb`."""
-    rank = np.empty(len(values), dtype=np.int64)
-    rank[np.argsort(values, kind="stable")] = np.arange(len(values), dtype=np.int64)
-    return rank
+def _sorted_rows(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Rows where ``keep`` and ``values`` is finite, in ascending order of ``values`` (for :func:`group_stats_nb`)."""
+    rows = np.flatnonzero(keep & np.isfinite(values))
+    return rows[np.argsort(values[rows], kind="stable")].astype(np.int64)
 
 
 def _arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -111,16 +110,23 @@ def _arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
     level_code = np.where(np.isfinite(level), level_code.reshape(-1), -1).astype(np.int64)
     excess = np.ascontiguousarray(rows["excess_return"].to_numpy(dtype=float))
     days = np.ascontiguousarray(rows["days_to_touch"].to_numpy(dtype=float, na_value=np.nan))
+    complete = rows["complete"].to_numpy(dtype=bool)
+    touch = _as_float(rows["touch_hit"])
+    excess_rows = _sorted_rows(excess, complete)
+    days_rows = _sorted_rows(days, complete & (touch == 1.0))
     return {
-        "excess_rank": _rank(excess),
-        "days_rank": _rank(days),
-        "complete": rows["complete"].to_numpy(dtype=bool),
+        "excess_rows": excess_rows,
+        "excess_sorted": excess[excess_rows],
+        "level_sorted": level_code[excess_rows],
+        "days_rows": days_rows,
+        "days_sorted": days[days_rows],
+        "complete": complete,
         "incomplete": (statuses == "incomplete")[status_codes],
         "no_price": (statuses == STATUS_NO_PRICE_DATA)[status_codes],
         "unscored": ~np.isin(statuses, ("complete", "incomplete", STATUS_NO_PRICE_DATA))[status_codes],
         "hit": _as_float(rows["hit"]),
         "direction": _as_float(rows["direction_hit"]),
-        "touch": _as_float(rows["touch_hit"]),
+        "touch": touch,
         "excess": excess,
         "days": days,
         "level": level,
@@ -133,10 +139,16 @@ def _arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
 def _summaries(a: dict[str, np.ndarray], positions: np.ndarray, g: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
     """Every statistic of the module docstring for each group at once: ``g[i]`` is the group of row
     ``positions[i]`` (one pass of :func:`engine.kernels.group_stats.group_stats_nb`; Wilson intervals per group)."""
-    raw = group_stats_nb(np.ascontiguousarray(positions, dtype=np.int64), np.ascontiguousarray(g, dtype=np.int64),
-                         n_groups, a["excess_rank"], a["days_rank"], a["complete"], a["incomplete"], a["no_price"],
-                         a["unscored"], a["hit"], a["direction"], a["touch"], a["excess"], a["days"], a["level"],
-                         a["level_code"], a["n_levels"], a["is_rating"])
+    positions = np.asarray(positions, dtype=np.int64)
+    g = np.asarray(g, dtype=np.int64)
+    if len(positions) > 1 and (np.diff(positions) < 0).any():  # the kernel wants entries sorted by row
+        by_row = np.argsort(positions, kind="stable")
+        positions, g = positions[by_row], g[by_row]
+    raw = group_stats_nb(np.ascontiguousarray(positions), np.ascontiguousarray(g), n_groups,
+                         a["excess_rows"], a["excess_sorted"], a["level_sorted"], a["days_rows"], a["days_sorted"],
+                         a["complete"], a["incomplete"], a["no_price"], a["unscored"], a["hit"], a["direction"],
+                         a["touch"], a["excess"], a["days"], a["level"], a["level_code"], a["n_levels"],
+                         a["is_rating"])
     st = dict(zip(GROUP_STAT_NAMES, raw))
     n_eligible = st["n_hit_eligible"].astype(np.int64)
     n_hits = st["n_hits"].astype(np.int64)

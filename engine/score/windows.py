@@ -32,7 +32,8 @@ import pandas as pd
 
 from engine.data.panel import Panel
 from engine.enums import EXCESS_MODE_NAMES, STATUS_NO_PRICE_DATA, WINDOW_STATUS_NAMES, WindowStatus
-from engine.kernels.forward_returns import forward_returns_nb, last_bar_index_nb
+from engine.kernels.forward_returns import forward_returns_rows_nb, last_bar_index_nb
+from engine.kernels.ordering import column_visit_order_nb
 from engine.score.columns import as_strings, categorical_from_codes, factorize_strings
 from engine.score.scales import ScaleLookup, default_scale_lookup, realised_rating_codes
 from engine.symbols import SymbolError, default_benchmark, normalize_symbol
@@ -183,9 +184,9 @@ def prepare_windows(windows: pd.DataFrame, panel: Panel, as_of: object | None = 
     """Index arrays for :func:`forward_returns_nb` from the expanded windows (see module docstring for conventions).
 
     Returns ``asset_col`` (-1 = code not in panel or no price at all), ``bench_col`` (-1 = not in panel), ``base_idx``,
-    ``end_idx`` (``n_sessions`` = horizon ends after the panel), ``horizon_end_date`` (nominal date), ``benchmark``
-    (canonical code used; also as ``benchmark_codes`` into ``benchmark_labels``) and ``after_as_of`` (published
-    after ``as_of``).
+    ``end_idx`` (``n_sessions`` = horizon ends after the panel), ``horizon_end_date`` (nominal date), the canonical
+    benchmark code used as ``benchmark_codes`` (int) into ``benchmark_labels`` and ``after_as_of`` (published after
+    ``as_of``).
     """
     sessions = panel.sessions
     n_sessions = len(sessions)
@@ -204,7 +205,6 @@ def prepare_windows(windows: pd.DataFrame, panel: Panel, as_of: object | None = 
     resolved = np.array([_benchmark_code(code_uniques[p // width], given_uniques[p % width]) for p in pairs],
                         dtype=object)
     bench_u = code_index.get_indexer(resolved).astype(np.int64) if len(resolved) else np.zeros(0, np.int64)
-    benchmark = resolved[pair_codes] if len(code_ids) else np.array([], dtype=object)
     bench_col = bench_u[pair_codes] if len(code_ids) else np.array([], np.int64)
     report = pd.to_datetime(windows["report_date"]).to_numpy(dtype="datetime64[ns]")
     base_idx = np.searchsorted(sessions, report, side="right").astype(np.int64) - 1
@@ -232,7 +232,7 @@ def prepare_windows(windows: pd.DataFrame, panel: Panel, as_of: object | None = 
     if as_of is not None:
         after = report > np.datetime64(pd.Timestamp(as_of).normalize().to_datetime64(), "ns")
     return {"asset_col": asset_col, "bench_col": bench_col, "base_idx": base_idx, "end_idx": end_idx,
-            "horizon_end_date": end_dates, "benchmark": benchmark, "after_as_of": after,
+            "horizon_end_date": end_dates, "after_as_of": after,
             "benchmark_codes": pair_codes.astype(np.int64), "benchmark_labels": resolved}
 
 
@@ -247,16 +247,11 @@ SCORE_COLUMNS = [
 
 
 def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``values[idx]`` with NaN/NaT where ``idx < 0``."""
-    safe = np.where(idx >= 0, idx, 0)
-    out = values[safe]
-    if out.dtype.kind == "M":
-        out = out.copy()
-        out[idx < 0] = np.datetime64("NaT")
-    else:
-        out = out.astype(float)
-        out[idx < 0] = np.nan
-    return out
+    """``values[idx]`` with NaN/NaT where ``idx < 0`` (one gather from ``values`` with a NaN/NaT appended)."""
+    values = np.asarray(values)
+    missing = np.array([np.datetime64("NaT")], dtype=values.dtype) if values.dtype.kind == "M" else np.array([np.nan])
+    padded = np.concatenate([values if values.dtype.kind == "M" else values.astype(float), missing])
+    return padded[np.where(idx >= 0, idx, len(values))]
 
 
 def score_windows(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = ScoreConfig(),
@@ -273,30 +268,26 @@ def score_windows(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = Sco
 def score_windows_with_indices(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = ScoreConfig(),
                                as_of: object | None = None, scale_lookup: ScaleLookup | None = None
                                ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """:func:`score_windows` plus the panel indices of each row (:func:`prepare_windows`), for reuse downstream."""
+    """:func:`score_windows` plus the panel indices of each row (:func:`prepare_windows`), for reuse downstream, and
+    ``visit_order``: the scorable rows in the order the kernel visited them (by asset column, then base session)."""
     windows = expand_horizons(signals, config)
     arrays = prepare_windows(windows, panel, as_of)
     n = len(windows)
     close = panel.close if panel.close.flags.f_contiguous else np.asfortranarray(panel.close)
     last_bar = last_bar_index_nb(close)
     scorable = (arrays["asset_col"] >= 0) & ~arrays["after_as_of"]
-    sel = np.flatnonzero(scorable)
     # visit signals by (asset, base session): neighbouring signals then read the same stretch of the same column,
-    # which halves the kernel's CPU time on large random inputs; outputs are scattered back by ``sel``
-    sel = sel[np.argsort(arrays["asset_col"][sel] * (len(panel.sessions) + 2) + arrays["base_idx"][sel])]
+    # which halves the kernel's CPU time on large random inputs; the kernel writes each output at its own row
+    sel = column_visit_order_nb(np.flatnonzero(scorable).astype(np.int64), arrays["asset_col"], arrays["base_idx"],
+                                close.shape[1], len(panel.sessions))
+    arrays["visit_order"] = sel
     band_low = windows["band_low"].to_numpy(dtype=float)
     band_high = windows["band_high"].to_numpy(dtype=float)
-    res = forward_returns_nb(close, last_bar, arrays["asset_col"][sel], arrays["bench_col"][sel],
-                             arrays["base_idx"][sel], arrays["end_idx"][sel], band_low[sel], band_high[sel],
-                             EXCESS_MODE_NAMES[config.excess_mode])
+    res = forward_returns_rows_nb(close, last_bar, sel, arrays["asset_col"], arrays["bench_col"], arrays["base_idx"],
+                                  arrays["end_idx"], band_low, band_high, EXCESS_MODE_NAMES[config.excess_mode])
     names = ("stock_base_idx", "stock_end_idx", "bench_base_idx", "bench_end_idx", "stock_return", "bench_return",
              "excess_return", "best_excess", "worst_excess", "touch_idx", "window_status")
-    full: dict[str, np.ndarray] = {}
-    for name, arr in zip(names, res):
-        fill = -1 if arr.dtype.kind == "i" else np.nan
-        out = np.full(n, fill, dtype=arr.dtype)
-        out[sel] = arr
-        full[name] = out
+    full = dict(zip(names, res))
 
     # status as codes into STATUS_LABELS (kernel statuses first, then the wrapper's)
     status = full["window_status"].astype(np.int64)
@@ -317,7 +308,7 @@ def score_windows_with_indices(signals: pd.DataFrame, panel: Panel, config: Scor
 
     new: dict[str, object] = {}
     new["benchmark_used"] = categorical_from_codes(arrays["benchmark_codes"], arrays["benchmark_labels"])
-    new["horizon_end_date"] = arrays["horizon_end_date"]
+    new["horizon_end_date"] = arrays["horizon_end_date"].copy()
     new["base_date"] = _take(sessions, full["stock_base_idx"])
     new["base_close"] = close_at(full["stock_base_idx"], sj)
     new["end_date"] = _take(sessions, full["stock_end_idx"])
@@ -357,8 +348,19 @@ def score_windows_with_indices(signals: pd.DataFrame, panel: Panel, config: Scor
     new["days_to_touch"] = pd.array((touch_date - base_day) / np.timedelta64(1, "D"))
     new["complete"] = status == WindowStatus.Complete
     new["status"] = categorical_from_codes(status, STATUS_LABELS)
-    out = pd.concat([windows, pd.DataFrame(new, index=windows.index)], axis=1)
-    return out, arrays
+    return pd.concat([windows, _frame_without_copy(new, windows.index)], axis=1), arrays
+
+
+def _frame_without_copy(columns: dict[str, object], index: pd.Index) -> pd.DataFrame:
+    """A DataFrame over ``columns`` (1-D numpy arrays or pandas extension arrays of ``len(index)``) that keeps each
+    array as its own block instead of copying same-dtype columns into one 2-D block (``pd.DataFrame(dict)`` does):
+    on a million-row table that copy and its fresh pages cost more than the scoring kernel. The arrays are new and
+    owned by the frame (nothing else holds them)."""
+    from pandas.api.internals import create_dataframe_from_blocks
+
+    blocks = [(values[None, :] if isinstance(values, np.ndarray) else values, np.array([i]))
+              for i, values in enumerate(columns.values())]
+    return create_dataframe_from_blocks(blocks, index=index, columns=pd.Index(list(columns)))
 
 
 #: Every ``status`` value: the kernel's :data:`engine.enums.WINDOW_STATUS_NAMES` (same codes), then the wrapper's.
