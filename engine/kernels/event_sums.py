@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from engine.kernels.forward_returns import _excess_nb, _last_bar_at_or_before_nb
+from engine.enums import ExcessMode
+from engine.kernels.forward_returns import _last_bar_at_or_before_nb
 
 __all__ = ["event_group_sums_nb"]
 
@@ -35,8 +36,10 @@ def event_group_sums_nb(
     """Per group and offset ``k = 0 .. n_offsets - 1``: the number of signals whose cumulative excess path is defined
     at ``base + k``, the sum of those excess values and the sum of their squares.
 
-    The path of a signal is exactly :func:`engine.kernels.forward_returns.excess_paths_nb` (offset 0 = base, excess
-    0; NaN past the panel, past the stock's or the benchmark's last bar; an all-NaN row when there is no base price);
+    The path of a signal is that of :func:`engine.kernels.forward_returns.excess_paths_nb` (offset 0 = base, excess
+    0; NaN past the panel, past the stock's or the benchmark's last bar; an all-NaN row when there is no base price),
+    computed as :func:`engine.kernels.forward_returns.forward_returns_nb` does (``P/P0`` as ``P · (1/P0)``, equal to
+    the division within a unit in the last place);
     it is accumulated into its group as it is walked, so memory is ``n_chunks × n_groups × n_offsets`` floats whatever
     the number of signals. Signals are split into ``n_chunks`` contiguous chunks run in parallel (``prange``); give the
     signals sorted by (asset, base) for column-local reads. Per-chunk sums are added in chunk order (deterministic).
@@ -56,6 +59,7 @@ def event_group_sums_nb(
     n_sessions = close.shape[0]
     n = asset_col.shape[0]
     chunks = max(1, min(n_chunks, n))
+    relative = mode == ExcessMode.Relative
     acc = np.zeros((chunks, n_groups, n_offsets, 3))
     size = (n + chunks - 1) // chunks
     for c in prange(chunks):
@@ -79,6 +83,8 @@ def event_group_sums_nb(
                 continue
             s0 = close[sb, j]
             b0 = close[bb, k]
+            inv_s0 = 1.0 / s0  # multiply, not divide, on every step (as forward_returns_nb does)
+            inv_b0 = 1.0 / b0
             ps = s0
             pb = b0
             out = acc[c, g]
@@ -90,7 +96,10 @@ def event_group_sums_nb(
                 y = close[t, k]
                 if np.isfinite(y):
                     pb = y
-                v = _excess_nb(ps / s0 - 1.0, pb / b0 - 1.0, mode)
+                if relative:
+                    v = (ps * inv_s0) / (pb * inv_b0) - 1.0
+                else:
+                    v = ps * inv_s0 - pb * inv_b0
                 if np.isfinite(v):
                     row = out[t - b]
                     row[0] += 1.0
