@@ -26,7 +26,10 @@ def codes_for_signals(signals: pd.DataFrame) -> list[str]:
     """Canonical codes of the signals' stocks plus every benchmark they need, in order of first appearance
     (unreadable codes are skipped; the benchmark a row names is kept even when its code is unreadable)."""
     codes: dict[str, None] = {}
-    for code, bench in zip(signals["code"].astype(str), signals["benchmark"].fillna("").astype(str)):
+    # distinct (code, benchmark) pairs in order of first appearance: the rules below run once per pair, not per row
+    pairs = pd.DataFrame({"code": signals["code"].astype(str).to_numpy(),
+                          "bench": signals["benchmark"].fillna("").astype(str).to_numpy()}).drop_duplicates()
+    for code, bench in zip(pairs["code"].to_numpy(), pairs["bench"].to_numpy()):
         try:
             canonical = normalize_symbol(code)
             codes[canonical] = None
