@@ -116,15 +116,17 @@ def forward_returns_nb(
         ``forward_returns_pandas`` in ``tests/kernels/test_forward_returns.py`` (``ffill`` + ``iloc``), equal to 1e-12.
     """
     n = asset_col.shape[0]
-    return forward_returns_rows_nb(close, last_bar, np.arange(n), asset_col, bench_col, base_idx, end_idx,
-                                   band_low, band_high, mode)
+    res = forward_returns_rows_nb(close, last_bar, np.arange(n), asset_col, bench_col, base_idx, end_idx, band_low,
+                                  band_high, mode)
+    return res[0], res[1], res[2], res[3], res[4], res[5], res[6], res[7], res[8], res[9], res[10]
 
 
 @njit(cache=True)
 def _forward_one_nb(close: np.ndarray, last_bar: np.ndarray, j: int, k: int, b: int, e_nominal: int, lo: float,
                     hi: float, mode: int):
     """One signal of :func:`forward_returns_nb` (same rules): ``(stock_base_idx, stock_end_idx, bench_base_idx,
-    bench_end_idx, stock_return, bench_return, excess_return, best_excess, worst_excess, touch_idx, status)``.
+    bench_end_idx, stock_return, bench_return, excess_return, best_excess, worst_excess, touch_idx, status,
+    base_close, end_close, bench_base_close, bench_end_close)`` (the closes at those four indices).
 
     Shapes: ``close`` (S, A), ``last_bar`` (A,); scalars in and out. NaN: as :func:`forward_returns_nb` (NaN floats
     and -1 indices when the window cannot be scored). Units: fractions; row indices of ``close``.
@@ -135,17 +137,17 @@ def _forward_one_nb(close: np.ndarray, last_bar: np.ndarray, j: int, k: int, b: 
     if b >= n_sessions:
         b = n_sessions - 1
     if b < 0:
-        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoBasePrice
+        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoBasePrice, nan, nan, nan, nan
     sb = _last_bar_at_or_before_nb(close, j, b)
     if sb < 0:
-        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoBasePrice
+        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoBasePrice, nan, nan, nan, nan
     if last_bar[j] < b:
-        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoPriceSince
+        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoPriceSince, nan, nan, nan, nan
     if k < 0:
-        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoBenchmark
+        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoBenchmark, nan, nan, nan, nan
     bb = _last_bar_at_or_before_nb(close, k, b)
     if bb < 0:
-        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoBenchmark
+        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoBenchmark, nan, nan, nan, nan
     status = WindowStatus.Complete
     complete = e_nominal < n_sessions and last_bar[j] >= e_nominal and last_bar[k] >= e_nominal
     if complete:
@@ -195,7 +197,7 @@ def _forward_one_nb(close: np.ndarray, last_bar: np.ndarray, j: int, k: int, b: 
     if e <= b:
         best = nan
         worst = nan
-    return sb, se, bb, be, r, rb, _excess_nb(r, rb, mode), best, worst, touch, status
+    return sb, se, bb, be, r, rb, _excess_nb(r, rb, mode), best, worst, touch, status, s0, ps, b0, pb
 
 
 @njit(cache=True, parallel=True)
@@ -219,7 +221,9 @@ def forward_returns_rows_nb(
 
     Shapes:
         ``rows`` (M,) int64 distinct row numbers into the (N,) inputs ``asset_col``, ``bench_col``, ``base_idx``,
-        ``end_idx``, ``band_low``, ``band_high``; returns the 11 (N,) arrays of :func:`forward_returns_nb`.
+        ``end_idx``, ``band_low``, ``band_high``; returns the 11 (N,) arrays of :func:`forward_returns_nb` and four
+        more (float64): ``base_close, end_close, bench_base_close, bench_end_close``, the closes at the four returned
+        indices (NaN where the index is -1).
     NaN:
         As :func:`forward_returns_nb`; ``asset_col`` must be a valid column for every listed row.
     Units:
@@ -239,6 +243,10 @@ def forward_returns_rows_nb(
     worst_excess = np.full(n, np.nan)
     touch_idx = np.full(n, -1, dtype=np.int64)
     window_status = np.zeros(n, dtype=np.int8)
+    base_close = np.full(n, np.nan)
+    end_close = np.full(n, np.nan)
+    bench_base_close = np.full(n, np.nan)
+    bench_end_close = np.full(n, np.nan)
     for i in prange(rows.shape[0]):
         s = rows[i]
         res = _forward_one_nb(close, last_bar, asset_col[s], bench_col[s], base_idx[s], end_idx[s], band_low[s],
@@ -254,8 +262,13 @@ def forward_returns_rows_nb(
         worst_excess[s] = res[8]
         touch_idx[s] = res[9]
         window_status[s] = res[10]
+        base_close[s] = res[11]
+        end_close[s] = res[12]
+        bench_base_close[s] = res[13]
+        bench_end_close[s] = res[14]
     return (stock_base_idx, stock_end_idx, bench_base_idx, bench_end_idx, stock_return, bench_return,
-            excess_return, best_excess, worst_excess, touch_idx, window_status)
+            excess_return, best_excess, worst_excess, touch_idx, window_status, base_close, end_close,
+            bench_base_close, bench_end_close)
 
 
 @njit(cache=True, parallel=True)

@@ -72,10 +72,16 @@ CATEGORICAL_COLUMNS = ("source", "broker", "report_type", "industry", "industry_
 
 def categorize_strings(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with :data:`CATEGORICAL_COLUMNS` as categoricals of their strings (values unchanged)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     out = table.copy(deep=False)
-    for col in CATEGORICAL_COLUMNS:
-        if col in out.columns and not isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].astype("category")
+    todo = [col for col in CATEGORICAL_COLUMNS
+            if col in out.columns and not isinstance(out[col].dtype, pd.CategoricalDtype)]
+    # Arrow's hashing releases the GIL: two threads encode two columns at once on a large table
+    with ThreadPoolExecutor(max_workers=2 if len(out) > 100_000 else 1) as pool:
+        encoded = list(pool.map(lambda series: series.astype("category"), [out[col] for col in todo]))
+    for col, values in zip(todo, encoded):
+        out[col] = values
     return out
 
 

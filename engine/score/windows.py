@@ -286,7 +286,8 @@ def score_windows_with_indices(signals: pd.DataFrame, panel: Panel, config: Scor
     res = forward_returns_rows_nb(close, last_bar, sel, arrays["asset_col"], arrays["bench_col"], arrays["base_idx"],
                                   arrays["end_idx"], band_low, band_high, EXCESS_MODE_NAMES[config.excess_mode])
     names = ("stock_base_idx", "stock_end_idx", "bench_base_idx", "bench_end_idx", "stock_return", "bench_return",
-             "excess_return", "best_excess", "worst_excess", "touch_idx", "window_status")
+             "excess_return", "best_excess", "worst_excess", "touch_idx", "window_status", "base_close", "end_close",
+             "bench_base_close", "bench_end_close")
     full = dict(zip(names, res))
 
     # status as codes into STATUS_LABELS (kernel statuses first, then the wrapper's)
@@ -300,23 +301,17 @@ def score_windows_with_indices(signals: pd.DataFrame, panel: Panel, config: Scor
     scored = (status == WindowStatus.Complete) | (status == WindowStatus.Incomplete)
 
     sessions = panel.sessions
-    sj = np.where(arrays["asset_col"] >= 0, arrays["asset_col"], 0)
-    bj = np.where(arrays["bench_col"] >= 0, arrays["bench_col"], 0)
-
-    def close_at(idx: np.ndarray, col: np.ndarray) -> np.ndarray:
-        return np.where(idx >= 0, close[np.maximum(idx, 0), col], np.nan)
-
     new: dict[str, object] = {}
     new["benchmark_used"] = categorical_from_codes(arrays["benchmark_codes"], arrays["benchmark_labels"])
     new["horizon_end_date"] = arrays["horizon_end_date"].copy()
     new["base_date"] = _take(sessions, full["stock_base_idx"])
-    new["base_close"] = close_at(full["stock_base_idx"], sj)
+    new["base_close"] = full["base_close"]
     new["end_date"] = _take(sessions, full["stock_end_idx"])
-    new["end_close"] = close_at(full["stock_end_idx"], sj)
+    new["end_close"] = full["end_close"]
     new["bench_base_date"] = _take(sessions, full["bench_base_idx"])
-    new["bench_base_close"] = close_at(full["bench_base_idx"], bj)
+    new["bench_base_close"] = full["bench_base_close"]
     new["bench_end_date"] = _take(sessions, full["bench_end_idx"])
-    new["bench_end_close"] = close_at(full["bench_end_idx"], bj)
+    new["bench_end_close"] = full["bench_end_close"]
     for name in ("stock_return", "bench_return", "excess_return", "best_excess", "worst_excess"):
         new[name] = full[name]
 
