@@ -12,15 +12,18 @@ Steps of :func:`run_scoring`:
 1. :func:`engine.signals.schema.coerce_signals` checks the table; :func:`engine.score.windows.cut_panel` drops
    sessions after ``as_of``.
 2. :func:`engine.score.windows.score_windows` maps signals to panel indices (base, horizon end, benchmark; ranges
-   expanded to two rows) and calls the numba kernel :func:`engine.kernels.forward_returns.forward_returns_nb`, then
-   adds realised rating, hit, direction hit, touch hit and status.
-3. :func:`engine.score.scorecard.scorecard` groups the scores by broker, analyst, rating, action and market.
-4. :func:`engine.score.event_study.event_study` averages cumulative excess paths (kernel
-   :func:`engine.kernels.forward_returns.excess_paths_nb`) by rating level, action and kind.
+   expanded to two rows) on integer codes of the text columns and calls the numba kernel
+   :func:`engine.kernels.forward_returns.forward_returns_rows_nb`, then adds realised rating, hit, direction hit,
+   touch hit and status (new text columns are categoricals built from codes, never one Python string per row).
+3. :func:`engine.score.scorecard.scorecard` groups the scores by broker, analyst, rating, action and market
+   (every statistic per group in :func:`engine.kernels.group_stats.group_stats_nb`).
+4. :func:`engine.score.event_study.event_study` averages cumulative excess paths by rating level, action and kind
+   (:func:`engine.kernels.event_sums.event_group_sums_nb` accumulates them straight from the panel).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +102,8 @@ def run_scoring(signals: pd.DataFrame, panel: Panel, as_of: object | None = None
     config = config or ScoreConfig()
     table = categorize_strings(coerce_signals(signals))
     cut = cut_panel(panel, as_of)
+    if not cut.close.flags.f_contiguous:  # the kernels walk one stock's column at a time: copy to that layout once
+        cut = dataclasses.replace(cut, close=np.asfortranarray(cut.close))
     lookup = scale_lookup or default_scale_lookup(table)
     scores, indices = score_windows_with_indices(table, cut, config, as_of=as_of, scale_lookup=lookup)
     card = scorecard(scores, range_leg=config.range_leg)
