@@ -44,10 +44,10 @@ def categorical_from_codes(codes: np.ndarray, labels: np.ndarray) -> pd.Categori
     labels = np.asarray(labels, dtype=object)
     if len(labels) == 0:
         return pd.Categorical.from_codes(np.full(len(codes), -1, dtype=np.int64), categories=pd.Index([], dtype=str))
-    used = np.bincount(codes[codes >= 0], minlength=len(labels)) > 0
+    used = np.bincount(codes + 1, minlength=len(labels) + 1)[1:] > 0  # codes + 1: -1 (missing) counts in bin 0
     names = np.array([str(x) for x in labels], dtype=object)
     categories = np.array(sorted(set(names[used])), dtype=object)
-    remap = np.full(len(labels), -1, dtype=np.int64)
-    remap[used] = np.searchsorted(categories, names[used])
-    out_codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
-    return pd.Categorical.from_codes(out_codes, categories=pd.Index(categories, dtype=str))
+    small = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32_767 else np.int32
+    remap = np.full(len(labels) + 1, -1, dtype=small)  # remap[0]: missing
+    remap[1:][used] = np.searchsorted(categories, names[used])
+    return pd.Categorical.from_codes(remap[codes + 1], categories=pd.Index(categories, dtype=str))

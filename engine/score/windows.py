@@ -247,11 +247,12 @@ SCORE_COLUMNS = [
 
 
 def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``values[idx]`` with NaN/NaT where ``idx < 0`` (one gather from ``values`` with a NaN/NaT appended)."""
+    """``values[idx]`` with NaN/NaT where ``idx == -1`` (one gather from ``values`` with a NaN/NaT appended; ``idx``
+    in ``-1 .. len(values) - 1``)."""
     values = np.asarray(values)
     missing = np.array([np.datetime64("NaT")], dtype=values.dtype) if values.dtype.kind == "M" else np.array([np.nan])
     padded = np.concatenate([values if values.dtype.kind == "M" else values.astype(float), missing])
-    return padded[np.where(idx >= 0, idx, len(values))]
+    return padded[idx]  # idx -1 reads the appended NaN/NaT
 
 
 def score_windows(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = ScoreConfig(),
