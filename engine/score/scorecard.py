@@ -101,17 +101,20 @@ def _sorted_rows(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return rows[np.argsort(values[rows], kind="stable")].astype(np.int64)
 
 
-def _arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Row-level arrays for :func:`engine.kernels.group_stats.group_stats_nb` (ranks computed once per scorecard)."""
-    status_codes, statuses = factorize_strings(rows["status"])
-    kind_codes, kinds = factorize_strings(rows["kind"])
-    level = rows["rating_level"].to_numpy(dtype=float)
+def _arrays(scores: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Arrays of the rows ``rows`` of ``scores`` for :func:`engine.kernels.group_stats.group_stats_nb` (each column
+    read once and indexed; rows sorted by value once per scorecard, for every grouping)."""
+    status_codes, statuses = factorize_strings(scores["status"])
+    status_codes = status_codes[rows]
+    kind_codes, kinds = factorize_strings(scores["kind"])
+    kind_codes = kind_codes[rows]
+    level = scores["rating_level"].to_numpy(dtype=float)[rows]
     levels, level_code = np.unique(np.where(np.isfinite(level), level, np.inf), return_inverse=True)
     level_code = np.where(np.isfinite(level), level_code.reshape(-1), -1).astype(np.int64)
-    excess = np.ascontiguousarray(rows["excess_return"].to_numpy(dtype=float))
-    days = np.ascontiguousarray(rows["days_to_touch"].to_numpy(dtype=float, na_value=np.nan))
-    complete = rows["complete"].to_numpy(dtype=bool)
-    touch = _as_float(rows["touch_hit"])
+    excess = scores["excess_return"].to_numpy(dtype=float)[rows]
+    days = scores["days_to_touch"].to_numpy(dtype=float, na_value=np.nan)[rows]
+    complete = scores["complete"].to_numpy(dtype=bool)[rows]
+    touch = _as_float(scores["touch_hit"])[rows]
     excess_rows = _sorted_rows(excess, complete)
     days_rows = _sorted_rows(days, complete & (touch == 1.0))
     return {
@@ -124,8 +127,8 @@ def _arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
         "incomplete": (statuses == "incomplete")[status_codes],
         "no_price": (statuses == STATUS_NO_PRICE_DATA)[status_codes],
         "unscored": ~np.isin(statuses, ("complete", "incomplete", STATUS_NO_PRICE_DATA))[status_codes],
-        "hit": _as_float(rows["hit"]),
-        "direction": _as_float(rows["direction_hit"]),
+        "hit": _as_float(scores["hit"])[rows],
+        "direction": _as_float(scores["direction_hit"])[rows],
         "touch": touch,
         "excess": excess,
         "days": days,
@@ -187,12 +190,12 @@ def scorecard(scores: pd.DataFrame, by: tuple[str, ...] = GROUPINGS, range_leg: 
     ``ic_spearman`` is Spearman's rho between ``rating_level`` and ``excess_return``; ``hit_rate_low/high`` is the
     Wilson 95 % interval. See the module docstring for which rows enter which statistic.
     """
-    needed = ["horizon_leg", "kind", "broker", "rating", "action", "market", "analysts", "status", "complete", "hit",
-              "direction_hit", "touch_hit", "excess_return", "days_to_touch", "rating_level"]
-    rows = scored_legs(scores[needed], range_leg)
-    rows = rows[rows["kind"].isin(("rating", "mention"))]
+    # the rows used (scored_legs, kinds rating and mention) as positions: only the label columns are copied
+    keep = np.flatnonzero((scores["horizon_leg"].isin(("single", range_leg))
+                           & scores["kind"].isin(("rating", "mention"))).to_numpy(dtype=bool))
+    rows = scores[["kind", "broker", "rating", "action", "market", "analysts"]].take(keep)
     records: list[dict[str, object]] = []
-    arrays = _arrays(rows)
+    arrays = _arrays(scores, keep)
     kind_codes, kind_uniques = factorize_strings(rows["kind"])
     for group_by in by:
         positions, label_codes, label_uniques = _labels(rows, group_by)
