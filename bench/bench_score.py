@@ -9,8 +9,9 @@
    ``engine.data.load.panel_from_long``) plus CSI 300 from ``../shared/data/prices/SH000300.csv``. Headline: the
    public entry :func:`engine.score.run_scoring` (scores, scorecard, event study), warm, with the resident memory
    it adds while it runs (``run_scoring_rss_growth_mib``, sampled every 5 ms) next to the process peaks before and
-   after the peer; second figure: the kernel alone. Peer: a plain pandas computation of the same excess returns and hits from the two files
-   (:func:`pandas_scores`), checked against ours to 1e-12 before the figures are printed.
+   after the peer; second figure: the kernel alone. Peer: a plain pandas computation of the same excess returns
+   and hits from the two files (:func:`pandas_scores`), checked against ours to 1e-12 before the figures are
+   printed.
 
 Each part runs in its own process so its peak RSS (``ru_maxrss``) is its own. Prints one line per figure.
 """
@@ -293,7 +294,8 @@ def market(n_signals: int = 100_000) -> dict:
             "pandas_peer_s": pandas_s, "ratio_pandas_over_run_scoring": pandas_s / full_s,
             "checked_against_pandas": len(common), "complete_share": float(result.scores["complete"].mean()),
             "scores_rows": len(result.scores), "scorecard_rows": len(result.scorecard),
-            "event_study_rows": len(result.event_study), "rss_inputs_mib": rss_inputs, "run_scoring_rss_growth_mib": growth,
+            "event_study_rows": len(result.event_study), "rss_inputs_mib": rss_inputs,
+            "run_scoring_rss_growth_mib": growth,
             "peak_rss_before_peer_mib": peak_before_peer, "peak_rss_mib": peak_rss_mib()}
 
 

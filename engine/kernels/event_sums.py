@@ -47,7 +47,8 @@ def event_group_sums_nb(
     Shapes:
         ``close`` (S, A) float64 (Fortran order is fastest); ``last_bar`` (A,) int64 from
         :func:`engine.kernels.forward_returns.last_bar_index_nb`; ``asset_col``, ``bench_col``, ``base_idx``,
-        ``group`` (N,) int64 → (3, n_groups, n_offsets) float64: ``[0]`` counts, ``[1]`` sums, ``[2]`` sums of squares.
+        ``group`` (N,) int64 → (3, n_groups, n_offsets) float64: ``[0]`` counts, ``[1]`` sums, ``[2]`` sums of
+        squares.
     NaN:
         ``group < 0`` skips the signal; ``bench_col < 0`` / ``base_idx < 0`` / ``base_idx >= S`` give no path (nothing
         counted); non-finite path values are not counted. ``asset_col`` must be a valid column when ``group >= 0``.

@@ -16,8 +16,6 @@ import math
 import numpy as np
 from numba import njit
 
-from engine.kernels.ordering import stable_order_nb
-
 __all__ = ["bucket_by_group_nb", "group_stats_nb", "GROUP_STAT_NAMES"]
 
 #: Rows of the array :func:`group_stats_nb` returns, in order.
@@ -62,8 +60,8 @@ def bucket_by_group_nb(rows: np.ndarray, values: np.ndarray, codes: np.ndarray, 
 
     Shapes: ``rows`` (M,) int64; ``values`` (M,) float64 and ``codes`` (M,) int64 belong to ``rows`` (``values[i]``
     is row ``rows[i]``'s); ``entry_start`` (R + 1,) int64: row ``r``'s entries are ``entry_start[r]:entry_start[r+1]``;
-    ``group`` (E,) int64 in ``0 .. n_groups - 1`` → ``(values_by_group, codes_by_group, starts)``: group ``g``'s run is
-    ``[starts[g]:starts[g + 1]]`` (a row in several groups is copied into each).
+    ``group`` (E,) int64 in ``0 .. n_groups - 1`` → ``(values_by_group, codes_by_group, starts)``: group ``g``'s run
+    is ``[starts[g]:starts[g + 1]]`` (a row in several groups is copied into each).
     NaN: values are copied as they are. Units: those of ``values``.
     Reference: ``pd.DataFrame({"g": group_of_row, "v": values}).groupby("g", sort=True)["v"]`` (order kept).
     """

@@ -1,7 +1,8 @@
 """Event study: mean cumulative excess return for sessions 0..250 after publication, by rating level and by action.
 
 1. One path per signal (horizon legs are irrelevant here): the carried-forward cumulative excess at ``base + k``
-   sessions, NaN past the data (or past ``as_of``), as :func:`engine.kernels.forward_returns.excess_paths_nb` defines it.
+   sessions, NaN past the data (or past ``as_of``), as :func:`engine.kernels.forward_returns.excess_paths_nb`
+   defines it.
 2. Paths are never stored: :func:`engine.kernels.event_sums.event_group_sums_nb` walks each signal's path once and
    adds it into the counts, sums and sums of squares of its combination of groups (memory: groups × offsets floats).
 3. Groups: ``rating_level`` (rated rows, e.g. ``2``, ``1``, ``0``, ``-1``), ``action`` (rated rows; empty →

@@ -21,7 +21,8 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["Band", "ScaleLookup", "registry_scale_lookup", "realised_rating", "realised_ratings", "realised_rating_codes", "scale_from_signals",
+__all__ = ["Band", "ScaleLookup", "registry_scale_lookup", "realised_rating", "realised_ratings", "realised_rating_codes",
+           "scale_from_signals",
            "default_scale_lookup", "normalize_broker"]
 
 NAN = float("nan")

@@ -34,7 +34,7 @@ from engine.data.panel import Panel
 from engine.enums import EXCESS_MODE_NAMES, STATUS_NO_PRICE_DATA, WINDOW_STATUS_NAMES, WindowStatus
 from engine.kernels.forward_returns import forward_returns_rows_nb, last_bar_index_nb
 from engine.kernels.ordering import column_visit_order_nb
-from engine.score.columns import as_strings, categorical_from_codes, factorize_strings
+from engine.score.columns import categorical_from_codes, factorize_strings
 from engine.score.scales import ScaleLookup, default_scale_lookup, realised_rating_codes
 from engine.symbols import SymbolError, default_benchmark, normalize_symbol
 
@@ -273,7 +273,6 @@ def score_windows_with_indices(signals: pd.DataFrame, panel: Panel, config: Scor
     ``visit_order``: the scorable rows in the order the kernel visited them (by asset column, then base session)."""
     windows = expand_horizons(signals, config)
     arrays = prepare_windows(windows, panel, as_of)
-    n = len(windows)
     close = panel.close if panel.close.flags.f_contiguous else np.asfortranarray(panel.close)
     last_bar = last_bar_index_nb(close)
     scorable = (arrays["asset_col"] >= 0) & ~arrays["after_as_of"]
