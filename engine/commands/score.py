@@ -57,6 +57,17 @@ def _scorecard_cells(card: "pd.DataFrame", group_by: str) -> list[dict[str, str]
     return rows
 
 
+def _widest_rows(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rows holding the widest cell of some column (terminal cells, CJK = 2), in order: a table of them measures
+    as wide as the whole table, so fitting columns to the terminal does not re-measure every row."""
+    from rich.cells import cell_len
+
+    if not rows:
+        return rows
+    keep = {max(range(len(rows)), key=lambda i: cell_len(rows[i][col])) for col in rows[0]}
+    return [rows[i] for i in sorted(keep)]
+
+
 def _rich_table(title: str, caption: str | None, rows: list[dict[str, str]], columns: list[str],
                 first_heading: str | None = None) -> Table:
     """A compact table of display strings; every cell is Text (broker names are never read as markup)."""
@@ -84,12 +95,13 @@ def _scorecard_table(card: pd.DataFrame, group_by: str, console: Console | None 
     from engine.commands._display import fit_columns
 
     rows = _scorecard_cells(card, group_by)
+    widest = _widest_rows(rows)
 
-    def build(columns: list[str]) -> Table:
-        return _rich_table(title, caption, rows, columns, first_heading=group_by)
+    def build(columns: list[str], subset: list[dict[str, str]] | None = None) -> Table:
+        return _rich_table(title, caption, rows if subset is None else subset, columns, first_heading=group_by)
 
     columns = list(SCORECARD_HEADINGS) if wide or console is None else \
-        fit_columns(console, build, SCORECARD_PRIORITY, SCORECARD_HEADINGS, required=4)
+        fit_columns(console, lambda cols: build(cols, widest), SCORECARD_PRIORITY, SCORECARD_HEADINGS, required=4)
     return build(columns)
 
 
@@ -98,6 +110,7 @@ def print_scorecard(result: ScoreResult, console: Console | None = None, max_row
     """Print the scorecard (per broker by default; ``by`` any of :data:`engine.score.scorecard.GROUPINGS`), then the
     windows that are not complete (incomplete ones scored so far, stocks without price data); the columns that fit
     the console unless ``wide``."""
+    import numpy as np
     import pandas as pd
     from rich.console import Console
 
@@ -109,24 +122,26 @@ def print_scorecard(result: ScoreResult, console: Console | None = None, max_row
     scores = result.scores
     counts = scores["status"].value_counts()
     console.print("windows by status: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
-    pending = scores[scores["status"] != "complete"]
+    status = scores["status"]
+    pending = np.flatnonzero((status != "complete").to_numpy(dtype=bool))
     if len(pending):
-        # ratings before mentions, incomplete (scored so far) before unscored
-        keys = pending.assign(_k=(pending["kind"] != "rating").astype(int),
-                              _s=(pending["status"] != "incomplete").astype(int))
-        order = keys.sort_values(["_k", "_s"], kind="stable")
+        # ratings before mentions, incomplete (scored so far) before unscored; only the shown rows are copied
+        is_mention = (scores["kind"] != "rating").to_numpy(dtype=bool)[pending]
+        unscored = (status != "incomplete").to_numpy(dtype=bool)[pending]
+        order = pending[np.argsort(2 * is_mention.astype(np.int8) + unscored, kind="stable")]
         rows = []
-        for row in order.head(max_rows).itertuples():
+        for row in scores.iloc[order[:max_rows]].itertuples():
             end = "" if pd.isna(row.end_date) else pd.Timestamp(row.end_date).strftime("%Y-%m-%d")
             rows.append({"signal": str(row.signal_id), "broker": str(row.broker), "code": str(row.code),
                          "kind": str(row.kind), "rating": str(row.rating), "horizon": f"{row.horizon_scored_months}m",
                          "status": str(row.status), "scored to": end, "excess so far": _pct(row.excess_return)})
 
-        def build(columns: list[str]) -> Table:
-            return _rich_table("Not (yet) complete", None, rows, columns)
+        def build(columns: list[str], subset: list[dict[str, str]] | None = None) -> Table:
+            return _rich_table("Not (yet) complete", None, rows if subset is None else subset, columns)
 
+        widest = _widest_rows(rows)
         columns = list(PENDING_HEADINGS) if wide else \
-            fit_columns(console, build, PENDING_PRIORITY, PENDING_HEADINGS, required=4)
+            fit_columns(console, lambda cols: build(cols, widest), PENDING_PRIORITY, PENDING_HEADINGS, required=4)
         console.print(build(columns))
         if len(order) > max_rows:
             console.print(f"… and {len(order) - max_rows} more (see scores.csv)")

@@ -27,7 +27,8 @@ from numba import njit, prange
 
 from engine.enums import ExcessMode, WindowStatus
 
-__all__ = ["last_bar_index_nb", "forward_returns_nb", "excess_paths_nb", "group_path_sums_nb"]
+__all__ = ["last_bar_index_nb", "forward_returns_nb", "forward_returns_rows_nb", "excess_paths_nb",
+           "group_path_sums_nb"]
 
 
 @njit(cache=True, parallel=True)
@@ -74,7 +75,7 @@ def _last_bar_at_or_before_nb(close: np.ndarray, col: int, idx: int) -> int:
     return -1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def forward_returns_nb(
     close: np.ndarray,
     last_bar: np.ndarray,
@@ -114,7 +115,122 @@ def forward_returns_nb(
     Pandas reference:
         ``forward_returns_pandas`` in ``tests/kernels/test_forward_returns.py`` (``ffill`` + ``iloc``), equal to 1e-12.
     """
+    n = asset_col.shape[0]
+    res = forward_returns_rows_nb(close, last_bar, np.arange(n), asset_col, bench_col, base_idx, end_idx, band_low,
+                                  band_high, mode)
+    return res[0], res[1], res[2], res[3], res[4], res[5], res[6], res[7], res[8], res[9], res[10]
+
+
+@njit(cache=True)
+def _forward_one_nb(close: np.ndarray, last_bar: np.ndarray, j: int, k: int, b: int, e_nominal: int, lo: float,
+                    hi: float, mode: int):
+    """One signal of :func:`forward_returns_nb` (same rules): ``(stock_base_idx, stock_end_idx, bench_base_idx,
+    bench_end_idx, stock_return, bench_return, excess_return, best_excess, worst_excess, touch_idx, status,
+    base_close, end_close, bench_base_close, bench_end_close)`` (the closes at those four indices).
+
+    Shapes: ``close`` (S, A), ``last_bar`` (A,); scalars in and out. NaN: as :func:`forward_returns_nb` (NaN floats
+    and -1 indices when the window cannot be scored). Units: fractions; row indices of ``close``.
+    Pandas reference: ``forward_returns_pandas`` in ``tests/kernels/test_forward_returns.py``.
+    """
+    nan = np.nan
     n_sessions = close.shape[0]
+    if b >= n_sessions:
+        b = n_sessions - 1
+    if b < 0:
+        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoBasePrice, nan, nan, nan, nan
+    sb = _last_bar_at_or_before_nb(close, j, b)
+    if sb < 0:
+        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoBasePrice, nan, nan, nan, nan
+    if last_bar[j] < b:
+        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoPriceSince, nan, nan, nan, nan
+    if k < 0:
+        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoBenchmark, nan, nan, nan, nan
+    bb = _last_bar_at_or_before_nb(close, k, b)
+    if bb < 0:
+        return -1, -1, -1, -1, nan, nan, nan, nan, nan, -1, WindowStatus.NoBenchmark, nan, nan, nan, nan
+    status = WindowStatus.Complete
+    complete = e_nominal < n_sessions and last_bar[j] >= e_nominal and last_bar[k] >= e_nominal
+    if complete:
+        e = e_nominal
+    else:
+        status = WindowStatus.Incomplete
+        e = min(e_nominal, n_sessions - 1)
+        e = min(e, last_bar[j], last_bar[k])
+        if e < b:
+            e = b
+    s0 = close[sb, j]
+    b0 = close[bb, k]
+    inv_s0 = 1.0 / s0
+    inv_b0 = 1.0 / b0
+    ps = s0
+    pb = b0
+    se = sb
+    be = bb
+    has_band = not (np.isnan(lo) and np.isnan(hi))
+    lo_edge = -np.inf if np.isnan(lo) else lo
+    hi_edge = np.inf if np.isnan(hi) else hi
+    relative = mode == ExcessMode.Relative
+    best = -np.inf
+    worst = np.inf
+    touch = -1
+    for t in range(b + 1, e + 1):
+        x = close[t, j]
+        if x == x:  # not NaN: a bar this session
+            ps = x
+            se = t
+        y = close[t, k]
+        if y == y:
+            pb = y
+            be = t
+        if relative:
+            ex = (ps * inv_s0) / (pb * inv_b0) - 1.0
+        else:
+            ex = ps * inv_s0 - pb * inv_b0
+        if ex > best:
+            best = ex
+        if ex < worst:
+            worst = ex
+        if touch < 0 and has_band and lo_edge <= ex <= hi_edge:
+            touch = t
+    r = ps / s0 - 1.0
+    rb = pb / b0 - 1.0
+    if e <= b:
+        best = nan
+        worst = nan
+    return sb, se, bb, be, r, rb, _excess_nb(r, rb, mode), best, worst, touch, status, s0, ps, b0, pb
+
+
+@njit(cache=True, parallel=True)
+def forward_returns_rows_nb(
+    close: np.ndarray,
+    last_bar: np.ndarray,
+    rows: np.ndarray,
+    asset_col: np.ndarray,
+    bench_col: np.ndarray,
+    base_idx: np.ndarray,
+    end_idx: np.ndarray,
+    band_low: np.ndarray,
+    band_high: np.ndarray,
+    mode: int,
+):
+    """:func:`forward_returns_nb` for the signals ``rows`` only, written straight into full-length outputs.
+
+    Rows not listed keep the "not scored" fill (-1 indices, NaN floats, status 0). Visiting ``rows`` sorted by
+    (asset, base) reads the panel column by column (see :func:`engine.kernels.ordering.column_visit_order_nb`);
+    outputs land at their own row, so no scatter copy is needed afterwards.
+
+    Shapes:
+        ``rows`` (M,) int64 distinct row numbers into the (N,) inputs ``asset_col``, ``bench_col``, ``base_idx``,
+        ``end_idx``, ``band_low``, ``band_high``; returns the 11 (N,) arrays of :func:`forward_returns_nb` and four
+        more (float64): ``base_close, end_close, bench_base_close, bench_end_close``, the closes at the four returned
+        indices (NaN where the index is -1).
+    NaN:
+        As :func:`forward_returns_nb`; ``asset_col`` must be a valid column for every listed row.
+    Units:
+        Fractions; row indices of ``close``.
+    Pandas reference:
+        ``forward_returns_pandas`` in ``tests/kernels/test_forward_returns.py``.
+    """
     n = asset_col.shape[0]
     stock_base_idx = np.full(n, -1, dtype=np.int64)
     stock_end_idx = np.full(n, -1, dtype=np.int64)
@@ -127,93 +243,32 @@ def forward_returns_nb(
     worst_excess = np.full(n, np.nan)
     touch_idx = np.full(n, -1, dtype=np.int64)
     window_status = np.zeros(n, dtype=np.int8)
-
-    for s in prange(n):
-        j = asset_col[s]
-        k = bench_col[s]
-        b = base_idx[s]
-        if b >= n_sessions:
-            b = n_sessions - 1
-        if b < 0:
-            window_status[s] = WindowStatus.NoBasePrice
-            continue
-        sb = _last_bar_at_or_before_nb(close, j, b)
-        if sb < 0:
-            window_status[s] = WindowStatus.NoBasePrice
-            continue
-        if last_bar[j] < b:
-            window_status[s] = WindowStatus.NoPriceSince
-            continue
-        if k < 0:
-            window_status[s] = WindowStatus.NoBenchmark
-            continue
-        bb = _last_bar_at_or_before_nb(close, k, b)
-        if bb < 0:
-            window_status[s] = WindowStatus.NoBenchmark
-            continue
-        stock_base_idx[s] = sb
-        bench_base_idx[s] = bb
-
-        e_nominal = end_idx[s]
-        complete = e_nominal < n_sessions and last_bar[j] >= e_nominal and last_bar[k] >= e_nominal
-        if complete:
-            e = e_nominal
-        else:
-            window_status[s] = WindowStatus.Incomplete
-            e = min(e_nominal, n_sessions - 1)
-            e = min(e, last_bar[j], last_bar[k])
-            if e < b:
-                e = b
-
-        s0 = close[sb, j]
-        b0 = close[bb, k]
-        inv_s0 = 1.0 / s0
-        inv_b0 = 1.0 / b0
-        ps = s0
-        pb = b0
-        se = sb
-        be = bb
-        lo = band_low[s]
-        hi = band_high[s]
-        has_band = not (np.isnan(lo) and np.isnan(hi))
-        lo_edge = -np.inf if np.isnan(lo) else lo
-        hi_edge = np.inf if np.isnan(hi) else hi
-        relative = mode == ExcessMode.Relative
-        best = -np.inf
-        worst = np.inf
-        touch = -1
-        for t in range(b + 1, e + 1):
-            x = close[t, j]
-            if x == x:  # not NaN: a bar this session
-                ps = x
-                se = t
-            y = close[t, k]
-            if y == y:
-                pb = y
-                be = t
-            if relative:
-                ex = (ps * inv_s0) / (pb * inv_b0) - 1.0
-            else:
-                ex = ps * inv_s0 - pb * inv_b0
-            if ex > best:
-                best = ex
-            if ex < worst:
-                worst = ex
-            if touch < 0 and has_band and lo_edge <= ex <= hi_edge:
-                touch = t
-        r = ps / s0 - 1.0
-        rb = pb / b0 - 1.0
-        stock_return[s] = r
-        bench_return[s] = rb
-        excess_return[s] = _excess_nb(r, rb, mode)
-        stock_end_idx[s] = se
-        bench_end_idx[s] = be
-        if e > b:
-            best_excess[s] = best
-            worst_excess[s] = worst
-        touch_idx[s] = touch
+    base_close = np.full(n, np.nan)
+    end_close = np.full(n, np.nan)
+    bench_base_close = np.full(n, np.nan)
+    bench_end_close = np.full(n, np.nan)
+    for i in prange(rows.shape[0]):
+        s = rows[i]
+        res = _forward_one_nb(close, last_bar, asset_col[s], bench_col[s], base_idx[s], end_idx[s], band_low[s],
+                              band_high[s], mode)
+        stock_base_idx[s] = res[0]
+        stock_end_idx[s] = res[1]
+        bench_base_idx[s] = res[2]
+        bench_end_idx[s] = res[3]
+        stock_return[s] = res[4]
+        bench_return[s] = res[5]
+        excess_return[s] = res[6]
+        best_excess[s] = res[7]
+        worst_excess[s] = res[8]
+        touch_idx[s] = res[9]
+        window_status[s] = res[10]
+        base_close[s] = res[11]
+        end_close[s] = res[12]
+        bench_base_close[s] = res[13]
+        bench_end_close[s] = res[14]
     return (stock_base_idx, stock_end_idx, bench_base_idx, bench_end_idx, stock_return, bench_return,
-            excess_return, best_excess, worst_excess, touch_idx, window_status)
+            excess_return, best_excess, worst_excess, touch_idx, window_status, base_close, end_close,
+            bench_base_close, bench_end_close)
 
 
 @njit(cache=True, parallel=True)

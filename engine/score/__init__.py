@@ -12,15 +12,18 @@ Steps of :func:`run_scoring`:
 1. :func:`engine.signals.schema.coerce_signals` checks the table; :func:`engine.score.windows.cut_panel` drops
    sessions after ``as_of``.
 2. :func:`engine.score.windows.score_windows` maps signals to panel indices (base, horizon end, benchmark; ranges
-   expanded to two rows) and calls the numba kernel :func:`engine.kernels.forward_returns.forward_returns_nb`, then
-   adds realised rating, hit, direction hit, touch hit and status.
-3. :func:`engine.score.scorecard.scorecard` groups the scores by broker, analyst, rating, action and market.
-4. :func:`engine.score.event_study.event_study` averages cumulative excess paths (kernel
-   :func:`engine.kernels.forward_returns.excess_paths_nb`) by rating level, action and kind.
+   expanded to two rows) on integer codes of the text columns and calls the numba kernel
+   :func:`engine.kernels.forward_returns.forward_returns_rows_nb`, then adds realised rating, hit, direction hit,
+   touch hit and status (new text columns are categoricals built from codes, never one Python string per row).
+3. :func:`engine.score.scorecard.scorecard` groups the scores by broker, analyst, rating, action and market
+   (every statistic per group in :func:`engine.kernels.group_stats.group_stats_nb`).
+4. :func:`engine.score.event_study.event_study` averages cumulative excess paths by rating level, action and kind
+   (:func:`engine.kernels.event_sums.event_group_sums_nb` accumulates them straight from the panel).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,10 +75,16 @@ CATEGORICAL_COLUMNS = ("source", "broker", "report_type", "industry", "industry_
 
 def categorize_strings(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with :data:`CATEGORICAL_COLUMNS` as categoricals of their strings (values unchanged)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     out = table.copy(deep=False)
-    for col in CATEGORICAL_COLUMNS:
-        if col in out.columns and not isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].astype("category")
+    todo = [col for col in CATEGORICAL_COLUMNS
+            if col in out.columns and not isinstance(out[col].dtype, pd.CategoricalDtype)]
+    # Arrow's hashing releases the GIL: two threads encode two columns at once on a large table
+    with ThreadPoolExecutor(max_workers=2 if len(out) > 100_000 else 1) as pool:
+        encoded = list(pool.map(lambda series: series.astype("category"), [out[col] for col in todo]))
+    for col, values in zip(todo, encoded):
+        out[col] = values
     return out
 
 
@@ -93,15 +102,20 @@ def run_scoring(signals: pd.DataFrame, panel: Panel, as_of: object | None = None
     config = config or ScoreConfig()
     table = categorize_strings(coerce_signals(signals))
     cut = cut_panel(panel, as_of)
+    if not cut.close.flags.f_contiguous:  # the kernels walk one stock's column at a time: copy to that layout once
+        cut = dataclasses.replace(cut, close=np.asfortranarray(cut.close))
     lookup = scale_lookup or default_scale_lookup(table)
     scores, indices = score_windows_with_indices(table, cut, config, as_of=as_of, scale_lookup=lookup)
     card = scorecard(scores, range_leg=config.range_leg)
     if event_study_enabled:
         first = (scores["horizon_leg"] != "long").to_numpy()  # one path per signal
         asset = np.where(indices["after_as_of"], -1, indices["asset_col"])[first]
-        study = event_study(scores[first].reset_index(drop=True), asset, indices["bench_col"][first],
-                            indices["base_idx"][first], cut, n_offsets=config.event_offsets,
-                            excess_mode=config.excess_mode)
+        position = np.cumsum(first) - 1  # row of scores → row of the one-path-per-signal table
+        visit = indices["visit_order"]
+        study = event_study(scores[["kind", "rating_level", "action"]][first].reset_index(drop=True), asset,
+                            indices["bench_col"][first], indices["base_idx"][first], cut,
+                            n_offsets=config.event_offsets, excess_mode=config.excess_mode,
+                            visit_order=position[visit[first[visit]]])
     else:
         study = pd.DataFrame(columns=EVENT_STUDY_COLUMNS)
     return ScoreResult(scores=scores, scorecard=card, event_study=study, config=config,

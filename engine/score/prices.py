@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from engine.data.panel import Panel, panel_from_frames
@@ -26,7 +27,13 @@ def codes_for_signals(signals: pd.DataFrame) -> list[str]:
     """Canonical codes of the signals' stocks plus every benchmark they need, in order of first appearance
     (unreadable codes are skipped; the benchmark a row names is kept even when its code is unreadable)."""
     codes: dict[str, None] = {}
-    for code, bench in zip(signals["code"].astype(str), signals["benchmark"].fillna("").astype(str)):
+    # distinct (code, benchmark) pairs in order of first appearance: the rules below run once per pair, not per row
+    code_ids, code_names = pd.factorize(signals["code"].astype(str), use_na_sentinel=False)
+    bench_ids, bench_names = pd.factorize(signals["benchmark"].fillna("").astype(str), use_na_sentinel=False)
+    width = max(len(bench_names), 1)
+    pairs = pd.unique(code_ids.astype(np.int64) * width + bench_ids)  # in order of first appearance
+    code_names, bench_names = np.asarray(code_names, dtype=object), np.asarray(bench_names, dtype=object)
+    for code, bench in zip(code_names[pairs // width], bench_names[pairs % width]):
         try:
             canonical = normalize_symbol(code)
             codes[canonical] = None

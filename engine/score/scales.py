@@ -21,7 +21,8 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["Band", "ScaleLookup", "registry_scale_lookup", "realised_rating", "realised_ratings", "scale_from_signals",
+__all__ = ["Band", "ScaleLookup", "registry_scale_lookup", "realised_rating", "realised_ratings", "realised_rating_codes",
+           "scale_from_signals",
            "default_scale_lookup", "normalize_broker"]
 
 NAN = float("nan")
@@ -64,22 +65,36 @@ def realised_ratings(excess: np.ndarray, brokers: np.ndarray, markets: np.ndarra
                      lookup: ScaleLookup) -> np.ndarray:
     """Vectorised :func:`realised_rating` per row (object array of strings; ``""`` when the scale is unknown).
 
-    The lookup is called once per distinct (broker, market); rows are visited group by group (one sort)."""
-    out = np.full(len(excess), "", dtype=object)
-    excess = np.asarray(excess, dtype=float)
-    if len(excess) == 0:
-        return out
+    The lookup is called once per distinct (broker, market) (see :func:`realised_rating_codes`)."""
     broker_codes, broker_uniques = pd.factorize(np.asarray(brokers, dtype=object), use_na_sentinel=False)
     market_codes, market_uniques = pd.factorize(np.asarray(markets, dtype=object), use_na_sentinel=False)
-    key = broker_codes.astype(np.int64) * max(len(market_uniques), 1) + market_codes
-    order = np.argsort(key, kind="stable")
+    codes, labels = realised_rating_codes(excess, broker_codes, np.asarray(broker_uniques, dtype=object),
+                                          market_codes, np.asarray(market_uniques, dtype=object), lookup)
+    return np.asarray(labels, dtype=object)[codes] if len(codes) else np.full(0, "", dtype=object)
+
+
+def realised_rating_codes(excess: np.ndarray, broker_codes: np.ndarray, brokers: np.ndarray,
+                          market_codes: np.ndarray, markets: np.ndarray,
+                          lookup: ScaleLookup) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`realised_ratings` on integer codes: ``(codes, labels)`` with ``labels[codes]`` the realised rating per
+    row (``labels[0] == ""``: no band, NaN excess or unknown scale). ``broker_codes``/``market_codes`` index
+    ``brokers``/``markets``; the lookup is called once per distinct pair; rows are visited pair by pair (one sort)."""
+    excess = np.asarray(excess, dtype=float)
+    out = np.zeros(len(excess), dtype=np.int64)
+    labels: dict[str, int] = {"": 0}
+    if len(excess) == 0:
+        return out, np.array([""], dtype=object)
+    width = max(len(markets), 1)
+    key = np.asarray(broker_codes, dtype=np.int64) * width + np.asarray(market_codes, dtype=np.int64)
+    from engine.kernels.ordering import stable_order_nb
+
+    order = stable_order_nb(key, max(len(brokers), 1) * width)
     sorted_key = key[order]
     starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
     stops = np.r_[starts[1:], len(order)]
     for a, b in zip(starts, stops):
         k = sorted_key[a]
-        bands = lookup(str(broker_uniques[k // max(len(market_uniques), 1)]),
-                       str(market_uniques[k % max(len(market_uniques), 1)]))
+        bands = lookup(str(brokers[k // width]), str(markets[k % width]))
         if not bands:
             continue
         rows = order[a:b]
@@ -91,9 +106,9 @@ def realised_ratings(excess: np.ndarray, brokers: np.ndarray, markets: np.ndarra
                 ok &= x >= low
             if high is not None and not math.isnan(high):
                 ok &= x <= high
-            out[rows[ok]] = str(rating)
+            out[rows[ok]] = labels.setdefault(str(rating), len(labels))
             todo &= ~ok
-    return out
+    return out, np.array(list(labels), dtype=object)
 
 
 def scale_from_signals(signals: pd.DataFrame) -> dict[str, list[Band]]:
@@ -107,10 +122,24 @@ def scale_from_signals(signals: pd.DataFrame) -> dict[str, list[Band]]:
     mask = ((signals["kind"] == "rating") & (signals["band_low"].notna() | signals["band_high"].notna())).to_numpy()
     broker_codes, brokers = factorize_strings(signals["broker"])
     rating_codes, ratings = factorize_strings(signals["rating"])
-    keys = pd.DataFrame({"broker": broker_codes[mask], "rating": rating_codes[mask],
-                         "rating_level": signals["rating_level"].to_numpy(dtype=float)[mask],
-                         "band_low": signals["band_low"].to_numpy(dtype=float)[mask],
-                         "band_high": signals["band_high"].to_numpy(dtype=float)[mask]}).drop_duplicates()
+    level = signals["rating_level"].to_numpy(dtype=float)
+    low = signals["band_low"].to_numpy(dtype=float)
+    high = signals["band_high"].to_numpy(dtype=float)
+    # candidate rows: the first row of each (broker, rating) and every row whose (level, low, high) differs from
+    # that first row's (rare); the full de-duplication below then runs on a few rows instead of the whole table
+    rows = np.flatnonzero(mask)
+    pair, pairs = pd.factorize(broker_codes[rows] * (len(ratings) + 1) + rating_codes[rows])
+    first = np.full(len(pairs), len(rows), dtype=np.int64)
+    np.minimum.at(first, pair, np.arange(len(rows), dtype=np.int64))
+    differs = np.zeros(len(rows), dtype=bool)
+    for values in (level[rows], low[rows], high[rows]):
+        ref = values[first[pair]] if len(rows) else values
+        differs |= ~((values == ref) | (np.isnan(values) & np.isnan(ref)))
+    keep = np.zeros(len(rows), dtype=bool)
+    keep[first] = True
+    rows = rows[keep | differs]
+    keys = pd.DataFrame({"broker": broker_codes[rows], "rating": rating_codes[rows], "rating_level": level[rows],
+                         "band_low": low[rows], "band_high": high[rows]})
     broker_keys = np.array([normalize_broker(b) for b in brokers], dtype=object)
     keys["broker_key"] = broker_keys[keys["broker"].to_numpy()]
     keys["rating"] = ratings[keys["rating"].to_numpy()]

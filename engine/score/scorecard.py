@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from engine.enums import STATUS_NO_PRICE_DATA
+from engine.kernels.group_stats import GROUP_STAT_NAMES, group_stats_nb
 from engine.score.columns import as_strings, factorize_strings
-from engine.score.stats import spearman, wilson_interval
+from engine.score.stats import wilson_interval
 
 __all__ = ["GROUPINGS", "scorecard", "scored_legs", "group_labels", "SCORECARD_COLUMNS"]
 
@@ -94,95 +95,91 @@ def _as_float(col: pd.Series) -> np.ndarray:
     return col.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
-def _arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
-    status = as_strings(rows["status"])
+def _sorted_rows(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Rows where ``keep`` and ``values`` is finite, in ascending order of ``values`` (for :func:`group_stats_nb`)."""
+    rows = np.flatnonzero(keep & np.isfinite(values))
+    return rows[np.argsort(values[rows], kind="stable")].astype(np.int64)
+
+
+def _arrays(scores: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Arrays of the rows ``rows`` of ``scores`` for :func:`engine.kernels.group_stats.group_stats_nb` (each column
+    read once and indexed; rows sorted by value once per scorecard, for every grouping)."""
+    status_codes, statuses = factorize_strings(scores["status"])
+    status_codes = status_codes[rows]
+    kind_codes, kinds = factorize_strings(scores["kind"])
+    kind_codes = kind_codes[rows]
+    level = scores["rating_level"].to_numpy(dtype=float)[rows]
+    levels, level_code = np.unique(np.where(np.isfinite(level), level, np.inf), return_inverse=True)
+    level_code = np.where(np.isfinite(level), level_code.reshape(-1), -1).astype(np.int64)
+    excess = scores["excess_return"].to_numpy(dtype=float)[rows]
+    days = scores["days_to_touch"].to_numpy(dtype=float, na_value=np.nan)[rows]
+    complete = scores["complete"].to_numpy(dtype=bool)[rows]
+    touch = _as_float(scores["touch_hit"])[rows]
+    excess_rows = _sorted_rows(excess, complete)
+    days_rows = _sorted_rows(days, complete & (touch == 1.0))
     return {
-        "complete": rows["complete"].to_numpy(dtype=bool),
-        "incomplete": status == "incomplete",
-        "no_price": status == STATUS_NO_PRICE_DATA,
-        "unscored": ~np.isin(status, ("complete", "incomplete", STATUS_NO_PRICE_DATA)),
-        "hit": _as_float(rows["hit"]),
-        "direction": _as_float(rows["direction_hit"]),
-        "touch": _as_float(rows["touch_hit"]),
-        "excess": rows["excess_return"].to_numpy(dtype=float),
-        "days": rows["days_to_touch"].to_numpy(dtype=float, na_value=np.nan),
-        "level": rows["rating_level"].to_numpy(dtype=float),
-        "is_rating": as_strings(rows["kind"]) == "rating",
+        "excess_rows": excess_rows,
+        "excess_sorted": excess[excess_rows],
+        "level_sorted": level_code[excess_rows],
+        "days_rows": days_rows,
+        "days_sorted": days[days_rows],
+        "complete": complete,
+        "incomplete": (statuses == "incomplete")[status_codes],
+        "no_price": (statuses == STATUS_NO_PRICE_DATA)[status_codes],
+        "unscored": ~np.isin(statuses, ("complete", "incomplete", STATUS_NO_PRICE_DATA))[status_codes],
+        "hit": _as_float(scores["hit"])[rows],
+        "direction": _as_float(scores["direction_hit"])[rows],
+        "touch": touch,
+        "excess": excess,
+        "days": days,
+        "level": level,
+        "level_code": level_code,
+        "n_levels": int(np.isfinite(levels).sum()),
+        "is_rating": (kinds == "rating")[kind_codes],
     }
-
-
-def _group_mean(g: np.ndarray, x: np.ndarray, keep: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per group: the number of kept finite values of ``x`` and their mean (NaN for none)."""
-    ok = keep & np.isfinite(x)
-    count = np.bincount(g[ok], minlength=n_groups).astype(float)
-    total = np.bincount(g[ok], weights=x[ok], minlength=n_groups)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return count, np.where(count > 0, total / count, np.nan)
-
-
-def _group_median(g: np.ndarray, x: np.ndarray, keep: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per group: the median of the kept finite values of ``x`` (NaN for none), from one sort."""
-    ok = keep & np.isfinite(x)
-    gg, xx = g[ok], x[ok]
-    order = np.lexsort((xx, gg))
-    gg, xx = gg[order], xx[order]
-    count = np.bincount(gg, minlength=n_groups)
-    start = np.r_[0, np.cumsum(count)[:-1]]
-    out = np.full(n_groups, np.nan)
-    has = count > 0
-    lo = start[has] + (count[has] - 1) // 2
-    hi = start[has] + count[has] // 2
-    out[has] = (xx[lo] + xx[hi]) / 2.0
-    return out
 
 
 def _summaries(a: dict[str, np.ndarray], positions: np.ndarray, g: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
     """Every statistic of the module docstring for each group at once: ``g[i]`` is the group of row
-    ``positions[i]`` (counts and sums by ``np.bincount``, medians from one sort; the IC per group)."""
-    e = {name: values[positions] for name, values in a.items()}
-    complete = e["complete"]
-    count = lambda mask: np.bincount(g[mask], minlength=n_groups)  # noqa: E731
-    eligible = complete & np.isfinite(e["hit"])
-    n_eligible = count(eligible)
-    n_hits = count(eligible & (e["hit"] == 1.0))
-    _, direction = _group_mean(g, e["direction"], complete, n_groups)
-    _, touch = _group_mean(g, e["touch"], complete, n_groups)
-    n_excess, mean_excess = _group_mean(g, e["excess"], complete, n_groups)
-    ok = complete & np.isfinite(e["excess"])
-    deviation = e["excess"] - mean_excess[g]
-    sq = np.bincount(g[ok], weights=deviation[ok] ** 2, minlength=n_groups)
+    ``positions[i]`` (one pass of :func:`engine.kernels.group_stats.group_stats_nb`; Wilson intervals per group)."""
+    positions = np.asarray(positions, dtype=np.int64)
+    g = np.asarray(g, dtype=np.int64)
+    if len(positions) > 1 and (np.diff(positions) < 0).any():  # the kernel wants entries sorted by row
+        by_row = np.argsort(positions, kind="stable")
+        positions, g = positions[by_row], g[by_row]
+    raw = group_stats_nb(np.ascontiguousarray(positions), np.ascontiguousarray(g), n_groups,
+                         a["excess_rows"], a["excess_sorted"], a["level_sorted"], a["days_rows"], a["days_sorted"],
+                         a["complete"], a["incomplete"], a["no_price"], a["unscored"], a["hit"], a["direction"],
+                         a["touch"], a["excess"], a["days"], a["level"], a["level_code"], a["n_levels"],
+                         a["is_rating"])
+    st = dict(zip(GROUP_STAT_NAMES, raw))
+    n_eligible = st["n_hit_eligible"].astype(np.int64)
+    n_hits = st["n_hits"].astype(np.int64)
+    n_excess, mean_excess, sd = st["n_excess"], st["mean_excess"], st["excess_sd"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        sd = np.sqrt(sq / (n_excess - 1))
         t = np.where((n_excess >= 2) & (sd > 0), mean_excess / (sd / np.sqrt(n_excess)), np.nan)
         hit_rate = np.where(n_eligible > 0, n_hits / n_eligible, np.nan)
-    _, bullish = _group_mean(g, (e["level"] > 0).astype(float), e["is_rating"] & np.isfinite(e["level"]), n_groups)
     interval = np.array([wilson_interval(int(k), int(n)) for k, n in zip(n_hits, n_eligible)]).reshape(-1, 2)
-    ic = np.full(n_groups, np.nan)
-    rows = np.flatnonzero(complete)
-    rows = rows[np.argsort(g[rows], kind="stable")]
-    cuts = np.flatnonzero(np.diff(g[rows])) + 1
-    for part in np.split(rows, cuts) if len(rows) else []:
-        ic[g[part[0]]] = spearman(e["level"][part], e["excess"][part])
     return {
-        "n_signals": count(np.ones(len(g), dtype=bool)),
-        "n_complete": count(complete),
-        "n_incomplete": count(e["incomplete"]),
-        "n_no_price": count(e["no_price"]),
-        "n_unscored": count(e["unscored"]),
+        "n_signals": st["n_signals"].astype(np.int64),
+        "n_complete": st["n_complete"].astype(np.int64),
+        "n_incomplete": st["n_incomplete"].astype(np.int64),
+        "n_no_price": st["n_no_price"].astype(np.int64),
+        "n_unscored": st["n_unscored"].astype(np.int64),
         "n_hit_eligible": n_eligible,
         "n_hits": n_hits,
         "hit_rate": hit_rate,
         "hit_rate_low": interval[:, 0],
         "hit_rate_high": interval[:, 1],
-        "direction_hit_rate": direction,
-        "touch_hit_rate": touch,
-        "median_days_to_touch": _group_median(g, e["days"], complete & (e["touch"] == 1.0), n_groups),
+        "direction_hit_rate": st["direction_hit_rate"],
+        "touch_hit_rate": st["touch_hit_rate"],
+        "median_days_to_touch": st["median_days_to_touch"],
         "mean_excess": mean_excess,
-        "median_excess": _group_median(g, e["excess"], complete, n_groups),
+        "median_excess": st["median_excess"],
         "excess_t_stat": t,
-        "mean_excess_incomplete": _group_mean(g, e["excess"], e["incomplete"], n_groups)[1],
-        "ic_spearman": ic,
-        "share_bullish": bullish,
+        "mean_excess_incomplete": st["mean_excess_incomplete"],
+        "ic_spearman": st["ic_spearman"],
+        "share_bullish": st["share_bullish"],
     }
 
 
@@ -193,12 +190,12 @@ def scorecard(scores: pd.DataFrame, by: tuple[str, ...] = GROUPINGS, range_leg: 
     ``ic_spearman`` is Spearman's rho between ``rating_level`` and ``excess_return``; ``hit_rate_low/high`` is the
     Wilson 95 % interval. See the module docstring for which rows enter which statistic.
     """
-    needed = ["horizon_leg", "kind", "broker", "rating", "action", "market", "analysts", "status", "complete", "hit",
-              "direction_hit", "touch_hit", "excess_return", "days_to_touch", "rating_level"]
-    rows = scored_legs(scores[needed], range_leg)
-    rows = rows[rows["kind"].isin(("rating", "mention"))]
+    # the rows used (scored_legs, kinds rating and mention) as positions: only the label columns are copied
+    keep = np.flatnonzero((scores["horizon_leg"].isin(("single", range_leg))
+                           & scores["kind"].isin(("rating", "mention"))).to_numpy(dtype=bool))
+    rows = scores[["kind", "broker", "rating", "action", "market", "analysts"]].take(keep)
     records: list[dict[str, object]] = []
-    arrays = _arrays(rows)
+    arrays = _arrays(scores, keep)
     kind_codes, kind_uniques = factorize_strings(rows["kind"])
     for group_by in by:
         positions, label_codes, label_uniques = _labels(rows, group_by)

@@ -32,9 +32,10 @@ import pandas as pd
 
 from engine.data.panel import Panel
 from engine.enums import EXCESS_MODE_NAMES, STATUS_NO_PRICE_DATA, WINDOW_STATUS_NAMES, WindowStatus
-from engine.kernels.forward_returns import forward_returns_nb, last_bar_index_nb
-from engine.score.columns import as_strings, factorize_strings
-from engine.score.scales import ScaleLookup, default_scale_lookup, realised_ratings
+from engine.kernels.forward_returns import forward_returns_rows_nb, last_bar_index_nb
+from engine.kernels.ordering import column_visit_order_nb
+from engine.score.columns import categorical_from_codes, factorize_strings
+from engine.score.scales import ScaleLookup, default_scale_lookup, realised_rating_codes
 from engine.symbols import SymbolError, default_benchmark, normalize_symbol
 
 __all__ = ["ScoreConfig", "parse_horizon", "expand_horizons", "cut_panel", "prepare_windows", "score_windows",
@@ -120,18 +121,23 @@ def expand_horizons(signals: pd.DataFrame, config: ScoreConfig) -> pd.DataFrame:
     first = np.r_[True, rows_idx[1:] != rows_idx[:-1]] if len(rows_idx) else np.zeros(0, dtype=bool)
     rng = is_range[rows_idx]
     months = np.where(rng & first, lo[rows_idx], hi[rows_idx])
-    legs = np.where(rng, np.where(first, "short", "long"), "single").astype(object)
-    notes = note[rows_idx]
-    bad = np.flatnonzero([bool(n) and not n.startswith("no horizon") for n in notes])
-    notes = notes.copy()
-    ids = signals["signal_id"].to_numpy(dtype=object) if len(bad) else None
-    for i in bad:
-        notes[i] = f"signal {ids[rows_idx[i]]}: {notes[i]}"
+    leg_codes = np.where(rng, np.where(first, 0, 1), 2)
+    # notes as codes into the distinct notes; a bad horizon's note names its signal (one label per such row)
+    note_labels = list(note_u)
+    note_codes = codes[rows_idx] if len(texts) else np.zeros(0, dtype=np.int64)
+    bad_text = np.array([bool(n) and not n.startswith("no horizon") for n in note_u], dtype=bool)
+    bad = np.flatnonzero(bad_text[note_codes]) if len(note_u) else np.zeros(0, dtype=np.int64)
+    if len(bad):
+        ids = signals["signal_id"].to_numpy(dtype=object)
+        note_codes = note_codes.copy()
+        for i in bad:
+            note_codes[i] = len(note_labels)
+            note_labels.append(f"signal {ids[rows_idx[i]]}: {note_u[codes[rows_idx[i]]]}")
     out = signals.iloc[rows_idx].reset_index(drop=True)
     out.insert(0, "signal_row", np.asarray(rows_idx, dtype=np.int64))
     out["horizon_scored_months"] = np.asarray(months, dtype=np.int64)
-    out["horizon_leg"] = legs
-    out["note"] = notes
+    out["horizon_leg"] = categorical_from_codes(leg_codes, np.array(["short", "long", "single"], dtype=object))
+    out["note"] = categorical_from_codes(note_codes, np.asarray(note_labels, dtype=object))
     return out
 
 
@@ -178,34 +184,39 @@ def prepare_windows(windows: pd.DataFrame, panel: Panel, as_of: object | None = 
     """Index arrays for :func:`forward_returns_nb` from the expanded windows (see module docstring for conventions).
 
     Returns ``asset_col`` (-1 = code not in panel or no price at all), ``bench_col`` (-1 = not in panel), ``base_idx``,
-    ``end_idx`` (``n_sessions`` = horizon ends after the panel), ``horizon_end_date`` (nominal date), ``benchmark``
-    (canonical code used) and ``after_as_of`` (published after ``as_of``).
+    ``end_idx`` (``n_sessions`` = horizon ends after the panel), ``horizon_end_date`` (nominal date), the canonical
+    benchmark code used as ``benchmark_codes`` (int) into ``benchmark_labels`` and ``after_as_of`` (published after
+    ``as_of``).
     """
     sessions = panel.sessions
     n_sessions = len(sessions)
     code_index = pd.Index(panel.codes.astype(str))
     has_price = np.isfinite(panel.close).any(axis=0)
-    codes = _canonical_codes(as_strings(windows["code"]))
-    asset_col = code_index.get_indexer(codes).astype(np.int64)
-    found = asset_col >= 0
-    asset_col[found] = np.where(has_price[asset_col[found]], asset_col[found], -1)
-    given = as_strings(windows["benchmark"])
-    code_ids, code_uniques = pd.factorize(codes, use_na_sentinel=False)
-    given_ids, given_uniques = pd.factorize(given, use_na_sentinel=False)
-    pair_codes, pairs = pd.factorize(code_ids.astype(np.int64) * max(len(given_uniques), 1) + given_ids)
-    resolved = np.array([_benchmark_code(code_uniques[p // max(len(given_uniques), 1)],
-                                         given_uniques[p % max(len(given_uniques), 1)]) for p in pairs], dtype=object)
-    benchmark = resolved[pair_codes] if len(codes) else np.array([], dtype=object)
-    bench_col = code_index.get_indexer(benchmark).astype(np.int64) if len(benchmark) else np.array([], np.int64)
+    # everything per distinct code / benchmark, then spread to rows by integer codes
+    code_ids, written = factorize_strings(windows["code"])
+    code_uniques = _canonical_codes(written)
+    asset_u = code_index.get_indexer(code_uniques).astype(np.int64) if len(code_uniques) else np.zeros(0, np.int64)
+    found = asset_u >= 0
+    asset_u[found] = np.where(has_price[asset_u[found]], asset_u[found], -1)
+    asset_col = asset_u[code_ids] if len(code_ids) else np.zeros(0, dtype=np.int64)
+    given_ids, given_uniques = factorize_strings(windows["benchmark"])
+    width = max(len(given_uniques), 1)
+    pair_codes, pairs = pd.factorize(code_ids.astype(np.int64) * width + given_ids)
+    resolved = np.array([_benchmark_code(code_uniques[p // width], given_uniques[p % width]) for p in pairs],
+                        dtype=object)
+    bench_u = code_index.get_indexer(resolved).astype(np.int64) if len(resolved) else np.zeros(0, np.int64)
+    bench_col = bench_u[pair_codes] if len(code_ids) else np.array([], np.int64)
     report = pd.to_datetime(windows["report_date"]).to_numpy(dtype="datetime64[ns]")
     base_idx = np.searchsorted(sessions, report, side="right").astype(np.int64) - 1
     base_idx[np.isnat(report)] = -1
     months = windows["horizon_scored_months"].to_numpy(dtype=np.int64)
     end_dates = np.full(len(windows), np.datetime64("NaT"), dtype="datetime64[ns]")
-    report_ts = pd.to_datetime(windows["report_date"])
+    day_codes, days = pd.factorize(report)  # calendar-month offsets per distinct date, not per row (NaT → -1)
+    days = pd.DatetimeIndex(days)
     for m in np.unique(months):
-        sel = months == m
-        end_dates[sel] = (report_ts[sel] + pd.DateOffset(months=int(m))).to_numpy(dtype="datetime64[ns]")
+        sel = (months == m) & (day_codes >= 0)
+        ends = (days + pd.DateOffset(months=int(m))).to_numpy(dtype="datetime64[ns]")
+        end_dates[sel] = ends[day_codes[sel]]
     end_idx = np.searchsorted(sessions, end_dates, side="right").astype(np.int64) - 1
     if n_sessions:
         # a horizon ending after the panel's last session is not over yet (incomplete) -- unless no weekday lies
@@ -221,7 +232,8 @@ def prepare_windows(windows: pd.DataFrame, panel: Panel, as_of: object | None = 
     if as_of is not None:
         after = report > np.datetime64(pd.Timestamp(as_of).normalize().to_datetime64(), "ns")
     return {"asset_col": asset_col, "bench_col": bench_col, "base_idx": base_idx, "end_idx": end_idx,
-            "horizon_end_date": end_dates, "benchmark": benchmark, "after_as_of": after}
+            "horizon_end_date": end_dates, "after_as_of": after,
+            "benchmark_codes": pair_codes.astype(np.int64), "benchmark_labels": resolved}
 
 
 #: Columns the scoring stage adds to each window (units in the README's scoring section).
@@ -235,16 +247,12 @@ SCORE_COLUMNS = [
 
 
 def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``values[idx]`` with NaN/NaT where ``idx < 0``."""
-    safe = np.where(idx >= 0, idx, 0)
-    out = values[safe]
-    if out.dtype.kind == "M":
-        out = out.copy()
-        out[idx < 0] = np.datetime64("NaT")
-    else:
-        out = out.astype(float)
-        out[idx < 0] = np.nan
-    return out
+    """``values[idx]`` with NaN/NaT where ``idx == -1`` (one gather from ``values`` with a NaN/NaT appended; ``idx``
+    in ``-1 .. len(values) - 1``)."""
+    values = np.asarray(values)
+    missing = np.array([np.datetime64("NaT")], dtype=values.dtype) if values.dtype.kind == "M" else np.array([np.nan])
+    padded = np.concatenate([values if values.dtype.kind == "M" else values.astype(float), missing])
+    return padded[idx]  # idx -1 reads the appended NaN/NaT
 
 
 def score_windows(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = ScoreConfig(),
@@ -261,89 +269,109 @@ def score_windows(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = Sco
 def score_windows_with_indices(signals: pd.DataFrame, panel: Panel, config: ScoreConfig = ScoreConfig(),
                                as_of: object | None = None, scale_lookup: ScaleLookup | None = None
                                ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """:func:`score_windows` plus the panel indices of each row (:func:`prepare_windows`), for reuse downstream."""
+    """:func:`score_windows` plus the panel indices of each row (:func:`prepare_windows`), for reuse downstream, and
+    ``visit_order``: the scorable rows in the order the kernel visited them (by asset column, then base session)."""
     windows = expand_horizons(signals, config)
     arrays = prepare_windows(windows, panel, as_of)
-    n = len(windows)
     close = panel.close if panel.close.flags.f_contiguous else np.asfortranarray(panel.close)
     last_bar = last_bar_index_nb(close)
     scorable = (arrays["asset_col"] >= 0) & ~arrays["after_as_of"]
-    sel = np.flatnonzero(scorable)
     # visit signals by (asset, base session): neighbouring signals then read the same stretch of the same column,
-    # which halves the kernel's CPU time on large random inputs; outputs are scattered back by ``sel``
-    sel = sel[np.argsort(arrays["asset_col"][sel] * (len(panel.sessions) + 2) + arrays["base_idx"][sel])]
+    # which halves the kernel's CPU time on large random inputs; the kernel writes each output at its own row
+    sel = column_visit_order_nb(np.flatnonzero(scorable).astype(np.int64), arrays["asset_col"], arrays["base_idx"],
+                                close.shape[1], len(panel.sessions))
+    arrays["visit_order"] = sel
     band_low = windows["band_low"].to_numpy(dtype=float)
     band_high = windows["band_high"].to_numpy(dtype=float)
-    res = forward_returns_nb(close, last_bar, arrays["asset_col"][sel], arrays["bench_col"][sel],
-                             arrays["base_idx"][sel], arrays["end_idx"][sel], band_low[sel], band_high[sel],
-                             EXCESS_MODE_NAMES[config.excess_mode])
+    res = forward_returns_rows_nb(close, last_bar, sel, arrays["asset_col"], arrays["bench_col"], arrays["base_idx"],
+                                  arrays["end_idx"], band_low, band_high, EXCESS_MODE_NAMES[config.excess_mode])
     names = ("stock_base_idx", "stock_end_idx", "bench_base_idx", "bench_end_idx", "stock_return", "bench_return",
-             "excess_return", "best_excess", "worst_excess", "touch_idx", "window_status")
-    full: dict[str, np.ndarray] = {}
-    for name, arr in zip(names, res):
-        fill = -1 if arr.dtype.kind == "i" else np.nan
-        out = np.full(n, fill, dtype=arr.dtype)
-        out[sel] = arr
-        full[name] = out
+             "excess_return", "best_excess", "worst_excess", "touch_idx", "window_status", "base_close", "end_close",
+             "bench_base_close", "bench_end_close")
+    full = dict(zip(names, res))
 
-    status = np.array([WINDOW_STATUS_NAMES[c] for c in full["window_status"]], dtype=object)
-    status[arrays["asset_col"] < 0] = STATUS_NO_PRICE_DATA
-    status[np.char.strip(as_strings(windows["code"]).astype(str)) == ""] = STATUS_NO_CODE
-    status[windows["report_date"].isna().to_numpy()] = STATUS_NO_DATE
-    status[arrays["after_as_of"]] = STATUS_AFTER_AS_OF
-    scored = np.isin(status, (WINDOW_STATUS_NAMES[WindowStatus.Complete], WINDOW_STATUS_NAMES[WindowStatus.Incomplete]))
+    # status as codes into STATUS_LABELS (kernel statuses first, then the wrapper's)
+    status = full["window_status"].astype(np.int64)
+    status[arrays["asset_col"] < 0] = _STATUS_CODE[STATUS_NO_PRICE_DATA]
+    code_ids, code_texts = factorize_strings(windows["code"])
+    no_code = np.array([not str(c).strip() for c in code_texts], dtype=bool)
+    status[no_code[code_ids] if len(code_ids) else np.zeros(0, bool)] = _STATUS_CODE[STATUS_NO_CODE]
+    status[windows["report_date"].isna().to_numpy()] = _STATUS_CODE[STATUS_NO_DATE]
+    status[arrays["after_as_of"]] = _STATUS_CODE[STATUS_AFTER_AS_OF]
+    scored = (status == WindowStatus.Complete) | (status == WindowStatus.Incomplete)
 
     sessions = panel.sessions
-    sj = np.where(arrays["asset_col"] >= 0, arrays["asset_col"], 0)
-    bj = np.where(arrays["bench_col"] >= 0, arrays["bench_col"], 0)
-    out = windows.copy()
-    out["benchmark_used"] = arrays["benchmark"]
-    out["horizon_end_date"] = arrays["horizon_end_date"]
-    out["base_date"] = _take(sessions, full["stock_base_idx"])
-    out["base_close"] = np.where(full["stock_base_idx"] >= 0, close[np.maximum(full["stock_base_idx"], 0), sj], np.nan)
-    out["end_date"] = _take(sessions, full["stock_end_idx"])
-    out["end_close"] = np.where(full["stock_end_idx"] >= 0, close[np.maximum(full["stock_end_idx"], 0), sj], np.nan)
-    out["bench_base_date"] = _take(sessions, full["bench_base_idx"])
-    out["bench_base_close"] = np.where(full["bench_base_idx"] >= 0,
-                                       close[np.maximum(full["bench_base_idx"], 0), bj], np.nan)
-    out["bench_end_date"] = _take(sessions, full["bench_end_idx"])
-    out["bench_end_close"] = np.where(full["bench_end_idx"] >= 0,
-                                      close[np.maximum(full["bench_end_idx"], 0), bj], np.nan)
+    new: dict[str, object] = {}
+    new["benchmark_used"] = categorical_from_codes(arrays["benchmark_codes"], arrays["benchmark_labels"])
+    new["horizon_end_date"] = arrays["horizon_end_date"].copy()
+    new["base_date"] = _take(sessions, full["stock_base_idx"])
+    new["base_close"] = full["base_close"]
+    new["end_date"] = _take(sessions, full["stock_end_idx"])
+    new["end_close"] = full["end_close"]
+    new["bench_base_date"] = _take(sessions, full["bench_base_idx"])
+    new["bench_base_close"] = full["bench_base_close"]
+    new["bench_end_date"] = _take(sessions, full["bench_end_idx"])
+    new["bench_end_close"] = full["bench_end_close"]
     for name in ("stock_return", "bench_return", "excess_return", "best_excess", "worst_excess"):
-        out[name] = full[name]
+        new[name] = full[name]
 
     lookup = scale_lookup or default_scale_lookup(signals)
-    markets = _markets(as_strings(out["code"]), as_strings(out["market"]))
-    out["realised_rating"] = realised_ratings(full["excess_return"], as_strings(out["broker"]),
-                                              markets, lookup)
+    broker_codes, brokers = factorize_strings(windows["broker"])
+    market_codes, markets = _market_codes(code_ids, code_texts, windows["market"])
+    realised_codes, realised_labels = realised_rating_codes(full["excess_return"], broker_codes, brokers,
+                                                            market_codes, markets, lookup)
+    new["realised_rating"] = categorical_from_codes(realised_codes, realised_labels)
 
     excess = full["excess_return"]
-    level = out["rating_level"].to_numpy(dtype=float)
-    rated = (out["kind"].to_numpy() == "rating") & np.isfinite(level) & scored
+    level = windows["rating_level"].to_numpy(dtype=float)
+    kind_codes, kinds = factorize_strings(windows["kind"])
+    rated = (kinds == "rating")[kind_codes] & np.isfinite(level) & scored
     has_band = np.isfinite(band_low) | np.isfinite(band_high)
     in_band = np.where(np.isfinite(band_low), excess >= band_low, True) & \
         np.where(np.isfinite(band_high), excess <= band_high, True)
-    out["hit"] = pd.array(np.where(rated & has_band, in_band, False), dtype="boolean")
-    out.loc[~(rated & has_band), "hit"] = pd.NA
+    banded = rated & has_band
+    new["hit"] = pd.arrays.BooleanArray(in_band & banded, ~banded)
     direction = np.where(level > 0, excess > 0, np.where(level < 0, excess < 0, in_band & has_band))
-    out["direction_hit"] = pd.array(direction, dtype="boolean")
-    out.loc[~(rated & ((level != 0) | has_band)), "direction_hit"] = pd.NA
+    new["direction_hit"] = pd.arrays.BooleanArray(direction, ~(rated & ((level != 0) | has_band)))
     touch = full["touch_idx"]
-    out["touch_hit"] = pd.array(touch >= 0, dtype="boolean")
-    out.loc[~(rated & has_band), "touch_hit"] = pd.NA
-    out["touch_date"] = _take(sessions, touch)
+    new["touch_hit"] = pd.arrays.BooleanArray(touch >= 0, ~banded)
+    touch_date = _take(sessions, touch)
+    new["touch_date"] = touch_date
     base = arrays["base_idx"]
-    out["sessions_to_touch"] = pd.array(np.where(touch >= 0, touch - base, 0), dtype="Int64")
-    out.loc[touch < 0, "sessions_to_touch"] = pd.NA
+    new["sessions_to_touch"] = pd.arrays.IntegerArray(np.where(touch >= 0, touch - base, 0), touch < 0)
     base_day = _take(sessions, np.where(base < len(sessions), base, -1))
-    out["days_to_touch"] = pd.array(((out["touch_date"].to_numpy() - base_day) / np.timedelta64(1, "D")))
-    out["complete"] = status == WINDOW_STATUS_NAMES[WindowStatus.Complete]
-    out["status"] = status
-    return out, arrays
+    new["days_to_touch"] = pd.array((touch_date - base_day) / np.timedelta64(1, "D"))
+    new["complete"] = status == WindowStatus.Complete
+    new["status"] = categorical_from_codes(status, STATUS_LABELS)
+    return pd.concat([windows, _frame_without_copy(new, windows.index)], axis=1), arrays
 
 
-def _markets(codes: np.ndarray, markets: np.ndarray) -> np.ndarray:
-    """Market per row: the signal's ``market`` when ``A``/``HK``, else from the code (``.HK`` / ``HSI`` → HK)."""
-    is_hk = np.char.endswith(codes.astype(str), ".HK") | (codes.astype(str) == "HSI")
-    derived = np.where(is_hk, "HK", "A")
-    return np.where(np.isin(markets, ("A", "HK")), markets, derived).astype(object)
+def _frame_without_copy(columns: dict[str, object], index: pd.Index) -> pd.DataFrame:
+    """A DataFrame over ``columns`` (1-D numpy arrays or pandas extension arrays of ``len(index)``) that keeps each
+    array as its own block instead of copying same-dtype columns into one 2-D block (``pd.DataFrame(dict)`` does):
+    on a million-row table that copy and its fresh pages cost more than the scoring kernel. The arrays are new and
+    owned by the frame (nothing else holds them)."""
+    from pandas.api.internals import create_dataframe_from_blocks
+
+    blocks = [(values[None, :] if isinstance(values, np.ndarray) else values, np.array([i]))
+              for i, values in enumerate(columns.values())]
+    return create_dataframe_from_blocks(blocks, index=index, columns=pd.Index(list(columns)))
+
+
+#: Every ``status`` value: the kernel's :data:`engine.enums.WINDOW_STATUS_NAMES` (same codes), then the wrapper's.
+STATUS_LABELS = np.array(list(WINDOW_STATUS_NAMES) + [STATUS_NO_PRICE_DATA, STATUS_NO_CODE, STATUS_NO_DATE,
+                                                      STATUS_AFTER_AS_OF], dtype=object)
+_STATUS_CODE = {name: i for i, name in enumerate(STATUS_LABELS)}
+
+
+def _market_codes(code_ids: np.ndarray, code_texts: np.ndarray, market: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Market per row as codes into ``["A", "HK"]``: the signal's ``market`` when ``A``/``HK``, else from the code
+    (``.HK`` / ``HSI`` → HK); computed per distinct code and market."""
+    labels = np.array(["A", "HK"], dtype=object)
+    derived = np.array([1 if str(c).endswith(".HK") or str(c) == "HSI" else 0 for c in code_texts], dtype=np.int64)
+    given_ids, given = factorize_strings(market)
+    given_code = np.array([0 if g == "A" else 1 if g == "HK" else -1 for g in given], dtype=np.int64)
+    if len(code_ids) == 0:
+        return np.zeros(0, dtype=np.int64), labels
+    row_given = given_code[given_ids]
+    return np.where(row_given >= 0, row_given, derived[code_ids]), labels
