@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from engine.signals.fields import (
@@ -32,7 +33,9 @@ from engine.signals.fields import (
     find_publication_date_flat,
     find_target,
 )
+from engine.signals.named_rows import price_by_name
 from engine.signals.stripped import (
+    _HEAD_PAIR_RE,
     _PHRASE_RE,
     ALL_RATING_WORDS,
     action_code,
@@ -68,6 +71,7 @@ class StockEntry:
     evidence: str = ""
     confidence: float = 0.5
     provenance: dict = field(default_factory=dict)
+    price_readings: list[float] = field(default_factory=list)   # a run-together price cell's possible readings
 
 
 @dataclass
@@ -114,6 +118,8 @@ def _classify(flat: str, head_end: int, head: tuple[str, str, int] | None, compa
         company_words = bool(_COMPANY_RE.search(title))
         industry_words = bool(_INDUSTRY_RE.search(title))
         header_rating = company_rating is not None and company_rating.header_form
+        if not company_words and len(rated_codes - {code}) >= 2 and _head_tied(flat, head_end):
+            return "strategy" if _STRATEGY_RE.search(title[:300]) else "industry"
         if header_rating and not (industry_words and len(rated_codes - {code}) >= 2):
             return "company"
         if company_words and not industry_words:
@@ -126,6 +132,14 @@ def _classify(flat: str, head_end: int, head: tuple[str, str, int] | None, compa
 
 
 _RELATED_TITLE_RE = re.compile(r"《[^》]{0,80}》")
+
+
+def _head_tied(flat: str, head_end: int) -> bool:
+    """True when no single ``名称(代码)`` pair dominates the head block: two or more codes printed there equally
+    often (a table of contents or a list of companies, not a company report's subject)."""
+    counts = Counter(m.group(2) for m in _HEAD_PAIR_RE.finditer(flat, 0, head_end))
+    top = counts.most_common(2)
+    return len(top) == 2 and top[0][1] == top[1][1]
 
 
 _WORDS_RE = "|".join(sorted((re.escape(w) for w in ALL_RATING_WORDS), key=len, reverse=True))
@@ -219,6 +233,15 @@ def read_flat_report(text: str) -> FlatReport:
             known = stocks[key]
             if known.kind == "rating" and not known.action and row.action and row.rating == known.rating:
                 known.action = row.action   # the same rating repeated in a table that prints the action
+            if known.kind == "rating" and known.price is None and (row.price is not None or row.price_readings):
+                # the header printed no price: the stock's row in a table does (or its possible readings)
+                snippet = rep.snippet(row.start, row.end)[:60]
+                prov = {"page": None, "offset": rep.at(row.start), "snippet": snippet}
+                if row.price is not None:
+                    known.price = NumberHit(row.price, row.start, snippet)
+                else:
+                    known.price_readings, prov["note"] = row.price_readings, row.price_note
+                known.provenance["price_at_report"] = prov
             continue
         if not row.code and any(s.name == row.name for s in stocks.values()):
             continue
@@ -229,6 +252,10 @@ def read_flat_report(text: str) -> FlatReport:
         if row.price is not None:
             entry.price = NumberHit(row.price, row.start, evidence[:60])
             entry.provenance["price_at_report"] = {"page": None, "offset": rep.at(row.start), "snippet": evidence[:60]}
+        elif row.price_note:
+            entry.provenance["price_at_report"] = {"page": None, "offset": rep.at(row.start),
+                                                   "snippet": evidence[:60], "note": row.price_note}
+            entry.price_readings = row.price_readings
         entry.provenance["rating"] = {"page": None, "offset": rep.at(row.start), "snippet": evidence[:60]}
         stocks[key] = entry
     coded = [s for s in stocks.values() if s.code]
@@ -242,8 +269,37 @@ def read_flat_report(text: str) -> FlatReport:
                 twin.kind, twin.rating, twin.risk_suffix, twin.action = "rating", s.rating, s.risk_suffix, s.action
             del stocks[key]
     rep.stocks = list(stocks.values())
+    _prices_by_name(flat, end, rep)
     _phrase_actions(flat, end, rep)
     return rep
+
+
+def _prices_by_name(flat: str, end: int, rep: FlatReport) -> None:
+    """Rated stocks without a price: the price from another table that prints the stock by name, when that row's
+    arithmetic confirms it (:func:`engine.signals.named_rows.price_by_name`); else, for a run-together price cell
+    that did not split with certainty, the only reading within a factor 2 below / 1.5 above the stock's target
+    price (a target is rarely more than twice or less than two thirds of the price). Otherwise the price stays
+    empty and the report says why."""
+    for s in rep.stocks:
+        if s.kind != "rating" or s.price is not None or len(s.name) < 2:
+            continue
+        hit = price_by_name(flat, s.name, end)
+        if hit is None:
+            target = s.target.value if s.target is not None else None
+            near = [r for r in s.price_readings if target is not None and target / 2 <= r <= target * 1.5]
+            prov = s.provenance.get("price_at_report", {})
+            if len(near) == 1 and prov:
+                s.price = NumberHit(near[0], -1, prov.get("snippet", ""))
+                prov["note"] = (f"price cell split by plausibility: of the readings "
+                                f"{'/'.join(f'{r:g}' for r in s.price_readings)} only {near[0]:g} lies near the "
+                                f"target {s.target.value:g}")
+            elif prov.get("note"):
+                rep.notes.append(f"{s.code or s.name}: {prov['note']}; price_at_report left empty")
+            continue
+        s.price = NumberHit(hit.value, hit.offset, hit.snippet)
+        s.provenance["price_at_report"] = {"page": None, "offset": rep.at(hit.offset), "snippet": hit.snippet,
+                                           "note": "read from a table that prints the stock by name; "
+                                                   "confirmed by price ÷ EPS = PE"}
 
 
 def _phrase_actions(flat: str, end: int, rep: FlatReport) -> None:
