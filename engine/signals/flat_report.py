@@ -20,6 +20,7 @@ original text and a snippet) and a ``confidence``.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections import Counter
@@ -270,7 +271,7 @@ def read_flat_report(text: str) -> FlatReport:
             del stocks[key]
     rep.stocks = list(stocks.values())
     _prices_by_name(flat, end, rep)
-    _phrase_actions(flat, end, rep)
+    _phrase_actions(flat, end, rep, _table_spans(rows))
     return rep
 
 
@@ -302,27 +303,65 @@ def _prices_by_name(flat: str, end: int, rep: FlatReport) -> None:
                                                    "confirmed by price ÷ EPS = PE"}
 
 
-def _phrase_actions(flat: str, end: int, rep: FlatReport) -> None:
-    """Actions of rated stocks without one, from phrases such as ``维持"买入"评级`` / ``首次覆盖,给予"增持"评级``:
-    the phrase belongs to the rated stock named last within 400 characters before it, and only when the phrase's
-    rating word is that stock's rating."""
-    todo = {s.name: s for s in rep.stocks if s.kind == "rating" and not s.action and len(s.name) >= 2}
-    if not todo:
+def _table_spans(rows: list[TableRow]) -> list[tuple[int, int]]:
+    """(start, end) of the rows that print numeric cells and stand in a run of rows (a neighbour within 40
+    characters): a table. A row without numbers, or followed by its own paragraph (a rating list with one
+    commentary per stock), is running text."""
+    ordered = sorted((r.start, r.end) for r in rows if len(r.numbers.replace("|", "")) >= 6)
+    out = []
+    for k, (a, b) in enumerate(ordered):
+        near_prev = k > 0 and a - ordered[k - 1][1] <= 40
+        near_next = k + 1 < len(ordered) and ordered[k + 1][0] - b <= 40
+        if near_prev or near_next:
+            out.append((a, b))
+    return out
+
+
+_CJK_NAME_RE = re.compile(r"[\u4e00-\u9fff]")
+_SECTION_RE = re.compile(r"(?<![\d./])\d{1,2}\.\d{1,2}\.(?=[\u4e00-\u9fff])")
+_ACTION_WORD_RE = re.compile(r"首次覆盖|首次给予|首次|维持|上调|下调|调高|调低|重申")
+_CHANGE_RE = re.compile(
+    rf"由[\"“'‘]?(?P<p>{_WORDS_RE})[\"”'’]?(?:评级)?(?P<a>上调|下调|调高|调低|提升|降低)(?:为|至|到)[\"“'‘]?(?P<r>{_WORDS_RE})"
+)
+
+
+def _phrase_actions(flat: str, end: int, rep: FlatReport, spans: list[tuple[int, int]]) -> None:
+    """Actions of rated stocks without one, from phrases such as ``维持"买入"评级`` / ``首次覆盖,给予"增持"评级`` /
+    ``评级由"增持"上调为"买入"`` (which also gives the previous rating).
+
+    A phrase belongs to the rated stock named last before it in the running text — table rows (``spans``) do not
+    count, since a table inside a company's section names every stock — looking back at most 3,000 characters and
+    not past the previous rating phrase; and only when the phrase's rating word is that stock's rating."""
+    rated = {s.name: s for s in rep.stocks if s.kind == "rating" and len(s.name) >= 2 and _CJK_NAME_RE.search(s.name)}
+    if not any(not s.action for s in rated.values()):
         return
-    names = sorted(todo, key=len, reverse=True)
-    name_re = re.compile("|".join(re.escape(n) for n in names))
-    for m in _PHRASE_RE.finditer(flat, 0, end):
+    name_re = re.compile("|".join(re.escape(n) for n in sorted(rated, key=len, reverse=True)))
+    starts = [a for a, _ in spans]
+    phrases = sorted([m for m in _PHRASE_RE.finditer(flat, 0, end)] + [m for m in _CHANGE_RE.finditer(flat, 0, end)],
+                     key=lambda m: m.start())
+    prev_end = 0
+    for m in phrases:
+        window_start = max(prev_end, m.start() - 3000)
+        prev_end = max(prev_end, m.end())
         if "行业" in flat[max(0, m.start() - 8): m.end()]:
             continue
-        window_start = max(0, m.start() - 400)
+        for h in _SECTION_RE.finditer(flat, window_start, m.start()):
+            window_start = h.start()           # a new numbered section (``5.2.药明生物:``) starts a new subject
         last = None
         for hit in name_re.finditer(flat, window_start, m.start()):
+            k = bisect.bisect_right(starts, hit.start()) - 1
+            if k >= 0 and spans[k][0] <= hit.start() < spans[k][1]:
+                continue                       # a table row, not the running text
             last = hit
         if last is None:
             continue
-        stock = todo.get(last.group(0))
-        action = action_code(m.group("a"))
-        if stock is None or stock.action or not action or m.group("r") != stock.rating:
+        stock = rated[last.group(0)]
+        # the action word nearest the rating word (``下调盈利预测,维持"买入"评级`` is a 维持)
+        words = _ACTION_WORD_RE.findall(flat, m.start(), m.start("r"))
+        action = action_code(words[-1] if words else m.group("a"))
+        if stock.action or not action or m.group("r") != stock.rating:
             continue
         stock.action = action
+        if m.groupdict().get("p") and not stock.previous_rating:
+            stock.previous_rating = m.group("p")
         stock.provenance["action"] = {"page": None, "offset": rep.at(m.start()), "snippet": flat[m.start(): m.end()]}

@@ -236,6 +236,7 @@ def _canon(code: str) -> str | None:
         return None
 
 
+_MARKET_SUFFIX_RE = re.compile(r"(?:CH|CN)(?=[\u4e00-\u9fff])")
 _WORD_IN_NAME_RE = re.compile(rf"{RATING_RE}|{_ACTION_RE}|未评级|无评级|暂无|未覆盖")
 _NAME_TAIL_WORD_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE})$")
 _NAME_CUT_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|日期|要点|\))")
@@ -401,6 +402,15 @@ def find_table_rows(flat: str, start: int = 0, end: int | None = None) -> list[T
             name_first.append(m)
     for m in code_first:
         name = m.group(2)
+        if _MARKET_SUFFIX_RE.match(name) and _WORD_IN_NAME_RE.match(name, 2) and m.start() > 0:
+            # ``美亚光电*002690CH买入…``: a Bloomberg-style market suffix, the name stands before the code
+            n_start, before = _name_before(flat, m.start() - (flat[m.start() - 1] == "*"), 10)
+            before = _NAME_CUT_RE.split(before)[-1]
+            code = _canon(m.group(1))
+            if code and len(before) >= 2 and not _NOT_NAME_RE.match(before):
+                anchors.append((m.start() - len(before) - (flat[m.start() - 1] == "*"), m.start(2) + 2, 1, code,
+                                before))
+            continue
         if _WORD_IN_NAME_RE.match(name):
             continue  # digits glued to a rating word (``…0.91605341强烈推荐``): numbers, not a code
         cut = _WORD_IN_NAME_RE.search(name, 2)
@@ -556,6 +566,20 @@ def _forecast_years(header: str) -> int | None:
     return years // 2 if years >= 4 and years % 2 == 0 else None
 
 
+_TITLE_RE = re.compile(r"(?:图表|表|图)\d{1,3}")
+_HEAD_ACTION_RE = re.compile(r"(?<!行业)(?:评级|投资建议)\(?(首次覆盖|首次|维持)\)?(?![\u4e00-\u9fff]{0,2}评级)")
+_NOTE_ACTION_RE = re.compile(r"^[^。]{0,40}?注\d?:[^。]{0,40}?(?:评级|公司)[^。]{0,10}?均(?:为|是)?(首次覆盖|首次|维持)")
+
+
+def _table_action(header: str, after: str) -> str:
+    """An action printed once for a whole table: in its title or rating column title (``投资评级(维持)``,
+    ``重点公司评级(首次)``) or in a note after its rows (``注:以上公司评级均为维持``); ``""`` when none."""
+    titles = list(_TITLE_RE.finditer(header))
+    cols = header[titles[-1].start():] if titles else header[-200:]
+    m = _HEAD_ACTION_RE.search(cols) or _NOTE_ACTION_RE.search(after)
+    return action_code(m.group(1)) if m else ""
+
+
 def _fill_prices(flat: str, rows: list[TableRow]) -> None:
     """Price cell of each row, by the header of its table (the text before the first row of a group, else a header
     printed right after the rows) and the row's own arithmetic (:mod:`engine.signals.row_price`); rows of
@@ -568,9 +592,12 @@ def _fill_prices(flat: str, rows: list[TableRow]) -> None:
             if _price_position(after):
                 header, where = after, _price_position(after)
         years = _forecast_years(header) if where == "last" else None
+        shared = _table_action(header, flat[group[-1].end: group[-1].end + 160])
         for row in group:
             if row.rating and _NOT_RATING_TABLE_RE.search(header):
                 row.rating, row.suffix, row.action = "", "", ""
+            if row.rating and not row.action and shared:
+                row.action = shared
             if not row.numbers:
                 continue
             stretches = row.numbers.split("|")
