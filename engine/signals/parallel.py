@@ -10,24 +10,36 @@
 3. A chunk that failed twice is re-run one file per task, so only the file that breaks the parser is reported
    (``readable=False``, ``error: <file>: worker failed …``); the other files keep their results.
 4. Outcomes come back in file order, so the table built from them equals the in-process one.
+
+:func:`auto_executor` is the default of ``ratingbt ingest`` when no executor is asked for: it estimates the
+in-process time from the files' sizes and runs them on forked worker processes (:class:`ForkProcessExecutor`:
+workers start as copies of this process, with the parser already imported and its patterns compiled, instead of
+a fresh interpreter importing pandas and the parser again, about 1.2 s of CPU each) only when that is expected to
+be faster: enough work, and cores not taken by other jobs (the load average).
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
+import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from engine.executor import Executor, InProcessExecutor, make_executor, run_tasks
 from engine.executor.chunks import chunk_ranges
+from engine.executor.local import ProcessExecutor
 from engine.signals.extract import Message
 from engine.signals.ingest import FileResult, ingest_file
 from engine.signals.scales import ScaleRegistry
 from engine.signals.security_master import SecurityMaster
 
-__all__ = ["ingest_files", "files_chunk_size"]
+if TYPE_CHECKING:
+    import pandas as pd  # noqa: F401  (the FileOutcome annotation)
+
+__all__ = ["ingest_files", "files_chunk_size", "ForkProcessExecutor", "auto_executor", "estimate_seconds"]
 
 FileOutcome = tuple[FileResult, list[dict], "pd.DataFrame | None"]
 
@@ -93,3 +105,73 @@ def _ingest_on(ex: Executor, paths: list[str], context: tuple, progress: Callabl
                 failed.messages.append(Message("error", f"{path}: worker failed while reading it ({single.error})"))
                 results.append((failed, [], None))
     return results
+
+
+class ForkProcessExecutor(ProcessExecutor):
+    """:class:`engine.executor.local.ProcessExecutor` whose workers are forked from this process (POSIX): they
+    start with every module already imported, so a short job does not pay a fresh interpreter's start per worker.
+    Only for pure-Python work started before any thread that could hold a lock (the parser's)."""
+
+    def __init__(self, workers: int, threads: int | None = None) -> None:
+        super().__init__(workers, threads)
+        # fork every worker now, before the caller starts threads of its own (a progress bar's refresh thread)
+        for future in [self._pool.submit(os.getpid) for _ in range(workers)]:
+            future.result()
+
+    def _new_pool(self):  # type: ignore[override]
+        import concurrent.futures as cf
+
+        from engine.executor.local import _init_worker
+
+        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("fork"),
+                                      initializer=_init_worker, initargs=(self.threads,))
+
+    def describe(self) -> str:
+        return f"{self.workers} forked worker process{'es' if self.workers > 1 else ''}"
+
+
+#: in-process cost of the parser, measured on the stripped corpus and the PDFs of ``../shared/corpus``
+#: (``bench/bench_ingest.py --corpus``): seconds per MB of text, and per PDF file
+TEXT_S_PER_MB = 0.3
+PDF_S_PER_FILE = 0.6
+#: a worker pool's own cost in this process (forking, sending the registry, collecting the rows), seconds
+POOL_START_S = 0.4
+
+
+def estimate_seconds(files: Sequence[Path]) -> float:
+    """In-process ingest time of ``files`` (seconds), from their sizes: text at :data:`TEXT_S_PER_MB`, PDFs at
+    :data:`PDF_S_PER_FILE`."""
+    total = 0.0
+    for path in files:
+        if path.suffix.lower() == ".pdf":
+            total += PDF_S_PER_FILE
+        else:
+            try:
+                total += path.stat().st_size / 1e6 * TEXT_S_PER_MB
+            except OSError:
+                pass
+    return total
+
+
+def free_cores() -> float:
+    """Cores not busy with other jobs: the core count less the one-minute load average (this process counted as
+    free), at least 1."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        load = 0.0
+    return max(1.0, min(cores, cores - load + 1))
+
+
+def auto_executor(files: Sequence[Path]) -> Executor:
+    """The faster of in-process and forked workers for ``files`` (see module docstring): workers = the free cores
+    (rounded down, at most the core count), used when their expected time ``start + work ÷ workers`` beats
+    the in-process ``work`` by 20 % or more; fork is POSIX-only, so elsewhere always in-process."""
+    workers = int(free_cores())
+    work = estimate_seconds(files)
+    if workers < 2 or sys.platform == "win32" or "fork" not in mp.get_all_start_methods():
+        return InProcessExecutor()
+    if POOL_START_S + work / workers > 0.8 * work:
+        return InProcessExecutor()
+    return ForkProcessExecutor(workers, threads=1)

@@ -35,25 +35,34 @@ def _pe_forms(q: float) -> set[str]:
     return {str(math.floor(q + 0.5)), f"{q:.1f}", f"{q:.2f}"}
 
 
-def pe_hits(numbers: str, price: float | None, at: int = 0) -> int:
+def _eps_2dec(numbers: str) -> list[tuple[int, float]]:
+    """(start, value) of every reading ``d.dd`` of an EPS cell in a row's numbers (overlapping), value > 0.005."""
+    return [(m.start(), v) for m in _EPS_RE.finditer(numbers) if (v := float(m.group(1))) > 0.005]
+
+
+def pe_hits(numbers: str, price: float | None, at: int = 0, eps: list[tuple[int, float]] | None = None) -> int:
     """How many EPS cells of a run-together row (after offset ``at``) give, as ``price ÷ EPS``, a PE printed after
     that cell, in order (rounded to an integer, or to one or two decimals); 0 when none or
     ``price`` is missing, or when fewer than three hits and not every EPS cell hits (two-digit PEs are easily met
-    by chance). Hits show the price cell was read right."""
+    by chance). Hits show the price cell was read right. ``eps``: the row's :func:`_eps_2dec`, when known."""
     if price is None or price <= 0:
         return 0
-    eps = [m for m in _EPS_RE.finditer(numbers, at) if float(m.group(1)) > 0.005]
-    if len(eps) < 2:
+    cells = [e for e in (eps if eps is not None else _eps_2dec(numbers)) if e[0] >= at]
+    if len(cells) < 2:
         return 0
-    hits, pos = 0, 0
-    for m in eps:
-        q = price / float(m.group(1))
-        start = max(m.start() + 4, pos)
-        found = [i for i in (numbers.find(f, start) for f in _pe_forms(q) if len(f) >= 2) if i >= 0]
+    hits, misses, pos = 0, 0, 0
+    for start, value in cells:
+        q = price / value
+        begin = max(start + 4, pos)
+        found = [i for i in (numbers.find(f, begin) for f in _pe_forms(q) if len(f) >= 2) if i >= 0]
         if found:
             hits += 1
             pos = min(found) + 1
-    return hits if hits >= 3 or (hits >= 2 and hits == len(eps)) else 0
+        else:
+            misses += 1
+            if len(cells) - misses < 3:
+                return 0                  # neither three hits nor every cell a hit can be reached any more
+    return hits if hits >= 3 or (hits >= 2 and hits == len(cells)) else 0
 
 
 def after_price(numbers: str, price: float | None) -> int:
@@ -73,14 +82,22 @@ def pe_checked_price(numbers: str) -> float | None:
     (``2279.260.490.630.78191512`` → 9.26: 9.26 ÷ 0.49 ≈ 19, ÷ 0.63 ≈ 15, ÷ 0.78 ≈ 12); ``None`` when no number is
     confirmed by at least two EPS/PE pairs. Used when the header's column order did not give a confirmed price."""
     best: tuple[int, int, float] | None = None
+    eps = _eps_2dec(numbers)
+    if len(eps) < 2:
+        return None
+    last_two = eps[-2][0]                 # a candidate needs two EPS cells after it
     for m in _PRICE_CAND_RE.finditer(numbers):
+        if m.start() >= last_two:
+            break
         token = m.group(1)
         if m.start() > 0 and numbers[m.start() - 1] == ".":
             continue                      # a decimal fraction's digits, not a cell's start
+        if m.start() + len(token) > last_two:
+            continue
         value = float(token)
         if value < 0.5:
             continue
-        hits = pe_hits(numbers, value, m.start() + len(token))
+        hits = pe_hits(numbers, value, m.start() + len(token), eps)
         if hits and (best is None or hits > best[0]):
             best = (hits, m.start(), value)
     return best[2] if best is not None else None

@@ -472,9 +472,13 @@ def _name_only_rows(flat: str, start: int, end: int, coded: list[TableRow]) -> l
     numbers and at least three numbers stand between."""
     spans = sorted((r.start, r.end) for r in coded)
     span_starts = [s for s, _ in spans]
+    words = [w.start() for w in _RATING_ONLY_RE.finditer(flat, start, end)]   # a row needs one within 160
     out = []
     for m in _ROW_NAME_ONLY.finditer(flat, start, end):
         if m.start() == 0 or not _NAME_END_RE.match(flat, m.start() - 1):
+            continue
+        j = bisect.bisect_left(words, m.start())
+        if j == len(words) or words[j] >= m.start() + 160:
             continue
         k = bisect.bisect_right(span_starts, m.start()) - 1
         if k >= 0 and spans[k][0] <= m.start() < spans[k][1]:
