@@ -116,9 +116,9 @@ def ingest(
 
       ratingbt ingest vendor_ratings.csv --map report_date=发布时间 --map broker=券商 -o signals.csv
 
-    Without --workers/--executor/--scheduler the files are read in this process, or on forked worker processes
-    when there is enough work and the machine has idle cores (the faster of the two, from the files' sizes and
-    the load average); --executor in-process forces one process.
+    Without --workers/--executor/--scheduler the files are read in this process, or on one forked worker process
+    per core when the files are enough work for that to be faster (estimated from their sizes); --executor
+    in-process forces one process.
 
     Exit code: 0 when every file could be read (even with warnings), 1 when some file could not be read at all.
     """

@@ -15,7 +15,7 @@
 in-process time from the files' sizes and runs them on forked worker processes (:class:`ForkProcessExecutor`:
 workers start as copies of this process, with the parser already imported and its patterns compiled, instead of
 a fresh interpreter importing pandas and the parser again, about 1.2 s of CPU each) only when that is expected to
-be faster: enough work, and cores not taken by other jobs (the load average).
+be faster (enough work for the pool's start to pay off, and more than one core).
 """
 
 from __future__ import annotations
@@ -153,22 +153,13 @@ def estimate_seconds(files: Sequence[Path]) -> float:
     return total
 
 
-def free_cores() -> float:
-    """Cores not busy with other jobs: the core count less the one-minute load average (this process counted as
-    free), at least 1."""
-    cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except (OSError, AttributeError):
-        load = 0.0
-    return max(1.0, min(cores, cores - load + 1))
-
-
 def auto_executor(files: Sequence[Path]) -> Executor:
-    """The faster of in-process and forked workers for ``files`` (see module docstring): workers = the free cores
-    (rounded down, at most the core count), used when their expected time ``start + work ÷ workers`` beats
-    the in-process ``work`` by 20 % or more; fork is POSIX-only, so elsewhere always in-process."""
-    workers = int(free_cores())
+    """The faster of in-process and forked workers for ``files`` (see module docstring): one forked worker per
+    core when their expected time ``start + work ÷ cores`` beats the in-process ``work`` by 20 % or more, else
+    in-process. Other jobs on the machine do not change the choice: the scheduler shares the cores among
+    processes, so two workers get more of a busy machine than one process does (measured, ``bench/RESULTS.md``).
+    Fork is POSIX-only: elsewhere always in-process."""
+    workers = os.cpu_count() or 1
     work = estimate_seconds(files)
     if workers < 2 or sys.platform == "win32" or "fork" not in mp.get_all_start_methods():
         return InProcessExecutor()
