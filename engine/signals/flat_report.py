@@ -144,6 +144,9 @@ def _head_tied(flat: str, head_end: int) -> bool:
 
 
 _WORDS_RE = "|".join(sorted((re.escape(w) for w in ALL_RATING_WORDS), key=len, reverse=True))
+_COMPANY_INDUSTRY_RE = re.compile(
+    rf"(?:行业|板块)(?:投资)?评级[:]?(?:\((?P<a>首次|维持|上调|下调)\))?:?(?P<r>{_WORDS_RE})(?![:：]?(?:未来|预计|指|相对|行业)|{_WORDS_RE})"
+)
 #: a rating word followed shortly by a percentage: one band definition (``买入:未来6个月内…涨幅20%以上``)
 _DEFINITION_RE = re.compile(rf"({_WORDS_RE})[^。;]{{0,50}}?\d+%")
 _SPLIT_BEFORE_RE = re.compile(
@@ -224,6 +227,11 @@ def read_flat_report(text: str) -> FlatReport:
                 entry.provenance[key] = {"page": None, "offset": rep.at(hit.offset), "snippet": hit.snippet[:60]}
         entry.provenance["code"] = {"page": None, "offset": rep.at(pos), "snippet": flat[pos: pos + 30]}
         stocks[code] = entry
+        m = _COMPANY_INDUSTRY_RE.search(flat, 0, head_end)
+        if m:   # a company report's header may rate the stock's industry too (``板块评级:强于大市``); a legend of
+            # every word (``行业评级看好中性看淡``, check boxes printed as text) is not a rating
+            rep.industry_rating = HeadRating(rating=m.group("r"), action=action_code(m.group("a")), offset=m.start(),
+                                             snippet=flat[max(0, m.start() - 20): m.end() + 20])
     else:
         ind = find_industry_rating(flat, head_end, end)
         rep.industry_rating = ind

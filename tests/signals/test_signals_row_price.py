@@ -165,3 +165,16 @@ def test_company_subject_price_from_its_table_row_by_plausibility_against_the_ta
     (stock,) = [s for s in rep.stocks if s.code == "603986.SH"]
     assert stock.price is not None and stock.price.value == pytest.approx(226.23)
     assert "plausibility" in stock.provenance["price_at_report"]["note"]
+
+
+# ---- the industry rating printed in a company report's header ------------------------------------------------
+
+def test_company_report_header_industry_rating():
+    head = "公司点评贵州茅台(600519)投资评级:增持(维持)市场价格:人民币349.2板块评级:强于大市2024年5月10日"
+    rep = read_flat_report(head + "正文。" * 30)
+    assert rep.report_type == "company"
+    assert rep.industry_rating is not None and rep.industry_rating.rating == "强于大市"
+    legend = ("公司点评贵州茅台(600519)投资评级:增持(维持)目标价:1,650.00元。公司业绩稳健,渠道改革持续推进,直营占比提升。"
+              "行业评级看好中性看淡(维持)2024年5月10日")
+    rep = read_flat_report(legend + "正文。" * 30)
+    assert rep.report_type == "company" and rep.industry_rating is None
