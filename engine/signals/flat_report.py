@@ -337,9 +337,10 @@ def _phrase_actions(flat: str, end: int, rep: FlatReport, spans: list[tuple[int,
     """Actions of rated stocks without one, from phrases such as ``维持"买入"评级`` / ``首次覆盖,给予"增持"评级`` /
     ``评级由"增持"上调为"买入"`` (which also gives the previous rating).
 
-    A phrase belongs to the rated stock named last before it in the running text — table rows (``spans``) do not
-    count, since a table inside a company's section names every stock — looking back at most 3,000 characters and
-    not past the previous rating phrase; and only when the phrase's rating word is that stock's rating."""
+    A phrase belongs to the rated stock whose name opens the numbered section it stands in (``6.3.洁美科技``), else
+    to the rated stock named last before it in the running text — table rows (``spans``) do not count, since a
+    table inside a company's section names every stock — looking back at most 3,000 characters and not past the
+    previous rating phrase; and only when the phrase's rating word is that stock's rating."""
     rated = {s.name: s for s in rep.stocks if s.kind == "rating" and len(s.name) >= 2 and _CJK_NAME_RE.search(s.name)}
     if not any(not s.action for s in rated.values()):
         return
@@ -353,10 +354,11 @@ def _phrase_actions(flat: str, end: int, rep: FlatReport, spans: list[tuple[int,
         prev_end = max(prev_end, m.end())
         if "行业" in flat[max(0, m.start() - 8): m.end()]:
             continue
+        heading = None
         for h in _SECTION_RE.finditer(flat, window_start, m.start()):
-            window_start = h.start()           # a new numbered section (``5.2.药明生物:``) starts a new subject
-        last = None
-        for hit in name_re.finditer(flat, window_start, m.start()):
+            window_start, heading = h.start(), h   # a new numbered section (``5.2.药明生物:``): a new subject
+        last = name_re.match(flat, heading.end()) if heading is not None else None
+        for hit in ([] if last is not None else name_re.finditer(flat, window_start, m.start())):
             k = bisect.bisect_right(starts, hit.start()) - 1
             if k >= 0 and spans[k][0] <= hit.start() < spans[k][1]:
                 continue                       # a table row, not the running text

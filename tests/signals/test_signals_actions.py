@@ -84,3 +84,12 @@ def test_market_suffix_after_the_code_keeps_the_name_before_it():
             "贵州茅台*600519CH买入62.3747.23-0.810.861.01资料来源:Wind")
     (row,) = find_table_rows(flat)
     assert (row.code, row.name, row.rating) == ("600519.SH", "贵州茅台", "买入")
+
+
+def test_the_name_opening_a_numbered_section_owns_its_phrase():
+    # 6.2.五粮液's section names 贵州茅台 later (a peer), yet its 维持 phrase is 五粮液's
+    text = (TABLE + "6.1.贵州茅台高端白酒龙头。维持“买入”评级。"
+            "6.2.五粮液次高端龙头,与贵州茅台相比渠道库存更低,批价稳定。维持“增持”评级。")
+    got = _actions(text)
+    assert got["五粮液"] == ("增持", "reiterate", "")
+    assert got["贵州茅台"] == ("买入", "reiterate", "")
