@@ -130,26 +130,24 @@ class ForkProcessExecutor(ProcessExecutor):
         return f"{self.workers} forked worker process{'es' if self.workers > 1 else ''}"
 
 
-#: in-process cost of the parser, measured on the stripped corpus and the PDFs of ``../shared/corpus``
-#: (``bench/bench_ingest.py --corpus``): seconds per MB of text, and per PDF file
+#: in-process cost of the parser, measured on ``../shared/corpus`` (``bench/bench_ingest.py --corpus``): seconds
+#: per MB of text (466 stripped reports, 28 MB: ~8 s) and per MB of PDF (47 PDFs, 46 MB, 354 pages: ~7 s)
 TEXT_S_PER_MB = 0.3
-PDF_S_PER_FILE = 0.6
+PDF_S_PER_MB = 0.15
 #: a worker pool's own cost in this process (forking, sending the registry, collecting the rows), seconds
 POOL_START_S = 0.4
 
 
 def estimate_seconds(files: Sequence[Path]) -> float:
     """In-process ingest time of ``files`` (seconds), from their sizes: text at :data:`TEXT_S_PER_MB`, PDFs at
-    :data:`PDF_S_PER_FILE`."""
+    :data:`PDF_S_PER_MB` (a missing file counts 0)."""
     total = 0.0
     for path in files:
-        if path.suffix.lower() == ".pdf":
-            total += PDF_S_PER_FILE
-        else:
-            try:
-                total += path.stat().st_size / 1e6 * TEXT_S_PER_MB
-            except OSError:
-                pass
+        try:
+            size_mb = path.stat().st_size / 1e6
+        except OSError:
+            continue
+        total += size_mb * (PDF_S_PER_MB if path.suffix.lower() == ".pdf" else TEXT_S_PER_MB)
     return total
 
 

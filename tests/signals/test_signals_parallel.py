@@ -35,12 +35,12 @@ def test_forked_workers_give_the_in_process_table(tmp_path):
     assert [f.path for f in got.files] == [f.path for f in ref.files]
 
 
-def test_estimate_counts_text_megabytes_and_pdf_files(tmp_path):
+def test_estimate_counts_text_and_pdf_megabytes(tmp_path):
     text = tmp_path / "a.txt"
     text.write_bytes(b"x" * 2_000_000)
     pdf = tmp_path / "b.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    want = 2.0 * parallel.TEXT_S_PER_MB + parallel.PDF_S_PER_FILE
+    pdf.write_bytes(b"%PDF-1.4" + b"x" * 999_992)
+    want = 2.0 * parallel.TEXT_S_PER_MB + 1.0 * parallel.PDF_S_PER_MB
     assert parallel.estimate_seconds([text, pdf]) == pytest.approx(want)
 
 
