@@ -242,11 +242,12 @@ def read_flat_report(text: str) -> FlatReport:
             known = stocks[key]
             if known.kind == "rating" and not known.action and row.action and row.rating == known.rating:
                 known.action = row.action   # the same rating repeated in a table that prints the action
-            if known.kind == "rating" and known.price is None and (row.price is not None or row.price_readings):
-                # the header printed no price: the stock's row in a table does (or its possible readings)
+            if known.kind == "rating" and known.price is None and (row.price_checked or row.price_readings):
+                # the header printed no price: the stock's row in a table does, confirmed by the row's arithmetic
+                # (a row read by column order alone may be another table's cells), or its possible readings
                 snippet = rep.snippet(row.start, row.end)[:60]
                 prov = {"page": None, "offset": rep.at(row.start), "snippet": snippet}
-                if row.price is not None:
+                if row.price_checked:
                     known.price = NumberHit(row.price, row.start, snippet)
                 else:
                     known.price_readings, prov["note"] = row.price_readings, row.price_note

@@ -222,6 +222,7 @@ class TableRow:
     dates: list[str] = field(default_factory=list)
     price_note: str = ""     # why the price was left empty (a run that does not split with certainty)
     price_readings: list[float] = field(default_factory=list)   # the price cell's possible readings then
+    price_checked: bool = False   # the price is confirmed by the row's arithmetic (price ÷ EPS = PE)
 
     @property
     def evidence(self) -> str:
@@ -606,19 +607,28 @@ def _fill_prices(flat: str, rows: list[TableRow]) -> None:
                 continue
             stretches = row.numbers.split("|")
             if where == "last":
+                confirmed, _ = last_price(stretches[-1], years, checked_only=True)
                 parts = split_number_run(stretches[-1])    # every cell with two decimals: the split is certain
-                row.price, row.price_note = (_to_float(parts[-1]), "") if parts else last_price(stretches[-1], years)
+                if parts:
+                    row.price, row.price_note = _to_float(parts[-1]), ""
+                elif confirmed is not None:
+                    row.price, row.price_note = confirmed, ""
+                else:
+                    row.price, row.price_note = last_price(stretches[-1], years)
+                row.price_checked = confirmed is not None and confirmed == row.price
                 row.price_readings = readings(stretches[-1]) if row.price_note else []
                 if row.price is not None or pe_checked_price(row.numbers) is None:
                     continue
             else:
                 row.price = _row_price(stretches, where or "first")
-            if not _pe_hits(row.numbers, row.price, _after_price(row.numbers, row.price)):
+            hits = _pe_hits(row.numbers, row.price, _after_price(row.numbers, row.price))
+            row.price_checked = hits > 0
+            if not hits:
                 checked = pe_checked_price(row.numbers)
                 # a price read by the header is only overruled by a number that three EPS/PE pairs confirm
                 if checked is not None and (row.price is None or _pe_hits(row.numbers, checked,
                                                                             _after_price(row.numbers, checked)) >= 3):
-                    row.price, row.price_note, row.price_readings = checked, "", []
+                    row.price, row.price_note, row.price_readings, row.price_checked = checked, "", [], True
 
 
 # ---------------------------------------------------------------------------------------------------------------

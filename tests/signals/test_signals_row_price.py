@@ -178,3 +178,22 @@ def test_company_report_header_industry_rating():
               "行业评级看好中性看淡(维持)2024年5月10日")
     rep = read_flat_report(legend + "正文。" * 30)
     assert rep.report_type == "company" and rep.industry_rating is None
+
+
+def test_company_subject_row_read_by_column_order_alone_gives_no_price():
+    # the subject's only row is a growth table (percentages): no price ÷ EPS = PE confirms a price cell there
+    flat = ("公司点评迈瑞医疗(300760)投资评级:买入(维持)2021年3月1日" + "正文。" * 20
+            + "表5:可比公司增速代码简称2019A2020E2021E"
+            "300760.SZ迈瑞医疗25.04%41.70%16.66%65.24%资料来源:Wind")
+    rep = read_flat_report(flat)
+    (stock,) = [s for s in rep.stocks if s.code == "300760.SZ"]
+    assert stock.kind == "rating" and stock.price is None
+
+
+def test_company_subject_price_from_its_row_when_the_arithmetic_confirms_it():
+    eps = [0.50, 0.80, 1.25]
+    row = "600519.SH贵州茅台" + "40.00" + "".join(f"{e:.2f}" for e in eps) + "".join(_pe(40.0, e) for e in eps) + "买入"
+    flat = ("公司点评贵州茅台(600519)投资评级:买入(维持)2021年3月1日" + "正文。" * 20
+            + "表1:盈利预测代码名称股价(元)EPSPE评级2020E2021E2022E2020E2021E2022E" + row + "资料来源:Wind")
+    (stock,) = [s for s in read_flat_report(flat).stocks if s.code == "600519.SH"]
+    assert stock.price.value == pytest.approx(40.00)
