@@ -25,6 +25,7 @@ import bisect
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from engine.signals.row_price import after_price as _after_price
@@ -468,18 +469,36 @@ def find_table_rows(flat: str, start: int = 0, end: int | None = None) -> list[T
     return rows
 
 
+def _near_rating_words(flat: str, start: int, end: int) -> Iterator[re.Match]:
+    """The matches of ``_ROW_NAME_ONLY`` in ``flat[start:end]`` that have a rating word at most 159 characters
+    after their start (a name-only row must end with one), as a scan of the whole range would find them: only the
+    stretches before rating words are scanned, each from the start of its run of digits and dots."""
+    windows: list[list[int]] = []
+    for w in _RATING_ONLY_RE.finditer(flat, start, end):
+        a, b = max(start, w.start() - 159), w.start()
+        if windows and a <= windows[-1][1] + 1:
+            windows[-1][1] = b
+        else:
+            windows.append([a, b])
+    for a, b in windows:
+        scan = a
+        while scan > start and (flat[scan - 1].isdigit() or flat[scan - 1] == "."):
+            scan -= 1
+        for m in _ROW_NAME_ONLY.finditer(flat, scan, end):
+            if m.start() > b:
+                break
+            if m.start() >= a:
+                yield m
+
+
 def _name_only_rows(flat: str, start: int, end: int, coded: list[TableRow]) -> list[TableRow]:
     """Rows without a code (``三环集团63.60.500.791.1544.5846.9035.73买入``): only when a rating word closes the
     numbers and at least three numbers stand between."""
     spans = sorted((r.start, r.end) for r in coded)
     span_starts = [s for s, _ in spans]
-    words = [w.start() for w in _RATING_ONLY_RE.finditer(flat, start, end)]   # a row needs one within 160
     out = []
-    for m in _ROW_NAME_ONLY.finditer(flat, start, end):
+    for m in _near_rating_words(flat, start, end):
         if m.start() == 0 or not _NAME_END_RE.match(flat, m.start() - 1):
-            continue
-        j = bisect.bisect_left(words, m.start())
-        if j == len(words) or words[j] >= m.start() + 160:
             continue
         k = bisect.bisect_right(span_starts, m.start()) - 1
         if k >= 0 and spans[k][0] <= m.start() < spans[k][1]:
