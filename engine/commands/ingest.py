@@ -117,8 +117,8 @@ def ingest(
       ratingbt ingest vendor_ratings.csv --map report_date=发布时间 --map broker=券商 -o signals.csv
 
     Without --workers/--executor/--scheduler the files are read in this process, or on one forked worker process
-    per core when the files are enough work for that to be faster (estimated from their sizes); --executor
-    in-process forces one process.
+    per idle core when the files are enough work for that to be faster (estimated from their sizes; cores busy
+    with other jobs, by the load average, do not count); --executor in-process forces one process.
 
     Exit code: 0 when every file could be read (even with warnings), 1 when some file could not be read at all.
     """

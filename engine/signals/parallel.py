@@ -15,7 +15,7 @@
 in-process time from the files' sizes and runs them on forked worker processes (:class:`ForkProcessExecutor`:
 workers start as copies of this process, with the parser already imported and its patterns compiled, instead of
 a fresh interpreter importing pandas and the parser again, about 1.2 s of CPU each) only when that is expected to
-be faster (enough work for the pool's start to pay off, and more than one core).
+be faster: enough work for the pool's start to pay off, and two or more cores not busy with other jobs.
 """
 
 from __future__ import annotations
@@ -151,13 +151,24 @@ def estimate_seconds(files: Sequence[Path]) -> float:
     return total
 
 
+def free_cores() -> float:
+    """Cores not busy with other jobs: the core count less the one-minute load average (0 when unknown)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        load = 0.0
+    return max(0.0, cores - load)
+
+
 def auto_executor(files: Sequence[Path]) -> Executor:
     """The faster of in-process and forked workers for ``files`` (see module docstring): one forked worker per
-    core when their expected time ``start + work ÷ cores`` beats the in-process ``work`` by 20 % or more, else
-    in-process. Other jobs on the machine do not change the choice: the scheduler shares the cores among
-    processes, so two workers get more of a busy machine than one process does (measured, ``bench/RESULTS.md``).
-    Fork is POSIX-only: elsewhere always in-process."""
-    workers = os.cpu_count() or 1
+    free core (:func:`free_cores`, rounded to the nearest) when there are two or more and their expected time
+    ``start + work ÷ workers`` beats the in-process ``work`` by 20 % or more, else in-process. Busy cores count
+    against workers because the kernel shares the CPU between sessions (Linux autogroup), not processes: on a
+    machine other jobs keep busy, two workers get no more CPU than one process and only add their start
+    (measured, ``bench/RESULTS.md``). Fork is POSIX-only: elsewhere always in-process."""
+    workers = min(os.cpu_count() or 1, int(free_cores() + 0.5))
     work = estimate_seconds(files)
     if workers < 2 or sys.platform == "win32" or "fork" not in mp.get_all_start_methods():
         return InProcessExecutor()

@@ -44,19 +44,21 @@ def test_estimate_counts_text_and_pdf_megabytes(tmp_path):
     assert parallel.estimate_seconds([text, pdf]) == pytest.approx(want)
 
 
-@pytest.mark.parametrize("cores, work, forked", [
-    (2, 10.0, True),      # 2 cores, 10 s of work: 0.4 + 10 / 2 = 5.4 s < 0.8 × 10 s: two workers
-    (2, 0.3, False),      # 0.4 + 0.15 = 0.55 s > 0.8 × 0.3 s: too little work to pay for the pool
-    (2, 2.0, True),       # 0.4 + 1.0 = 1.4 s < 0.8 × 2 s = 1.6 s
-    (2, 1.0, False),      # 0.4 + 0.5 = 0.9 s > 0.8 × 1 s
-    (1, 10.0, False),     # one core
+@pytest.mark.parametrize("cores, load, work, forked", [
+    (2, 0.2, 10.0, True),     # idle 2 cores, 0.4 + 10 / 2 = 5.4 s < 0.8 × 10 s: two workers
+    (2, 0.2, 2.0, True),      # 0.4 + 1.0 = 1.4 s < 1.6 s
+    (2, 0.2, 1.0, False),     # 0.4 + 0.5 = 0.9 s > 0.8 s: too little work to pay for the pool
+    (2, 1.2, 10.0, False),    # one core busy with other jobs: 0.8 free → in-process
+    (4, 1.0, 10.0, True),     # 3 free of 4: three workers
+    (1, 0.0, 10.0, False),    # one core
 ])
-def test_auto_executor_picks_the_faster(monkeypatch, cores, work, forked):
+def test_auto_executor_picks_the_faster(monkeypatch, cores, load, work, forked):
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (load, load, load))
     monkeypatch.setattr(parallel, "estimate_seconds", lambda files: work)
     monkeypatch.setattr(parallel, "ForkProcessExecutor", lambda workers, threads=None: ("fork", workers))
     got = parallel.auto_executor([])
     if forked and sys.platform != "win32":
-        assert got == ("fork", 2)
+        assert got == ("fork", round(cores - load))
     else:
         assert isinstance(got, InProcessExecutor)
