@@ -12,6 +12,13 @@ lower bound that extracts no dates, scales, prices or mentions). The ratio says 
 over just touching the text.
 
 Run: ``python bench/bench_ingest.py [N]`` (default 10,000).
+
+``python bench/bench_ingest.py --corpus [--repeat N]`` instead times the real corpus (``../shared/corpus``, issue
+9's goal: the 466 stripped reports in under 10 s, the 47 PDFs in under 30 s, on 2 cores): the parser's per-file cost in
+this process, in a spawned and in a forked worker process (is a file dearer in a worker?), and
+``ratingbt ingest`` end to end in a new process (imports, registry, files, table) with the default executor choice,
+in-process, and two spawned workers (``--repeat N``: N alternating rounds, the best of each kind kept). The load
+average is printed with every figure (the machine is shared).
 """
 
 from __future__ import annotations
@@ -181,5 +188,77 @@ def main(n: int = 10_000) -> None:
               f"{megabytes / t_seeds:.1f} MB/s")
 
 
+def _load() -> str:
+    import os
+
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _timed_chunk(paths: list[str], shared: tuple) -> tuple[float, float]:
+    """(CPU s, wall s) of ingesting ``paths`` in the process this runs in."""
+    from engine.signals.ingest import ingest_file
+
+    registry, master = shared
+    c0, w0 = time.process_time(), time.perf_counter()
+    for p in paths:
+        ingest_file(Path(p), registry, master)
+    return time.process_time() - c0, time.perf_counter() - w0
+
+
+def corpus(repeat: int = 1) -> None:
+    """The real corpus: per-file cost by process kind, then ``ratingbt ingest`` in a new process (module docstring)."""
+    import os
+    import subprocess
+
+    from engine.executor.local import ProcessExecutor
+    from engine.signals.ingest import expand_paths
+    from engine.signals.parallel import ForkProcessExecutor
+
+    root = Path(__file__).resolve().parents[1]
+    folder = shared_dir() / "corpus" / "stripped"
+    pdfs = shared_dir() / "corpus" / "pdf"
+    if not folder.is_dir():
+        print(f"{folder} not found")
+        return
+    files = [str(p) for p in expand_paths([folder])[0]]
+    registry, master = load_registry(), load_security_master()
+    print(f"machine: {os.cpu_count()} cores; corpus: {len(files)} files of {folder}")
+    _timed_chunk(files[:5], (registry, master))                          # warm the pattern caches
+    cpu, wall = _timed_chunk(files, (registry, master))
+    print(f"parser in this process: {cpu:.2f} s CPU, {wall:.2f} s wall, {cpu / len(files) * 1e3:.1f} ms CPU per file "
+          f"(load {_load()})")
+    for label, make in (("spawned worker", lambda: ProcessExecutor(1)),
+                        ("forked worker", lambda: ForkProcessExecutor(1))):
+        with make() as ex:
+            ref = ex.share((registry, master))
+            ex.submit(_timed_chunk, files[:5], ref).result()
+            wcpu, wwall = ex.submit(_timed_chunk, files, ref).result()
+        print(f"parser in a {label}: {wcpu:.2f} s CPU, {wwall:.2f} s wall, {wcpu / len(files) * 1e3:.1f} ms CPU per "
+              f"file, {wcpu / cpu:.2f}× the driver's (load {_load()})")
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    runs = [("--executor in-process", [str(folder), "--executor", "in-process"]), ("default (auto)", [str(folder)]),
+            ("--workers 2 --executor processes (spawn)", [str(folder), "--workers", "2", "--executor", "processes"])]
+    if pdfs.is_dir():
+        runs += [("PDFs, --executor in-process", [str(pdfs), "--executor", "in-process"]),
+                 ("PDFs, default (auto)", [str(pdfs)])]
+    took: dict[str, float] = {}
+    for round_ in range(repeat):        # runs alternate, so a busy spell of the shared machine hits every kind
+        for label, args in runs:
+            before = _load()
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "engine.cli", "ingest", *args, "-q"], env=env, cwd=root,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wall = time.perf_counter() - t
+            took[label] = min(wall, took.get(label, wall))
+            peer = took.get("PDFs, --executor in-process" if label.startswith("PDFs") else "--executor in-process")
+            ratio = f", {peer / wall:.2f}× in-process (best so far)" if peer else ""
+            print(f"[{round_ + 1}/{repeat}] ratingbt ingest {label}: {wall:.1f} s{ratio} "
+                  f"(load before {before}, after {_load()})")
+    print("best of each: " + "; ".join(f"{k} {v:.1f} s" for k, v in took.items()))
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
+    if "--corpus" in sys.argv:
+        corpus(int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 1)
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)

@@ -116,6 +116,10 @@ def ingest(
 
       ratingbt ingest vendor_ratings.csv --map report_date=发布时间 --map broker=券商 -o signals.csv
 
+    Without --workers/--executor/--scheduler the files are read in this process, or on one forked worker process
+    per idle core when the files are enough work for that to be faster (estimated from their sizes; cores busy
+    with other jobs, by the load average, do not count); --executor in-process forces one process.
+
     Exit code: 0 when every file could be read (even with warnings), 1 when some file could not be read at all.
     """
     from rich.console import Console
@@ -123,6 +127,7 @@ def ingest(
     from rich.text import Text
 
     from engine.signals.ingest import expand_paths, ingest_paths
+    from engine.signals.parallel import auto_executor
     from engine.signals.scales import load_registry
     from engine.signals.security_master import load_security_master
     from engine.signals.structured import parse_column_map
@@ -141,8 +146,11 @@ def ingest(
     if not paths:
         raise typer.BadParameter("give report files, directories or globs (or --explain FILE)", param_hint="PATHS")
     mapping = parse_column_map(column_map)  # a bad --map: ValueError naming it (exit 2)
-    n_files = len(expand_paths(paths)[0])
-    with make_executor(settings) as pool, Progress(
+    files = expand_paths(paths)[0]
+    n_files = len(files)
+    # no executor asked for: the faster of in-process and forked workers for these files
+    chosen = make_executor(settings) if (workers or scheduler or executor) else auto_executor(files)
+    with chosen as pool, Progress(
             TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
             console=console, transient=True, disable=quiet or n_files < 20) as bar:
         task = bar.add_task("", total=n_files)

@@ -184,6 +184,24 @@ def _drop_not_brokers(norm: str) -> str:
     return "".join(parts)
 
 
+_MATCHERS: dict[tuple, tuple[dict[str, str], re.Pattern, dict[str, int]]] = {}
+
+
+def _broker_matcher(registry: ScaleRegistry) -> tuple[dict[str, str], re.Pattern, dict[str, int]]:
+    """(alias → name, one pattern of every alias, longest first, alias → rank in that order) for a registry, built
+    once per process per set of aliases (one scan of the text instead of one per alias)."""
+    items = tuple(registry.alias_items())
+    got = _MATCHERS.get(items)
+    if got is None:
+        names = {alias: canonical for alias, canonical in items if alias}
+        for name in KNOWN_BROKERS:
+            names.setdefault(normalize_broker_text(name), name)
+        order = sorted(names, key=len, reverse=True)
+        pattern = re.compile("|".join(re.escape(a) for a in order))
+        got = _MATCHERS[items] = (names, pattern, {a: k for k, a in enumerate(order)})
+    return got
+
+
 def detect_broker_flat(flat: str, registry: ScaleRegistry) -> str:
     """Broker of flat (whitespace-stripped) text.
 
@@ -194,18 +212,13 @@ def detect_broker_flat(flat: str, registry: ScaleRegistry) -> str:
     the registry's canonical name when the registry knows the spelling.
     """
     norm = _drop_not_brokers(normalize_broker_text(flat))
-    names = {alias: canonical for alias, canonical in registry.alias_items() if alias}
-    for name in KNOWN_BROKERS:
-        names.setdefault(normalize_broker_text(name), name)
+    names, pattern, rank = _broker_matcher(registry)
+    per_alias: Counter[str] = Counter()
+    for m in pattern.finditer(norm):
+        per_alias[m.group(0)] += 3 if _SIGN_SUFFIX_RE.match(norm, m.end()) else 1
     counts: Counter[str] = Counter()
-    for alias in sorted(names, key=len, reverse=True):
-        if alias not in norm:
-            continue
-        total = 0
-        for m in re.finditer(re.escape(alias), norm):
-            total += 3 if _SIGN_SUFFIX_RE.match(norm, m.end()) else 1
-        counts[names[alias]] += total
-        norm = norm.replace(alias, "|")
+    for alias in sorted(per_alias, key=rank.__getitem__):   # ties go to the longest alias, as printed first
+        counts[names[alias]] += per_alias[alias]
     if counts:
         best = counts.most_common(1)[0][0]
         return registry.canonical(best) or best

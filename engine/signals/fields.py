@@ -117,7 +117,7 @@ _CUR_LABEL = r"(?:\((?P<cur>人民币|港元|港币|美元|元|RMB|HKD|USD|HK\$)
 _PRICE_RE = re.compile(
     r"(?P<label>当前价格|当前股价|当前价|最新收盘价|最新股价|收盘价|昨收盘|市场价格|市价|现价|最新价|发行价格|发行价|股价|收盘)"
     + r"(?:\((?P<cur2>人民币|港元|港币|美元|元|RMB|HKD|USD|HK\$)?[,]?(?:截至|截止)(?P<pdate2>[^)]{4,14})\))?"
-    + _CUR_LABEL + r"(?:\((?P<pdate>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)\))?(?:\(元\))?[:]?(?:￥|¥|RMB|HK\$)?"
+    + _CUR_LABEL + r"(?:\((?P<pdate>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)\))?(?:\(元\))?[:]?(?:￥|¥|RMB|HK\$|(?P<cur3>人民币|港元|港币|美元))?"
     + rf"(?P<v>{_NUM})" + _UNIT
 )
 _TARGET_RE = re.compile(
@@ -129,7 +129,7 @@ _TARGET_RE = re.compile(
 
 
 def _currency(m: re.Match) -> str:
-    for key in ("cur", "cur2", "unit"):
+    for key in ("cur", "cur2", "cur3", "unit"):
         value = m.groupdict().get(key)
         if value:
             return CURRENCY_UNITS.get(value, "")

@@ -20,8 +20,10 @@ original text and a snippet) and a ``confidence``.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from engine.signals.fields import (
@@ -32,7 +34,9 @@ from engine.signals.fields import (
     find_publication_date_flat,
     find_target,
 )
+from engine.signals.named_rows import price_by_name
 from engine.signals.stripped import (
+    _HEAD_PAIR_RE,
     _PHRASE_RE,
     ALL_RATING_WORDS,
     action_code,
@@ -68,6 +72,7 @@ class StockEntry:
     evidence: str = ""
     confidence: float = 0.5
     provenance: dict = field(default_factory=dict)
+    price_readings: list[float] = field(default_factory=list)   # a run-together price cell's possible readings
 
 
 @dataclass
@@ -114,6 +119,8 @@ def _classify(flat: str, head_end: int, head: tuple[str, str, int] | None, compa
         company_words = bool(_COMPANY_RE.search(title))
         industry_words = bool(_INDUSTRY_RE.search(title))
         header_rating = company_rating is not None and company_rating.header_form
+        if not company_words and len(rated_codes - {code}) >= 2 and _head_tied(flat, head_end):
+            return "strategy" if _STRATEGY_RE.search(title[:300]) else "industry"
         if header_rating and not (industry_words and len(rated_codes - {code}) >= 2):
             return "company"
         if company_words and not industry_words:
@@ -128,7 +135,18 @@ def _classify(flat: str, head_end: int, head: tuple[str, str, int] | None, compa
 _RELATED_TITLE_RE = re.compile(r"《[^》]{0,80}》")
 
 
+def _head_tied(flat: str, head_end: int) -> bool:
+    """True when no single ``名称(代码)`` pair dominates the head block: two or more codes printed there equally
+    often (a table of contents or a list of companies, not a company report's subject)."""
+    counts = Counter(m.group(2) for m in _HEAD_PAIR_RE.finditer(flat, 0, head_end))
+    top = counts.most_common(2)
+    return len(top) == 2 and top[0][1] == top[1][1]
+
+
 _WORDS_RE = "|".join(sorted((re.escape(w) for w in ALL_RATING_WORDS), key=len, reverse=True))
+_COMPANY_INDUSTRY_RE = re.compile(
+    rf"(?:行业|板块)(?:投资)?评级[:]?(?:\((?P<a>首次|维持|上调|下调)\))?:?(?P<r>{_WORDS_RE})(?![:：]?(?:未来|预计|指|相对|行业)|{_WORDS_RE})"
+)
 #: a rating word followed shortly by a percentage: one band definition (``买入:未来6个月内…涨幅20%以上``)
 _DEFINITION_RE = re.compile(rf"({_WORDS_RE})[^。;]{{0,50}}?\d+%")
 _SPLIT_BEFORE_RE = re.compile(
@@ -209,6 +227,11 @@ def read_flat_report(text: str) -> FlatReport:
                 entry.provenance[key] = {"page": None, "offset": rep.at(hit.offset), "snippet": hit.snippet[:60]}
         entry.provenance["code"] = {"page": None, "offset": rep.at(pos), "snippet": flat[pos: pos + 30]}
         stocks[code] = entry
+        m = _COMPANY_INDUSTRY_RE.search(flat, 0, head_end)
+        if m:   # a company report's header may rate the stock's industry too (``板块评级:强于大市``); a legend of
+            # every word (``行业评级看好中性看淡``, check boxes printed as text) is not a rating
+            rep.industry_rating = HeadRating(rating=m.group("r"), action=action_code(m.group("a")), offset=m.start(),
+                                             snippet=flat[max(0, m.start() - 20): m.end() + 20])
     else:
         ind = find_industry_rating(flat, head_end, end)
         rep.industry_rating = ind
@@ -219,6 +242,16 @@ def read_flat_report(text: str) -> FlatReport:
             known = stocks[key]
             if known.kind == "rating" and not known.action and row.action and row.rating == known.rating:
                 known.action = row.action   # the same rating repeated in a table that prints the action
+            if known.kind == "rating" and known.price is None and (row.price_checked or row.price_readings):
+                # the header printed no price: the stock's row in a table does, confirmed by the row's arithmetic
+                # (a row read by column order alone may be another table's cells), or its possible readings
+                snippet = rep.snippet(row.start, row.end)[:60]
+                prov = {"page": None, "offset": rep.at(row.start), "snippet": snippet}
+                if row.price_checked:
+                    known.price = NumberHit(row.price, row.start, snippet)
+                else:
+                    known.price_readings, prov["note"] = row.price_readings, row.price_note
+                known.provenance["price_at_report"] = prov
             continue
         if not row.code and any(s.name == row.name for s in stocks.values()):
             continue
@@ -229,6 +262,10 @@ def read_flat_report(text: str) -> FlatReport:
         if row.price is not None:
             entry.price = NumberHit(row.price, row.start, evidence[:60])
             entry.provenance["price_at_report"] = {"page": None, "offset": rep.at(row.start), "snippet": evidence[:60]}
+        elif row.price_note:
+            entry.provenance["price_at_report"] = {"page": None, "offset": rep.at(row.start),
+                                                   "snippet": evidence[:60], "note": row.price_note}
+            entry.price_readings = row.price_readings
         entry.provenance["rating"] = {"page": None, "offset": rep.at(row.start), "snippet": evidence[:60]}
         stocks[key] = entry
     coded = [s for s in stocks.values() if s.code]
@@ -242,31 +279,100 @@ def read_flat_report(text: str) -> FlatReport:
                 twin.kind, twin.rating, twin.risk_suffix, twin.action = "rating", s.rating, s.risk_suffix, s.action
             del stocks[key]
     rep.stocks = list(stocks.values())
-    _phrase_actions(flat, end, rep)
+    _prices_by_name(flat, end, rep)
+    _phrase_actions(flat, end, rep, _table_spans(rows))
     return rep
 
 
-def _phrase_actions(flat: str, end: int, rep: FlatReport) -> None:
-    """Actions of rated stocks without one, from phrases such as ``维持"买入"评级`` / ``首次覆盖,给予"增持"评级``:
-    the phrase belongs to the rated stock named last within 400 characters before it, and only when the phrase's
-    rating word is that stock's rating."""
-    todo = {s.name: s for s in rep.stocks if s.kind == "rating" and not s.action and len(s.name) >= 2}
-    if not todo:
+def _prices_by_name(flat: str, end: int, rep: FlatReport) -> None:
+    """Rated stocks without a price: the price from another table that prints the stock by name, when that row's
+    arithmetic confirms it (:func:`engine.signals.named_rows.price_by_name`); else, for a run-together price cell
+    that did not split with certainty, the only reading within a factor 2 below / 1.5 above the stock's target
+    price (a target is rarely more than twice or less than two thirds of the price). Otherwise the price stays
+    empty and the report says why."""
+    for s in rep.stocks:
+        if s.kind != "rating" or s.price is not None or len(s.name) < 2:
+            continue
+        hit = price_by_name(flat, s.name, end)
+        if hit is None:
+            target = s.target.value if s.target is not None else None
+            near = [r for r in s.price_readings if target is not None and target / 2 <= r <= target * 1.5]
+            prov = s.provenance.get("price_at_report", {})
+            if len(near) == 1 and prov:
+                s.price = NumberHit(near[0], -1, prov.get("snippet", ""))
+                prov["note"] = (f"price cell split by plausibility: of the readings "
+                                f"{'/'.join(f'{r:g}' for r in s.price_readings)} only {near[0]:g} lies near the "
+                                f"target {s.target.value:g}")
+            elif prov.get("note"):
+                rep.notes.append(f"{s.code or s.name}: {prov['note']}; price_at_report left empty")
+            continue
+        s.price = NumberHit(hit.value, hit.offset, hit.snippet)
+        s.provenance["price_at_report"] = {"page": None, "offset": rep.at(hit.offset), "snippet": hit.snippet,
+                                           "note": "read from a table that prints the stock by name; "
+                                                   "confirmed by price ÷ EPS = PE"}
+
+
+def _table_spans(rows: list[TableRow]) -> list[tuple[int, int]]:
+    """(start, end) of the rows that print numeric cells and stand in a run of rows (a neighbour within 40
+    characters): a table. A row without numbers, or followed by its own paragraph (a rating list with one
+    commentary per stock), is running text."""
+    ordered = sorted((r.start, r.end) for r in rows if len(r.numbers.replace("|", "")) >= 6)
+    out = []
+    for k, (a, b) in enumerate(ordered):
+        near_prev = k > 0 and a - ordered[k - 1][1] <= 40
+        near_next = k + 1 < len(ordered) and ordered[k + 1][0] - b <= 40
+        if near_prev or near_next:
+            out.append((a, b))
+    return out
+
+
+_CJK_NAME_RE = re.compile(r"[\u4e00-\u9fff]")
+_SECTION_RE = re.compile(r"(?<![\d./])\d{1,2}\.\d{1,2}\.(?=[\u4e00-\u9fff])")
+_ACTION_WORD_RE = re.compile(r"首次覆盖|首次给予|首次|维持|上调|下调|调高|调低|重申")
+_CHANGE_RE = re.compile(
+    rf"由[\"“'‘]?(?P<p>{_WORDS_RE})[\"”'’]?(?:评级)?(?P<a>上调|下调|调高|调低|提升|降低)(?:为|至|到)[\"“'‘]?(?P<r>{_WORDS_RE})"
+)
+
+
+def _phrase_actions(flat: str, end: int, rep: FlatReport, spans: list[tuple[int, int]]) -> None:
+    """Actions of rated stocks without one, from phrases such as ``维持"买入"评级`` / ``首次覆盖,给予"增持"评级`` /
+    ``评级由"增持"上调为"买入"`` (which also gives the previous rating).
+
+    A phrase belongs to the rated stock whose name opens the numbered section it stands in (``6.3.洁美科技``), else
+    to the rated stock named last before it in the running text — table rows (``spans``) do not count, since a
+    table inside a company's section names every stock — looking back at most 3,000 characters and not past the
+    previous rating phrase; and only when the phrase's rating word is that stock's rating."""
+    rated = {s.name: s for s in rep.stocks if s.kind == "rating" and len(s.name) >= 2 and _CJK_NAME_RE.search(s.name)}
+    if not any(not s.action for s in rated.values()):
         return
-    names = sorted(todo, key=len, reverse=True)
-    name_re = re.compile("|".join(re.escape(n) for n in names))
-    for m in _PHRASE_RE.finditer(flat, 0, end):
+    name_re = re.compile("|".join(re.escape(n) for n in sorted(rated, key=len, reverse=True)))
+    starts = [a for a, _ in spans]
+    phrases = sorted([m for m in _PHRASE_RE.finditer(flat, 0, end)] + [m for m in _CHANGE_RE.finditer(flat, 0, end)],
+                     key=lambda m: m.start())
+    prev_end = 0
+    for m in phrases:
+        window_start = max(prev_end, m.start() - 3000)
+        prev_end = max(prev_end, m.end())
         if "行业" in flat[max(0, m.start() - 8): m.end()]:
             continue
-        window_start = max(0, m.start() - 400)
-        last = None
-        for hit in name_re.finditer(flat, window_start, m.start()):
+        heading = None
+        for h in _SECTION_RE.finditer(flat, window_start, m.start()):
+            window_start, heading = h.start(), h   # a new numbered section (``5.2.药明生物:``): a new subject
+        last = name_re.match(flat, heading.end()) if heading is not None else None
+        for hit in ([] if last is not None else name_re.finditer(flat, window_start, m.start())):
+            k = bisect.bisect_right(starts, hit.start()) - 1
+            if k >= 0 and spans[k][0] <= hit.start() < spans[k][1]:
+                continue                       # a table row, not the running text
             last = hit
         if last is None:
             continue
-        stock = todo.get(last.group(0))
-        action = action_code(m.group("a"))
-        if stock is None or stock.action or not action or m.group("r") != stock.rating:
+        stock = rated[last.group(0)]
+        # the action word nearest the rating word (``下调盈利预测,维持"买入"评级`` is a 维持)
+        words = _ACTION_WORD_RE.findall(flat, m.start(), m.start("r"))
+        action = action_code(words[-1] if words else m.group("a"))
+        if stock.action or not action or m.group("r") != stock.rating:
             continue
         stock.action = action
+        if m.groupdict().get("p") and not stock.previous_rating:
+            stock.previous_rating = m.group("p")
         stock.provenance["action"] = {"page": None, "offset": rep.at(m.start()), "snippet": flat[m.start(): m.end()]}

@@ -309,6 +309,7 @@ def _part(bands: list[_Band], horizons: list[tuple[int, str]], flat: str, marks:
             continue  # an implausible edge (e.g. a mangled "515%"): not a definition line
     if not rows:
         return None
+    rows = _close_open_ends(rows)
     first = bands[0].pos
     start = max([p for p in marks if p <= first], default=0)
     horizon = None
@@ -324,6 +325,25 @@ def _part(bands: list[_Band], horizons: list[tuple[int, str]], flat: str, marks:
     elif horizons:
         horizon = horizons[0][1]
     return ScalePart(horizon_months=horizon, bands=rows)
+
+
+def _close_open_ends(rows: list[RatingBand]) -> list[RatingBand]:
+    """Bands of one scale do not overlap: an open-ended band ("above 10 %") below a band that starts higher
+    ("above 20 %") ends where that one starts (10-20 %); likewise "below -10 %" above "below -20 %" is -20 to -10 %.
+    Verbal bands (no numbers) are left as printed."""
+    lows = [r.low for r in rows if r.low is not None and r.text is None]
+    highs = [r.high for r in rows if r.high is not None and r.text is None]
+    out = []
+    for r in rows:
+        low, high = r.low, r.high
+        if r.text is None and low is not None and high is None:
+            above = [x for x in lows if x > low]
+            high = min(above) if above else None
+        elif r.text is None and high is not None and low is None:
+            below = [x for x in highs if x < high]
+            low = max(below) if below else None
+        out.append(r if (low, high) == (r.low, r.high) else r.model_copy(update={"low": low, "high": high}))
+    return out
 
 
 def _short(desc: str) -> str:

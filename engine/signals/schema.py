@@ -36,7 +36,8 @@ when a table from an older version lacks them; the core columns above are always
 - ``confidence``: the parser's certainty that the row is right, 0..1 (1.0 for structured sources).
 - ``evidence``: a short verbatim snippet (≤ 120 characters) where the rating was read.
 - ``provenance``: JSON object ``{field: {"page": int|null, "offset": int|null, "snippet": str}}`` naming where each
-  field of the row was read (page 1-based for PDFs, character offset for text).
+  field of the row was read (page 1-based for PDFs, character offset for text); an optional ``"note"`` says why a
+  field was left empty where it was printed but could not be read with certainty (e.g. a run-together price cell).
 """
 
 from __future__ import annotations

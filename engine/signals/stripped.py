@@ -22,12 +22,15 @@ Pieces (each a function; :mod:`engine.signals.extract` assembles them):
 from __future__ import annotations
 
 import bisect
-import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from engine.signals.row_price import after_price as _after_price
+from engine.signals.row_price import last_price, pe_checked_price, readings
+from engine.signals.row_price import pe_hits as _pe_hits
 from engine.signals.scales import RATING_WORDS
 from engine.symbols import SymbolError, normalize_symbol
 
@@ -73,7 +76,7 @@ _FW[0x2014] = 0x2014
 
 def to_ascii(text: str) -> str:
     """Full-width ASCII forms → ASCII, one character for one (offsets are preserved)."""
-    for ch in set(text).intersection(_FW_CHARS):
+    for ch in set(_FW_CHAR_RE.findall(text)):      # the few distinct ones present, found in one C-level scan
         text = text.replace(ch, _FW_CHARS[ch])
     return text
 
@@ -84,6 +87,7 @@ for _k in list(range(0x2F00, 0x2FD6)) + list(range(0xF900, 0xFADA)):
     _n = unicodedata.normalize("NFKC", chr(_k))
     if len(_n) == 1 and _n != chr(_k):
         _FW_CHARS[chr(_k)] = _n
+_FW_CHAR_RE = re.compile("[" + "".join(re.escape(c) for c in _FW_CHARS) + "]")
 _SPACE_RE = re.compile(r"\s+")
 
 
@@ -218,6 +222,9 @@ class TableRow:
     end: int
     price: float | None = None
     dates: list[str] = field(default_factory=list)
+    price_note: str = ""     # why the price was left empty (a run that does not split with certainty)
+    price_readings: list[float] = field(default_factory=list)   # the price cell's possible readings then
+    price_checked: bool = False   # the price is confirmed by the row's arithmetic (price ÷ EPS = PE)
 
     @property
     def evidence(self) -> str:
@@ -232,9 +239,10 @@ def _canon(code: str) -> str | None:
         return None
 
 
+_MARKET_SUFFIX_RE = re.compile(r"(?:CH|CN)(?=[\u4e00-\u9fff])")
 _WORD_IN_NAME_RE = re.compile(rf"{RATING_RE}|{_ACTION_RE}|未评级|无评级|暂无|未覆盖")
 _NAME_TAIL_WORD_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE})$")
-_NAME_CUT_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|\))")
+_NAME_CUT_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|日期|要点|\))")
 _NAME_ONLY_CUT_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE}|评级|简称|名称|代码|公司|[\dAE]\))")
 _HEAD_NAME_CUT_RE = re.compile(rf"(?:{RATING_RE}|{_ACTION_RE}|报告|研究|点评|\]|】|》|:|：|评级|公司)")
 
@@ -397,6 +405,15 @@ def find_table_rows(flat: str, start: int = 0, end: int | None = None) -> list[T
             name_first.append(m)
     for m in code_first:
         name = m.group(2)
+        if _MARKET_SUFFIX_RE.match(name) and _WORD_IN_NAME_RE.match(name, 2) and m.start() > 0:
+            # ``美亚光电*002690CH买入…``: a Bloomberg-style market suffix, the name stands before the code
+            n_start, before = _name_before(flat, m.start() - (flat[m.start() - 1] == "*"), 10)
+            before = _NAME_CUT_RE.split(before)[-1]
+            code = _canon(m.group(1))
+            if code and len(before) >= 2 and not _NOT_NAME_RE.match(before):
+                anchors.append((m.start() - len(before) - (flat[m.start() - 1] == "*"), m.start(2) + 2, 1, code,
+                                before))
+            continue
         if _WORD_IN_NAME_RE.match(name):
             continue  # digits glued to a rating word (``…0.91605341强烈推荐``): numbers, not a code
         cut = _WORD_IN_NAME_RE.search(name, 2)
@@ -453,13 +470,35 @@ def find_table_rows(flat: str, start: int = 0, end: int | None = None) -> list[T
     return rows
 
 
+def _near_rating_words(flat: str, start: int, end: int) -> Iterator[re.Match]:
+    """The matches of ``_ROW_NAME_ONLY`` in ``flat[start:end]`` that have a rating word at most 159 characters
+    after their start (a name-only row must end with one), as a scan of the whole range would find them: only the
+    stretches before rating words are scanned, each from the start of its run of digits and dots."""
+    windows: list[list[int]] = []
+    for w in _RATING_ONLY_RE.finditer(flat, start, end):
+        a, b = max(start, w.start() - 159), w.start()
+        if windows and a <= windows[-1][1] + 1:
+            windows[-1][1] = b
+        else:
+            windows.append([a, b])
+    for a, b in windows:
+        scan = a
+        while scan > start and (flat[scan - 1].isdigit() or flat[scan - 1] == "."):
+            scan -= 1
+        for m in _ROW_NAME_ONLY.finditer(flat, scan, end):
+            if m.start() > b:
+                break
+            if m.start() >= a:
+                yield m
+
+
 def _name_only_rows(flat: str, start: int, end: int, coded: list[TableRow]) -> list[TableRow]:
     """Rows without a code (``三环集团63.60.500.791.1544.5846.9035.73买入``): only when a rating word closes the
     numbers and at least three numbers stand between."""
     spans = sorted((r.start, r.end) for r in coded)
     span_starts = [s for s, _ in spans]
     out = []
-    for m in _ROW_NAME_ONLY.finditer(flat, start, end):
+    for m in _near_rating_words(flat, start, end):
         if m.start() == 0 or not _NAME_END_RE.match(flat, m.start() - 1):
             continue
         k = bisect.bisect_right(span_starts, m.start()) - 1
@@ -511,90 +550,105 @@ _PAGE_NOISE_RE = re.compile(r"(?:请参阅|请务必|敬请|请仔细)[^。]{0,4
 _NEW_TABLE_RE = re.compile(r"代码|名称|简称|评级|表\d|图\d|图表")
 
 
-def _fill_prices(flat: str, rows: list[TableRow]) -> None:
-    """Price cell of each row, by the header of its table (the text before the first row of a group); rows of
-    shareholder-trade and comparables tables lose their rating word (they become mentions)."""
-    group_header = ""
+def _groups(flat: str, rows: list[TableRow]) -> list[tuple[str, list[TableRow]]]:
+    """Rows grouped into tables, each with the header text before its first row: a new table starts after a gap of
+    more than 40 characters, unless the gap is only a page header (``行业周报17/22请参阅…``)."""
+    out: list[tuple[str, list[TableRow]]] = []
     prev_end = -10_000
     for row in rows:
         gap = flat[max(prev_end, 0): row.start] if 0 <= row.start - prev_end < 120 else "x" * 99
-        if row.start - prev_end > 40 or len(gap) > 3:
+        if not out or row.start - prev_end > 40 or len(gap) > 3:
             header = flat[max(0, row.start - 320): row.start]
             cut = max(header.rfind("。"), header.rfind("资料来源"))
             header = header[cut + 1:] if cut >= 0 else header
-            # a page header between two rows of one table (``行业周报17/22请参阅…``) does not start a new table
             gap_text = _PAGE_NOISE_RE.sub("", gap)
-            if not (row.start - prev_end < 120 and not _NEW_TABLE_RE.search(gap_text)):
-                group_header = header
+            if not out or not (row.start - prev_end < 120 and not _NEW_TABLE_RE.search(gap_text)):
+                out.append((header, []))
+        out[-1][1].append(row)
         prev_end = row.end
-        if row.rating and _NOT_RATING_TABLE_RE.search(group_header):
-            row.rating, row.suffix, row.action = "", "", ""
-        if not row.numbers:
-            continue
-        where = _price_position(group_header) or "first"
-        row.price = _row_price(row.numbers.split("|"), where)
-        if not _pe_hits(row.numbers, row.price, _after_price(row.numbers, row.price)):
-            checked = pe_checked_price(row.numbers)
-            # a price read by the header is only overruled by a number that three EPS/PE pairs confirm
-            if checked is not None and (row.price is None or _pe_hits(row.numbers, checked,
-                                                                        _after_price(row.numbers, checked)) >= 3):
-                row.price = checked
+    return out
 
 
-_PRICE_CAND_RE = re.compile(r"(?=(\d{1,4}(?:\.\d{1,2})?))")
-_EPS_RE = re.compile(r"(?=(\d\.\d{2}))")   # overlapping: a run's cells share no separator
+def _header_after(flat: str, group: list[TableRow], next_start: int) -> str:
+    """A table header printed right after the table's rows (PDF extractors emit some headers after the body):
+    the text after the last row, up to the next table's first row or 200 characters, when it names columns."""
+    tail = flat[group[-1].end: min(next_start, group[-1].end + 200)]
+    cut = tail.find("。")
+    tail = tail[:cut] if cut >= 0 else tail
+    return tail if _HEADER_START_RE.search(tail) else ""
 
 
-def _pe_hits(numbers: str, price: float | None, at: int = 0) -> int:
-    """How many EPS cells of a run-together row (after offset ``at``) give, as ``price ÷ EPS``, a PE printed after
-    that cell, in order (rounded to an integer, or to one or two decimals); 0 when none or
-    ``price`` is missing, or when fewer than three hits and not every EPS cell hits (two-digit PEs are easily met
-    by chance). Hits show the price cell was read right."""
-    if price is None or price <= 0:
-        return 0
-    eps = [m for m in _EPS_RE.finditer(numbers, at) if float(m.group(1)) > 0.005]
-    if len(eps) < 2:
-        return 0
-    hits, pos = 0, 0
-    for m in eps:
-        q = price / float(m.group(1))
-        forms = {str(math.floor(q + 0.5)), f"{q:.1f}", f"{q:.2f}"}
-        start = max(m.start() + 4, pos)
-        found = [i for i in (numbers.find(f, start) for f in forms if len(f) >= 2) if i >= 0]
-        if found:
-            hits += 1
-            pos = min(found) + 1
-    return hits if hits >= 3 or (hits >= 2 and hits == len(eps)) else 0
+_YEAR_RE = re.compile(r"(?:19|20)\d{2}(?:[AEF]|年)?")
 
 
-def _after_price(numbers: str, price: float | None) -> int:
-    """Offset just after the cell printing ``price`` in a row's numbers (0 when not found)."""
-    if price is None:
-        return 0
-    for form in (f"{price:.2f}", f"{price:.1f}", f"{price:g}"):
-        i = numbers.find(form)
-        if i >= 0:
-            return i + len(form)
-    return 0
+def _forecast_years(header: str) -> int | None:
+    """Number of years in each EPS / PE block of a header (``EPS PE 2019 2020E 2021E 2019 2020E 2021E`` → 3)."""
+    starts = [m.start() for m in _HEADER_START_RE.finditer(header)]
+    text = header[starts[-1]:] if starts else header
+    if not (_BLOCK_COL_RE.search(text)):
+        return None
+    years = len(_YEAR_RE.findall(text))
+    return years // 2 if years >= 4 and years % 2 == 0 else None
 
 
-def pe_checked_price(numbers: str) -> float | None:
-    """The price cell of a run-together row found by the row's own arithmetic: the number (any start, up to two
-    decimals) whose quotients by the EPS cells after it are the PE cells printed at the row's end
-    (``2279.260.490.630.78191512`` → 9.26: 9.26 ÷ 0.49 ≈ 19, ÷ 0.63 ≈ 15, ÷ 0.78 ≈ 12); ``None`` when no number is
-    confirmed by at least two EPS/PE pairs. Used when the header's column order did not give a confirmed price."""
-    best: tuple[int, int, float] | None = None
-    for m in _PRICE_CAND_RE.finditer(numbers):
-        token = m.group(1)
-        if m.start() > 0 and numbers[m.start() - 1] == ".":
-            continue                      # a decimal fraction's digits, not a cell's start
-        value = float(token)
-        if value < 0.5:
-            continue
-        hits = _pe_hits(numbers, value, m.start() + len(token))
-        if hits and (best is None or hits > best[0]):
-            best = (hits, m.start(), value)
-    return best[2] if best is not None else None
+_TITLE_RE = re.compile(r"(?:图表|表|图)\d{1,3}")
+_HEAD_ACTION_RE = re.compile(r"(?<!行业)(?:评级|投资建议)\(?(首次覆盖|首次|维持)\)?(?![\u4e00-\u9fff]{0,2}评级)")
+_NOTE_ACTION_RE = re.compile(r"^[^。]{0,40}?注\d?:[^。]{0,40}?(?:评级|公司)[^。]{0,10}?均(?:为|是)?(首次覆盖|首次|维持)")
+
+
+def _table_action(header: str, after: str) -> str:
+    """An action printed once for a whole table: in its title or rating column title (``投资评级(维持)``,
+    ``重点公司评级(首次)``) or in a note after its rows (``注:以上公司评级均为维持``); ``""`` when none."""
+    titles = list(_TITLE_RE.finditer(header))
+    cols = header[titles[-1].start():] if titles else header[-200:]
+    m = _HEAD_ACTION_RE.search(cols) or _NOTE_ACTION_RE.search(after)
+    return action_code(m.group(1)) if m else ""
+
+
+def _fill_prices(flat: str, rows: list[TableRow]) -> None:
+    """Price cell of each row, by the header of its table (the text before the first row of a group, else a header
+    printed right after the rows) and the row's own arithmetic (:mod:`engine.signals.row_price`); rows of
+    shareholder-trade and comparables tables lose their rating word (they become mentions)."""
+    groups = _groups(flat, rows)
+    for k, (header, group) in enumerate(groups):
+        where = _price_position(header)
+        if not where:
+            after = _header_after(flat, group, groups[k + 1][1][0].start if k + 1 < len(groups) else len(flat))
+            if _price_position(after):
+                header, where = after, _price_position(after)
+        years = _forecast_years(header) if where == "last" else None
+        shared = _table_action(header, flat[group[-1].end: group[-1].end + 160])
+        for row in group:
+            if row.rating and _NOT_RATING_TABLE_RE.search(header):
+                row.rating, row.suffix, row.action = "", "", ""
+            if row.rating and not row.action and shared:
+                row.action = shared
+            if not row.numbers:
+                continue
+            stretches = row.numbers.split("|")
+            if where == "last":
+                confirmed, _ = last_price(stretches[-1], years, checked_only=True)
+                parts = split_number_run(stretches[-1])    # every cell with two decimals: the split is certain
+                if parts:
+                    row.price, row.price_note = _to_float(parts[-1]), ""
+                elif confirmed is not None:
+                    row.price, row.price_note = confirmed, ""
+                else:
+                    row.price, row.price_note = last_price(stretches[-1], years)
+                row.price_checked = confirmed is not None and confirmed == row.price
+                row.price_readings = readings(stretches[-1]) if row.price_note else []
+                if row.price is not None or pe_checked_price(row.numbers) is None:
+                    continue
+            else:
+                row.price = _row_price(stretches, where or "first")
+            hits = _pe_hits(row.numbers, row.price, _after_price(row.numbers, row.price))
+            row.price_checked = hits > 0
+            if not hits:
+                checked = pe_checked_price(row.numbers)
+                # a price read by the header is only overruled by a number that three EPS/PE pairs confirm
+                if checked is not None and (row.price is None or _pe_hits(row.numbers, checked,
+                                                                            _after_price(row.numbers, checked)) >= 3):
+                    row.price, row.price_note, row.price_readings, row.price_checked = checked, "", [], True
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ strips to ``""``, so line-based extractors see it as a blank line.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,8 +49,12 @@ def _looks_binary(text: str) -> bool:
     if not text:
         return False
     sample = text[:20000]
-    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f\v") or ch == "\ufffd")
+    bad = len(_CONTROL_RE.findall(sample))
     return bad / len(sample) > 0.02
+
+
+# control characters other than \t \n \v \f \r, and the replacement character of a failed decode
+_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\ufffd]")
 
 
 def decode_report_bytes(data: bytes, name: str = "<bytes>") -> str:

@@ -109,3 +109,15 @@ def test_implausible_band_edge_is_skipped_not_raised():
     scale = parse_scale_section(text)
     assert scale is not None
     assert scale.stock.ratings() == ["中性"]
+
+
+def test_open_ended_bands_end_where_the_next_band_starts():
+    # "above 10 %" under "above 20 %" is 10-20 %; "below -10 %" above "below -20 %" is -20 to -10 %
+    text = ("投资评级说明\n股票评级：以报告发布日后 6 个月内相对沪深 300 指数的涨跌幅为标准\n"
+            "增持 股价表现将强于基准指数20%以上\n谨慎增持 股价表现将强于基准指数10%以上\n"
+            "中性 股价表现将介于基准指数±10%之间\n减持 股价表现将弱于基准指数10%以上\n"
+            "卖出 股价表现将弱于基准指数20%以上\n")
+    scale = parse_scale_section(text)
+    assert [(b.rating, b.low, b.high) for b in scale.stock.bands] == [
+        ("增持", 0.20, None), ("谨慎增持", 0.10, 0.20), ("中性", -0.10, 0.10), ("减持", -0.20, -0.10),
+        ("卖出", None, -0.20)]
