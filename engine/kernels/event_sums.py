@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from engine.enums import ExcessMode
-from engine.kernels.forward_returns import _last_bar_at_or_before_nb
+from engine.kernels.forward_returns import path_bounds_nb
 
 __all__ = ["event_group_sums_nb"]
 
@@ -57,7 +57,6 @@ def event_group_sums_nb(
     Pandas reference:
         ``event_sums_pandas`` in ``tests/kernels/test_event_sums.py`` (ffill, ``iloc`` and ``groupby().agg``).
     """
-    n_sessions = close.shape[0]
     n = asset_col.shape[0]
     chunks = max(1, min(n_chunks, n))
     relative = mode == ExcessMode.Relative
@@ -73,14 +72,8 @@ def event_group_sums_nb(
             j = asset_col[s]
             k = bench_col[s]
             b = base_idx[s]
-            if b < 0 or k < 0 or b >= n_sessions or last_bar[j] < b:
-                continue
-            sb = _last_bar_at_or_before_nb(close, j, b)
-            bb = _last_bar_at_or_before_nb(close, k, b)
-            if sb < 0 or bb < 0:
-                continue
-            stop = min(b + n_offsets - 1, last_bar[j], last_bar[k])
-            if stop < b:
+            sb, bb, stop = path_bounds_nb(close, last_bar, j, k, b, n_offsets)
+            if stop < 0 or stop < b:  # no path (-1), or the benchmark's data ends before the base
                 continue
             s0 = close[sb, j]
             b0 = close[bb, k]

@@ -76,6 +76,27 @@ def _last_bar_at_or_before_nb(close: np.ndarray, col: int, idx: int) -> int:
 
 
 @njit(cache=True)
+def path_bounds_nb(close: np.ndarray, last_bar: np.ndarray, j: int, k: int, b: int,
+                   n_offsets: int) -> tuple[int, int, int]:
+    """Where the excess path of stock column ``j`` against benchmark column ``k`` from base session ``b`` starts and
+    stops: ``(sb, bb, stop)`` = the stock's and the benchmark's last bar at or before ``b`` and the last session of
+    the path (``min(b + n_offsets - 1, last_bar[j], last_bar[k])``); ``stop = -1`` when there is no path (base
+    outside the panel, no benchmark, no bar at or before the base, or the stock's data ends before it).
+
+    Shapes: ``close`` (S, A), ``last_bar`` (A,), scalars → three ints. NaN: NaN closes are skipped. Units: row indices.
+    Used by every kernel that walks a signal's path (:func:`excess_paths_nb`,
+    :func:`engine.kernels.event_sums.event_group_sums_nb`) so they agree on where a path exists.
+    """
+    if b < 0 or k < 0 or b >= close.shape[0] or last_bar[j] < b:
+        return -1, -1, -1
+    sb = _last_bar_at_or_before_nb(close, j, b)
+    bb = _last_bar_at_or_before_nb(close, k, b)
+    if sb < 0 or bb < 0:
+        return -1, -1, -1
+    return sb, bb, min(b + n_offsets - 1, last_bar[j], last_bar[k])
+
+
+@njit(cache=True)
 def forward_returns_nb(
     close: np.ndarray,
     last_bar: np.ndarray,
@@ -297,20 +318,15 @@ def excess_paths_nb(
     Pandas reference:
         ``excess_paths_pandas`` in ``tests/kernels/test_forward_returns.py``.
     """
-    n_sessions = close.shape[0]
     n = asset_col.shape[0]
     out = np.full((n, n_offsets), np.nan)
     for s in prange(n):
         j = asset_col[s]
         k = bench_col[s]
         b = base_idx[s]
-        if b < 0 or k < 0 or b >= n_sessions or last_bar[j] < b:
+        sb, bb, stop = path_bounds_nb(close, last_bar, j, k, b, n_offsets)
+        if stop < 0:
             continue
-        sb = _last_bar_at_or_before_nb(close, j, b)
-        bb = _last_bar_at_or_before_nb(close, k, b)
-        if sb < 0 or bb < 0:
-            continue
-        stop = min(b + n_offsets - 1, last_bar[j], last_bar[k])
         s0 = close[sb, j]
         b0 = close[bb, k]
         ps = s0
