@@ -130,8 +130,8 @@ class ForkProcessExecutor(ProcessExecutor):
         return f"{self.workers} forked worker process{'es' if self.workers > 1 else ''}"
 
 
-#: in-process cost of the parser, measured on ``../shared/corpus`` (``bench/bench_ingest.py --corpus``): seconds
-#: per MB of text (466 stripped reports, 28 MB: ~8 s) and per MB of PDF (47 PDFs, 46 MB, 354 pages: ~7 s)
+#: in-process cost of the parser in seconds per MB of report text and per MB of PDF: rough averages over real
+#: reports of many brokers (re-measure with ``bench/bench_ingest.py``); they only decide whether a worker pool pays
 TEXT_S_PER_MB = 0.3
 PDF_S_PER_MB = 0.15
 #: a worker pool's own cost in this process (forking, sending the registry, collecting the rows), seconds
