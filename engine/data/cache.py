@@ -438,30 +438,10 @@ class PriceCache:
                 out.append((origin, _to_bars(part.reset_index(drop=True))))
         return out
 
-    def origin_frames_of(self, plan: dict[str, list[str]]) -> dict[str, list[tuple[str, pd.DataFrame]]]:
-        """:meth:`origin_frames` of every code of ``plan`` (code → origins in precedence order), read in one query:
-        code → ``[(origin, bars), ...]`` in the order of its origins (origins without rows left out)."""
-        out: dict[str, list[tuple[str, pd.DataFrame]]] = {c: [] for c in plan}
-        if not plan:
-            return out
-        with self.store.session() as con, _registered(con, "want_origins", _plan_frame(plan)):
-            df = con.execute(f"SELECT b.code, w.rank, {', '.join('b.' + c for c in _SELECT_BARS.split(', '))} "
-                             "FROM bars b JOIN want_origins w USING (code, origin) "
-                             "ORDER BY b.code, w.rank, b.date").df()
-        if df.empty:
-            return out
-        bars = _to_bars(df)
-        codes = df["code"].to_numpy(dtype=object)
-        ranks = df["rank"].to_numpy(dtype=np.int64)
-        cut = np.flatnonzero(np.r_[True, (codes[1:] != codes[:-1]) | (ranks[1:] != ranks[:-1]), True])
-        for lo, hi in zip(cut[:-1], cut[1:]):
-            code = codes[lo]
-            out[code].append((plan[code][ranks[lo]], bars.iloc[lo:hi].reset_index(drop=True)))
-        return out
-
     def origin_arrays_of(self, plan: dict[str, list[str]], fields: Sequence[str]) -> dict[str, list[tuple]]:
-        """Like :meth:`origin_frames_of`, as numpy arrays of ``fields`` only (one query, no frames): code →
-        ``[(dates int64 ns, {field: float64 values}), ...]`` in the order of its origins, each sorted by date."""
+        """:meth:`origin_frames` of every code of ``plan`` (code → origins in precedence order) in one query, as
+        numpy arrays of ``fields`` only (no frames): code → ``[(dates int64 ns, {field: float64 values}), ...]`` in
+        the order of its origins (origins without rows left out), each sorted by date."""
         out: dict[str, list[tuple]] = {c: [] for c in plan}
         if not plan:
             return out

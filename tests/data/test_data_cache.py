@@ -273,26 +273,6 @@ def test_remembered_failures_are_read_once_per_call(tmp_path, monkeypatch):
     assert PriceCache(tmp_path / "c").recent_failure("600099.SH", D(2026, 6, 1), D(2026, 6, 30)) is not None
 
 
-def test_origin_frames_of_equals_one_query_per_code(tmp_path):
-    """The batched read of several codes' origins gives what per-code reads give, in each code's origin order."""
-    c = PriceCache(tmp_path)
-    a = bars(["2024-01-02", "2024-01-03"], [10.0, 11.0])
-    b = bars(["2024-01-03", "2024-01-04", "2024-01-05"], [20.0, 22.0, 21.0])
-    c.write("300474.SZ", a, covered=[], source="akshare")
-    c.write("300474.SZ", b, covered=[], source="local", origin="/x/file.csv")
-    c.write("600519.SH", b, covered=[], source="local", origin="/x/file.csv")
-    plan = {"300474.SZ": ["/x/file.csv", "net"], "600519.SH": ["/x/other.csv", "/x/file.csv", "net"],
-            "000001.SZ": ["net"]}
-    got = c.origin_frames_of(plan)
-    assert list(got) == list(plan)
-    for code, origins in plan.items():
-        want = c.origin_frames(code, origins)
-        assert [o for o, _ in got[code]] == [o for o, _ in want]
-        for (_, x), (_, y) in zip(got[code], want):
-            pd.testing.assert_frame_equal(x, y)
-    assert [o for o, _ in got["300474.SZ"]] == ["/x/file.csv", "net"] and got["000001.SZ"] == []
-
-
 def test_served_arrays_equal_served_frames():
     """The array merge of a code's origins gives exactly the frame merge's dates and numbers (random cases:
     overlaps, no overlap, a ratio of exactly 1, a NaN close on a shared date, empty parts, three origins)."""
@@ -332,7 +312,8 @@ def test_served_arrays_equal_served_frames():
 
 
 def test_origin_arrays_of_equal_origin_frames(tmp_path):
-    """The numpy read of several codes' origins holds the frames' dates and numbers (NULL → NaN), origin by origin."""
+    """The one-query numpy read of several codes' origins holds what per-code :meth:`origin_frames` reads give: the
+    same origins in each code's precedence order (origins without rows left out), dates and numbers (NULL → NaN)."""
     import numpy as np
 
     c = PriceCache(tmp_path)
@@ -340,12 +321,19 @@ def test_origin_arrays_of_equal_origin_frames(tmp_path):
     b = bars(["2024-01-03", "2024-01-04", "2024-01-05"], [20.0, 22.0, 21.0]).assign(raw_close=[1.0, np.nan, 3.0])
     c.write("300474.SZ", a, covered=[], source="akshare")
     c.write("300474.SZ", b, covered=[], source="local", origin="/x/file.csv")
-    plan = {"300474.SZ": ["/x/file.csv", "net"], "600519.SH": ["net"]}
+    c.write("600519.SH", b, covered=[], source="local", origin="/x/file.csv")
+    plan = {"300474.SZ": ["/x/file.csv", "net"], "600519.SH": ["/x/other.csv", "/x/file.csv", "net"],
+            "000001.SZ": ["net"]}
     fields = ("open", "high", "low", "close", "raw_close", "volume")
     got = c.origin_arrays_of(plan, fields)
-    frames = c.origin_frames_of(plan)
-    assert got["600519.SH"] == [] and len(got["300474.SZ"]) == 2
-    for (dates, values), (_, frame) in zip(got["300474.SZ"], frames["300474.SZ"]):
-        np.testing.assert_array_equal(dates, frame["date"].to_numpy(dtype="datetime64[ns]").view("int64"))
-        for name in fields:
-            np.testing.assert_array_equal(values[name], frame[name].to_numpy(dtype=float))
+    assert list(got) == list(plan)
+    assert got["000001.SZ"] == [] and len(got["300474.SZ"]) == 2 and len(got["600519.SH"]) == 1
+    for code, origins in plan.items():
+        want = c.origin_frames(code, origins)
+        assert len(got[code]) == len(want)
+        for (dates, values), (_, frame) in zip(got[code], want):
+            np.testing.assert_array_equal(dates, frame["date"].to_numpy(dtype="datetime64[ns]").view("int64"))
+            for name in fields:
+                np.testing.assert_array_equal(values[name], frame[name].to_numpy(dtype=float))
+    # precedence: the local file's bars (20.0 on 2024-01-03) come before the network's (11.0) for 300474.SZ
+    assert got["300474.SZ"][0][1]["close"][0] == 20.0 and got["300474.SZ"][1][1]["close"][-1] == 11.0
