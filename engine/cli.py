@@ -64,7 +64,11 @@ def _root(
 
 
 def main() -> None:
-    """Console-script entry point (also ``python -m engine.cli``): runs the command, then :func:`exit_now`."""
+    """Console-script entry point (also ``python -m engine.cli``): tunes the process
+    (:func:`engine.commands._process.tune_process`), runs the command, then :func:`exit_now`."""
+    from engine.commands._process import tune_process
+
+    tune_process()
     try:
         app(prog_name="ratingbt")
     except SystemExit as exc:

@@ -105,6 +105,7 @@ def kernel_inputs(panel: Panel, *, currency: str = "CNY", fx: float | pd.Series 
 
     if currency not in ("CNY", "HKD"):
         raise ValueError(f"portfolio.currency must be 'CNY' or 'HKD', got {currency!r}")
+    panel.require("open", "low", "close", "raw_close", "volume", stage="the backtest")
     markets = np.asarray(panel.markets).astype(str)
     foreign = markets == ("HK" if currency == "CNY" else "A")
     trad_mask = np.asarray(panel.boards).astype(str) != "index"

@@ -188,6 +188,10 @@ def score(
     Prices come from the cache (fill it with `ratingbt data import DIR`) or --prices DIR. The terminal shows the
     scorecard columns that fit its width (--wide: all); rates and excess returns are percent, t and IC plain.
     """
+    from engine.commands._process import in_background
+    from engine.score.warmup import warm_up
+
+    in_background(warm_up)  # numba's start-up while the signals and prices load (engine.score.warmup)
     import pandas as pd
     from rich.console import Console
     from rich.text import Text
@@ -219,7 +223,8 @@ def score(
         raise ValueError(f"--as-of {as_of_ts:%Y-%m-%d} is after today: no prices exist yet; give a date up to today")
     with console.status("loading prices and scoring…"):
         try:
-            panel = panel_for_signals(table, prices or None, offline=offline, as_of=as_of_ts)
+            panel = panel_for_signals(table, prices or None, offline=offline, as_of=as_of_ts, fields=("close",),
+                                      order="F")
         except (FileNotFoundError, LookupError, ValueError) as exc:
             raise ValueError(f"cannot load prices: {exc}") from None
         lookup = default_scale_lookup(table, registry_dir=ratings_dir)

@@ -92,6 +92,7 @@ class _Sessions:
     def __init__(self, start: dt.date, end: dt.date):
         self.start, self.end = start, end
         self._cals: dict[str, tuple] = {}
+        self._gaps: dict[tuple, list] = {}
 
     def _of(self, name: str) -> tuple:
         if name not in self._cals:
@@ -121,11 +122,18 @@ class _Sessions:
         return dt.date.fromordinal(sess[lo_i]), dt.date.fromordinal(sess[hi_i - 1])
 
     def gaps(self, code: str, covered: list, a: dt.date, b: dt.date) -> list[tuple[dt.date, dt.date]]:
-        out = []
-        for x, y in missing_ranges(covered, a, b):
-            t = self.trim(code, x, y)
-            if t is not None:
-                out.append(t)
+        """The session ranges of ``[a, b]`` outside ``covered``. Computed once per calendar, coverage and range:
+        most codes of a market file share their coverage, so a whole-market call computes a few hundred, not
+        5,000 (the result list is shared between those codes: do not modify it)."""
+        key = (_calendar_of(code), tuple(covered), a, b)
+        out = self._gaps.get(key)
+        if out is None:
+            out = []
+            for x, y in missing_ranges(covered, a, b):
+                t = self.trim(code, x, y)
+                if t is not None:
+                    out.append(t)
+            self._gaps[key] = out
         return out
 
 

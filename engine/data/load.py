@@ -32,7 +32,7 @@ from engine.data.cache import NET, PriceCache, served_arrays
 from engine.data.calendars import CALENDARS, calendar_for_codes, sessions as calendar_sessions
 from engine.data.chain import ProviderChain, build_chain
 from engine.data.fetch import FetchReport, MissingRange, plan_sources, prepare_fetch, split_chain
-from engine.data.panel import PANEL_FIELDS, Panel
+from engine.data.panel import PANEL_FIELDS, Panel, not_loaded
 from engine.symbols import normalize_symbol
 
 __all__ = ["load_panel", "load_frames", "panel_from_long", "MissingDataError", "resolve_chain", "sources_table"]
@@ -144,7 +144,8 @@ def _ensure(store: PriceCache, code_list: list[str], start, end, providers, offl
 
 def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: str = "auto",
                offline: bool | None = None, providers=None, cache: PriceCache | str | Path | None = None,
-               on_missing: str = "warn", progress=None) -> Panel:
+               on_missing: str = "warn", progress=None, fields: Iterable[str] = PANEL_FIELDS,
+               order: str = "C") -> Panel:
     """Aligned sessions × assets arrays of ``codes`` over ``[start, end]`` (inclusive dates).
 
     Parameters
@@ -167,6 +168,12 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     on_missing: ``"warn"`` (default: warn and leave NaN), ``"raise"`` (:class:`MissingDataError` listing every
         missing range and provider error) or ``"ignore"``. Missing ranges are always in ``Panel.missing``.
     progress: optional callable ``progress(code)`` called before each code is checked/fetched.
+    fields: the price fields to load (any of :data:`~engine.data.panel.PANEL_FIELDS`, default all). Scoring needs
+        ``close`` only: loading one field of the whole market reads and fills a sixth of the arrays. Fields not
+        loaded are read-only all-NaN views (``Panel.fields`` lists the loaded ones; ``Panel.require`` checks).
+    order: memory layout of the arrays: ``"C"`` (default; a session's row is contiguous, as the backtest walks
+        them) or ``"F"`` (an asset's column is contiguous, as the scoring kernels walk them: no copy there, and the
+        store's rows, sorted by code and date, fill it in order).
 
     Returns
     -------
@@ -179,6 +186,14 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
         raise ValueError(f"on_missing must be 'warn', 'raise' or 'ignore', got {on_missing!r}")
     if calendar != "auto" and calendar not in CALENDARS:
         raise ValueError(f"unknown calendar {calendar!r}; allowed: auto, {', '.join(CALENDARS)}")
+    asked = [fields] if isinstance(fields, str) else list(fields)
+    unknown = [name for name in asked if name not in PANEL_FIELDS]
+    if unknown or not asked:
+        raise ValueError(f"fields={asked!r}: unknown {', '.join(map(repr, unknown)) or 'none given'}; allowed: "
+                         f"{', '.join(PANEL_FIELDS)}")
+    fields = tuple(name for name in PANEL_FIELDS if name in asked)  # panel order, each once
+    if order not in ("C", "F"):
+        raise ValueError(f"order={order!r}; allowed: C, F")
     code_list = _unique_codes(codes)
     store = cache if isinstance(cache, PriceCache) else PriceCache(cache)
     offline = _offline_default() if offline is None else offline
@@ -191,7 +206,7 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     cal = calendar_for_codes(code_list) if calendar == "auto" else calendar
     with store.store.session():
         col, day, values, first_dates, sources = _read_served(store, code_list, report.plan, lo, hi,
-                                                              report.summary)
+                                                              report.summary, fields)
     present = np.zeros(int(day.max()) - int(day.min()) + 1 if len(day) else 0, dtype=bool)
     if len(day):
         present[day - day.min()] = True  # distinct days without sorting 2 M values
@@ -203,16 +218,20 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     row = np.searchsorted(sess_days, day)
     ok = row < n_s
     ok[ok] = sess_days[row[ok]] == day[ok]
-    flat = row[ok] * n_a + col[ok]  # one flat index for every field
-    arrays = {}
-    for name in PANEL_FIELDS:
+    # one flat index for every field, in the layout asked for
+    flat = row[ok] * n_a + col[ok] if order == "C" else col[ok] * n_s + row[ok]
+    arrays = {name: not_loaded((n_s, n_a)) for name in PANEL_FIELDS}
+    for name in fields:
         out = np.full(n_s * n_a, np.nan)
         out[flat] = values[name][ok] if not ok.all() else values[name]
-        arrays[name] = out.reshape(n_s, n_a)
-    with np.errstate(invalid="ignore"):
-        tradable = np.isfinite(arrays["close"]) & (arrays["volume"] > 0)  # NaN volume compares False
+        arrays[name] = out.reshape((n_s, n_a), order=order)
+    if "close" in fields and "volume" in fields:
+        with np.errstate(invalid="ignore"):
+            tradable = np.isfinite(arrays["close"]) & (arrays["volume"] > 0)  # NaN volume compares False
+    else:
+        tradable = not_loaded((n_s, n_a), False)
     panel = Panel(sessions=sess.to_numpy(dtype="datetime64[ns]"), codes=np.array(code_list, dtype=object),
-                  tradable=tradable, **arrays)
+                  tradable=tradable, fields=fields, **arrays)
     panel.missing = tuple(report.missing)
     panel.first_bar_dates = first_dates
     panel.sources = sources
@@ -220,9 +239,10 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     return panel
 
 
-def _read_served(store: PriceCache, code_list: list[str], plan: dict, lo, hi, summ: pd.DataFrame | None = None):
+def _read_served(store: PriceCache, code_list: list[str], plan: dict, lo, hi, summ: pd.DataFrame | None = None,
+                 fields: tuple[str, ...] = PANEL_FIELDS):
     """Every code's served bars within ``[lo, hi]`` as flat arrays: column index, day number (days since
-    1970-01-01), and one float array per panel field; plus first bar dates and the sources per code.
+    1970-01-01), and one float array per field of ``fields``; plus first bar dates and the sources per code.
 
     Codes served by one origin are read in one SQL query; codes with several origins are merged in pandas
     (:func:`engine.data.cache.served_frames`, on their whole history so the rebasing seam is found)."""
@@ -235,33 +255,34 @@ def _read_served(store: PriceCache, code_list: list[str], plan: dict, lo, hi, su
     single = summ[summ["code"].map(n_orig) == 1]
     multi = [c for c in n_orig.index[n_orig > 1]]
     lo_s, hi_s = pd.Timestamp(lo).date().isoformat(), pd.Timestamp(hi).date().isoformat()
-    fields = ", ".join(f"b.{n}" for n in PANEL_FIELDS)
+    selected = ", ".join(f"b.{n}" for n in fields)
     want = pd.DataFrame({"code": single["code"].astype(object).to_numpy(),
                          "origin": single["origin"].astype(object).to_numpy(),
                          "j": single["code"].map(index).to_numpy(dtype=np.int64)})
-    cols, days, vals = [], [], {n: [] for n in PANEL_FIELDS}
+    cols, days, vals = [], [], {n: [] for n in fields}
     if len(want):
         with store.store.session() as con:
             con.register("want_single", want)
             try:
-                table = con.sql(f"SELECT w.j, (b.date - DATE '1970-01-01') AS d, {fields} FROM bars b "
+                table = con.sql(f"SELECT w.j, (b.date - DATE '1970-01-01') AS d, {selected} FROM bars b "
                                 f"JOIN want_single w USING (code, origin) "
                                 f"WHERE b.date BETWEEN DATE '{lo_s}' AND DATE '{hi_s}'").to_arrow_table()
             finally:
                 con.unregister("want_single")
         cols.append(table.column("j").to_numpy().astype(np.int64))
         days.append(table.column("d").to_numpy().astype(np.int64))
-        for n in PANEL_FIELDS:
+        for n in fields:
             vals[n].append(table.column(n).to_numpy(zero_copy_only=False).astype(np.float64, copy=False))
     lo_t, hi_t = pd.Timestamp(lo), pd.Timestamp(hi)
     multi_plan = {c: o.tolist() for c, o in summ[summ["code"].isin(multi)].groupby("code", sort=False)["origin"]}
-    parts = store.origin_arrays_of(multi_plan, PANEL_FIELDS)  # one query for every code served by several origins
+    # one query for every code served by several origins; all fields, since the merge rebases on them
+    parts = store.origin_arrays_of(multi_plan, PANEL_FIELDS)
     for code in multi:
         stamps, merged = served_arrays(parts[code], PANEL_FIELDS)
         keep = (stamps >= lo_t.value) & (stamps <= hi_t.value)
         cols.append(np.full(int(keep.sum()), index[code], dtype=np.int64))
         days.append(stamps[keep] // _DAY_NS)
-        for n in PANEL_FIELDS:
+        for n in fields:
             vals[n].append(merged[n][keep])
     cat = (lambda xs, dt_: (xs[0] if len(xs) == 1 else np.concatenate(xs)) if xs else np.array([], dtype=dt_))
     return (cat(cols, np.int64), cat(days, np.int64), {n: cat(v, np.float64) for n, v in vals.items()},
@@ -314,7 +335,7 @@ def sources_table(panel: Panel) -> pd.DataFrame:
 def _untradable_indexes(panel: Panel) -> None:
     """Index columns keep their levels but are never tradable (see :mod:`engine.data.panel`)."""
     is_index = panel.boards == "index"
-    if is_index.any():
+    if is_index.any() and panel.tradable.flags.writeable:
         panel.tradable[:, is_index] = False
 
 

@@ -18,6 +18,10 @@ Conventions
   target prices with it.
 - ``volume`` is in shares (not lots). ``tradable`` is ``True`` where a bar exists with volume > 0 (a NaN or zero
   volume means suspended). Index columns are never tradable for order simulation but keep their levels.
+- ``fields``: the price fields actually loaded (default all of :data:`PANEL_FIELDS`). A stage that needs only some
+  (scoring reads ``close``) may load only those (:func:`engine.data.load.load_panel` ``fields=``); the others are
+  then read-only all-NaN views that cost no memory, ``tradable`` is all ``False`` unless ``close`` and ``volume``
+  were loaded, and :meth:`Panel.require` names what is missing to a stage that needs it.
 """
 
 from __future__ import annotations
@@ -30,9 +34,16 @@ import pandas as pd
 
 from engine.symbols import parse_symbol
 
-__all__ = ["Panel", "panel_from_frames", "PANEL_FIELDS"]
+__all__ = ["Panel", "panel_from_frames", "PANEL_FIELDS", "not_loaded"]
 
 PANEL_FIELDS = ("open", "high", "low", "close", "raw_close", "volume")
+
+
+def not_loaded(shape: tuple[int, int], fill: object = np.nan) -> np.ndarray:
+    """A read-only ``shape`` array of ``fill`` (NaN for a price field, ``False`` for ``tradable``) that uses no
+    memory: the stand-in for a field a panel was loaded without (see ``Panel.fields``)."""
+    dtype = bool if isinstance(fill, (bool, np.bool_)) else np.float64
+    return np.broadcast_to(np.array(fill, dtype=dtype), shape)
 
 
 @dataclass
@@ -58,6 +69,8 @@ class Panel:
     # code -> the origins that served its prices, in order (engine.data.load.sources_table: provider, local file
     # path, mtime, size, SHA-256, first/last date, rows); empty for panels not loaded from the store.
     sources: dict = field(default_factory=dict)
+    # The price fields loaded (see module docstring); the others are read-only all-NaN views.
+    fields: tuple = PANEL_FIELDS
 
     def __post_init__(self) -> None:
         n_sessions, n_assets = len(self.sessions), len(self.codes)
@@ -65,10 +78,20 @@ class Panel:
             arr = getattr(self, name)
             if arr.shape != (n_sessions, n_assets):
                 raise ValueError(f"Panel.{name} has shape {arr.shape}, expected {(n_sessions, n_assets)}")
+        unknown = [name for name in self.fields if name not in PANEL_FIELDS]
+        if unknown:
+            raise ValueError(f"Panel.fields has {', '.join(map(repr, unknown))}; allowed: {', '.join(PANEL_FIELDS)}")
         if self.markets is None or self.boards is None:
             parsed = [parse_symbol(c) for c in self.codes]
             self.markets = np.array([p.market.value for p in parsed], dtype=object)
             self.boards = np.array([p.board.value for p in parsed], dtype=object)
+
+    def require(self, *names: str, stage: str = "this stage") -> None:
+        """Raise ``ValueError`` naming the fields of ``names`` this panel was loaded without (``Panel.fields``)."""
+        missing = [name for name in names if name not in self.fields]
+        if missing:
+            raise ValueError(f"{stage} needs the panel fields {', '.join(missing)}, but the panel was loaded with "
+                             f"{', '.join(self.fields) or 'none'} only (load_panel(fields=...))")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -84,9 +107,12 @@ class Panel:
     def subset(self, codes) -> "Panel":
         """A panel with only ``codes`` (canonical, in the order given), same sessions."""
         idx = [self.column(c) for c in codes]
-        arrays = {name: getattr(self, name)[:, idx] for name in (*PANEL_FIELDS, "tradable")}
+        shape = (len(self.sessions), len(idx))
+        arrays = {name: getattr(self, name)[:, idx] if name in self.fields else not_loaded(shape)
+                  for name in PANEL_FIELDS}
+        arrays["tradable"] = self.tradable[:, idx] if self.tradable.flags.writeable else not_loaded(shape, False)
         return Panel(sessions=self.sessions, codes=self.codes[idx], markets=self.markets[idx],
-                     boards=self.boards[idx], missing=self.missing,
+                     boards=self.boards[idx], missing=self.missing, fields=self.fields,
                      first_bar_dates={c: self.first_bar_dates[c] for c in codes if c in self.first_bar_dates},
                      sources={c: self.sources[c] for c in codes if c in self.sources},
                      **arrays)

@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from engine.data.panel import Panel, panel_from_frames
+from engine.data.panel import PANEL_FIELDS, Panel, panel_from_frames
 from engine.data.providers.local import read_symbol_file
 from engine.symbols import SymbolError, default_benchmark, normalize_symbol, provider_ticker
 
@@ -63,7 +63,8 @@ def panel_from_price_dir(codes: Iterable[str], prices_dir: str | Path) -> Panel:
 
 
 def panel_for_signals(signals: pd.DataFrame, prices: str | Path | Sequence[str | Path] | None = None,
-                      offline: bool = True, as_of: object | None = None) -> Panel:
+                      offline: bool = True, as_of: object | None = None,
+                      fields: Sequence[str] = PANEL_FIELDS, order: str = "C") -> Panel:
     """The panel the signals need, through the data layer's :func:`engine.data.load.load_panel` (the store).
 
     ``prices``: local sources — folders of per-symbol files and files (per-symbol, or a long parquet such as the
@@ -71,7 +72,8 @@ def panel_for_signals(signals: pd.DataFrame, prices: str | Path | Sequence[str |
     what the store already holds (``ratingbt data import``) plus, unless ``offline``, the network providers.
     ``as_of`` bounds the requested range (nothing after it is loaded). Missing symbols are not an error: they come
     back as all-NaN columns and are scored ``no price data``. A source path that does not exist raises
-    ``FileNotFoundError`` naming it.
+    ``FileNotFoundError`` naming it. ``fields``, ``order``: the panel fields to load and their layout (scoring reads
+    ``close`` only, column by column: ``fields=("close",), order="F"``; see ``load_panel``).
     """
     from engine.data.load import load_panel
     from engine.data.providers import make_provider
@@ -89,4 +91,5 @@ def panel_for_signals(signals: pd.DataFrame, prices: str | Path | Sequence[str |
         providers = [make_provider("local", roots=roots)]
         if end is None:
             end = pd.Timestamp.today().normalize()
-    return load_panel(codes, start, end, offline=offline, providers=providers, on_missing="ignore")
+    return load_panel(codes, start, end, offline=offline, providers=providers, on_missing="ignore", fields=fields,
+                      order=order)

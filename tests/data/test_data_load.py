@@ -145,3 +145,38 @@ def test_panel_subset_keeps_columns_in_given_order(tmp_path):
     np.testing.assert_array_equal(sub.tradable[:, 1], panel.tradable[:, panel.column("000001.SZ")])
     with pytest.raises(KeyError, match="600000.SH is not in the panel"):
         panel.subset(["600000.SH"])
+
+
+def test_load_panel_fields_and_order_hold_the_same_values(tmp_path):
+    a = bars(["2024-04-01", "2024-04-02", "2024-04-03"], [10.0, 10.5, 10.2], volume=[5, 0, 7])
+    b = bars(["2024-04-02", "2024-04-03"], [20.0, 21.0])
+    cache = _cache_with(tmp_path, {"300474.SZ": a, "600519.SH": b})
+    full = load_panel(["300474.SZ", "600519.SH"], "2024-04-01", "2024-04-03", offline=True, cache=cache,
+                      on_missing="ignore")
+    close_only = load_panel(["300474.SZ", "600519.SH"], "2024-04-01", "2024-04-03", offline=True, cache=cache,
+                            fields=["close"], order="F", on_missing="ignore")
+    np.testing.assert_array_equal(close_only.close, full.close)  # same NaN places, same values
+    assert close_only.close.flags.f_contiguous and full.close.flags.c_contiguous
+    assert close_only.fields == ("close",) and full.fields == ("open", "high", "low", "close", "raw_close", "volume")
+    # fields not loaded: all-NaN, read-only, no memory of their own; nothing is tradable without volume
+    assert np.isnan(close_only.open).all() and not close_only.open.flags.writeable
+    assert close_only.open.strides == (0, 0) and not close_only.tradable.any()
+    with pytest.raises(ValueError, match="needs the panel fields open, volume, but the panel was loaded with close"):
+        close_only.require("close", "open", "volume", stage="the backtest")
+    full.require(*full.fields)
+    sub = close_only.subset(["600519.SH"])
+    assert sub.fields == ("close",) and np.isnan(sub.volume).all() and sub.close[:, 0].tolist()[1:] == [20.0, 21.0]
+    order_f = load_panel(["300474.SZ", "600519.SH"], "2024-04-01", "2024-04-03", offline=True, cache=cache,
+                         order="F", on_missing="ignore")
+    for name in order_f.fields:
+        np.testing.assert_array_equal(getattr(order_f, name), getattr(full, name))
+    np.testing.assert_array_equal(order_f.tradable, full.tradable)
+
+
+@pytest.mark.parametrize("options, message", [({"fields": ["close", "adj"]}, "unknown 'adj'; allowed: open, high"),
+                                              ({"fields": []}, "none given"),
+                                              ({"order": "K"}, "order='K'; allowed: C, F")])
+def test_load_panel_names_bad_fields_and_order(tmp_path, options, message):
+    cache = _cache_with(tmp_path, {"300474.SZ": bars(["2024-04-01"], [10.0])})
+    with pytest.raises(ValueError, match=message):
+        load_panel(["300474.SZ"], "2024-04-01", "2024-04-01", offline=True, cache=cache, **options)
