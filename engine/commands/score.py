@@ -230,8 +230,12 @@ def score(
         lookup = default_scale_lookup(table, registry_dir=ratings_dir)
         result = run_scoring(table, panel, as_of=as_of_ts, config=config, scale_lookup=lookup)
     out_dir = out or runs_dir() / "score"
-    paths = result.write(out_dir)
-    print_scorecard(result, console, by=groupings, wide=wide)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="ratingbt-write") as pool:
+        writing = pool.submit(result.write, out_dir)  # pyarrow writes without the GIL while the scorecard prints
+        print_scorecard(result, console, by=groupings, wide=wide)
+        paths = writing.result()  # a failed write raises here, after the scorecard was shown
     if read.bad_report_date:
         console.print(Text(f"{len(read.bad_report_date)} signal(s) of {signals.name} scored as 'no report date': "
                            "their report_date is not a date (each named in the warnings above)", style="yellow"))

@@ -197,16 +197,18 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     code_list = _unique_codes(codes)
     store = cache if isinstance(cache, PriceCache) else PriceCache(cache)
     offline = _offline_default() if offline is None else offline
-    report, lo, hi = _ensure(store, code_list, start, end, providers, offline, progress)
-    if report.missing or report.errors:
-        if on_missing == "raise":
-            raise MissingDataError(report.missing, report.errors)
-        if on_missing == "warn":
-            warnings.warn(str(MissingDataError(report.missing, report.errors)), stacklevel=2)
+    # offline nothing waits on the network: checking the sources and reading the bars share one store connection
+    with (store.store.session() if offline else contextlib.nullcontext()):
+        report, lo, hi = _ensure(store, code_list, start, end, providers, offline, progress)
+        if report.missing or report.errors:
+            if on_missing == "raise":
+                raise MissingDataError(report.missing, report.errors)
+            if on_missing == "warn":
+                warnings.warn(str(MissingDataError(report.missing, report.errors)), stacklevel=2)
+        with store.store.session():
+            col, day, values, first_dates, sources = _read_served(store, code_list, report.plan, lo, hi,
+                                                                  report.summary, fields)
     cal = calendar_for_codes(code_list) if calendar == "auto" else calendar
-    with store.store.session():
-        col, day, values, first_dates, sources = _read_served(store, code_list, report.plan, lo, hi,
-                                                              report.summary, fields)
     present = np.zeros(int(day.max()) - int(day.min()) + 1 if len(day) else 0, dtype=bool)
     if len(day):
         present[day - day.min()] = True  # distinct days without sorting 2 M values
