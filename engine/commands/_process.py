@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["tune_process", "in_background"]
+__all__ = ["tune_process"]
 
 _PROBE_MODULE = "numba.np.arraymath"
 _PROBED = ("scipy", "scipy.linalg", "scipy.linalg.cython_blas")
@@ -51,19 +51,3 @@ def tune_process() -> None:
     if _PROBE_MODULE not in sys.modules and not any(isinstance(f, _SkipNumbaBlasProbe) for f in sys.meta_path):
         sys.meta_path.insert(0, _SkipNumbaBlasProbe())
 
-
-def in_background(work, name: str = "ratingbt-warm-up"):
-    """Run ``work()`` in a daemon thread and return the thread. For start-up work whose result nobody waits for
-    (:func:`engine.score.warmup.warm_up`): an exception there is dropped (the real call meets it again and reports
-    it), and the process never waits for the thread at exit."""
-    import threading
-
-    def run() -> None:
-        try:
-            work()
-        except Exception:  # noqa: BLE001 - see docstring: the real call reports it
-            pass
-
-    thread = threading.Thread(target=run, name=name, daemon=True)
-    thread.start()
-    return thread

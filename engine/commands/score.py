@@ -188,10 +188,6 @@ def score(
     Prices come from the cache (fill it with `ratingbt data import DIR`) or --prices DIR. The terminal shows the
     scorecard columns that fit its width (--wide: all); rates and excess returns are percent, t and IC plain.
     """
-    from engine.commands._process import in_background
-    from engine.score.warmup import warm_up
-
-    in_background(warm_up)  # numba's start-up while the signals and prices load (engine.score.warmup)
     import pandas as pd
     from rich.console import Console
     from rich.text import Text

@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from engine.commands._process import _SkipNumbaBlasProbe, in_background
+from engine.commands._process import _SkipNumbaBlasProbe
 from engine.paths import REPO_ROOT
 
 
@@ -46,10 +46,3 @@ def test_tuned_process_scores_the_same_and_numba_still_does_linear_algebra():
                          env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"})
     assert out.stdout.split() == ["False", "False", "True"], out.stdout + out.stderr
 
-
-def test_in_background_runs_and_swallows_errors():
-    seen = []
-    in_background(lambda: seen.append(1)).join(5)
-    thread = in_background(lambda: 1 / 0)
-    thread.join(5)
-    assert seen == [1] and not thread.is_alive() and thread.daemon
