@@ -26,6 +26,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from engine.yamlfile import parse_yaml
+
 __all__ = ["BacktestConfig", "SignalsConfig", "DataConfig", "StrategyConfig", "PortfolioConfig", "RulesConfig",
            "PeriodConfig", "ExecutorConfig", "ConfigError", "load_backtest_config", "read_config_mapping",
            "format_validation_error", "COST_PROFILES"]
@@ -286,7 +288,7 @@ def read_config_mapping(path: str | Path, keys: str) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

@@ -785,9 +785,9 @@ def _read_run_config(run_dir: Path) -> dict | None:
             text = path.read_text(encoding="utf-8")
             if name.endswith(".json"):
                 return json.loads(text)
-            import yaml
+            from engine.yamlfile import parse_yaml
 
-            loaded = yaml.safe_load(text)
+            loaded = parse_yaml(text)
             return loaded if isinstance(loaded, dict) else {"config": loaded}
     return None
 

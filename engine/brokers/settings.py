@@ -29,6 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.config import ConfigError, format_validation_error
+from engine.yamlfile import parse_yaml
 
 __all__ = ["BrokersConfig", "load_brokers_config", "resolve_path", "is_brokers_config"]
 
@@ -127,7 +128,7 @@ def is_brokers_config(path: str | Path) -> bool:
     """True for a YAML file whose top level has ``ratings:`` and no ``strategy:`` / ``signals:`` (a brokers run,
     not a backtest); False for anything unreadable (the caller's own loader then reports it)."""
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        raw = parse_yaml(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return False
     return isinstance(raw, dict) and "ratings" in raw and "strategy" not in raw and "signals" not in raw

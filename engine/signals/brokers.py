@@ -31,6 +31,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from engine.yamlfile import parse_yaml
+
 __all__ = ["Link", "BrokerBook", "normalize_broker_text", "load_broker_book", "detect_broker_name", "to_date",
            "fill_broker_group"]
 
@@ -129,7 +131,7 @@ def load_broker_book(path: str | Path) -> BrokerBook:
     if not path.is_file():
         return book
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

@@ -359,24 +359,15 @@ def _version_errors(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
-_YAML_CACHE: dict[Path, tuple[tuple[int, int], object]] = {}
-
-
 def _read_yaml(path: Path) -> object:
-    """A registry file's YAML (libyaml's C loader when present), parsed once per process while the file's
-    modification time and size are unchanged; raises ``ValueError`` naming the file when it is not valid YAML."""
-    stat = path.stat()
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    hit = _YAML_CACHE.get(path)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    """A registry file's YAML (:func:`engine.yamlfile.read_yaml_cached`: parsed once per process while the file is
+    unchanged); raises ``ValueError`` naming the file when it is not valid YAML."""
+    from engine.yamlfile import read_yaml_cached
+
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
+        return read_yaml_cached(path) or {}
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from exc
-    _YAML_CACHE[path] = (stamp, data)
-    return data
 
 
 def load_registry(directory: str | Path | None = None) -> ScaleRegistry:
