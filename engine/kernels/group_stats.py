@@ -92,7 +92,7 @@ def _median_sorted(values: np.ndarray, n: int) -> float:
     return (values[(n - 1) // 2] + values[n // 2]) / 2.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # nogil: the scorecard runs its groupings on two threads
 def group_stats_nb(
     positions: np.ndarray,
     group: np.ndarray,

@@ -183,6 +183,10 @@ def _summaries(a: dict[str, np.ndarray], positions: np.ndarray, g: np.ndarray, n
     }
 
 
+#: Above this many rows the scorecard computes two groupings at a time (threads; same result).
+THREADED_ROWS = 100_000
+
+
 def scorecard(scores: pd.DataFrame, by: tuple[str, ...] = GROUPINGS, range_leg: str = "long") -> pd.DataFrame:
     """The scorecard table (:data:`SCORECARD_COLUMNS`), one row per (``group_by``, ``group``, ``kind``).
 
@@ -197,13 +201,24 @@ def scorecard(scores: pd.DataFrame, by: tuple[str, ...] = GROUPINGS, range_leg: 
     records: list[dict[str, object]] = []
     arrays = _arrays(scores, keep)
     kind_codes, kind_uniques = factorize_strings(rows["kind"])
-    for group_by in by:
+    n_kinds = len(kind_uniques)
+
+    def grouping(group_by: str):
         positions, label_codes, label_uniques = _labels(rows, group_by)
         if len(positions) == 0:
-            continue
-        n_kinds = len(kind_uniques)
+            return None
         g, keys = pd.factorize(label_codes * n_kinds + kind_codes[positions], sort=False)
-        stats = _summaries(arrays, positions, g.astype(np.int64), len(keys))
+        return _summaries(arrays, positions, g.astype(np.int64), len(keys)), keys, label_uniques
+
+    # the groupings are independent and their kernel releases the GIL: two at a time on a large table
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2 if len(keep) > THREADED_ROWS else 1) as pool:
+        done = list(pool.map(grouping, by))
+    for group_by, found in zip(by, done):
+        if found is None:
+            continue
+        stats, keys, label_uniques = found
         groups = [(str(label_uniques[key // n_kinds]), str(kind_uniques[key % n_kinds]), i)
                   for i, key in enumerate(keys)]
         for group, kind, i in sorted(groups, key=lambda item: (item[0], item[1])):
