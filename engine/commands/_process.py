@@ -8,10 +8,14 @@ README's speed notes say how to apply the same settings there). Both settings ch
   ``/sys/kernel/mm/transparent_hugepage/defrag = madvise`` each such request may compact memory synchronously: on
   the reference VM a fresh 30 MB panel array took 80-100 ms instead of 17 ms, and ``ratingbt score`` of 100 k signals
   over the whole market 4.3 s instead of 3.7 s (median of five runs each, bench/RESULTS.md).
-- **numba's BLAS probe skipped.** When numba loads its first function it imports ``numba.np.arraymath``, which
-  imports all of ``scipy.linalg`` (0.2-0.4 s) only to learn whether a BLAS exists for ``np.correlate`` /
-  ``np.convolve``. No ratingbt kernel uses them (nor ``np.dot``), so the probe is answered "no BLAS" and numba uses
-  its plain loop there; ``np.dot`` and ``np.linalg`` still import scipy when a function using them is compiled.
+- **numba's BLAS and cffi probes skipped.** When numba loads its first function it imports its implementation
+  modules, two of which probe for optional packages at import: ``numba.np.arraymath`` imports all of
+  ``scipy.linalg`` (0.2-0.4 s) only to learn whether a BLAS exists for ``np.correlate`` / ``np.convolve``, and
+  ``numba.core.typing.cffi_utils`` builds a ``cffi.FFI()`` (pycparser's lexer tables, 0.1 s) to support cffi
+  functions inside jitted code. No ratingbt kernel uses either, so both probes are answered "not installed": numba
+  uses its plain loop for those two functions and has no cffi support in this process. ``np.dot`` and
+  ``np.linalg`` still import scipy when a function using them is compiled, and cffi imports normally for anyone
+  else (only the import made *during* numba's probe is refused).
 """
 
 from __future__ import annotations
@@ -21,20 +25,26 @@ import sys
 
 __all__ = ["tune_process"]
 
-_PROBE_MODULE = "numba.np.arraymath"
-_PROBED = ("scipy", "scipy.linalg", "scipy.linalg.cython_blas")
+#: numba module that probes at import → the name it sets once the probe is over → the imports it probes with.
+_PROBES = {
+    "numba.np.arraymath": ("_HAVE_BLAS", ("scipy", "scipy.linalg", "scipy.linalg.cython_blas")),
+    "numba.core.typing.cffi_utils": ("SUPPORTED", ("cffi",)),
+}
 
 
-class _SkipNumbaBlasProbe:
-    """Meta-path finder that fails scipy's import only while ``numba.np.arraymath`` runs its BLAS probe (the module
-    is in ``sys.modules`` but has no ``_HAVE_BLAS`` yet); every other import, and scipy at any other time, is
-    untouched."""
+class _SkipNumbaProbes:
+    """Meta-path finder that fails the probed imports of :data:`_PROBES` only while the probing numba module runs
+    (it is in ``sys.modules`` but has not set its name yet); every other import, and the same packages at any other
+    time, are untouched."""
 
     def find_spec(self, name: str, path=None, target=None):  # noqa: ANN001 - importlib's finder protocol
-        if name in _PROBED and name not in sys.modules:
-            probing = sys.modules.get(_PROBE_MODULE)
-            if probing is not None and not hasattr(probing, "_HAVE_BLAS"):
-                raise ImportError(f"{name} not imported for numba's BLAS probe (engine.commands._process)")
+        if name in sys.modules:
+            return None
+        for module, (done_name, probed) in _PROBES.items():
+            if name in probed:
+                probing = sys.modules.get(module)
+                if probing is not None and not hasattr(probing, done_name):
+                    raise ImportError(f"{name} not imported for {module}'s probe (engine.commands._process)")
         return None
 
 
@@ -48,6 +58,7 @@ def tune_process() -> None:
             pass
         else:
             _set_madvise_hugepage(os.environ["NUMPY_MADVISE_HUGEPAGE"] != "0")
-    if _PROBE_MODULE not in sys.modules and not any(isinstance(f, _SkipNumbaBlasProbe) for f in sys.meta_path):
-        sys.meta_path.insert(0, _SkipNumbaBlasProbe())
+    if not all(module in sys.modules for module in _PROBES) and \
+            not any(isinstance(f, _SkipNumbaProbes) for f in sys.meta_path):
+        sys.meta_path.insert(0, _SkipNumbaProbes())
 
