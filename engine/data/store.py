@@ -26,7 +26,8 @@ table         columns
 ``signals``   :data:`engine.signals.schema.SIGNAL_COLUMNS` plus ``history_source`` (who added the row:
               ``ingest``, ``akshare``, a file name …) and ``ingested_at`` — every signal ever added, one row per
               ``(broker, code, report_date, kind)`` (the first one added is kept).
-``meta``      ``key, value`` — schema version, migration note.
+``meta``      ``key, value`` — schema version, schema fingerprint (a new process whose code creates the same
+              schema skips the schema statements), migration note.
 ============  =====================================================================================================
 
 Concurrency: DuckDB lets one process at a time open the file for writing, so every access (read or write) holds a
@@ -121,6 +122,15 @@ def _utc_now():
     import datetime as dt
 
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _schema_fingerprint() -> str:
+    """A digest of what ``Store._init_schema`` creates (schema version, table statements, signals columns): equal
+    in the file's ``meta`` means a new process need not run the schema statements again."""
+    import hashlib
+
+    columns = ";".join(f"{c} {t}" for c, t in _signal_columns())
+    return hashlib.sha256(f"{SCHEMA_VERSION}\n{_TABLES}\n{columns}".encode()).hexdigest()[:16]
 
 
 def _signal_columns() -> list[tuple[str, str]]:
@@ -244,17 +254,27 @@ class Store:
         return str(self.path.resolve()), st.st_dev, st.st_ino
 
     def _known_ready(self, con) -> bool:
-        """True when this process already brought this database file's schema up to date (another ``Store`` of
-        the same file did) and the file still holds it: its ``meta`` row answers. Spares the schema statements
-        (~40 ms) on every new ``Store`` of a file already checked."""
+        """True when the file's schema is known to be up to date, which spares the schema statements (~40-50 ms):
+        this process already brought it up to date (another ``Store`` of the same file did) and its ``meta``
+        version row still answers; or the file's ``schema_fingerprint`` row equals this code's
+        (:func:`_schema_fingerprint`: the tables and signals columns the schema statements would create) and no
+        old-layout cache waits to be migrated."""
         key = self._file_key()
-        if key is None or key not in _SCHEMA_READY:
+        if key is None:
             return False
         try:
-            rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
-        except Exception:  # noqa: BLE001 - a replaced or damaged file: check it in full
+            rows = dict(con.execute("SELECT key, value FROM meta "
+                                    "WHERE key IN ('schema_version', 'schema_fingerprint')").fetchall())
+        except Exception:  # noqa: BLE001 - a replaced, damaged or new file: check it in full
             return False
-        self._ready = rows == [(SCHEMA_VERSION,)]
+        if key in _SCHEMA_READY:
+            self._ready = rows.get("schema_version") == SCHEMA_VERSION
+            return self._ready
+        from engine.data.migrate import old_layout_present
+
+        if rows.get("schema_fingerprint") == _schema_fingerprint() and not old_layout_present(self.root):
+            self._ready = True
+            _SCHEMA_READY.add(key)
         return self._ready
 
     def _init_schema(self, con) -> None:
@@ -285,6 +305,8 @@ class Store:
         if note:
             self.notes.append(note)
             self._notify(note)
+        con.execute("INSERT INTO meta VALUES ('schema_fingerprint', ?) ON CONFLICT (key) DO UPDATE "
+                    "SET value = excluded.value", [_schema_fingerprint()])
         key = self._file_key()
         if key is not None:
             _SCHEMA_READY.add(key)

@@ -337,3 +337,28 @@ def test_origin_arrays_of_equal_origin_frames(tmp_path):
                 np.testing.assert_array_equal(values[name], frame[name].to_numpy(dtype=float))
     # precedence: the local file's bars (20.0 on 2024-01-03) come before the network's (11.0) for 300474.SZ
     assert got["300474.SZ"][0][1]["close"][0] == 20.0 and got["300474.SZ"][1][1]["close"][-1] == 11.0
+
+
+def test_a_new_process_skips_the_schema_statements_only_when_the_fingerprint_matches(tmp_path, monkeypatch):
+    """The file remembers a fingerprint of the schema its writer created: a later process (here: the per-process
+    memory cleared) whose code creates the same schema skips the statements; a different schema, or an old-layout
+    cache waiting to be migrated, runs them."""
+    import engine.data.store as store_module
+
+    PriceCache(tmp_path).write("300474.SZ", bars(["2024-01-02"], [10.0]), covered=[(D(2024, 1, 2), D(2024, 1, 2))],
+                               source="local")
+    calls = []
+    real_init = store_module.Store._init_schema
+    monkeypatch.setattr(store_module.Store, "_init_schema", lambda self, con: (calls.append(1), real_init(self, con)))
+
+    def new_process_reads() -> list[str]:
+        store_module._SCHEMA_READY.clear()
+        return PriceCache(tmp_path).codes()
+
+    assert new_process_reads() == ["300474.SZ"] and calls == []  # same schema: no statements
+    monkeypatch.setattr(store_module, "_schema_fingerprint", lambda: "another-schema")
+    assert new_process_reads() == ["300474.SZ"] and calls == [1]  # the code's schema changed: statements run once
+    assert new_process_reads() == ["300474.SZ"] and calls == [1]  # and the new fingerprint is remembered
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": 1, "symbols": {}, "failures": {}}))
+    new_process_reads()
+    assert calls == [1, 1]  # an old-layout cache appeared: the full path runs (and migrates it)
