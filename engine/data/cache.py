@@ -228,10 +228,7 @@ class PriceCache:
         with self.store.session() as con:
             rows = con.execute('SELECT code, start, "end", "at", error, providers FROM failures '
                                'ORDER BY code, "at", start').fetchall()
-        out: dict[str, list[dict]] = {}
-        for code, a, b, at, err, prov in rows:
-            out.setdefault(code, []).append(_failure_record(a, b, at, err, prov))
-        return out
+        return _failures_by_code(rows)
 
     def manifest(self) -> dict:
         """Read-only view in the shape of the old ``manifest.json`` for callers written against it: only
@@ -252,10 +249,7 @@ class PriceCache:
                                                       pd.DataFrame({"code": pd.Series(codes, dtype=object)})):
             rows = con.execute('SELECT f.code, f.start, f."end", f."at", f.error, f.providers FROM failures f '
                                'JOIN want_failures w USING (code) ORDER BY f.code, f."at", f.start').fetchall()
-        out: dict[str, list[dict]] = {}
-        for code, a, b, at, err, prov in rows:
-            out.setdefault(code, []).append(_failure_record(a, b, at, err, prov))
-        return out
+        return _failures_by_code(rows)
 
     def record_failure(self, code: str, start: dt.date, end: dt.date, error: str,
                        providers: Iterable[str] = ()) -> None:
@@ -535,6 +529,15 @@ class PriceCache:
             check_bars(merged, code, f"data to store for {code}")
             self._replace(con, code, NET, merged, union_ranges([*old_cov, *covered]), source)
         return self.entry(code, [NET]) or {}, factor
+
+
+def _failures_by_code(rows) -> dict[str, list[dict]]:
+    """``(code, start, end, at, error, providers)`` rows of the ``failures`` table → ``{code: [record, ...]}`` in
+    row order."""
+    out: dict[str, list[dict]] = {}
+    for code, a, b, at, err, prov in rows:
+        out.setdefault(code, []).append(_failure_record(a, b, at, err, prov))
+    return out
 
 
 def _failure_record(a, b, at, err, prov) -> dict:
