@@ -3,7 +3,9 @@
 For each size in ``--signals`` (default 100,000 and 1,000,000) writes that many random signals
 (``bench_score.random_signals``) over the market file's stocks, then runs the CLI in a new process with a fresh
 store (``--prices`` the market parquet and CSI 300): once to fill the store from the parquet, then ``--repeat``
-times reading it back (the "second run" a user makes). Two peers, measured in the same run and interleaved with
+times reading it back (the "second run" a user makes: the whole-market panel then comes from the panel memo,
+``engine.data.panel_memo``), each followed by a run with ``RATINGBT_PANEL_MEMO=0`` (the panel read from the store,
+reported on its own line). Two peers, measured in the same run and interleaved with
 the CLI runs (this VM's timings vary ±30 % from one run to the next, so each figure is the median of ``--repeat``):
 
 - **in-process peer** (the issue's definition): ``pd.read_parquet`` + ``pivot`` of the market file's close in this
@@ -88,19 +90,23 @@ def main() -> None:
             cmd = [sys.executable, "-m", "engine.cli", "score", "--signals", str(paths[n]), "--prices", str(market),
                    "--prices", str(root / "prices" / "SH000300.csv"), "-o", str(Path(tmp) / f"out_{n}")]
             first, first_rss = _timed(cmd, env)
-            runs, peaks = [], [first_rss]
+            runs, peaks, no_memo = [], [first_rss], []
             for _ in range(args.repeat):
                 took, rss = _timed(cmd, env)
                 runs.append(took)
                 peaks.append(rss)
+                no_memo.append(_timed(cmd, dict(env, RATINGBT_PANEL_MEMO="0"))[0])
                 new_peer.append(_timed([sys.executable, "-c", PEER_CODE, str(market)])[0])
                 in_peer.append(_in_process_peer(market))
             med_in, med_new = statistics.median(in_peer), statistics.median(new_peer)
-            med = statistics.median(runs)
+            med, med_off = statistics.median(runs), statistics.median(no_memo)
             print(f"ratingbt score, {n:,} signals: first run (store filled from the parquet) {first:.2f} s; "
                   f"second run median {med:.2f} s (best {min(runs):.2f}, {len(runs)} runs) = "
                   f"{med / med_in:.1f}× the in-process peer, {med / med_new:.1f}× the new-process peer; "
                   f"peak RSS {max(peaks):.0f} MiB", flush=True)
+            print(f"  the same with the panel memo off (RATINGBT_PANEL_MEMO=0: the panel read from the store): "
+                  f"median {med_off:.2f} s (best {min(no_memo):.2f}) = {med_off / med_in:.1f}× the in-process "
+                  f"peer, {med_off / med_new:.1f}× the new-process peer", flush=True)
     print(f"in-process peer (pandas read_parquet + pivot, pandas imported): median {statistics.median(in_peer):.2f} s "
           f"(best {min(in_peer):.2f}, {len(in_peer)} runs)")
     print(f"new-process peer (the same as `python -c`): median {statistics.median(new_peer):.2f} s "

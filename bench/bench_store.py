@@ -5,6 +5,9 @@ Compares, in the same run (each variant in its own fresh subprocess, so its memo
               after ``data import`` of the market file into a fresh store (import timed separately);
   * named   — ``load_panel`` with the market file named as a local source (``data.prices``) on a store that
               already read it: what a config run costs once the file is known (stat + plan + read);
+  * memo    — ``named`` with the panel memo on (the default; ``engine.data.panel_memo``): the cold call reads the
+              store and writes the memo, the warm calls read the memo. ``store`` and ``named`` pass
+              ``memo=False``, so they time the store itself;
   * pandas  — the plain peer: ``pd.read_parquet`` of the market file + ``DataFrame.pivot`` per field (×100 volume,
               tradable mask).
 Before timing, the store panel is checked equal to the pandas pivot (codes, sessions, every field, tradable).
@@ -37,17 +40,17 @@ def store_panel(cache_dir: str):
     from engine.data.load import load_panel
 
     cache = PriceCache(cache_dir)
-    return load_panel(cache.codes(), offline=True, cache=cache, calendar="data", on_missing="ignore")
+    return load_panel(cache.codes(), offline=True, cache=cache, calendar="data", on_missing="ignore", memo=False)
 
 
-def named_panel(arg: str):
+def named_panel(arg: str, memo: bool = False):
     from engine.data.load import load_panel
     from engine.data.providers.local import LocalProvider
 
     cache_dir, market, codes_file = arg.split("|")
     codes = Path(codes_file).read_text().split()
     return load_panel(codes, "2024-01-01", "2025-12-31", offline=True, cache=cache_dir, calendar="data",
-                      providers=[LocalProvider(roots=[Path(market)])], on_missing="ignore")
+                      providers=[LocalProvider(roots=[Path(market)])], on_missing="ignore", memo=memo)
 
 
 def run_variant(name: str, arg: str, repeat: int) -> dict:
@@ -59,7 +62,8 @@ def run_variant(name: str, arg: str, repeat: int) -> dict:
 
     import engine.data.load  # noqa: F401
 
-    fn = {"store": store_panel, "named": named_panel, "pandas": lambda a: pandas_reference(Path(a))}[name]
+    fn = {"store": store_panel, "named": named_panel, "memo": lambda a: named_panel(a, memo=True),
+          "pandas": lambda a: pandas_reference(Path(a))}[name]
     gc.collect()
     base = psutil.Process().memory_info().rss
     with PeakRSS() as rss:
@@ -131,7 +135,8 @@ def main() -> None:
     codes_file.write_text("\n".join(PriceCache(tmp).codes()))
     try:
         results = [spawn("pandas", str(path), args.repeat), spawn("store", tmp, args.repeat),
-                   spawn("named", f"{tmp}|{path}|{codes_file}", args.repeat)]
+                   spawn("named", f"{tmp}|{path}|{codes_file}", args.repeat),
+                   spawn("memo", f"{tmp}|{path}|{codes_file}", args.repeat)]
     finally:
         import shutil
 

@@ -33,6 +33,7 @@ from engine.data.calendars import CALENDARS, calendar_for_codes, sessions as cal
 from engine.data.chain import ProviderChain, build_chain
 from engine.data.fetch import FetchReport, MissingRange, plan_sources, prepare_fetch, split_chain
 from engine.data.panel import PANEL_FIELDS, Panel, not_loaded
+from engine.data.panel_memo import memo_enabled, memo_key, read_memo, write_memo
 from engine.symbols import normalize_symbol
 
 __all__ = ["load_panel", "load_frames", "panel_from_long", "MissingDataError", "resolve_chain", "sources_table"]
@@ -145,7 +146,7 @@ def _ensure(store: PriceCache, code_list: list[str], start, end, providers, offl
 def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: str = "auto",
                offline: bool | None = None, providers=None, cache: PriceCache | str | Path | None = None,
                on_missing: str = "warn", progress=None, fields: Iterable[str] = PANEL_FIELDS,
-               order: str = "C") -> Panel:
+               order: str = "C", memo: bool | None = None) -> Panel:
     """Aligned sessions × assets arrays of ``codes`` over ``[start, end]`` (inclusive dates).
 
     Parameters
@@ -174,6 +175,9 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     order: memory layout of the arrays: ``"C"`` (default; a session's row is contiguous, as the backtest walks
         them) or ``"F"`` (an asset's column is contiguous, as the scoring kernels walk them: no copy there, and the
         store's rows, sorted by code and date, fill it in order).
+    memo: reuse the on-disk memo of an identical earlier load (:mod:`engine.data.panel_memo`: keyed on the store's
+        price generation, the named files' stamps and the arguments, so it is never stale); only for loads that
+        cannot reach the network. ``None`` = ``RATINGBT_PANEL_MEMO`` (default on), ``False`` = always from the store.
 
     Returns
     -------
@@ -197,17 +201,21 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     code_list = _unique_codes(codes)
     store = cache if isinstance(cache, PriceCache) else PriceCache(cache)
     offline = _offline_default() if offline is None else offline
+    use_memo, roots = _memo_roots(providers, offline) if memo_enabled(memo) else (False, None)
+    memo_call = (code_list, start, end, calendar, fields, order, roots)
+    if use_memo:
+        hit = read_memo(store.root, memo_key(store.store.price_generation(), *memo_call))
+        if hit is not None:
+            _check_missing(hit["missing"], [], on_missing)
+            return _panel_from_memo(hit)
     # offline nothing waits on the network: checking the sources and reading the bars share one store connection
     with (store.store.session() if offline else contextlib.nullcontext()):
         report, lo, hi = _ensure(store, code_list, start, end, providers, offline, progress)
-        if report.missing or report.errors:
-            if on_missing == "raise":
-                raise MissingDataError(report.missing, report.errors)
-            if on_missing == "warn":
-                warnings.warn(str(MissingDataError(report.missing, report.errors)), stacklevel=2)
+        _check_missing(report.missing, report.errors, on_missing)
         with store.store.session():
             col, day, values, first_dates, sources = _read_served(store, code_list, report.plan, lo, hi,
                                                                   report.summary, fields)
+            generation = store.store.price_generation()  # what was read: the store as of this token
     cal = calendar_for_codes(code_list) if calendar == "auto" else calendar
     present = np.zeros(int(day.max()) - int(day.min()) + 1 if len(day) else 0, dtype=bool)
     if len(day):
@@ -238,7 +246,47 @@ def load_panel(codes: Iterable[str] | str, start=None, end=None, *, calendar: st
     panel.first_bar_dates = first_dates
     panel.sources = sources
     _untradable_indexes(panel)
+    if use_memo and not report.errors:
+        _write_panel_memo(store, memo_key(generation, *memo_call), panel)
     return panel
+
+
+def _check_missing(missing: Sequence[MissingRange], errors: Sequence[str], on_missing: str) -> None:
+    """``load_panel``'s ``on_missing``: raise or warn about missing ranges and provider errors."""
+    if missing or errors:
+        if on_missing == "raise":
+            raise MissingDataError(missing, errors)
+        if on_missing == "warn":
+            warnings.warn(str(MissingDataError(missing, errors)), stacklevel=3)
+
+
+def _memo_roots(providers, offline: bool) -> tuple[bool, list | None]:
+    """Whether a load may use the panel memo (it cannot reach the network) and the local sources it names."""
+    if isinstance(providers, (list, tuple)) and not providers:
+        return True, None
+    if not offline:
+        return False, None
+    return True, _chain_for(providers, offline)[1]
+
+
+def _write_panel_memo(store: PriceCache, key: str, panel: Panel) -> None:
+    arrays = {name: getattr(panel, name) for name in panel.fields}
+    if panel.tradable.flags.writeable:  # real, not the not-loaded stand-in
+        arrays["tradable"] = panel.tradable
+    meta = {"codes": panel.codes.tolist(), "markets": panel.markets.tolist(), "boards": panel.boards.tolist(),
+            "fields": panel.fields, "missing": list(panel.missing), "first_bar_dates": panel.first_bar_dates,
+            "sources": panel.sources}
+    write_memo(store.root, key, arrays, panel.sessions, meta)
+
+
+def _panel_from_memo(hit: dict) -> Panel:
+    arrays, shape = hit["arrays"], (len(hit["sessions"]), len(hit["codes"]))
+    fields = {name: arrays[name] if name in arrays else not_loaded(shape) for name in PANEL_FIELDS}
+    tradable = arrays["tradable"] if "tradable" in arrays else not_loaded(shape, False)
+    return Panel(sessions=hit["sessions"], codes=np.array(hit["codes"], dtype=object),
+                 markets=np.array(hit["markets"], dtype=object), boards=np.array(hit["boards"], dtype=object),
+                 tradable=tradable, fields=tuple(hit["fields"]), missing=tuple(hit["missing"]),
+                 first_bar_dates=hit["first_bar_dates"], sources=hit["sources"], **fields)
 
 
 def _read_served(store: PriceCache, code_list: list[str], plan: dict, lo, hi, summ: pd.DataFrame | None = None,

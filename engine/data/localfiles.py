@@ -273,6 +273,14 @@ def sync_files(cache: PriceCache, files: Sequence[LocalFile], *, codes: Iterable
     return report
 
 
+def _long_todo(cache: PriceCache, path: str, wanted: set[str] | None) -> list[tuple[str, str]]:
+    """``(raw, code)`` of the codes of long file ``path`` (all, or those in ``wanted``) not read into bars yet."""
+    with cache.store.session() as con:
+        todo = con.execute("SELECT i.raw, i.code FROM file_index i WHERE i.path = ? AND i.code NOT IN "
+                           "(SELECT code FROM file_codes WHERE path = ?)", [path, path]).fetchall()
+    return todo if wanted is None else [(raw, code) for raw, code in todo if code in wanted]
+
+
 def _sync_long(cache: PriceCache, f: LocalFile, stamp: tuple, old: tuple | None, imported: bool, rank: int,
                report: SyncReport, wanted: set[str] | None) -> None:
     """Bring a long parquet's rows for ``wanted`` codes (all when None) into the store with DuckDB SQL.
@@ -284,6 +292,9 @@ def _sync_long(cache: PriceCache, f: LocalFile, stamp: tuple, old: tuple | None,
 
     path = str(f.path)
     changed = old is None or (old[0], old[1]) != stamp
+    flags = imported and old is not None and (not old[3] or rank != old[4])
+    if not changed and not flags and not _long_todo(cache, path, wanted):
+        return  # nothing to write: no transaction (it would renew the price generation for nothing)
     with cache.store.transaction() as con:
         if changed:
             sha = file_sha256(f.path)
@@ -314,12 +325,9 @@ def _sync_long(cache: PriceCache, f: LocalFile, stamp: tuple, old: tuple | None,
                 if old is not None and had:
                     report.refreshed.append(f"{f.path} (changed: its codes are read again)")
             _set_file(con, path, "long", stamp, sha, imported or bool(old[3] if old else False), rank)
-        elif imported and (not old[3] or rank != old[4]):
+        elif flags:
             _set_file(con, path, "long", stamp, old[2], True, rank)
-        todo = con.execute("SELECT i.raw, i.code FROM file_index i WHERE i.path = ? AND i.code NOT IN "
-                           "(SELECT code FROM file_codes WHERE path = ?)", [path, path]).fetchall()
-        if wanted is not None:
-            todo = [(raw, code) for raw, code in todo if code in wanted]
+        todo = _long_todo(cache, path, wanted)
         if todo:
             _read_long_codes(con, f, todo, report)
             _set_file(con, path, "long", stamp, con.execute("SELECT sha256 FROM files WHERE path = ?",

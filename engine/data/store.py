@@ -30,6 +30,12 @@ table         columns
               schema skips the schema statements), migration note.
 ============  =====================================================================================================
 
+Price generation: ``ratingbt.duckdb.generation`` holds a random token replaced, under the lock, *before* every
+transaction that may change prices (every :meth:`Store.transaction` except the signals history's) and before a
+schema upgrade or migration. A token that is unchanged therefore means no price write has begun since it was read;
+:mod:`engine.data.panel_memo` keys its memos on it (a writer killed mid-transaction leaves a new token on unchanged
+data: only a memo miss).
+
 Concurrency: DuckDB lets one process at a time open the file for writing, so every access (read or write) holds a
 cross-process lock on ``ratingbt.duckdb.lock`` (:mod:`filelock`; released by the OS if the process dies) and the
 connection is closed when the access ends. A process that finds the lock taken says so on stderr once and waits
@@ -60,6 +66,8 @@ from engine.paths import cache_dir
 __all__ = ["Store", "open_store", "StoreBusyError", "StoreError", "DB_NAME", "SIGNAL_KEY"]
 
 DB_NAME = "ratingbt.duckdb"
+#: The price generation token's file beside the database (see module docstring).
+GENERATION_NAME = DB_NAME + ".generation"
 SCHEMA_VERSION = "1"
 #: The columns that identify one signal in the history (duplicates keep the first row added).
 SIGNAL_KEY = ("broker", "code", "report_date", "kind")
@@ -149,6 +157,7 @@ class Store:
         self.root = Path(root) if root is not None else cache_dir()
         self.path = self.root / DB_NAME
         self.lock_path = self.root / (DB_NAME + ".lock")
+        self.generation_path = self.root / GENERATION_NAME
         self.lock_timeout = _lock_timeout() if lock_timeout is None else lock_timeout
         self._notify = notify or (lambda text: print(text, file=sys.stderr, flush=True))
         self._con = None
@@ -227,13 +236,19 @@ class Store:
                 self._lock.release()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator:
+    def transaction(self, prices: bool = True) -> Iterator:
         """A connection inside one transaction: committed at the end of the block, rolled back on any error.
-        Nested inside another transaction it joins the outer one."""
+        Nested inside another transaction it joins the outer one. ``prices``: the block may change prices (bars,
+        files, coverage, failures): the price generation token is replaced before it begins (module docstring);
+        ``False`` only for writes that leave every price table alone (the signals history)."""
         with self.session() as con:
             if getattr(self, "_in_tx", False):
+                if prices:
+                    self._new_generation()
                 yield con
                 return
+            if prices:
+                self._new_generation()
             con.execute("BEGIN TRANSACTION")
             self._in_tx = True
             try:
@@ -245,6 +260,23 @@ class Store:
                 raise
             finally:
                 self._in_tx = False
+
+    def price_generation(self) -> str:
+        """The price generation token (module docstring); ``""`` for a store that has none yet. Needs no lock: a
+        token read while a writer works is already the new one."""
+        try:
+            return self.generation_path.read_text(encoding="ascii").strip()
+        except (FileNotFoundError, NotADirectoryError):
+            return ""
+
+    def _new_generation(self) -> None:
+        """Replace the price generation token (atomically: a temporary file moved into place); caller holds the
+        lock."""
+        import uuid
+
+        tmp = self.generation_path.with_name(f".{GENERATION_NAME}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(uuid.uuid4().hex, encoding="ascii")
+        os.replace(tmp, self.generation_path)
 
     def _file_key(self) -> tuple | None:
         try:
@@ -278,6 +310,7 @@ class Store:
         return self._ready
 
     def _init_schema(self, con) -> None:
+        self._new_generation()  # a schema upgrade or migration may fill price tables
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(_TABLES)
@@ -332,7 +365,7 @@ class Store:
         rows = rows.astype({c: object for c in SIGNAL_COLUMNS if rows[c].dtype == "str"})
         cols = ", ".join(f'i."{c}"' for c in SIGNAL_COLUMNS)
         names = ", ".join(f'"{c}"' for c in SIGNAL_COLUMNS)
-        with self.transaction() as con:
+        with self.transaction(prices=False) as con:
             con.register("incoming_signals", rows)
             try:
                 added = con.execute(
