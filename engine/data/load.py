@@ -261,12 +261,17 @@ def _check_missing(missing: Sequence[MissingRange], errors: Sequence[str], on_mi
 
 
 def _memo_roots(providers, offline: bool) -> tuple[bool, list | None]:
-    """Whether a load may use the panel memo (it cannot reach the network) and the local sources it names."""
+    """Whether a load may use the panel memo — it cannot reach the network: offline, no providers, or only local
+    provider objects with their files — and the local sources it names."""
     if isinstance(providers, (list, tuple)) and not providers:
         return True, None
-    if not offline:
-        return False, None
-    return True, _chain_for(providers, offline)[1]
+    if offline:
+        return True, _chain_for(providers, offline)[1]
+    if isinstance(providers, (list, tuple)) and not any(isinstance(p, str) for p in providers):
+        local, net = split_chain(ProviderChain(list(providers)))
+        if net is None and local is not None:
+            return True, list(local.roots)
+    return False, None
 
 
 def _write_panel_memo(store: PriceCache, key: str, panel: Panel) -> None:

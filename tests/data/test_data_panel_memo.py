@@ -17,6 +17,7 @@ from engine.data.panel_memo import MEMO_DIR
 from engine.data.providers.local import LocalProvider
 from engine.data.store import Store
 from engine.signals.schema import REQUIRED_SIGNAL_COLUMNS
+from tests.data.fakes import ScriptedProvider
 
 CODES = ["600000.SH", "300474.SZ", "000300.SH"]
 DATES = pd.bdate_range("2024-03-01", "2024-03-29")
@@ -141,9 +142,15 @@ def test_loads_that_may_reach_the_network_or_turn_it_off_write_no_memo(tmp_path,
     _load([folder], tmp_path / "c1")
     assert not (tmp_path / "c1" / MEMO_DIR).exists()
     monkeypatch.delenv("RATINGBT_PANEL_MEMO")
-    load_panel(CODES, "2024-03-01", "2024-03-29", providers=[LocalProvider(roots=[folder])], cache=tmp_path / "c2",
-               offline=False, calendar="data", on_missing="ignore")  # online: the next call may fetch
+    network = ScriptedProvider("akshare", [])  # a fake network provider: never asked (nothing is missing)
+    load_panel(CODES, "2024-03-01", "2024-03-29", providers=[LocalProvider(roots=[folder]), network],
+               cache=tmp_path / "c2", offline=False, calendar="data", on_missing="ignore")  # the next call may fetch
+    assert network.calls == []
     assert not (tmp_path / "c2" / MEMO_DIR).exists()
+    online_local_only = [LocalProvider(roots=[folder])]  # not offline, but nothing in the chain reaches the network
+    load_panel(CODES, "2024-03-01", "2024-03-29", providers=online_local_only, cache=tmp_path / "c3",
+               offline=False, calendar="data", on_missing="ignore")
+    assert len(list((tmp_path / "c3" / MEMO_DIR).iterdir())) == 1
 
 
 def test_a_damaged_memo_is_a_miss_and_old_memos_are_evicted(tmp_path, monkeypatch):
