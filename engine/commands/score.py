@@ -217,21 +217,28 @@ def score(
         err.print(Text(f"warning: {note}", style="yellow"))
     if as_of_ts is not None and as_of_ts > pd.Timestamp.today().normalize():
         raise ValueError(f"--as-of {as_of_ts:%Y-%m-%d} is after today: no prices exist yet; give a date up to today")
-    with console.status("loading prices and scoring…"):
-        try:
-            panel = panel_for_signals(table, prices or None, offline=offline, as_of=as_of_ts, fields=("close",),
-                                      order="F")
-        except (FileNotFoundError, LookupError, ValueError) as exc:
-            raise ValueError(f"cannot load prices: {exc}") from None
-        lookup = default_scale_lookup(table, registry_dir=ratings_dir)
-        result = run_scoring(table, panel, as_of=as_of_ts, config=config, scale_lookup=lookup)
     out_dir = out or runs_dir() / "score"
     from concurrent.futures import ThreadPoolExecutor
 
+    from engine.tables import write_table
+
+    # pyarrow writes without the GIL: scores.parquet is written while the scorecard and the event study are
+    # computed and printed, the two small tables while the scorecard prints
     with ThreadPoolExecutor(1, thread_name_prefix="ratingbt-write") as pool:
-        writing = pool.submit(result.write, out_dir)  # pyarrow writes without the GIL while the scorecard prints
+        writing = []
+        with console.status("loading prices and scoring…"):
+            try:
+                panel = panel_for_signals(table, prices or None, offline=offline, as_of=as_of_ts, fields=("close",),
+                                          order="F")
+            except (FileNotFoundError, LookupError, ValueError) as exc:
+                raise ValueError(f"cannot load prices: {exc}") from None
+            lookup = default_scale_lookup(table, registry_dir=ratings_dir)
+            result = run_scoring(table, panel, as_of=as_of_ts, config=config, scale_lookup=lookup,
+                                 on_scores=lambda scores: writing.append(
+                                     pool.submit(write_table, scores, out_dir, "scores")))
+        writing.append(pool.submit(result.write, out_dir, None, ("scorecard", "event_study")))
         print_scorecard(result, console, by=groupings, wide=wide)
-        paths = writing.result()  # a failed write raises here, after the scorecard was shown
+        paths = [writing[0].result(), *writing[1].result()]  # a failed write raises here, after the scorecard
     if read.bad_report_date:
         console.print(Text(f"{len(read.bad_report_date)} signal(s) of {signals.name} scored as 'no report date': "
                            "their report_date is not a date (each named in the warnings above)", style="yellow"))

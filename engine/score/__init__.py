@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -52,13 +53,13 @@ class ScoreResult:
     config: ScoreConfig
     as_of: pd.Timestamp | None = None
 
-    def write(self, out_dir: str | Path, fmt: str | None = None) -> list[Path]:
-        """Write ``scores``, ``scorecard`` and ``event_study`` into ``out_dir`` with :func:`engine.tables.write_table`
-        (CSV, or parquet above 100,000 rows; ``fmt`` forces ``csv`` / ``parquet``); returns the paths."""
+    def write(self, out_dir: str | Path, fmt: str | None = None,
+              tables: tuple[str, ...] = ("scores", "scorecard", "event_study")) -> list[Path]:
+        """Write ``tables`` (default all three) into ``out_dir`` with :func:`engine.tables.write_table` (CSV, or
+        parquet above 100,000 rows; ``fmt`` forces ``csv`` / ``parquet``); returns the paths."""
         from engine.tables import write_table
 
-        return [write_table(frame, out_dir, name, fmt=fmt) for name, frame in
-                (("scores", self.scores), ("scorecard", self.scorecard), ("event_study", self.event_study))]
+        return [write_table(getattr(self, name), out_dir, name, fmt=fmt) for name in tables]
 
     def broker_scorecard(self) -> pd.DataFrame:
         """The scorecard rows grouped by broker (ratings and mentions)."""
@@ -90,14 +91,16 @@ def categorize_strings(table: pd.DataFrame) -> pd.DataFrame:
 
 def run_scoring(signals: pd.DataFrame, panel: Panel, as_of: object | None = None,
                 config: ScoreConfig | None = None, scale_lookup: ScaleLookup | None = None,
-                event_study_enabled: bool = True) -> ScoreResult:
+                event_study_enabled: bool = True,
+                on_scores: Callable[[pd.DataFrame], None] | None = None) -> ScoreResult:
     """Score every signal on ``panel`` (see the module docstring for the steps and ``windows`` for conventions).
 
     ``signals`` is a signals table (:data:`engine.signals.schema.SIGNAL_COLUMNS`); its repetitive string columns come
     back as categoricals in ``scores`` (:data:`CATEGORICAL_COLUMNS`; compare and group them as strings). ``panel`` must hold the stocks and
     their benchmarks (``000300.SH`` / ``HSI``) as adjusted closes. ``as_of`` (date-like) cuts the prices: nothing after
     it is read. ``scale_lookup(broker, market)`` returns a broker's bands for the realised rating (default:
-    :func:`engine.score.scales.default_scale_lookup`).
+    :func:`engine.score.scales.default_scale_lookup`). ``on_scores(scores)`` is called as soon as the scores table
+    exists, before the scorecard and the event study are computed from it (the CLI starts writing it there).
     """
     config = config or ScoreConfig()
     table = categorize_strings(coerce_signals(signals))
@@ -106,6 +109,8 @@ def run_scoring(signals: pd.DataFrame, panel: Panel, as_of: object | None = None
         cut = dataclasses.replace(cut, close=np.asfortranarray(cut.close))
     lookup = scale_lookup or default_scale_lookup(table)
     scores, indices = score_windows_with_indices(table, cut, config, as_of=as_of, scale_lookup=lookup)
+    if on_scores is not None:
+        on_scores(scores)
     card = scorecard(scores, range_leg=config.range_leg)
     if event_study_enabled:
         first = (scores["horizon_leg"] != "long").to_numpy()  # one path per signal
