@@ -202,3 +202,16 @@ def test_horizon_ending_on_a_weekend_after_the_last_session_is_complete():
     # as-of on the Saturday after: same answer; as-of on Thursday 02-01: both still running
     assert _score(panel, rows, as_of="2024-02-03")["status"].tolist() == ["incomplete", "complete"]
     assert _score(panel, rows, as_of="2024-02-01")["status"].tolist() == ["incomplete", "incomplete"]
+
+
+def test_on_scores_sees_the_scores_table_before_the_scorecard_is_built(panel, monkeypatch):
+    import engine.score as score_module
+
+    seen = []
+    built = score_module.scorecard
+    monkeypatch.setattr(score_module, "scorecard", lambda *a, **k: (seen.append("scorecard"), built(*a, **k))[1])
+    rows = [dict(code="300001.SZ", report_date="2024-01-02", horizon_months="1", rating="买入", rating_level=2,
+                 band_low=0.1, broker="X")]
+    result = run_scoring(make_signals(rows), panel, on_scores=lambda scores: seen.append(scores))
+    assert len(seen) == 2 and seen[1] == "scorecard"
+    assert seen[0] is result.scores and len(result.scores) == 1
