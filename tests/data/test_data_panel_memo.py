@@ -3,7 +3,6 @@ answer â€” an edited, added or different file, a store write, other arguments â€
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from engine.data.panel_memo import MEMO_DIR
 from engine.data.providers.local import LocalProvider
 from engine.data.store import Store
 from engine.signals.schema import REQUIRED_SIGNAL_COLUMNS
-from tests.data.fakes import ScriptedProvider
+from tests.data.fakes import ScriptedProvider, edit_price_file
 
 CODES = ["600000.SH", "300474.SZ", "000300.SH"]
 DATES = pd.bdate_range("2024-03-01", "2024-03-29")
@@ -91,13 +90,7 @@ def test_an_edited_added_or_other_file_is_never_served_from_an_old_memo(tmp_path
     reads = _StoreReads(monkeypatch)
     before = _load([a], cache)
     assert np.isnan(before.close[:, 2]).all()
-    # edited in place with the same size and mtime moved on: a different stamp, a miss, the new prices
-    path = a / "SH600000.csv"
-    df = pd.read_csv(path)
-    df.loc[3, ["close", "high"]] = [99.0, 99.5]
-    df.to_csv(path, index=False)
-    st = path.stat()
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+    edit_price_file(a / "SH600000.csv", 3, close=99.0, high=99.5)  # a new stamp: a miss, the new prices
     edited = _load([a], cache)
     assert edited.close[3, 0] == 99.0 and reads.n == 2
     _write(a, "000300.SH", np.full(len(DATES), 3500.0))  # a file added to the folder

@@ -14,6 +14,7 @@ import pytest
 from engine.data.cache import PriceCache
 from engine.data.load import load_panel, sources_table
 from engine.data.providers.local import LocalProvider
+from tests.data.fakes import edit_price_file
 
 CODES = ["600000.SH", "300474.SZ", "000300.SH"]
 DATES = pd.bdate_range("2024-03-01", "2024-03-29")
@@ -73,12 +74,7 @@ def test_a_changed_file_is_re_read_and_an_unchanged_one_is_not(tmp_path):
     a = _folder(tmp_path / "A", 10.0, 1)
     cache = PriceCache(tmp_path / "cache")
     _load([a], cache)
-    path = a / "SH600000.csv"
-    df = pd.read_csv(path)
-    df.loc[3, ["close", "high"]] = [99.0, 99.5]
-    df.to_csv(path, index=False)
-    st = path.stat()
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+    df = edit_price_file(a / "SH600000.csv", 3, close=99.0, high=99.5)
     panel = _load([a], cache)
     assert panel.close[3, 0] == 99.0
     np.testing.assert_array_equal(panel.close[:, 0], df["close"].to_numpy())
