@@ -7,7 +7,8 @@ When it is used
 
 What a memo is keyed on (SHA-256 of all of it; any change is a different memo, never a stale one)
     - the store's *price generation* token (:meth:`engine.data.store.Store.price_generation`), replaced before
-      every transaction that may change prices: any import, fetch, re-read of a changed file or migration since;
+      every transaction that may change prices (any import, fetch, re-read of a changed file or migration since),
+      with the database file's identity (a file replaced by another is another generation);
     - the local sources named (``--prices`` / ``prices:``): path, modification time (ns) and size of each file,
       and of every file in each folder named (a file added, removed or edited in a folder changes the key);
     - the call: canonical codes in order, ``start``/``end``, ``calendar``, ``fields``, ``order``;

@@ -262,12 +262,15 @@ class Store:
                 self._in_tx = False
 
     def price_generation(self) -> str:
-        """The price generation token (module docstring); ``""`` for a store that has none yet. Needs no lock: a
-        token read while a writer works is already the new one."""
+        """The price generation token (module docstring) and the database file's identity (device, inode: a
+        database file replaced by another one is another generation); ``""`` for a store that has none yet. Needs
+        no lock: a token read while a writer works is already the new one."""
         try:
-            return self.generation_path.read_text(encoding="ascii").strip()
+            token = self.generation_path.read_text(encoding="ascii").strip()
+            st = self.path.stat()
         except (FileNotFoundError, NotADirectoryError):
             return ""
+        return f"{token}@{st.st_dev}:{st.st_ino}"
 
     def _new_generation(self) -> None:
         """Replace the price generation token (atomically: a temporary file moved into place); caller holds the

@@ -3,6 +3,7 @@ answer â€” an edited, added or different file, a store write, other arguments â€
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -162,3 +163,16 @@ def test_a_damaged_memo_is_a_miss_and_old_memos_are_evicted(tmp_path, monkeypatc
     left = list((cache / MEMO_DIR).iterdir())
     assert len(left) == 1  # the least recently used went; the one just written stays
     _assert_same_panel(newest, _load([folder], cache, fields=("close", "volume")))
+
+
+def test_a_store_file_replaced_by_another_is_another_generation(tmp_path, monkeypatch):
+    folder = _folder(tmp_path / "A", 10.0)
+    cache = tmp_path / "cache"
+    reads = _StoreReads(monkeypatch)
+    _load([folder], cache)
+    db = cache / "ratingbt.duckdb"
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(db.read_bytes())
+    os.replace(copy, db)  # same bytes, same token file, another file
+    _load([folder], cache)
+    assert reads.n == 2
