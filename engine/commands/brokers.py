@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from engine.commands._display import flowing_help
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.brokers.inputs import SignalFilter
 
 __all__ = ["brokers", "print_league", "execute", "run_config", "filter_from_config"]
 

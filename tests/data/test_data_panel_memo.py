@@ -176,3 +176,37 @@ def test_a_store_file_replaced_by_another_is_another_generation(tmp_path, monkey
     os.replace(copy, db)  # same bytes, same token file, another file
     _load([folder], cache)
     assert reads.n == 2
+
+
+_LOADER = """
+import sys, numpy as np
+from engine.data.load import load_panel
+from engine.data.providers.local import LocalProvider
+panel = load_panel({codes!r}, "2024-03-01", "2024-03-29", providers=[LocalProvider(roots=[sys.argv[1]])],
+                   cache=sys.argv[2], offline=True, calendar="data", on_missing="ignore")
+np.save(sys.argv[3], panel.close)
+"""
+
+
+def test_four_processes_loading_the_same_panel_at_once_agree_and_leave_one_memo(tmp_path):
+    """Four processes miss together, each writes the memo (the first rename wins, the others discard theirs), then
+    four more read it: every panel equals the store's, one memo folder, no temporary folder left."""
+    import subprocess
+    import sys
+
+    from engine.paths import REPO_ROOT
+
+    folder, cache = _folder(tmp_path / "A", 10.0), tmp_path / "cache"
+    code = _LOADER.format(codes=CODES)
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    for round_ in ("miss", "hit"):
+        procs = [subprocess.Popen([sys.executable, "-c", code, str(folder), str(cache),
+                                   str(tmp_path / f"{round_}{k}.npy")], env=env, stderr=subprocess.PIPE, text=True)
+                 for k in range(4)]
+        for proc in procs:
+            assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    reference = _load([folder], cache, memo=False).close
+    for path in sorted(tmp_path.glob("*.npy")):
+        np.testing.assert_array_equal(np.load(path), reference)
+    assert len(list(tmp_path.glob("*.npy"))) == 8
+    assert [p.name.startswith(".") for p in (cache / MEMO_DIR).iterdir()] == [False]
