@@ -68,8 +68,7 @@ def _dictionary_columns(frame: pd.DataFrame) -> list[str]:
     Numbers and dates are written plainly: pyarrow would otherwise try a dictionary for each float column of a
     million-row table and give it up (a third of the write time of ``scores``, for a smaller file of text only)."""
     return [str(name) for name, dtype in frame.dtypes.items()
-            if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)
-            or dtype == object]
+            if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)]  # object dtype too
 
 
 def table_path(folder: str | Path, name: str) -> Path | None:

@@ -225,7 +225,7 @@ def score(
     # pyarrow writes without the GIL: scores.parquet is written while the scorecard and the event study are
     # computed and printed, the two small tables while the scorecard prints
     with ThreadPoolExecutor(1, thread_name_prefix="ratingbt-write") as pool:
-        writing = []
+        scores_written = []  # the future of scores.parquet, submitted from inside run_scoring
         with console.status("loading prices and scoring…"):
             try:
                 panel = panel_for_signals(table, prices or None, offline=offline, as_of=as_of_ts, fields=("close",),
@@ -234,11 +234,12 @@ def score(
                 raise ValueError(f"cannot load prices: {exc}") from None
             lookup = default_scale_lookup(table, registry_dir=ratings_dir)
             result = run_scoring(table, panel, as_of=as_of_ts, config=config, scale_lookup=lookup,
-                                 on_scores=lambda scores: writing.append(
+                                 on_scores=lambda scores: scores_written.append(
                                      pool.submit(write_table, scores, out_dir, "scores")))
-        writing.append(pool.submit(result.write, out_dir, None, ("scorecard", "event_study")))
+        small_written = pool.submit(result.write, out_dir, None, ("scorecard", "event_study"))
         print_scorecard(result, console, by=groupings, wide=wide)
-        paths = [writing[0].result(), *writing[1].result()]  # a failed write raises here, after the scorecard
+        # a failed write raises here, after the scorecard was shown
+        paths = [scores_written[0].result(), *small_written.result()]
     if read.bad_report_date:
         console.print(Text(f"{len(read.bad_report_date)} signal(s) of {signals.name} scored as 'no report date': "
                            "their report_date is not a date (each named in the warnings above)", style="yellow"))
